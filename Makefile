@@ -1,0 +1,36 @@
+# Set-up and the two everyday commands. Everything is idempotent: a second `make test` reuses the
+# virtualenv and reinstalls nothing.
+#
+#   make demo    set up, then run the main job on the embedded default config
+#   make test    set up, then run the test suite
+#
+# TORCH_SPEC picks the torch build (default: the pinned CPU build). On a GPU machine, e.g.:
+#   make test TORCH_SPEC=torch==2.13.0 TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
+PYTHON      ?= python3
+VENV        ?= .venv
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_INDEX_URL ?=
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.ocr_ds-installed
+DEMO_CONFIG ?= configs/textrecog/crnn/crnn_synth_cpu.py
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test clean
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg setup.py Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q "$(TORCH_SPEC)" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -c "import torch, deepspeed; print('torch', torch.__version__, '| deepspeed', deepspeed.__version__)"
+	touch $(STAMP)
+
+demo: setup
+	$(PY) ocr_ds/train.py $(DEMO_CONFIG) --dry-run
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) work_dirs

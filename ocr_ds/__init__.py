@@ -1,0 +1,3 @@
+"""ocr_ds: MMOCR 0.x configs and interface, trained on DeepSpeed."""
+
+__version__ = "0.1.0"

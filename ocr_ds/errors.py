@@ -1,0 +1,46 @@
+"""Errors a user can cause, and how the command-line tools report them.
+
+Anything a user can get wrong (a config value, a ``--cfg-options`` token, a flag, a data file)
+raises :class:`UserError` with one line that names the key path, what was found and what was
+expected. The command-line entry points catch it, print ``error: <message>`` on stderr and exit
+with code 2, without a traceback. Everything else is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Iterable, NoReturn
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem in what the user gave us (config, CLI, data). Reported in one line, exit 2."""
+
+    def __init__(self, message: str):
+        # one line, always: newlines in a message would break "one clear line" reporting
+        super().__init__(" ".join(str(message).split("\n")))
+
+
+def bad_value(key: str, got: Any, expected: str) -> UserError:
+    """Build the house-style error: ``<key>: expected <expected> (got <got!r>)``."""
+    return UserError(f"{key}: expected {expected} (got {got!r})")
+
+
+def unknown_name(key: str, got: Any, known: Iterable[str]) -> UserError:
+    """An unknown ``type=`` (or similar) name, listing what is valid."""
+    return UserError(f"{key}: unknown {got!r}; expected one of: {', '.join(sorted(known))}")
+
+
+def fail(message: str) -> NoReturn:
+    """Print a one-line error on stderr and exit 2."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(EXIT_USAGE)
+
+
+def run_cli(main: Callable[[], int | None]) -> NoReturn:
+    """Run a CLI main function, turning :class:`UserError` into a one-line message and exit 2."""
+    try:
+        code = main()
+    except UserError as exc:
+        fail(str(exc))
+    raise SystemExit(code or 0)
