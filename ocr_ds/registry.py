@@ -32,13 +32,25 @@ DATASETS: dict[str, str] = {
     "ToyDataset": "ocr_ds.datasets.toy:ToyDataset",
 }
 
+# Pipeline steps (``data.*.pipeline`` entries). Shared steps first, then per task.
+PIPELINES: dict[str, str] = {
+    # shared: loading, normalising, formatting
+    # text recognition
+    # text detection
+}
+
 HOOKS: dict[str, str] = {
     "TextLoggerHook": "ocr_ds.engine.hooks.logger:TextLoggerHook",
     "TensorboardLoggerHook": "ocr_ds.engine.hooks.tensorboard:TensorboardLoggerHook",
     "EmptyCacheHook": "ocr_ds.engine.hooks.misc:EmptyCacheHook",
 }
 
-TABLES: dict[str, dict[str, str]] = {"model": MODELS, "dataset": DATASETS, "hook": HOOKS}
+TABLES: dict[str, dict[str, str]] = {
+    "model": MODELS,
+    "dataset": DATASETS,
+    "pipeline": PIPELINES,
+    "hook": HOOKS,
+}
 
 
 def resolve(table: Mapping[str, str], name: Any, key: str) -> Any:
