@@ -1,0 +1,219 @@
+"""The learning rate of every training iteration, from ``lr_config``, as mmcv 1.x computes it.
+
+DeepSpeed has no poly/step/epoch schedules, so the engine writes ``param_group['lr']`` itself
+before each iteration from :meth:`LrSchedule.lr`. That is a pure function of
+``(base_lr, epoch, global_iter)``, equal to what mmcv's stateful ``LrUpdaterHook`` leaves in the
+param group for that iteration (checked against a replay of the hook over whole runs in
+``tests/schedules/test_lr_mmcv_equivalence.py``)::
+
+    schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=1200,
+                                      max_iters=1200 * len(loader), iters_per_epoch=len(loader))
+    for group in optimizer.param_groups:
+        group.setdefault("initial_lr", schedule.initial_lr(group["lr"]))  # saved: resume keeps it
+        group["lr"] = schedule.lr(group["initial_lr"], epoch, global_iter)
+
+How mmcv's hook behaves, and so this module:
+
+- ``by_epoch=True``: the regular lr is computed once per epoch from the 0-based epoch index and
+  ``max_epochs`` (``before_train_epoch``). ``by_epoch=False``: from the global iteration and
+  ``max_iters``, before every iteration.
+- Warmup multiplies the regular lr ``r`` of the current epoch/iteration while
+  ``global_iter < W`` (``W = warmup_iters``, times ``iters_per_epoch`` with
+  ``warmup_by_epoch``): constant ``r*ratio``, linear ``r*(1 - (1 - i/W)*(1 - ratio))``, exp
+  ``r*ratio**(1 - i/W)``. From ``W`` on, the regular lr (mmcv restores it at ``i == W``).
+- ``cyclic`` and ``OneCycle`` are iteration-based (their ``by_epoch`` defaults to False; True is
+  an error, as in mmcv). ``OneCycle`` ignores ``base_lr`` (see :meth:`LrSchedule.initial_lr`).
+
+Iteration-based runs (``IterBasedRunner``, ``max_epochs=None``): mmcv's IterBasedRunner never
+calls ``before_train_epoch``, so there a ``by_epoch=True`` schedule (mmcv's default!) silently
+keeps the lr at its base for the whole run and its warmup does nothing. That is never what a
+config means, so it is a :class:`~ocr_ds.errors.UserError` here, except for ``policy='fixed'``
+without warmup, whose lr is the base anyway. ``warmup_by_epoch=True`` (which crashes mmcv's
+IterBasedRunner) counts warmup in passes over the loader: ``W = warmup_iters * iters_per_epoch``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ocr_ds.errors import UserError, bad_value, unknown_name
+
+from . import policies as p
+from ._args import ArgReader, is_int
+from .cyclic import Cyclic, OneCycle
+from .policies import Fixed, Span
+
+WARMUPS = (None, "constant", "linear", "exp")
+
+Policy = p.Fixed | p.Step | p.Exp | p.Poly | p.Inv | p.CosineAnnealing | p.FlatCosineAnnealing \
+    | p.CosineRestart | p.LinearAnnealing | Cyclic | OneCycle
+
+#: mmcv's hook-name stems (``<stem>LrUpdaterHook``), after title-casing a lower-case policy.
+POLICIES: dict[str, type] = {
+    "Fixed": p.Fixed, "Step": p.Step, "Exp": p.Exp, "Poly": p.Poly, "Inv": p.Inv,
+    "CosineAnnealing": p.CosineAnnealing, "FlatCosineAnnealing": p.FlatCosineAnnealing,
+    "CosineRestart": p.CosineRestart, "LinearAnnealing": p.LinearAnnealing,
+    "Cyclic": Cyclic, "OneCycle": OneCycle,
+}
+
+#: The policy names as users write them in configs (any spelling that maps to POLICIES works).
+POLICY_NAMES: tuple[str, ...] = (
+    "fixed", "step", "exp", "poly", "inv", "CosineAnnealing", "FlatCosineAnnealing",
+    "CosineRestart", "LinearAnnealing", "cyclic", "OneCycle",
+)
+
+
+def canonical_policy(name: str) -> str | None:
+    """mmcv's lookup: a policy written all in lower case is title-cased (``poly`` -> ``Poly``),
+    anything else is taken as written. Returns the POLICIES key, or None when unknown."""
+    stem = name.title() if name == name.lower() else name
+    return stem if stem in POLICIES else None
+
+
+@dataclass(frozen=True)
+class LrSchedule:
+    """An lr schedule: a regular policy plus optional warmup, evaluated per iteration.
+
+    Build it with :meth:`from_config`; the fields are its resolved settings.
+    """
+
+    policy: Policy = field(default_factory=Fixed)
+    """The regular (warmup-free) policy: ``policy(base_lr, progress) -> lr``."""
+    by_epoch: bool = False
+    """Whether the regular lr follows the 0-based epoch index (else the global iteration)."""
+    warmup: str | None = None
+    """None, 'constant', 'linear' or 'exp'."""
+    warmup_iters: int = 0
+    """W, the warmup length in iterations (already multiplied out for ``warmup_by_epoch``)."""
+    warmup_ratio: float = 0.1
+    """The multiplier of the regular lr at iteration 0 of the warmup."""
+
+    @classmethod
+    def from_config(cls, lr_config: Mapping[str, Any] | None, *, max_epochs: int | None,
+                    max_iters: int, iters_per_epoch: int,
+                    key: str = "lr_config") -> "LrSchedule":
+        """Build the schedule of ``lr_config`` (mmcv's keys) for a run of the given length.
+
+        Args:
+            lr_config: ``dict(policy=..., by_epoch=..., warmup=..., warmup_iters=...,
+                warmup_ratio=..., warmup_by_epoch=..., **policy_args)``; None means a fixed lr
+                (mmcv then registers no lr hook).
+            max_epochs: epochs of an epoch-based run; None for an iteration-based run.
+            max_iters: training iterations in the whole run (``max_epochs * iters_per_epoch``
+                for an epoch-based run, as mmcv's EpochBasedRunner sets it).
+            iters_per_epoch: iterations in one epoch (``len(train_loader)``).
+            key: the key path of ``lr_config`` in the config, for error messages.
+                Defaults to "lr_config".
+
+        Raises:
+            UserError: anything wrong in ``lr_config``, named by its key path.
+        """
+        if not (is_int(max_iters) and max_iters > 0):
+            raise ValueError(f"max_iters must be a positive integer (got {max_iters!r})")
+        if not (is_int(iters_per_epoch) and iters_per_epoch > 0):
+            raise ValueError(f"iters_per_epoch must be a positive integer (got {iters_per_epoch!r})")
+        if max_epochs is not None and not (is_int(max_epochs) and max_epochs > 0):
+            raise ValueError(f"max_epochs must be None or a positive integer (got {max_epochs!r})")
+        if lr_config is None:
+            return cls()
+        if not isinstance(lr_config, Mapping):
+            raise bad_value(key, lr_config, "a dict (or None for a fixed lr)")
+
+        name = lr_config.get("policy")
+        if name is None:
+            raise UserError(f"{key}.policy: required (one of: {', '.join(POLICY_NAMES)})")
+        stem = canonical_policy(name) if isinstance(name, str) else None
+        if stem is None:
+            raise unknown_name(f"{key}.policy", name, POLICY_NAMES)
+        policy_cls = POLICIES[stem]
+        args = ArgReader({k: v for k, v in lr_config.items() if k != "policy"}, key,
+                         f"policy {name!r}")
+
+        by_epoch = args.boolean("by_epoch", not policy_cls.iteration_only)
+        if by_epoch and policy_cls.iteration_only:
+            raise bad_value(args.path("by_epoch"), by_epoch,
+                            f"False: policy {name!r} is iteration-based only")
+
+        warmup = args.raw("warmup", None)
+        if warmup not in WARMUPS:
+            raise bad_value(args.path("warmup"), warmup,
+                            "one of " + ", ".join(map(repr, WARMUPS)))
+        warmup_iters = args.integer("warmup_iters", 0, minimum=0)
+        warmup_ratio = args.number("warmup_ratio", 0.1)
+        warmup_by_epoch = args.boolean("warmup_by_epoch", False)
+        if warmup is not None:
+            if warmup_iters == 0:
+                raise bad_value(args.path("warmup_iters"), warmup_iters,
+                                f"a positive integer when warmup is {warmup!r}")
+            if not 0 < warmup_ratio <= 1:
+                raise bad_value(args.path("warmup_ratio"), warmup_ratio, "a number in (0, 1]")
+
+        if by_epoch and max_epochs is None and not (policy_cls is Fixed and warmup is None):
+            # mmcv's IterBasedRunner never calls before_train_epoch: the lr would stay at base
+            got = "True" if args.given("by_epoch") else "True, the default"
+            raise UserError(f"{args.path('by_epoch')}: expected False for an iteration-based run "
+                            f"(IterBasedRunner), where mmcv never updates a by_epoch lr "
+                            f"(got {got})")
+
+        span = Span(by_epoch=by_epoch,
+                    max_progress=max_epochs if by_epoch else max_iters,  # type: ignore[arg-type]
+                    max_iters=max_iters)
+        policy = policy_cls.build(args, span)
+        args.finish()
+        return cls(policy=policy, by_epoch=by_epoch, warmup=warmup,
+                   warmup_iters=warmup_iters * iters_per_epoch if warmup_by_epoch
+                   else warmup_iters,
+                   warmup_ratio=warmup_ratio)
+
+    def initial_lr(self, group_lr: float) -> float:
+        """The base lr mmcv stores as a param group's ``initial_lr`` when the run starts.
+
+        That is the group's configured lr, except for ``OneCycle``, which overrides it with
+        ``max_lr / div_factor``. Store it once and pass it to :meth:`lr` as ``base_lr``; mmcv keeps
+        ``initial_lr`` in the optimizer state, so a resumed run keeps the original base.
+        """
+        if isinstance(self.policy, OneCycle):
+            return self.policy.base_lr
+        return group_lr
+
+    def regular_lr(self, base_lr: float, epoch: int, global_iter: int) -> float:
+        """The lr of the policy alone, without warmup (mmcv's ``regular_lr``).
+
+        ``OneCycle`` ignores ``base_lr`` and uses ``max_lr / div_factor``.
+        """
+        _check_position(epoch, global_iter)
+        return self.policy(base_lr, epoch if self.by_epoch else global_iter)
+
+    def lr(self, base_lr: float, epoch: int, global_iter: int) -> float:
+        """The lr in effect for the training iteration ``global_iter`` (0-based, counted over the
+        whole run), which lies in 0-based ``epoch``. Pure: same inputs, same output.
+
+        ``base_lr`` is the param group's ``initial_lr`` (see :meth:`initial_lr`); ``OneCycle``
+        ignores it and uses ``max_lr / div_factor``. ``epoch`` matters only when
+        :attr:`by_epoch`; for an iteration-based run pass ``global_iter // iters_per_epoch``
+        (what mmcv's IterBasedRunner reports as the epoch) or anything else.
+        """
+        regular = self.regular_lr(base_lr, epoch, global_iter)
+        if self.warmup is None or global_iter >= self.warmup_iters:
+            return regular
+        return self.warmup_lr(regular, global_iter)
+
+    def warmup_lr(self, regular_lr: float, global_iter: int) -> float:
+        """The warmed-up lr at ``global_iter`` (< :attr:`warmup_iters`) for ``regular_lr``."""
+        if self.warmup == "constant":
+            return regular_lr * self.warmup_ratio
+        if self.warmup == "linear":
+            k = (1 - global_iter / self.warmup_iters) * (1 - self.warmup_ratio)
+            return regular_lr * (1 - k)
+        if self.warmup == "exp":
+            k = self.warmup_ratio ** (1 - global_iter / self.warmup_iters)
+            return regular_lr * k
+        return regular_lr
+
+
+def _check_position(epoch: int, global_iter: int) -> None:
+    # a negative position is a caller bug, not a user mistake
+    if not (is_int(epoch) and epoch >= 0 and is_int(global_iter) and global_iter >= 0):
+        raise ValueError(f"epoch and global_iter must be non-negative integers "
+                         f"(got epoch={epoch!r}, global_iter={global_iter!r})")
+

@@ -1,0 +1,1 @@
+"""Small command-line tools around ocr_ds configs (run with ``python -m ocr_ds.tools.<name>``)."""
