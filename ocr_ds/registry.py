@@ -25,31 +25,99 @@ MODELS: dict[str, str] = {
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
 
+# Parts named inside a model dict (backbone, neck, head, loss, postprocessor): one table, as
+# MMOCR keeps them in one registry. ``mmdet.X`` spellings are those of MMOCR's configs.
+COMPONENTS: dict[str, str] = {
+    # text recognition
+    "VeryDeepVgg": "ocr_ds.models.textrecog.vgg:VeryDeepVgg",
+    "CRNNDecoder": "ocr_ds.models.textrecog.crnn_decoder:CRNNDecoder",
+    "CTCLoss": "ocr_ds.models.textrecog.ctc:CTCLoss",
+    "CTCConvertor": "ocr_ds.models.textrecog.ctc:CTCConvertor",
+    # text detection
+    "ResNet": "ocr_ds.models.textdet.resnet:ResNet",
+    "mmdet.ResNet": "ocr_ds.models.textdet.resnet:ResNet",
+    "FPNC": "ocr_ds.models.textdet.necks:FPNC",
+    "FPNF": "ocr_ds.models.textdet.necks:FPNF",
+    "DBHead": "ocr_ds.models.textdet.heads:DBHead",
+    "PSEHead": "ocr_ds.models.textdet.heads:PSEHead",
+    "DBLoss": "ocr_ds.models.textdet.losses:DBLoss",
+    "PSELoss": "ocr_ds.models.textdet.losses:PSELoss",
+    "DBPostprocessor": "ocr_ds.models.textdet.postprocess:DBPostprocessor",
+    "PSEPostprocessor": "ocr_ds.models.textdet.pse_postprocess:PSEPostprocessor",
+}
+
 DATASETS: dict[str, str] = {
     "OCRDataset": "ocr_ds.datasets.textrecog.ocr_dataset:OCRDataset",
     "IcdarDataset": "ocr_ds.datasets.textdet.icdar_dataset:IcdarDataset",
     "ConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",
+    "UniformConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",  # MMOCR 0.x name
     "ToyDataset": "ocr_ds.datasets.toy:ToyDataset",
+}
+
+# ``OCRDataset(loader=dict(type=..., parser=dict(type=...)))``: MMOCR's LOADERS and PARSERS
+LOADERS: dict[str, str] = {
+    "AnnFileLoader": "ocr_ds.datasets.textrecog.loader:AnnFileLoader",
+    "HardDiskLoader": "ocr_ds.datasets.textrecog.loader:HardDiskLoader",
+    "LmdbLoader": "ocr_ds.datasets.textrecog.loader:LmdbLoader",
+}
+PARSERS: dict[str, str] = {
+    "LineStrParser": "ocr_ds.datasets.textrecog.parser:LineStrParser",
+    "LineJsonParser": "ocr_ds.datasets.textrecog.parser:LineJsonParser",
 }
 
 # Pipeline steps (``data.*.pipeline`` entries). Shared steps first, then per task.
 PIPELINES: dict[str, str] = {
     # shared: loading, normalising, formatting
+    "LoadImageFromFile": "ocr_ds.datasets.pipelines.loading:LoadImageFromFile",
+    "LoadImageFromLMDB": "ocr_ds.datasets.pipelines.loading:LoadImageFromLMDB",
+    "Normalize": "ocr_ds.datasets.pipelines.formatting:Normalize",
+    "NormalizeOCR": "ocr_ds.datasets.pipelines.formatting:NormalizeOCR",
+    "ToTensorOCR": "ocr_ds.datasets.pipelines.formatting:ToTensorOCR",
+    "ImageToTensor": "ocr_ds.datasets.pipelines.formatting:ImageToTensor",
+    "DefaultFormatBundle": "ocr_ds.datasets.pipelines.formatting:DefaultFormatBundle",
+    "Collect": "ocr_ds.datasets.pipelines.formatting:Collect",
     # text recognition
+    "ResizeOCR": "ocr_ds.datasets.pipelines.ocr_transforms:ResizeOCR",
+    "MultiRotateAugOCR": "ocr_ds.datasets.pipelines.ocr_transforms:MultiRotateAugOCR",
     # text detection
+    "LoadTextAnnotations": "ocr_ds.datasets.pipelines.textdet_loading:LoadTextAnnotations",
+    "ColorJitter": "ocr_ds.datasets.pipelines.textdet_color:ColorJitter",
+    "Resize": "ocr_ds.datasets.pipelines.textdet_geometry:Resize",
+    "ScaleAspectJitter": "ocr_ds.datasets.pipelines.textdet_geometry:ScaleAspectJitter",
+    "RandomScaling": "ocr_ds.datasets.pipelines.textdet_geometry:RandomScaling",
+    "RandomFlip": "ocr_ds.datasets.pipelines.textdet_geometry:RandomFlip",
+    "RandomRotateTextDet": "ocr_ds.datasets.pipelines.textdet_geometry:RandomRotateTextDet",
+    "ImgAug": "ocr_ds.datasets.pipelines.textdet_geometry:ImgAug",
+    "Pad": "ocr_ds.datasets.pipelines.textdet_geometry:Pad",
+    "EastRandomCrop": "ocr_ds.datasets.pipelines.textdet_crop:EastRandomCrop",
+    "RandomCropInstances": "ocr_ds.datasets.pipelines.textdet_crop:RandomCropInstances",
+    "DBNetTargets": "ocr_ds.datasets.pipelines.textdet_targets:DBNetTargets",
+    "PSENetTargets": "ocr_ds.datasets.pipelines.textdet_targets:PSENetTargets",
+    "CustomFormatBundle": "ocr_ds.datasets.pipelines.textdet_formatting:CustomFormatBundle",
+    "MultiScaleFlipAug": "ocr_ds.datasets.pipelines.textdet_formatting:MultiScaleFlipAug",
 }
 
+# ``custom_hooks=[dict(type=..., priority=...)]``
 HOOKS: dict[str, str] = {
-    "TextLoggerHook": "ocr_ds.engine.hooks.logger:TextLoggerHook",
-    "TensorboardLoggerHook": "ocr_ds.engine.hooks.tensorboard:TensorboardLoggerHook",
     "EmptyCacheHook": "ocr_ds.engine.hooks.misc:EmptyCacheHook",
+    "CheckInvalidLossHook": "ocr_ds.engine.hooks.misc:CheckInvalidLossHook",
+}
+
+# ``log_config.hooks``: writers flushed by the one logging hook
+LOGGERS: dict[str, str] = {
+    "TextLoggerHook": "ocr_ds.engine.hooks.writers:TextLoggerHook",
+    "TensorboardLoggerHook": "ocr_ds.engine.hooks.writers:TensorboardLoggerHook",
 }
 
 TABLES: dict[str, dict[str, str]] = {
     "model": MODELS,
+    "component": COMPONENTS,
     "dataset": DATASETS,
+    "loader": LOADERS,
+    "parser": PARSERS,
     "pipeline": PIPELINES,
     "hook": HOOKS,
+    "logger": LOGGERS,
 }
 
 

@@ -65,6 +65,11 @@ def translate_precision(cfg: Mapping, hook: HookSettings, notes: list[str]) -> P
             out.sections["torch_autocast"] = section
     check_precision_combination(out.sections, {"fp16": out.fp16_key or "fp16", "bf16": "bf16",
                                                "torch_autocast": "autocast"})
+    half = "fp16" if "fp16" in out.sections else "bf16" if "bf16" in out.sections else None
+    if half:
+        # DeepSpeed 0.19 casts parameters to half but keeps buffers fp32; BatchNorm (in every
+        # OCR backbone) cannot mix half weights with fp32 running statistics.
+        out.sections["data_types"] = {"buffer_dtype": half}
     return out
 
 

@@ -48,6 +48,9 @@ TRANSLATION_TABLE: list[tuple[str, str, str]] = [
      "scale on the first overflow, DeepSpeed on the second, and never goes below 1)"),
     ("bf16.enabled (ocr_ds key)", "bf16.enabled",
      "plus any of DeepSpeed's bf16 options given; fp16 and bf16 together are an error"),
+    ("(fp16 or bf16 on)", "data_types.buffer_dtype",
+     "the same half type: DeepSpeed 0.19 keeps buffers fp32, and BatchNorm cannot mix half "
+     "weights with fp32 running statistics"),
     ("autocast.dtype (ocr_ds key)", "torch_autocast.enabled, torch_autocast.dtype",
      "'bfloat16' or 'float16'; the model stays fp32 under torch.autocast (closest to mmcv's fp16)"),
     ("autocast.lower_precision_safe_modules", "torch_autocast.lower_precision_safe_modules",

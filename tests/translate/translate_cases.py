@@ -26,6 +26,8 @@ ADAM_CLIP = dict(optimizer=dict(type="Adam", lr=1e-3, betas=(0.9, 0.999), weight
 
 DYNAMIC_FP16 = {"enabled": True, "loss_scale": 0, "initial_scale_power": 16,
                 "loss_scale_window": 2000, "hysteresis": 2, "min_loss_scale": 1}
+# BatchNorm cannot mix half weights with fp32 running stats: buffers follow the parameters
+FP16_BUFFERS = {"buffer_dtype": "fp16"}
 
 # (id, cfg, translate kwargs, expected ds_config)
 CASES = [
@@ -87,13 +89,13 @@ CASES = [
     ("fp16_static_cuda", dict(DBNET, fp16=dict(loss_scale=512.)), dict(world_size=1,
                                                                        accelerator="cuda"), _base(
         train_batch_size=16, train_micro_batch_size_per_gpu=16, gradient_accumulation_steps=1,
-        gradient_clipping=0.0, fp16={"enabled": True, "loss_scale": 512.0},
+        gradient_clipping=0.0, fp16={"enabled": True, "loss_scale": 512.0}, data_types=FP16_BUFFERS,
         optimizer={"type": "SGD", "params": {"lr": 0.007, "momentum": 0.9,
                                              "weight_decay": 0.0001}})),
     ("fp16_dynamic_cuda", dict(DBNET, fp16=dict(loss_scale="dynamic")),
      dict(world_size=1, accelerator="cuda"), _base(
         train_batch_size=16, train_micro_batch_size_per_gpu=16, gradient_accumulation_steps=1,
-        gradient_clipping=0.0, fp16=DYNAMIC_FP16,
+        gradient_clipping=0.0, fp16=DYNAMIC_FP16, data_types=FP16_BUFFERS,
         optimizer={"type": "SGD", "params": {"lr": 0.007, "momentum": 0.9,
                                              "weight_decay": 0.0001}})),
     ("fp16_dict_cuda", dict(DBNET, fp16=dict(loss_scale=dict(init_scale=2.**10,
@@ -101,19 +103,19 @@ CASES = [
      dict(world_size=1, accelerator="cuda"), _base(
         train_batch_size=16, train_micro_batch_size_per_gpu=16, gradient_accumulation_steps=1,
         gradient_clipping=0.0, fp16=dict(DYNAMIC_FP16, initial_scale_power=10,
-                                         loss_scale_window=500),
+                                         loss_scale_window=500), data_types=FP16_BUFFERS,
         optimizer={"type": "SGD", "params": {"lr": 0.007, "momentum": 0.9,
                                              "weight_decay": 0.0001}})),
     ("fp16_hook_cuda", dict(DBNET, optimizer_config=dict(
         type="GradientCumulativeFp16OptimizerHook", cumulative_iters=2, loss_scale=256.,
         grad_clip=dict(max_norm=5))), dict(world_size=2, accelerator="cuda"), _base(
         train_batch_size=64, train_micro_batch_size_per_gpu=16, gradient_accumulation_steps=2,
-        gradient_clipping=5.0, fp16={"enabled": True, "loss_scale": 256.0},
+        gradient_clipping=5.0, fp16={"enabled": True, "loss_scale": 256.0}, data_types=FP16_BUFFERS,
         optimizer={"type": "SGD", "params": {"lr": 0.007, "momentum": 0.9,
                                              "weight_decay": 0.0001}})),
     ("bf16_cpu", dict(CRNN, bf16=dict(enabled=True)), dict(world_size=1), _base(
         train_batch_size=64, train_micro_batch_size_per_gpu=64, gradient_accumulation_steps=1,
-        gradient_clipping=0.0, bf16={"enabled": True},
+        gradient_clipping=0.0, bf16={"enabled": True}, data_types={"buffer_dtype": "bf16"},
         optimizer={"type": "Adadelta", "params": {"lr": 1.0}})),
     ("autocast_bf16_cpu", dict(CRNN, autocast=dict(
         dtype="bfloat16", lower_precision_safe_modules=["torch.nn.modules.conv.Conv2d",

@@ -1,0 +1,70 @@
+"""Build in the order DeepSpeed needs: model -> weights (--load-from) -> DeepSpeed engine.
+
+The only place (with :mod:`ocr_ds.engine.checkpoint` and :mod:`ocr_ds.checkpoint_io`) that
+imports deepspeed.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from typing import Any, Mapping
+
+import torch
+
+from ocr_ds import registry
+from ocr_ds.checkpoint_io import load_checkpoint_any
+
+
+def init_distributed(backend_hint: str | None = None) -> None:
+    """Start the process group from RANK/WORLD_SIZE/... (see :mod:`ocr_ds.engine.launch`)."""
+    import deepspeed
+    from deepspeed.accelerator import get_accelerator
+
+    if torch.distributed.is_initialized():
+        return
+    backend = get_accelerator().communication_backend_name()
+    timeout = timedelta(seconds=int(os.environ.get("OCR_DS_DIST_TIMEOUT", "1800")))
+    deepspeed.init_distributed(dist_backend=backend, auto_mpi_discovery=False, timeout=timeout)
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def device() -> torch.device:
+    from deepspeed.accelerator import get_accelerator
+
+    return torch.device(get_accelerator().device_name(int(os.environ.get("LOCAL_RANK", "0"))))
+
+
+def build_model(cfg: Mapping[str, Any]) -> torch.nn.Module:
+    return registry.build(registry.MODELS, cfg["model"], "model")
+
+
+def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger) -> None:
+    """``--load-from``: a plain state dict file or one of our checkpoints; reports key mismatches."""
+    state, _ = load_checkpoint_any(path)
+    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    result = model.load_state_dict(state, strict=False)
+    logger.info("load_from %s: %d tensors", path, len(state))
+    if result.missing_keys:
+        logger.warning("load_from: missing keys in source state_dict: %s", ", ".join(result.missing_keys))
+    if result.unexpected_keys:
+        logger.warning("load_from: unexpected keys in source state_dict: %s",
+                       ", ".join(result.unexpected_keys))
+
+
+def build_engine(model: torch.nn.Module, ds_config: dict[str, Any]) -> Any:
+    import deepspeed
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=params, config=ds_config)
+    return engine
+
+
+def input_dtype(ds_config: Mapping[str, Any]) -> torch.dtype | None:
+    """Float inputs must match a half-precision module (autocast keeps fp32 inputs)."""
+    if (ds_config.get("fp16") or {}).get("enabled"):
+        return torch.float16
+    if (ds_config.get("bf16") or {}).get("enabled"):
+        return torch.bfloat16
+    return None

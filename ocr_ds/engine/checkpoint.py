@@ -1,0 +1,193 @@
+"""Checkpoints on disk: DeepSpeed's per-rank files plus our metadata, never half-written.
+
+Layout under the checkpoint root (the work dir, or ``checkpoint_config.out_dir/<work dir name>``)::
+
+    epoch_3/                       DeepSpeed's files (every rank writes its part)
+        ocr_ds_rng_rank{R}.pt      each rank's RNG states
+        ocr_ds_meta.json           written last, by rank 0, after every rank finished
+    best_acc_epoch_2/model.pth     weights only ({'state_dict', 'meta'}), for best/weights-only saves
+    latest                         the tag of the newest COMPLETE checkpoint (DeepSpeed's format)
+
+A checkpoint is complete when its ``ocr_ds_meta.json`` exists. ``latest`` is replaced
+atomically (write a temp file, fsync, rename) only after the metadata is written, so a crash or
+a full disk during a save leaves ``latest`` naming the previous complete checkpoint.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from ocr_ds.engine import dist
+from ocr_ds.errors import UserError
+
+META = "ocr_ds_meta.json"
+WEIGHTS = "model.pth"
+LATEST = "latest"
+
+
+def atomic_write(path: str, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    tmp = f"{path}.tmp.{os.getpid()}"
+    mode = "wb" if isinstance(data, bytes) else "w"
+    try:
+        with open(tmp, mode) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def atomic_torch_save(obj: Any, path: str) -> None:
+    tmp = f"{path}.tmp.{os.getpid()}"
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def is_complete(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, META))
+
+
+def read_meta(path: str) -> dict[str, Any]:
+    with open(os.path.join(path, META)) as f:
+        return json.load(f)
+
+
+def read_latest(root: str) -> str | None:
+    """The tag ``root/latest`` names, if it names a complete checkpoint."""
+    try:
+        with open(os.path.join(root, LATEST)) as f:
+            tag = f.read().strip()
+    except OSError:
+        return None
+    return tag if tag and is_complete(os.path.join(root, tag)) else None
+
+
+def complete_checkpoints(root: str, pattern: str = r"(epoch|iter)_\d+") -> list[str]:
+    """Complete checkpoint tags in ``root`` matching ``pattern``, oldest (fewest iters) first."""
+    if not os.path.isdir(root):
+        return []
+    tags = [t for t in os.listdir(root)
+            if re.fullmatch(pattern, t) and is_complete(os.path.join(root, t))]
+    return sorted(tags, key=lambda t: (read_meta(os.path.join(root, t)).get("iter", 0), t))
+
+
+def find_resume(root: str) -> str | None:
+    """The checkpoint ``--auto-resume`` continues from: ``latest`` if complete, else the newest."""
+    tag = read_latest(root)
+    if tag is None:
+        tags = complete_checkpoints(root)
+        tag = tags[-1] if tags else None
+    return os.path.join(root, tag) if tag else None
+
+
+def rng_state() -> dict[str, Any]:
+    np_state = np.random.get_state()
+    return {
+        "python": json.dumps(random.getstate()),
+        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    version, internal, gauss = json.loads(state["python"])
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def full_state_dict(engine: Any) -> dict[str, torch.Tensor] | None:
+    """The whole model's weights on rank 0 (None elsewhere). Collective: call on every rank."""
+    if engine.zero_optimization_partition_weights():  # ZeRO-3: gather the partitions
+        sd = engine._zero3_consolidated_16bit_state_dict()
+    else:
+        sd = engine.module.state_dict() if dist.is_main() else None
+    if sd is None:
+        return None
+    return {k: (v.detach().float().cpu() if v.is_floating_point() else v.detach().cpu())
+            for k, v in sd.items()}
+
+
+def save(engine: Any, root: str, tag: str, meta: dict[str, Any], *, save_optimizer: bool = True,
+         update_latest: bool = True) -> str:
+    """Save a checkpoint ``root/tag`` on every rank; returns its path. Collective."""
+    path = os.path.join(root, tag)
+    if dist.is_main():
+        os.makedirs(root, exist_ok=True)
+        if os.path.exists(os.path.join(path, META)):  # re-saving a tag: invalidate it first
+            os.remove(os.path.join(path, META))
+    dist.barrier()
+    meta = dict(meta, tag=tag, world_size=dist.get_world_size(), save_optimizer=save_optimizer,
+                time=time.strftime("%Y-%m-%d %H:%M:%S"))
+    if save_optimizer:
+        engine.save_checkpoint(root, tag=tag, client_state={}, save_latest=False)
+        atomic_torch_save(rng_state(), os.path.join(path, f"ocr_ds_rng_rank{dist.get_rank()}.pt"))
+    else:
+        weights = full_state_dict(engine)
+        if dist.is_main():
+            os.makedirs(path, exist_ok=True)
+            atomic_torch_save({"state_dict": weights, "meta": meta}, os.path.join(path, WEIGHTS))
+    dist.barrier()  # every rank's files are on disk before the checkpoint is declared complete
+    if dist.is_main():
+        atomic_write(os.path.join(path, META), json.dumps(meta, indent=1))
+        if update_latest:
+            atomic_write(os.path.join(root, LATEST), tag)
+    dist.barrier()
+    return path
+
+
+def remove(path: str) -> None:
+    """Delete a checkpoint: metadata first, so a crash mid-delete leaves it marked incomplete."""
+    if os.path.exists(os.path.join(path, META)):
+        os.remove(os.path.join(path, META))
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def resolve(path: str) -> tuple[str, str]:
+    """``--resume-from`` accepts a checkpoint dir or a root holding ``latest``: (root, tag)."""
+    path = os.path.normpath(path)
+    if not os.path.isdir(path):
+        raise UserError(f"--resume-from: {path!r} is not a checkpoint directory")
+    if is_complete(path):
+        return os.path.dirname(path) or ".", os.path.basename(path)
+    tag = read_latest(path)
+    if tag:
+        return path, tag
+    raise UserError(f"--resume-from: {path!r} is not a complete checkpoint "
+                    f"(no {META}) and holds no 'latest' naming one")
+
+
+def load(engine: Any, path: str) -> dict[str, Any]:
+    """Restore model, optimizer and this rank's RNG from ``path``; returns the metadata."""
+    root, tag = resolve(path)
+    ckpt = os.path.join(root, tag)
+    meta = read_meta(ckpt)
+    if not meta.get("save_optimizer", True):
+        raise UserError(f"--resume-from: {ckpt} holds weights only (save_optimizer=False); "
+                        "start from it with --load-from instead")
+    load_path, _ = engine.load_checkpoint(root, tag=tag)
+    if load_path is None:
+        raise UserError(f"--resume-from: DeepSpeed could not load {ckpt}")
+    rng_file = os.path.join(ckpt, f"ocr_ds_rng_rank{dist.get_rank()}.pt")
+    if os.path.exists(rng_file):
+        set_rng_state(torch.load(rng_file, weights_only=True))
+    return meta

@@ -1,0 +1,103 @@
+"""Process-group facts and the small collectives the loop and hooks need.
+
+Every function works without a process group (a single plain process), so hooks and tests can
+call them unconditionally.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import torch
+import torch.distributed as tdist
+
+
+def is_dist() -> bool:
+    return tdist.is_available() and tdist.is_initialized()
+
+
+def get_rank() -> int:
+    return tdist.get_rank() if is_dist() else 0
+
+
+def get_world_size() -> int:
+    return tdist.get_world_size() if is_dist() else 1
+
+
+def is_main() -> bool:
+    return get_rank() == 0
+
+
+def barrier() -> None:
+    if is_dist():
+        tdist.barrier()
+
+
+def broadcast_object(obj: Any, src: int = 0) -> Any:
+    """Rank ``src``'s ``obj`` on every rank."""
+    if not is_dist():
+        return obj
+    box = [obj]
+    tdist.broadcast_object_list(box, src=src)
+    return box[0]
+
+
+def all_gather_object(obj: Any) -> list[Any]:
+    """Every rank's ``obj``, in rank order, on every rank."""
+    if not is_dist():
+        return [obj]
+    out: list[Any] = [None] * get_world_size()
+    tdist.all_gather_object(out, obj)
+    return out
+
+
+def all_reduce_mean(values: dict[str, float]) -> dict[str, float]:
+    """Average a dict of floats over ranks (same keys in the same order on every rank)."""
+    if not is_dist() or not values:
+        return dict(values)
+    t = torch.tensor(list(values.values()), dtype=torch.float64)
+    tdist.all_reduce(t)
+    t /= get_world_size()
+    return dict(zip(values.keys(), t.tolist()))
+
+
+def all_reduce_max(value: float) -> float:
+    if not is_dist():
+        return value
+    t = torch.tensor([value], dtype=torch.float64)
+    tdist.all_reduce(t, op=tdist.ReduceOp.MAX)
+    return float(t.item())
+
+
+def all_finite(value: torch.Tensor) -> bool:
+    """Whether ``value`` is finite on every rank (so all ranks stop together, none hangs)."""
+    flag = torch.tensor([1.0 if bool(torch.isfinite(value).all()) else 0.0])
+    if is_dist():
+        tdist.all_reduce(flag, op=tdist.ReduceOp.MIN)
+    return bool(flag.item() == 1.0)
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on this machine (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def env_world_size() -> int:
+    """World size a launcher announced in the environment (1 when none did)."""
+    for var in ("WORLD_SIZE", "SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 1

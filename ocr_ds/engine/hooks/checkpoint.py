@@ -1,0 +1,66 @@
+"""Save checkpoints on mmcv's schedule (``checkpoint_config``), keep only the newest N."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ocr_ds.engine import checkpoint as ckpt
+from ocr_ds.engine import dist
+from ocr_ds.engine.hooks.base import PRIORITIES, Hook
+
+
+def progress_meta(runner: Any, after_epoch: bool) -> dict[str, Any]:
+    """Where a checkpoint taken now resumes: completed epochs/iters and the position in the epoch."""
+    if after_epoch:
+        epoch, it, inner = runner.epoch + 1, runner.iter, 0
+    else:
+        epoch, it, inner = runner.epoch, runner.iter + 1, runner.inner_iter + 1
+        if inner >= runner.iters_per_epoch:
+            epoch, inner = epoch + 1, 0
+    return {"epoch": epoch, "iter": it, "inner_iter": inner,
+            "samples_per_gpu": runner.train_loader.batch_size,
+            "seed": runner.meta.get("seed"),
+            "hooks": {type(h).__name__: h.state_dict() for h in runner.hooks},
+            "config": runner.cfg.to_dict() if hasattr(runner.cfg, "to_dict") else dict(runner.cfg)}
+
+
+class CheckpointHook(Hook):
+    priority = PRIORITIES["NORMAL"]
+
+    def __init__(self, interval: int = -1, by_epoch: bool = True, save_optimizer: bool = True,
+                 out_dir: str | None = None, max_keep_ckpts: int = -1, save_last: bool = True,
+                 **kwargs: Any):
+        self.interval, self.by_epoch = interval, by_epoch
+        self.save_optimizer, self.out_dir = save_optimizer, out_dir
+        self.max_keep_ckpts, self.save_last = max_keep_ckpts, save_last
+        self.root: str | None = None
+
+    def before_run(self, runner: Any) -> None:
+        # mmcv: out_dir/<basename of work_dir>
+        self.root = (os.path.join(self.out_dir, os.path.basename(os.path.normpath(runner.work_dir)))
+                     if self.out_dir else runner.work_dir)
+
+    def after_train_epoch(self, runner: Any) -> None:
+        if not self.by_epoch:
+            return
+        last = runner.by_epoch and runner.epoch + 1 >= runner.max_epochs
+        if self.every_n_epochs(runner, self.interval) or (self.save_last and last):
+            self.save(runner, f"epoch_{runner.epoch + 1}", after_epoch=True)
+
+    def after_train_iter(self, runner: Any) -> None:
+        if self.by_epoch:
+            return
+        if self.every_n_iters(runner, self.interval) or (self.save_last and self.is_last_iter(runner)):
+            self.save(runner, f"iter_{runner.iter + 1}", after_epoch=False)
+
+    def save(self, runner: Any, tag: str, after_epoch: bool) -> None:
+        ckpt.save(runner.engine, self.root, tag, progress_meta(runner, after_epoch),
+                  save_optimizer=self.save_optimizer)
+        runner.logger.info("Saving checkpoint at %s", tag)
+        if self.max_keep_ckpts > 0 and dist.is_main():
+            kind = "epoch" if self.by_epoch else "iter"
+            tags = ckpt.complete_checkpoints(self.root, rf"{kind}_\d+")
+            for old in tags[: max(0, len(tags) - self.max_keep_ckpts)]:
+                if old != tag:
+                    ckpt.remove(os.path.join(self.root, old))
+        dist.barrier()

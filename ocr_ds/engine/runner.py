@@ -1,0 +1,166 @@
+"""The training loop: epochs (or iterations) of ``forward / backward / step`` between hooks.
+
+The loop is deliberately short; everything else (lr, timing, checkpoints, evaluation, logs) is a
+hook in one ordered list. State the hooks read lives on the :class:`Runner` as plain attributes:
+
+* ``epoch``: completed epochs (0-based index of the running epoch), as mmcv's ``runner.epoch``;
+* ``iter``: completed training iterations over the whole run (one iteration = one micro-batch,
+  as in mmcv, also under gradient accumulation);
+* ``inner_iter``: index of the running iteration within its epoch;
+* ``iters_per_epoch``, ``max_epochs`` (None for iteration-based runs), ``max_iters``;
+* ``log_buffer``: named scalars of the current logging interval (losses, time, ...);
+* ``val_metrics``: metrics of an evaluation that just ran, for the writers; cleared afterwards.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Sequence
+
+import torch
+
+from ocr_ds.engine import dist
+from ocr_ds.engine.hooks.base import Hook
+
+
+def parse_losses(losses: dict[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """mmcv's ``parse_losses``: sum every entry whose name contains 'loss'."""
+    if not isinstance(losses, dict):
+        raise TypeError(f"model forward must return a dict of losses in training, got {type(losses)}")
+    log_vars: dict[str, torch.Tensor] = {}
+    for name, value in losses.items():
+        if isinstance(value, torch.Tensor):
+            log_vars[name] = value.mean()
+        elif isinstance(value, (list, tuple)):
+            log_vars[name] = sum(v.mean() for v in value)
+        else:
+            raise TypeError(f"{name} is not a tensor or a list of tensors")
+    loss = sum(v for k, v in log_vars.items() if "loss" in k)
+    log_vars["loss"] = loss
+    return loss, {k: v.detach() for k, v in log_vars.items()}
+
+
+class NonFiniteLoss(RuntimeError):
+    """The loss became NaN or inf; training stops with the last good checkpoint intact."""
+
+
+class Runner:
+    """Holds the loop state and calls hooks. Built by :mod:`ocr_ds.engine.train`."""
+
+    def __init__(self, *, engine: Any, train_loader: Any, hooks: Sequence[Hook], work_dir: str,
+                 max_epochs: int | None, max_iters: int, iters_per_epoch: int,
+                 logger: logging.Logger, meta: dict[str, Any], input_dtype: torch.dtype | None,
+                 device: torch.device, timestamp: str, cfg: Any,
+                 evaluate: Callable[[], dict[str, float]] | None = None):
+        self.engine = engine
+        self.model = engine.module
+        self.train_loader = train_loader
+        self.hooks = list(hooks)
+        self.work_dir = work_dir
+        self.by_epoch = max_epochs is not None
+        self.max_epochs = max_epochs
+        self.max_iters = max_iters
+        self.iters_per_epoch = iters_per_epoch
+        self.logger = logger
+        self.meta = meta
+        self.input_dtype = input_dtype
+        self.device = device
+        self.timestamp = timestamp
+        self.cfg = cfg
+        self.evaluate = evaluate
+        self.epoch = 0
+        self.iter = 0
+        self.inner_iter = 0
+        self.log_buffer: dict[str, list[float]] = {}
+        self.val_metrics: dict[str, float] | None = None
+        self.skipped_steps = 0
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def optimizer(self) -> Any:
+        return self.engine.optimizer
+
+    def current_lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def put(self, name: str, value: float | torch.Tensor) -> None:
+        """Add one value to this interval's buffer (averaged by the logger)."""
+        self.log_buffer.setdefault(name, []).append(value)
+
+    def done(self) -> bool:
+        if self.by_epoch:
+            return self.epoch >= self.max_epochs
+        return self.iter >= self.max_iters
+
+    def call(self, stage: str) -> None:
+        for hook in self.hooks:
+            getattr(hook, stage)(self)
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self, skip_samples: int = 0) -> None:
+        """Train until ``max_epochs``/``max_iters``; ``skip_samples`` resumes inside an epoch."""
+        self.call("before_run")
+        try:
+            while not self.done():
+                self.train_epoch(skip_samples)
+                skip_samples = 0
+        finally:
+            self.call("after_run")
+
+    def train_epoch(self, skip_samples: int = 0) -> None:
+        loader = self.train_loader
+        loader.sampler.set_epoch(self.epoch, skip_samples)
+        self.model.train()
+        first = skip_samples // loader.batch_size
+        self.inner_iter = first
+        self.call("before_train_epoch")
+        for i, batch in enumerate(loader, start=first):
+            self.inner_iter = i  # as mmcv: the index of the running iteration, kept after the loop
+            self.call("before_train_iter")
+            self.train_step(batch)
+            self.call("after_train_iter")
+            self.iter += 1
+            if not self.by_epoch and self.iter >= self.max_iters:
+                break
+        self.call("after_train_epoch")
+        self.epoch += 1
+
+    def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for key, value in batch.items():
+            if isinstance(value, torch.Tensor):
+                value = value.to(self.device, non_blocking=True)
+                if value.is_floating_point() and self.input_dtype is not None:
+                    value = value.to(self.input_dtype)
+            out[key] = value
+        return out
+
+    def train_step(self, batch: dict[str, Any]) -> None:
+        engine = self.engine
+        losses = engine(self.to_device(batch))
+        loss, log_vars = parse_losses(losses)
+        if not dist.all_finite(loss.detach()):
+            raise NonFiniteLoss(f"loss is not finite ({float(loss.detach())} on rank "
+                                f"{dist.get_rank()}) at iteration {self.iter + 1} "
+                                f"(epoch {self.epoch + 1}); stopping. The last checkpoint in "
+                                f"{self.work_dir} is intact")
+        engine.backward(loss)
+        clipping = engine.gradient_clipping() > 0
+        own_norm = None
+        if clipping and engine.is_gradient_accumulation_boundary() and not (
+                engine.zero_optimization() or engine.fp16_enabled() or engine.bfloat16_enabled()):
+            # DeepSpeed clips plain fp32 gradients itself but does not keep the norm: measure it
+            grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+            own_norm = float(torch.linalg.vector_norm(
+                torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))) if grads else 0.0
+        skipped_before = engine.skipped_steps
+        engine.step()
+        for name, value in log_vars.items():
+            self.put(name, value)
+        if engine.skipped_steps > skipped_before:
+            self.skipped_steps += 1
+            self.logger.warning("fp16 overflow at iteration %d: step skipped, loss scale now %s",
+                                self.iter + 1, getattr(engine.optimizer, "cur_scale", "?"))
+        if clipping and engine.was_step_applied():
+            norm = own_norm if own_norm is not None else engine.get_global_grad_norm()
+            if norm is not None:
+                self.put("grad_norm", float(norm))

@@ -1,0 +1,203 @@
+"""One training run, in mmcv's start-up order (REFERENCE §1) and DeepSpeed's build order.
+
+init distributed -> work dir, config dump, log file -> seed -> model -> ``load_from`` weights
+-> datasets -> DeepSpeed JSON (translate) -> ``deepspeed.initialize`` -> loaders, schedule,
+hooks -> ``resume_from`` -> loop.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from typing import Any, Mapping
+
+import torch
+
+from ocr_ds import registry
+from ocr_ds.engine import builder, dist
+from ocr_ds.engine import checkpoint as ckpt
+from ocr_ds.engine.data import build_loader, loader_settings
+from ocr_ds.engine.hooks.build import build_hooks
+from ocr_ds.engine.hooks.lr import LrUpdaterHook
+from ocr_ds.engine.runner import Runner
+from ocr_ds.engine.seed import init_random_seed, set_random_seed
+from ocr_ds.errors import UserError
+from ocr_ds.schedules.run import run_length
+
+LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+
+
+def make_logger(log_file: str | None, rank: int) -> logging.Logger:
+    logger = logging.getLogger("ocr_ds")
+    logger.handlers.clear()
+    logger.propagate = False
+    logger.setLevel(logging.INFO if rank == 0 else logging.ERROR)
+    fmt = logging.Formatter(LOG_FORMAT)
+    stream = logging.StreamHandler(sys.stdout)
+    stream.setFormatter(fmt)
+    logger.addHandler(stream)
+    if log_file and rank == 0:
+        fh = logging.FileHandler(log_file, "w")
+        fh.setFormatter(fmt)
+        logger.addHandler(fh)
+    return logger
+
+
+def env_info() -> dict[str, str]:
+    import deepspeed
+
+    return {"sys.platform": sys.platform, "Python": sys.version.replace("\n", ""),
+            "PyTorch": torch.__version__, "DeepSpeed": deepspeed.__version__,
+            "CUDA available": str(torch.cuda.is_available()), "host": platform.node(),
+            "world_size": str(dist.get_world_size())}
+
+
+def build_datasets(cfg: Mapping[str, Any], validate: bool):
+    data = cfg.get("data")
+    if not isinstance(data, Mapping) or "train" not in data:
+        raise UserError("data.train: expected a dataset dict (got nothing)")
+    train = _build_dataset(data["train"], "data.train", test_mode=False)
+    val = None
+    if validate and data.get("val") is not None:
+        val = _build_dataset(data["val"], "data.val", test_mode=True)
+    return train, val
+
+
+def _build_dataset(spec: Any, key: str, test_mode: bool):
+    if isinstance(spec, (list, tuple)):  # MMOCR: a list of datasets is concatenated
+        spec = {"type": "ConcatDataset", "datasets": list(spec)}
+    spec = dict(spec)
+    if spec.get("type") != "ConcatDataset":
+        spec.setdefault("test_mode", test_mode)
+    else:
+        spec["datasets"] = [dict(d, test_mode=d.get("test_mode", test_mode)) for d in spec["datasets"]]
+    return registry.build(registry.DATASETS, spec, key)
+
+
+def make_evaluate(engine: Any, loader: Any, dataset: Any, runner_ref: list, logger: logging.Logger):
+    """The evaluation callable the EvalHook uses: forward on every rank, metrics on rank 0."""
+
+    def evaluate(metric_args: Mapping[str, Any]) -> dict[str, float]:
+        runner = runner_ref[0]
+        model = engine.module
+        model.eval()
+        indices = list(iter(loader.sampler))
+        results: list[Any] = []
+        with torch.no_grad():
+            for batch in loader:
+                results.extend(engine(runner.to_device(batch), return_loss=False))
+        model.train()
+        gathered = dist.all_gather_object(list(zip(indices, results)))
+        metrics = None
+        if dist.is_main():
+            by_index = {}
+            for part in gathered:
+                by_index.update(part)
+            ordered = [by_index[i] for i in range(len(dataset))]
+            metrics = {k: float(v) for k, v in dataset.evaluate(ordered, logger=logger,
+                                                                **metric_args).items()}
+        return dist.broadcast_object(metrics)
+
+    return evaluate
+
+
+def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deterministic: bool,
+          validate: bool, load_from: str | None, resume_from: str | None, auto_resume: bool,
+          ds_overrides: Mapping[str, Any] | None, ds_overrides_name: str = "ds_config") -> None:
+    from ocr_ds.schedules import LrSchedule
+    from ocr_ds.translate import translate
+
+    builder.init_distributed()
+    rank, world = dist.get_rank(), dist.get_world_size()
+    logger = make_logger(None, rank)
+    # Everything a user can get wrong is checked before the work dir is created, so a bad
+    # config leaves nothing behind: limits, DeepSpeed JSON, schedule, hooks, model, datasets.
+    max_epochs, max_iters_cfg = run_length(cfg)
+    accelerator = "cuda" if torch.cuda.is_available() else "cpu"
+    tr = translate(cfg, world_size=world, accelerator=accelerator, ds_overrides=ds_overrides,
+                   ds_overrides_name=ds_overrides_name)
+    LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,
+                           max_iters=max_iters_cfg or max_epochs, iters_per_epoch=1)
+    seed = init_random_seed(seed)
+    set_random_seed(seed, deterministic)
+    model = builder.build_model(cfg)
+    if load_from:
+        builder.load_weights(model, load_from, logger)
+    train_set, val_set = build_datasets(cfg, validate)
+    data_cfg = cfg["data"]
+    train_settings = loader_settings(data_cfg, "train")
+    # an explicit DeepSpeed micro batch wins over data.samples_per_gpu (the translator notes it)
+    train_settings["samples_per_gpu"] = tr.ds_config["train_micro_batch_size_per_gpu"]
+    val_settings = loader_settings(data_cfg, "val") if val_set is not None else None
+    hooks = build_hooks(cfg, schedule=None, runner_by_epoch=max_epochs is not None,
+                        validate=val_set is not None)
+
+    if rank == 0:
+        os.makedirs(work_dir, exist_ok=True)
+        cfg.dump(os.path.join(work_dir, os.path.basename(config_path)))
+    timestamp = dist.broadcast_object(time.strftime("%Y%m%d_%H%M%S"))
+    logger = make_logger(os.path.join(work_dir, f"{timestamp}.log"), rank)
+    info = env_info()
+    logger.info("Environment info:\n" + "\n".join(f"{k}: {v}" for k, v in info.items()))
+    logger.info("Config:\n%s", cfg.pretty_text)
+    logger.info("Set random seed to %d, deterministic: %s", seed, deterministic)
+    meta = {"env_info": "\n".join(f"{k}: {v}" for k, v in info.items()), "config": cfg.pretty_text,
+            "seed": seed, "exp_name": os.path.basename(config_path)}
+    for note in tr.notes:
+        logger.info("deepspeed config: %s", note)
+    logger.info("DeepSpeed config:\n%s", json.dumps(tr.ds_config, indent=1))
+    engine = builder.build_engine(model, tr.ds_config)
+
+    train_loader = build_loader(train_set, train_settings, rank=rank, world_size=world, seed=seed)
+    iters_per_epoch = len(train_loader)
+    if iters_per_epoch == 0:
+        raise UserError(f"data.train: {len(train_set)} samples give no full batch of "
+                        f"{train_loader.batch_size} per rank at world size {world}")
+    max_iters = max_iters_cfg or max_epochs * iters_per_epoch
+    lr_hook = next(h for h in hooks if isinstance(h, LrUpdaterHook))
+    lr_hook.schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,
+                                          max_iters=max_iters, iters_per_epoch=iters_per_epoch)
+    runner_ref: list = []
+    evaluate = None
+    if val_set is not None:
+        val_loader = build_loader(val_set, val_settings, rank=rank, world_size=world, seed=seed)
+        evaluate = make_evaluate(engine, val_loader, val_set, runner_ref, logger)
+    runner = Runner(engine=engine, train_loader=train_loader, hooks=hooks, work_dir=work_dir,
+                    max_epochs=max_epochs, max_iters=max_iters, iters_per_epoch=iters_per_epoch,
+                    logger=logger, meta=meta, input_dtype=builder.input_dtype(tr.ds_config),
+                    device=builder.device(), timestamp=timestamp, cfg=cfg, evaluate=evaluate)
+    runner_ref.append(runner)
+
+    if auto_resume and not resume_from:
+        resume_from = ckpt.find_resume(_checkpoint_root(cfg, work_dir))
+    skip = 0
+    if resume_from:
+        skip = resume(runner, resume_from, world)
+    runner.run(skip_samples=skip)
+    logger.info("Training finished: epoch %d, iter %d", runner.epoch, runner.iter)
+
+
+def _checkpoint_root(cfg: Mapping[str, Any], work_dir: str) -> str:
+    out_dir = (cfg.get("checkpoint_config") or {}).get("out_dir")
+    return os.path.join(out_dir, os.path.basename(os.path.normpath(work_dir))) if out_dir else work_dir
+
+
+def resume(runner: Runner, path: str, world: int) -> int:
+    """Restore a checkpoint into ``runner``; returns the samples of the epoch already seen."""
+    meta = ckpt.load(runner.engine, path)
+    runner.epoch, runner.iter = meta["epoch"], meta["iter"]
+    old_world = meta.get("world_size", world)
+    if old_world != world:  # mmcv rescales the iteration count when the world size changes
+        runner.iter = meta["iter"] * old_world // world
+        runner.logger.warning("world size changed from %d to %d: iteration %d rescaled to %d",
+                              old_world, world, meta["iter"], runner.iter)
+    states = meta.get("hooks", {})
+    for hook in runner.hooks:
+        if type(hook).__name__ in states:
+            hook.load_state_dict(states[type(hook).__name__])
+    inner = meta.get("inner_iter", 0)
+    runner.logger.info("resumed from %s: epoch %d, iter %d", path, runner.epoch, runner.iter)
+    return inner * meta.get("samples_per_gpu", runner.train_loader.batch_size) if old_world == world else 0

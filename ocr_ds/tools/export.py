@@ -1,0 +1,54 @@
+"""Turn any of our checkpoints into a plain PyTorch weights file.
+
+    python -m ocr_ds.tools.export work_dirs/crnn/epoch_5 crnn.pth
+    python -m ocr_ds.tools.export work_dirs/crnn crnn.pth          # the checkpoint 'latest' names
+
+Works for every ZeRO stage (ZeRO partitions are merged into fp32 weights). The output holds
+``{'state_dict': ..., 'meta': {'config': ..., 'epoch': ..., 'iter': ...}}`` and loads with
+``torch.load(path, weights_only=True)`` on a machine without DeepSpeed::
+
+    sd = torch.load('crnn.pth', weights_only=True)['state_dict']
+    model.load_state_dict(sd)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+import torch
+
+from ocr_ds.checkpoint_io import load_checkpoint_any
+from ocr_ds.errors import UserError, run_cli
+
+
+def export(src: str, dst: str) -> int:
+    """Write ``dst`` from checkpoint ``src``; returns the number of tensors."""
+    state, meta = load_checkpoint_any(src)
+    keep = {k: meta[k] for k in ("config", "epoch", "iter", "tag", "seed") if k in meta}
+    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
+    tmp = f"{dst}.tmp.{os.getpid()}"
+    try:
+        torch.save({"state_dict": {k: v.contiguous() for k, v in state.items()}, "meta": keep}, tmp)
+        os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return len(state)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ocr_ds.tools.export", description=__doc__.splitlines()[0])
+    p.add_argument("checkpoint", help="checkpoint directory (or work dir with 'latest', or .pth)")
+    p.add_argument("out", help="output .pth file")
+    args = p.parse_args(argv)
+    if not args.out.endswith((".pth", ".pt")):
+        raise UserError(f"out: expected a .pth file name (got {args.out!r})")
+    n = export(args.checkpoint, args.out)
+    print(f"wrote {args.out}: {n} tensors", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,62 @@
+"""Run ocr_ds/train.py as users do (one process, or real DeepSpeed ranks) and read what it wrote."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TRAIN = os.path.join(ROOT, "ocr_ds", "train.py")
+TOY = os.path.join(ROOT, "tests", "fixtures", "engine", "toy.py")
+BIN = os.path.dirname(sys.executable)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    e["PATH"] = BIN + os.pathsep + e.get("PATH", "")
+    return e
+
+
+def train(args: list[str], ranks: int = 1, timeout: int = 300, check: bool = True,
+          config: str = TOY) -> subprocess.CompletedProcess:
+    """``python ocr_ds/train.py`` (ranks=1) or ``deepspeed --num_gpus N ocr_ds/train.py``."""
+    if ranks == 1:
+        cmd = [sys.executable, TRAIN, config, *args]
+    else:
+        cmd = [os.path.join(BIN, "deepspeed"), "--num_gpus", str(ranks), "--master_port",
+               str(_free_port()), TRAIN, "--config", config, *args]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-4000:]}\n"
+                             f"{proc.stderr[-4000:]}")
+    return proc
+
+
+def json_log(work_dir: str) -> list[dict]:
+    (path,) = glob.glob(os.path.join(work_dir, "*.log.json"))
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def text_log(work_dir: str) -> str:
+    (path,) = [p for p in glob.glob(os.path.join(work_dir, "*.log"))]
+    with open(path) as f:
+        return f.read()
+
+
+def weights(path: str) -> dict[str, torch.Tensor]:
+    from ocr_ds.checkpoint_io import load_checkpoint_any
+
+    return load_checkpoint_any(path)[0]

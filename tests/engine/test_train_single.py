@@ -1,0 +1,123 @@
+"""One-process runs of ocr_ds/train.py: checkpoint policy, iteration runs and mid-epoch resume,
+logs (text, JSON, TensorBoard), precision, seeds, clipping, NaN stop."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import torch
+
+import helpers
+from test_engine_units import TRAIN_LINE, VAL_LINE
+
+pytestmark = pytest.mark.slow
+ITER_RUN = ["--cfg-options", "runner.type=IterBasedRunner", "runner.max_iters=20",
+            "total_epochs=None", "lr_config.by_epoch=False", "checkpoint_config.by_epoch=False",
+            "checkpoint_config.interval=8", "evaluation.by_epoch=False", "evaluation.interval=10",
+            "log_config.interval=5"]
+
+
+def test_checkpoint_interval_keep_and_save_last(tmp_path):
+    wd = str(tmp_path)
+    helpers.train(["--work-dir", wd, "--seed", "1", "--cfg-options", "total_epochs=5",
+                   "checkpoint_config.interval=2", "checkpoint_config.max_keep_ckpts=1"])
+    dirs = sorted(os.listdir(wd))
+    assert [d for d in dirs if d.startswith("epoch_")] == ["epoch_5"]  # 2, 4 saved then removed
+    assert len([d for d in dirs if d.startswith("best_neg_mse_acc_epoch_")]) == 1
+    with open(os.path.join(wd, "latest")) as f:
+        assert f.read() == "epoch_5"
+    log = helpers.text_log(wd)
+    assert "Saving checkpoint at epoch_2" in log and "Saving checkpoint at epoch_4" in log
+    assert "Saving checkpoint at epoch_3" not in log
+
+
+def test_iteration_run_and_mid_epoch_resume_are_identical(tmp_path):
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    helpers.train(["--work-dir", a, "--seed", "3", "--deterministic", *ITER_RUN])
+    assert sorted(d for d in os.listdir(a) if d.startswith("iter_")) == ["iter_16", "iter_20", "iter_8"]
+    log = helpers.text_log(a)
+    assert re.search(r"Iter \[20/20\]\tlr: ", log) and "Iter(val) [20]" in log
+    # iter_16 lies inside the second epoch (12 iterations per epoch): the sampler must skip
+    helpers.train(["--work-dir", b, "--seed", "3", "--deterministic", "--resume-from",
+                   os.path.join(a, "iter_16"), *ITER_RUN])
+    wa, wb = helpers.weights(os.path.join(a, "iter_20")), helpers.weights(os.path.join(b, "iter_20"))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_auto_resume_continues_from_latest(tmp_path):
+    wd = str(tmp_path)
+    helpers.train(["--work-dir", wd, "--seed", "2", "--cfg-options", "total_epochs=1"])
+    proc = helpers.train(["--work-dir", wd, "--seed", "2", "--auto-resume", "--cfg-options",
+                          "total_epochs=2"])
+    assert "resumed from" in proc.stdout and os.path.isdir(os.path.join(wd, "epoch_2"))
+
+
+def test_logs_text_json_and_tensorboard(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    wd = str(tmp_path)
+    helpers.train(["--work-dir", wd, "--seed", "0"],
+                  config=os.path.join(os.path.dirname(helpers.TOY), "toy_clip_tb.py"))
+    lines = [l.split(" - ocr_ds - INFO - ", 1)[1] for l in helpers.text_log(wd).splitlines()
+             if " - ocr_ds - INFO - Epoch" in l]
+    train = [l for l in lines if l.startswith("Epoch [")]
+    val = [l for l in lines if l.startswith("Epoch(val)")]
+    assert len(train) == 3 * 6 and len(val) == 3
+    assert all(TRAIN_LINE.match(l) for l in train), train[0]
+    assert all(VAL_LINE.match(l) for l in val), val[0]
+    assert "grad_norm: " in train[0]  # clipping on -> grad_norm logged
+    records = helpers.json_log(wd)
+    first = records[1]
+    assert list(first)[:5] == ["mode", "epoch", "iter", "lr", "memory"]
+    assert first["mode"] == "train" and first["iter"] == 2 and "loss_mse" in first and "time" in first
+    ea = EventAccumulator(os.path.join(wd, "tf_logs"))
+    ea.Reload()
+    tags = ea.Tags()["scalars"]
+    assert {"train/loss", "train/loss_mse", "learning_rate", "val/neg_mse_acc"} <= set(tags)
+    assert [e.step for e in ea.Scalars("val/neg_mse_acc")] == [13, 25, 37]  # mmcv: runner.iter + 1 after the epoch
+
+
+@pytest.mark.parametrize("opt", ["bf16.enabled=True", "autocast.dtype=bfloat16"])
+def test_bf16_and_autocast_train_on_cpu(tmp_path, opt):
+    wd = str(tmp_path)
+    helpers.train(["--work-dir", wd, "--seed", "0", "--cfg-options", opt])
+    losses = [r["loss"] for r in helpers.json_log(wd)[1:] if r["mode"] == "train"]
+    assert all(l == l for l in losses) and sum(losses[-3:]) < sum(losses[:3])
+
+
+def test_deterministic_runs_repeat_and_seed_is_drawn_and_saved(tmp_path):
+    curves = []
+    for name in ("a", "b"):
+        wd = str(tmp_path / name)
+        helpers.train(["--work-dir", wd, "--seed", "5", "--deterministic", "--cfg-options", "total_epochs=1"])
+        curves.append([r["loss"] for r in helpers.json_log(wd)[1:] if r["mode"] == "train"])
+    assert curves[0] == curves[1]
+    wd = str(tmp_path / "noseed")
+    proc = helpers.train(["--work-dir", wd, "--cfg-options", "total_epochs=1"])
+    seed = int(re.search(r"Set random seed to (\d+)", proc.stdout).group(1))
+    assert helpers.json_log(wd)[0]["seed"] == seed
+    import json
+    with open(os.path.join(wd, "epoch_1", "ocr_ds_meta.json")) as f:
+        assert json.load(f)["seed"] == seed
+
+
+def test_nan_loss_stops_with_a_clear_message(tmp_path):
+    wd = str(tmp_path)
+    proc = helpers.train(["--work-dir", wd, "--seed", "0", "--cfg-options", "model.nan_at_iter=15"],
+                         check=False)
+    assert proc.returncode == 1
+    assert "error: loss is not finite (nan on rank 0) at iteration 15 (epoch 2)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    with open(os.path.join(wd, "latest")) as f:
+        assert f.read() == "epoch_1"  # the last good checkpoint is intact
+
+
+def test_load_from_reports_key_mismatch(tmp_path):
+    wd = str(tmp_path)
+    sd = {"net.1.weight": torch.zeros(32, 64), "extra.weight": torch.zeros(1)}
+    torch.save(sd, tmp_path / "w.pth")
+    proc = helpers.train(["--work-dir", wd, "--load-from", str(tmp_path / "w.pth"), "--cfg-options",
+                          "total_epochs=1"])
+    assert "unexpected keys in source state_dict: extra.weight" in proc.stdout
+    assert "missing keys in source state_dict: net.1.bias" in proc.stdout
