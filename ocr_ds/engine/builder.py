@@ -58,6 +58,9 @@ def build_engine(model: torch.nn.Module, ds_config: dict[str, Any]) -> Any:
 
     params = [p for p in model.parameters() if p.requires_grad]
     engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=params, config=ds_config)
+    if engine.world_size == 1 and not engine.zero_optimization():
+        # a gradient all-reduce over one rank only flattens and copies every gradient back
+        engine.enable_backward_allreduce = False
     return engine
 
 
