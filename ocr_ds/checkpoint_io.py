@@ -51,8 +51,7 @@ def _from_deepspeed_dir(path: str) -> dict[str, torch.Tensor]:
     if not os.path.isfile(model_file):
         raise UserError(f"{path}: not a checkpoint directory (no model.pth, "
                         "mp_rank_00_model_states.pt or ZeRO files)")
-    # DeepSpeed's own files pickle more than tensors; they are ours (written by training)
-    state = torch.load(model_file, map_location="cpu", weights_only=False)
+    state = torch.load(model_file, map_location="cpu", weights_only=True)
     return state["module"]
 
 

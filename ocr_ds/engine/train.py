@@ -23,6 +23,7 @@ from ocr_ds.engine.data import build_loader, loader_settings
 from ocr_ds.engine.hooks.build import build_hooks
 from ocr_ds.engine.hooks.lr import LrUpdaterHook
 from ocr_ds.engine.runner import Runner
+from ocr_ds.engine.synth import ensure_synth_data
 from ocr_ds.engine.seed import init_random_seed, set_random_seed
 from ocr_ds.errors import UserError
 from ocr_ds.schedules.run import run_length
@@ -126,6 +127,7 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     model = builder.build_model(cfg)
     if load_from:
         builder.load_weights(model, load_from, logger)
+    ensure_synth_data(cfg.get("synth_data"), logger)
     train_set, val_set = build_datasets(cfg, validate)
     data_cfg = cfg["data"]
     train_settings = loader_settings(data_cfg, "train")
