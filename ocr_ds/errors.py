@@ -21,6 +21,11 @@ class UserError(Exception):
         super().__init__(" ".join(str(message).split("\n")))
 
 
+class TrainingFault(RuntimeError):
+    """A fault during training (non-finite loss, a checkpoint that cannot be written): reported
+    in one line with exit code 1; what was saved before stays intact."""
+
+
 def bad_value(key: str, got: Any, expected: str) -> UserError:
     """Build the house-style error: ``<key>: expected <expected> (got <got!r>)``."""
     return UserError(f"{key}: expected {expected} (got {got!r})")

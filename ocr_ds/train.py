@@ -159,9 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"note: {note}", file=sys.stderr)
         print(json.dumps(tr.ds_config, indent=2, sort_keys=True))
         return 0
-    if args.launcher == "none" and (args.gpus or 1) > 1 and "WORLD_SIZE" not in os.environ:
-        raise UserError(f"--gpus {args.gpus}: starting several local ranks from train.py is not "
-                        "supported yet; use `deepspeed --num_gpus N ocr_ds/train.py ...`")
+    if args.launcher == "none" and (args.gpus or args.gpu_ids) and "WORLD_SIZE" not in os.environ:
+        from ocr_ds.engine.spawn import spawn_local_ranks
+
+        code = spawn_local_ranks(sys.argv[1:] if argv is None else list(argv), args.gpus,
+                                 args.gpu_ids, cfg.get("dist_params"))
+        if code is not None:  # None: a single rank, trained in this process
+            return code
     from ocr_ds.engine.launch import setup_env
     from ocr_ds.engine.train import train
 
@@ -175,11 +179,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main_with_faults() -> int:
-    from ocr_ds.engine.runner import NonFiniteLoss
+    from ocr_ds.errors import TrainingFault
 
     try:
         return main()
-    except NonFiniteLoss as exc:  # a training fault, not bad input: one line, exit 1
+    except TrainingFault as exc:  # a training fault, not bad input: one line, exit 1
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
 

@@ -8,6 +8,9 @@ Layout under the checkpoint root (the work dir, or ``checkpoint_config.out_dir/<
     best_acc_epoch_2/model.pth     weights only ({'state_dict', 'meta'}), for best/weights-only saves
     latest                         the tag of the newest COMPLETE checkpoint (DeepSpeed's format)
 
+Fault injection for the test suite: ``OCR_DS_FAILPOINT=kill_in_save:<tag>`` SIGKILLs the process
+after DeepSpeed wrote its files for ``<tag>`` and before the checkpoint is declared complete.
+
 A checkpoint is complete when its ``ocr_ds_meta.json`` exists. ``latest`` is replaced
 atomically (write a temp file, fsync, rename) only after the metadata is written, so a crash or
 a full disk during a save leaves ``latest`` naming the previous complete checkpoint.
@@ -19,6 +22,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import time
 from typing import Any
 
@@ -26,7 +30,7 @@ import numpy as np
 import torch
 
 from ocr_ds.engine import dist
-from ocr_ds.errors import UserError
+from ocr_ds.errors import TrainingFault, UserError
 
 META = "ocr_ds_meta.json"
 WEIGHTS = "model.pth"
@@ -127,9 +131,31 @@ def full_state_dict(engine: Any) -> dict[str, torch.Tensor] | None:
             for k, v in sd.items()}
 
 
+class CheckpointWriteError(TrainingFault):
+    """Writing a checkpoint failed (full disk, I/O error); the previous one is still ``latest``."""
+
+
 def save(engine: Any, root: str, tag: str, meta: dict[str, Any], *, save_optimizer: bool = True,
          update_latest: bool = True) -> str:
     """Save a checkpoint ``root/tag`` on every rank; returns its path. Collective."""
+    try:
+        return _save(engine, root, tag, meta, save_optimizer, update_latest)
+    except (OSError, RuntimeError) as exc:
+        if isinstance(exc, TrainingFault):
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointWriteError(
+            f"could not write checkpoint {os.path.join(root, tag)} ({reason}); 'latest' still "
+            f"names {read_latest(root) or 'no checkpoint'}") from exc
+
+
+def _failpoint(name: str, tag: str) -> None:
+    if os.environ.get("OCR_DS_FAILPOINT") == f"{name}:{tag}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _save(engine: Any, root: str, tag: str, meta: dict[str, Any], save_optimizer: bool,
+          update_latest: bool) -> str:
     path = os.path.join(root, tag)
     if dist.is_main():
         os.makedirs(root, exist_ok=True)
@@ -146,6 +172,7 @@ def save(engine: Any, root: str, tag: str, meta: dict[str, Any], *, save_optimiz
         if dist.is_main():
             os.makedirs(path, exist_ok=True)
             atomic_torch_save({"state_dict": weights, "meta": meta}, os.path.join(path, WEIGHTS))
+    _failpoint("kill_in_save", tag)
     dist.barrier()  # every rank's files are on disk before the checkpoint is declared complete
     if dist.is_main():
         atomic_write(os.path.join(path, META), json.dumps(meta, indent=1))

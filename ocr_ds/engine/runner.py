@@ -20,6 +20,7 @@ import torch
 
 from ocr_ds.engine import dist
 from ocr_ds.engine.hooks.base import Hook
+from ocr_ds.errors import TrainingFault
 
 
 def parse_losses(losses: dict[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -39,7 +40,7 @@ def parse_losses(losses: dict[str, Any]) -> tuple[torch.Tensor, dict[str, torch.
     return loss, {k: v.detach() for k, v in log_vars.items()}
 
 
-class NonFiniteLoss(RuntimeError):
+class NonFiniteLoss(TrainingFault):
     """The loss became NaN or inf; training stops with the last good checkpoint intact."""
 
 

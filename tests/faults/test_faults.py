@@ -1,0 +1,97 @@
+"""Faults lose nothing: a killed rank, a kill during a save, a full disk (real processes)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+import psutil
+import pytest
+import torch
+
+import helpers
+
+pytestmark = pytest.mark.slow
+RUN = ["--seed", "0", "--deterministic", "--cfg-options", "total_epochs=4", "evaluation.interval=100"]
+
+
+def _latest(wd: str) -> str:
+    with open(os.path.join(wd, "latest")) as f:
+        return f.read()
+
+
+def _start(args: list[str], ranks: int, extra_env: dict | None = None) -> subprocess.Popen:
+    if ranks == 1:
+        cmd = [helpers.sys.executable, helpers.TRAIN, helpers.TOY, *args]
+    else:
+        cmd = [os.path.join(helpers.BIN, "deepspeed"), "--num_gpus", str(ranks), "--master_port",
+               str(helpers._free_port()), helpers.TRAIN, "--config", helpers.TOY, *args]
+    env = dict(helpers.env(), **(extra_env or {}))
+    return subprocess.Popen(cmd, cwd=helpers.ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("stage", [0, 2])
+def test_sigkill_one_rank_then_auto_resume_matches_uninterrupted(stage, tmp_path):
+    opts = [*RUN, f"deepspeed.zero_optimization.stage={stage}"]
+    ref, wd = str(tmp_path / "ref"), str(tmp_path / "killed")
+    helpers.train(["--work-dir", ref, *opts], ranks=2)
+
+    proc = _start(["--work-dir", wd, *opts], ranks=2)
+    deadline = time.time() + 240
+    while not (os.path.exists(os.path.join(wd, "latest")) and _latest(wd) == "epoch_2"):
+        assert proc.poll() is None and time.time() < deadline, "run ended before epoch 2"
+        time.sleep(0.1)
+    victims = [p for p in psutil.Process(proc.pid).children(recursive=True)
+               if "--local_rank=1" in " ".join(p.cmdline())]
+    assert victims, "rank 1 not found"
+    victims[0].kill()
+    t0 = time.time()
+    proc.communicate(timeout=60)  # the whole job must go down within 60 s
+    assert proc.returncode != 0 and time.time() - t0 < 60
+
+    helpers.train(["--work-dir", wd, "--auto-resume", *opts], ranks=2)
+    a, b = helpers.weights(os.path.join(ref, "epoch_4")), helpers.weights(os.path.join(wd, "epoch_4"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_sigkill_during_save_leaves_latest_complete(tmp_path):
+    wd = str(tmp_path)
+    proc = _start(["--work-dir", wd, *RUN], ranks=1,
+                  extra_env={"OCR_DS_FAILPOINT": "kill_in_save:epoch_2"})
+    proc.communicate(timeout=240)
+    assert proc.returncode == -9
+    assert os.path.isdir(os.path.join(wd, "epoch_2"))  # DeepSpeed's files were written...
+    assert not os.path.exists(os.path.join(wd, "epoch_2", "ocr_ds_meta.json"))  # ...not declared
+    assert _latest(wd) == "epoch_1"
+    from ocr_ds.engine.checkpoint import find_resume
+
+    assert find_resume(wd) == os.path.join(wd, "epoch_1")
+    assert helpers.weights(wd)  # 'latest' loads
+    out = helpers.train(["--work-dir", wd, "--auto-resume", *RUN])
+    assert f"resumed from {os.path.join(wd, 'epoch_1')}" in out.stdout
+    assert _latest(wd) == "epoch_4"
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mnt)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    yield str(mnt)
+    subprocess.run(["umount", "-l", str(mnt)])
+
+
+def test_full_disk_is_a_clear_error_and_latest_stays_valid(small_disk):
+    wd = os.path.join(small_disk, "wd")
+    proc = helpers.train(["--work-dir", wd, *RUN], check=False)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: could not write checkpoint ") and "'latest' still names" in last
+    assert "Traceback" not in proc.stderr
+    tag = _latest(wd)
+    assert tag.startswith("epoch_") and os.path.exists(os.path.join(wd, tag, "ocr_ds_meta.json"))
+    assert helpers.weights(os.path.join(wd, tag))
