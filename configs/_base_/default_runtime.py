@@ -1,5 +1,4 @@
 # Runtime settings shared by every config (MMOCR 0.x layout).
-checkpoint_config = dict(interval=1)
 # yapf:disable
 log_config = dict(
     interval=5,

@@ -1,0 +1,164 @@
+"""Annotation loaders for recognition datasets (MMOCR 0.x ``AnnFileLoader`` and its old names).
+
+A loader holds the raw annotations and parses one on access (``loader[i]``), as MMOCR does, so
+a 9-million-line Syn90k list costs a list of strings, not a list of dicts. ``len(loader)`` is
+the number of annotations times ``repeat``; index ``i`` reads annotation ``i % n``.
+
+Formats (``file_format``):
+
+* ``'txt'``: one annotation per line, read by the ``parser`` (``LineStrParser`` for
+  ``path TEXT``, ``LineJsonParser`` for JSON lines).
+* ``'lmdb'``: an lmdb directory with ``num-samples`` and ``label-%09d`` (1-based). When it also
+  holds ``image-%09d`` values, each annotation is ``{'filename': 'image-%09d', 'text': label}``
+  and the images are read from the same lmdb (``LoadImageFromLMDB``, ``img_prefix`` = the lmdb
+  dir). Without images each label value is an annotation line for the ``parser``.
+
+The lmdb environment is opened lazily in the process that reads (a data-loader worker), never
+kept by the constructor (it opens one briefly to read the count, then closes it) and never
+pickled.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from ocr_ds.datasets.invalid import EMPTY_ANNOTATION, MALFORMED_ANNOTATION, InvalidSample
+from ocr_ds.errors import UserError, bad_value
+from ocr_ds.fileio import LmdbBackend, lmdb_read_once
+from ocr_ds.registry import PARSERS, build
+
+
+class _LmdbAnnotations:
+    """Labels (and whether images are stored) of an MMOCR recognition lmdb."""
+
+    def __init__(self, path: str):
+        import lmdb
+
+        if not os.path.isdir(path):
+            raise UserError(f"ann_file: lmdb directory not found: {path}")
+        try:
+            # short-lived: readers open their own environment, per process
+            count, image = lmdb_read_once(path, [b"num-samples", b"image-000000001"])
+        except lmdb.Error as exc:
+            raise UserError(f"ann_file: cannot open lmdb {path}: {exc}") from None
+        self.has_images = image is not None
+        if count is None:
+            raise UserError(f"ann_file: {path}: no 'num-samples' key (expected an MMOCR "
+                            "recognition lmdb: num-samples, label-%09d, optional image-%09d)")
+        try:
+            self.total = int(count.decode("utf-8"))
+        except ValueError:
+            raise UserError(f"ann_file: {path}: num-samples is not an integer "
+                            f"(got {count[:20]!r})") from None
+        self.path = path
+        self._reader = LmdbBackend(path)
+
+    def label(self, index: int) -> str:
+        """Label value of annotation ``index`` (0-based); ``FileNotFoundError`` if missing."""
+        return self._reader.get_text(f"label-{index + 1:09d}")
+
+    def __len__(self) -> int:
+        return self.total
+
+
+class AnnFileLoader:
+    """Load recognition annotations from a text file or an lmdb, parsed on access.
+
+    Args:
+        ann_file: Annotation file (txt) or lmdb directory.
+        parser: Parser config, e.g. ``dict(type='LineStrParser', keys=['filename', 'text'],
+            keys_idx=[0, 1], separator=' ')``.
+        repeat: Times the annotations are repeated. Defaults to 1.
+        file_format: ``'txt'`` or ``'lmdb'``. Defaults to ``'txt'``.
+        file_storage_backend: Only ``'disk'`` is supported. Defaults to ``'disk'``.
+    """
+
+    def __init__(self, ann_file: str, parser: Mapping[str, Any], repeat: int = 1,
+                 file_format: str = "txt", file_storage_backend: str = "disk", **kwargs: Any):
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
+            raise bad_value("loader.repeat", repeat, "an integer >= 1")
+        if file_format not in ("txt", "lmdb"):
+            raise bad_value("loader.file_format", file_format, "'txt' or 'lmdb'")
+        if file_storage_backend != "disk":
+            raise bad_value("loader.file_storage_backend", file_storage_backend, "'disk'")
+        self.ann_file = str(ann_file)
+        self.repeat = repeat
+        self.file_format = file_format
+        self.parser = build(PARSERS, parser, "loader.parser")
+        self._lines: list[str] | None = None
+        self._lmdb: _LmdbAnnotations | None = None
+        if file_format == "lmdb":
+            self._lmdb = _LmdbAnnotations(self.ann_file)
+        else:
+            self._lines = self._read_lines(self.ann_file)
+
+    @staticmethod
+    def _read_lines(path: str) -> list[str]:
+        if not os.path.isfile(path):
+            raise UserError(f"ann_file: file not found: {path}")
+        # utf-8-sig: a BOM on the first line must not become part of a filename
+        with open(path, encoding="utf-8-sig") as f:
+            return [line.rstrip("\r\n") for line in f]
+
+    @property
+    def has_images(self) -> bool:
+        """Whether the images are stored with the labels (lmdb ``image-%09d``)."""
+        return bool(self._lmdb is not None and self._lmdb.has_images)
+
+    def num_annotations(self) -> int:
+        """Annotations before ``repeat``."""
+        return len(self._lmdb) if self._lmdb is not None else len(self._lines or [])
+
+    def __len__(self) -> int:
+        return self.num_annotations() * self.repeat
+
+    def where(self, index: int) -> str:
+        """Where annotation ``index`` lives, for messages: ``file:line`` or ``lmdb:label-key``."""
+        i = index % max(1, self.num_annotations())
+        if self._lmdb is not None:
+            return f"{self.ann_file}:label-{i + 1:09d}"
+        return f"{self.ann_file}:{i + 1}"
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        n = self.num_annotations()
+        if not 0 <= index < n * self.repeat:
+            raise IndexError(index)
+        i = index % n
+        where = self.where(i)
+        if self._lmdb is not None:
+            try:
+                line = self._lmdb.label(i)
+            except FileNotFoundError:
+                raise InvalidSample(MALFORMED_ANNOTATION, where, "key missing") from None
+            except UnicodeDecodeError:
+                raise InvalidSample(MALFORMED_ANNOTATION, where, "not UTF-8") from None
+            if self._lmdb.has_images:
+                return {"filename": f"image-{i + 1:09d}", "text": line}
+        else:
+            line = self._lines[i]  # type: ignore[index]
+        if not line.strip():
+            raise InvalidSample(EMPTY_ANNOTATION, where, "blank line")
+        try:
+            return self.parser.parse(line)
+        except ValueError as exc:
+            raise InvalidSample(MALFORMED_ANNOTATION, where, str(exc)) from None
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+
+class HardDiskLoader(AnnFileLoader):
+    """MMOCR's older name for a text annotation file loader."""
+
+    def __init__(self, ann_file: str, parser: Mapping[str, Any], repeat: int = 1, **kwargs: Any):
+        kwargs.pop("file_format", None)
+        super().__init__(ann_file, parser, repeat, file_format="txt", **kwargs)
+
+
+class LmdbLoader(AnnFileLoader):
+    """MMOCR's older name for an lmdb annotation loader."""
+
+    def __init__(self, ann_file: str, parser: Mapping[str, Any], repeat: int = 1, **kwargs: Any):
+        kwargs.pop("file_format", None)
+        super().__init__(ann_file, parser, repeat, file_format="lmdb", **kwargs)

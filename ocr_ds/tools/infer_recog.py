@@ -1,0 +1,133 @@
+"""Recognise the text of word crops with a trained recogniser.
+
+::
+
+    python -m ocr_ds.tools.infer_recog CHECKPOINT IMAGE [IMAGE ...] [--config CFG] [--device cpu]
+
+Prints ``IMAGE<TAB>TEXT<TAB>SCORE`` per crop (score: mean character confidence, 4 decimals).
+CHECKPOINT is an exported ``.pth`` (``{'state_dict': ..., 'meta': {'config': ...}}``), a plain
+state dict (then ``--config`` is required) or one of our DeepSpeed checkpoint directories. The
+model and the test pipeline come from ``--config`` if given, else from the config saved in the
+checkpoint. An image that cannot be read prints an error line on stderr and makes the exit
+status 1; the other images are still recognised.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from ocr_ds.errors import UserError, run_cli
+
+# the CRNN test pipeline, used when the config has none
+DEFAULT_TEST_PIPELINE = [
+    dict(type="LoadImageFromFile", color_type="grayscale"),
+    dict(type="ResizeOCR", height=32, min_width=32, max_width=None, keep_aspect_ratio=True),
+    dict(type="Normalize", mean=[127], std=[127]),
+    dict(type="DefaultFormatBundle"),
+    dict(type="Collect", keys=["img"], meta_keys=["filename", "resize_shape", "valid_ratio"]),
+]
+
+
+def load_weights(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """``(state_dict, meta)`` through the shared checkpoint reader (plain ``.pth`` fallback)."""
+    try:
+        from ocr_ds.checkpoint_io import load_checkpoint_any
+    except ImportError:  # pragma: no cover - the shared reader ships with the package
+        load_checkpoint_any = None
+    if load_checkpoint_any is not None:
+        return load_checkpoint_any(path)
+    if not os.path.isfile(path):
+        raise UserError(f"checkpoint {path!r} does not exist")
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
+        return dict(obj["state_dict"]), dict(obj.get("meta") or {})
+    return dict(obj), {}
+
+
+def test_pipeline(cfg: Mapping[str, Any]) -> list[dict]:
+    """``data.test`` (or ``data.val``) pipeline, or that of its first member dataset."""
+    data = cfg.get("data") or {}
+    for split in ("test", "val"):
+        spec = data.get(split)
+        if isinstance(spec, Mapping):
+            if spec.get("pipeline"):
+                return copy.deepcopy(list(spec["pipeline"]))
+            for member in spec.get("datasets") or []:
+                if isinstance(member, Mapping) and member.get("pipeline"):
+                    return copy.deepcopy(list(member["pipeline"]))
+    return copy.deepcopy(DEFAULT_TEST_PIPELINE)
+
+
+def build_recognizer(cfg: Mapping[str, Any], state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
+    from ocr_ds import registry
+
+    if "model" not in cfg:
+        raise UserError("config: no 'model' to build")
+    model = registry.build(registry.MODELS, cfg["model"], "model")
+    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    result = model.load_state_dict(state, strict=False)
+    if result.missing_keys:
+        raise UserError(f"checkpoint: {len(result.missing_keys)} model tensors missing, e.g. "
+                        f"{result.missing_keys[:3]} (does the config match the checkpoint?)")
+    return model.eval()
+
+
+def recognise(model: torch.nn.Module, pipeline: Any, path: str,
+              device: torch.device) -> dict[str, Any]:
+    """The model's ``{'text', 'score', ...}`` for the crop at ``path``."""
+    from ocr_ds.datasets.collate import collate
+
+    sample = pipeline(dict(img_info=dict(filename=path), img_prefix=None))
+    batch = collate([sample])
+    batch["img"] = batch["img"].to(device)
+    with torch.no_grad():
+        return model(batch, return_loss=False)[0]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ocr_ds.tools.infer_recog",
+        description="Print IMAGE<TAB>TEXT<TAB>SCORE for each word crop.")
+    parser.add_argument("checkpoint", help="exported .pth, state dict or checkpoint directory")
+    parser.add_argument("images", nargs="+", help="word crop image files")
+    parser.add_argument("--config", help="config file (default: the one in the checkpoint)")
+    parser.add_argument("--device", default="cpu", help="torch device (cpu)")
+    args = parser.parse_args(argv)
+
+    from ocr_ds.datasets.invalid import InvalidSample
+    from ocr_ds.datasets.pipelines import Compose
+
+    state, meta = load_weights(args.checkpoint)
+    if args.config:
+        from ocr_ds.config import Config
+
+        cfg: Mapping[str, Any] = Config.fromfile(args.config)
+    elif isinstance(meta.get("config"), Mapping):
+        cfg = meta["config"]
+    else:
+        raise UserError(f"{args.checkpoint}: holds no config; pass --config")
+    try:
+        device = torch.device(args.device)
+    except RuntimeError as exc:
+        raise UserError(f"--device: {exc}") from None
+    model = build_recognizer(cfg, state).to(device)
+    pipeline = Compose(test_pipeline(cfg), key="data.test.pipeline")
+    status = 0
+    for path in args.images:
+        try:
+            pred = recognise(model, pipeline, path, device)
+        except InvalidSample as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            status = 1
+            continue
+        print(f"{path}\t{pred['text']}\t{pred['score']:.4f}", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    run_cli(main)
