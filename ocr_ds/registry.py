@@ -87,7 +87,7 @@ PIPELINES: dict[str, str] = {
     "RandomScaling": "ocr_ds.datasets.pipelines.textdet_geometry:RandomScaling",
     "RandomFlip": "ocr_ds.datasets.pipelines.textdet_geometry:RandomFlip",
     "RandomRotateTextDet": "ocr_ds.datasets.pipelines.textdet_geometry:RandomRotateTextDet",
-    "ImgAug": "ocr_ds.datasets.pipelines.textdet_geometry:ImgAug",
+    "ImgAug": "ocr_ds.datasets.pipelines.textdet_imgaug:ImgAug",
     "Pad": "ocr_ds.datasets.pipelines.textdet_geometry:Pad",
     "EastRandomCrop": "ocr_ds.datasets.pipelines.textdet_crop:EastRandomCrop",
     "RandomCropInstances": "ocr_ds.datasets.pipelines.textdet_crop:RandomCropInstances",

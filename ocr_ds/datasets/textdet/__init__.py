@@ -1,0 +1,1 @@
+"""Text detection data: ``IcdarDataset`` (COCO JSON or native ICDAR 2015 txt files)."""

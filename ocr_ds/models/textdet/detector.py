@@ -1,0 +1,60 @@
+"""The single-stage segmentation text detector both DBNet and PSENet are.
+
+``backbone -> neck -> bbox_head``; training returns the head's losses, testing decodes each
+sample and returns ``{'boundary_result': [[x1, y1, ..., score], ...]}`` in the coordinates of
+the original image (the test pipeline's ``scale_factor`` undone). See
+:mod:`ocr_ds.models` for the contract.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+import torch.nn as nn
+
+from ocr_ds import registry
+from ocr_ds.errors import UserError
+
+
+class SingleStageTextDetector(nn.Module):
+    """Args mirror MMOCR 0.x: ``backbone``, ``neck``, ``bbox_head`` dicts; ``pretrained``
+    (deprecated, a backbone checkpoint); ``train_cfg``/``test_cfg``/``show_score``/``init_cfg``
+    are accepted and unused, as in MMOCR's segmentation detectors."""
+
+    #: batch keys the head's loss takes, in the order the pipeline produces them
+    target_keys: tuple[str, ...] = ()
+    #: the pipeline step that makes those keys, named in errors
+    targets_step: str = ""
+
+    def __init__(self, backbone: Mapping, neck: Mapping, bbox_head: Mapping,
+                 train_cfg: Any = None, test_cfg: Any = None, pretrained: str | None = None,
+                 show_score: bool = False, init_cfg: Any = None):
+        super().__init__()
+        backbone = dict(backbone)
+        if pretrained is not None:
+            if backbone.get("init_cfg") is not None:
+                raise UserError("model.pretrained: give it or model.backbone.init_cfg, not both")
+            backbone["init_cfg"] = dict(type="Pretrained", checkpoint=pretrained)
+        self.backbone = registry.build(registry.COMPONENTS, backbone, "model.backbone")
+        self.neck = registry.build(registry.COMPONENTS, neck, "model.neck")
+        self.bbox_head = registry.build(registry.COMPONENTS, bbox_head, "model.bbox_head")
+
+    def extract_feat(self, img: torch.Tensor) -> torch.Tensor:
+        return self.neck(self.backbone(img))
+
+    def forward(self, batch: Mapping[str, Any], return_loss: bool = True
+                ) -> dict[str, torch.Tensor] | list[dict]:
+        img = batch["img"]
+        if return_loss:
+            missing = [k for k in self.target_keys if k not in batch]
+            if missing:
+                raise UserError(
+                    f"data.train.pipeline: the batch lacks {', '.join(missing)}; a "
+                    f"{type(self).__name__} training pipeline needs {self.targets_step} and "
+                    f"Collect(keys=['img', {', '.join(repr(k) for k in self.target_keys)}])")
+        preds = self.bbox_head(self.extract_feat(img))
+        if return_loss:
+            targets = {k: batch[k].to(preds.device) for k in self.target_keys}
+            return self.bbox_head.loss(preds, **targets)
+        metas = batch.get("img_metas") or [{} for _ in range(img.shape[0])]
+        return [self.bbox_head.get_boundary(preds[i], metas[i]) for i in range(img.shape[0])]

@@ -1,0 +1,253 @@
+"""Generate synthetic text-detection scenes with OpenCV's Hershey fonts.
+
+::
+
+    python -m ocr_ds.tools.gen_det_data data/synth_det --num-train 1200 --num-test 200 \
+        --seed 0 --size 256
+
+Each ``size x size`` scene has a textured background (gradient, blotches, noise, thin clutter
+lines and shapes) and 2-7 words (random letters and digits) in varied fonts, heights, stroke
+widths, colours contrasting with what lies beneath, and rotations (about half upright, the
+rest within +-30 degrees). Word boxes never overlap (each keeps a margin). About half the
+scenes also hold a ``###`` don't-care region: a word too small or too blurred to read.
+The same arguments reproduce the same bytes; the test scenes do not depend on ``--num-train``.
+
+Writes, under OUT_DIR, MMOCR's ICDAR 2015 layout:
+
+* ``imgs/training/img_N.jpg``, ``imgs/test/img_N.jpg`` (N from 1);
+* ``annotations/training/gt_img_N.txt`` (and ``test``): ``x1,y1,...,x4,y4,word`` lines;
+* ``instances_training.json``, ``instances_test.json``: the same, COCO style, with
+  ``file_name`` ``training/img_N.jpg`` relative to ``imgs/`` (``iscrowd=1`` for ``###``);
+* ``meta.json``: the arguments, so :func:`ensure_generated` can tell the data is current.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+
+from ocr_ds.datasets.textdet.icdar_txt import polygon_annotation
+from ocr_ds.errors import bad_value, run_cli
+
+FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
+         cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX)
+CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+TEXT_HEIGHT = (0.05, 0.13)      # ink height of a word, as a fraction of the scene size
+WORDS = (2, 7)                  # words per scene
+MAX_ANGLE = 30.0
+JPEG_QUALITY = 95
+META_VERSION = 1
+SPLITS = (("training", 0), ("test", 1))
+
+
+def _luma(bgr: np.ndarray) -> float:
+    return float(0.114 * bgr[0] + 0.587 * bgr[1] + 0.299 * bgr[2])
+
+
+def background(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A textured ``(size, size, 3)`` float32 background."""
+    base = rng.uniform(20, 235, 3).astype(np.float32)
+    other = np.clip(base + rng.uniform(-80, 80, 3), 0, 255).astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    t = np.clip((xs * np.cos(angle) + ys * np.sin(angle) + 1) / 2, 0, 1)[..., None]
+    img = base * (1 - t) + other * t
+    cells = int(rng.integers(3, 12))
+    blotch = rng.normal(0, rng.uniform(5, 30), (cells, cells, 3)).astype(np.float32)
+    img += cv2.resize(blotch, (size, size), interpolation=cv2.INTER_CUBIC)
+    for _ in range(int(rng.integers(0, 6))):  # clutter: lines, circles, rectangles
+        colour = np.clip(img.mean((0, 1)) + rng.uniform(-90, 90, 3), 0, 255).tolist()
+        p1 = tuple(int(v) for v in rng.integers(0, size, 2))
+        p2 = tuple(int(v) for v in rng.integers(0, size, 2))
+        kind = rng.integers(3)
+        if kind == 0:
+            cv2.line(img, p1, p2, colour, int(rng.integers(1, 3)), cv2.LINE_AA)
+        elif kind == 1:
+            cv2.circle(img, p1, int(rng.integers(size // 20, size // 4)), colour,
+                       int(rng.choice([-1, 1, 2])), cv2.LINE_AA)
+        else:
+            cv2.rectangle(img, p1, p2, colour, int(rng.choice([-1, 1, 2])))
+    img += rng.normal(0, rng.uniform(0, 8), img.shape).astype(np.float32)
+    return np.clip(img, 0, 255)
+
+
+def render_word(rng: np.random.Generator, text: str, height: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``text`` in white on black; returns the alpha mask and its tight quad
+    ``(4, 2)`` (top-left, top-right, bottom-right, bottom-left) padded by ~8% of the height."""
+    font = int(FONTS[rng.integers(len(FONTS))])
+    ref = cv2.getTextSize("Ag", font, 1.0, 1)[0][1]
+    scale = height / ref
+    thickness = int(rng.integers(1, 3 if height < 24 else 4))
+    (tw, th), base = cv2.getTextSize(text, font, scale, thickness)
+    pad = int(th) + 4
+    mask = np.zeros((th + base + 2 * pad, tw + 2 * pad), np.uint8)
+    cv2.putText(mask, text, (pad, pad + th), font, scale, 255, thickness, cv2.LINE_AA)
+    ys, xs = np.nonzero(mask > 40)
+    m = max(1.0, 0.08 * (ys.max() - ys.min() + 1))
+    x0, x1 = xs.min() - m, xs.max() + 1 + m
+    y0, y1 = ys.min() - m, ys.max() + 1 + m
+    return mask, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
+
+
+def place(rng: np.random.Generator, mask: np.ndarray, quad: np.ndarray, size: int,
+          occupied: np.ndarray, margin: float, angle: float
+          ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rotate the word by ``angle`` and find a free spot; returns (alpha on the scene, quad)."""
+    h, w = mask.shape
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    q = quad @ rot[:, :2].T + rot[:, 2]
+    lo, hi = q.min(axis=0), q.max(axis=0)
+    if (hi - lo).max() > size - 4:
+        return None
+    for _ in range(30):
+        dx = rng.uniform(2 - lo[0], size - 2 - hi[0])
+        dy = rng.uniform(2 - lo[1], size - 2 - hi[1])
+        cand = q + (dx, dy)
+        band = np.zeros_like(occupied)
+        cv2.fillPoly(band, [np.round(cand).astype(np.int32)], 1)
+        grown = cv2.dilate(band, np.ones((2 * int(margin) + 1,) * 2, np.uint8))
+        if (grown & occupied).any():
+            continue
+        occupied |= grown
+        shift = rot.copy()
+        shift[:, 2] += (dx, dy)
+        alpha = cv2.warpAffine(mask, shift, (size, size), flags=cv2.INTER_LINEAR)
+        return alpha.astype(np.float32) / 255.0, cand
+    return None
+
+
+def paint(img: np.ndarray, alpha: np.ndarray, rng: np.random.Generator,
+          blur: float = 0.0, contrast: float = 90.0) -> None:
+    """Blend a colour that stands out from what lies under ``alpha`` into ``img``."""
+    under = img[alpha > 0.3].mean(axis=0) if (alpha > 0.3).any() else img.mean((0, 1))
+    for _ in range(50):
+        colour = rng.uniform(0, 255, 3)
+        if abs(_luma(colour) - _luma(under)) >= contrast:
+            break
+    if blur > 0:
+        alpha = cv2.GaussianBlur(alpha, (0, 0), blur)
+    a = alpha[..., None]
+    img[:] = img * (1 - a) + colour.astype(np.float32) * a
+
+
+def scene(rng: np.random.Generator, size: int) -> tuple[np.ndarray, list[tuple[np.ndarray, str]]]:
+    """One scene: the uint8 BGR image and its ``(quad, transcription)`` list."""
+    img = background(rng, size)
+    occupied = np.zeros((size, size), np.uint8)
+    anns: list[tuple[np.ndarray, str]] = []
+    plans = [("word", None) for _ in range(int(rng.integers(WORDS[0], WORDS[1] + 1)))]
+    if rng.random() < 0.5:
+        plans.insert(int(rng.integers(len(plans) + 1)), ("###", rng.integers(2)))
+    for kind, care_kind in plans:
+        text = "".join(rng.choice(list(CHARS), int(rng.integers(3, 9))))
+        if kind == "###" and care_kind == 0:   # too small to read
+            height = rng.uniform(0.018, 0.03) * size
+        else:
+            height = rng.uniform(*TEXT_HEIGHT) * size
+        angle = 0.0 if rng.random() < 0.45 else float(rng.uniform(-MAX_ANGLE, MAX_ANGLE))
+        mask, quad = render_word(rng, text, height)
+        placed = place(rng, mask, quad, size, occupied, max(2.0, 0.35 * height), angle)
+        if placed is None:
+            continue
+        alpha, quad = placed
+        if kind == "###":
+            paint(img, alpha, rng, blur=0.0 if care_kind == 0 else height * 0.25,
+                  contrast=40)
+        else:
+            paint(img, alpha, rng)
+        anns.append((np.round(quad).astype(np.int64), text if kind == "word" else "###"))
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8), anns
+
+
+def _write_split(out_dir: str, split: str, code: int, count: int, seed: int, size: int
+                 ) -> dict[str, Any]:
+    img_dir = os.path.join(out_dir, "imgs", split)
+    gt_dir = os.path.join(out_dir, "annotations", split)
+    os.makedirs(img_dir, exist_ok=True)
+    os.makedirs(gt_dir, exist_ok=True)
+    images, annotations = [], []
+    for i in range(count):
+        rng = np.random.default_rng([seed, code, i])
+        img, anns = scene(rng, size)
+        name = f"img_{i + 1}.jpg"
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if not ok:  # pragma: no cover - encoding a valid uint8 image does not fail
+            raise RuntimeError("JPEG encoding failed")
+        with open(os.path.join(img_dir, name), "wb") as f:
+            f.write(buf.tobytes())
+        lines = []
+        for quad, text in anns:
+            pts = [int(v) for v in quad.reshape(-1)]
+            lines.append(",".join(str(v) for v in pts) + f",{text}\n")
+            annotations.append(polygon_annotation(pts, text, len(annotations), i))
+        with open(os.path.join(gt_dir, f"gt_img_{i + 1}.txt"), "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        images.append(dict(id=i, file_name=f"{split}/{name}", height=size, width=size))
+    coco = dict(images=images, annotations=annotations, categories=[dict(id=1, name="text")])
+    with open(os.path.join(out_dir, f"instances_{split}.json"), "w", encoding="utf-8") as f:
+        json.dump(coco, f)
+    return coco
+
+
+def generate(out_dir: str, num_train: int, num_test: int, seed: int = 0, size: int = 320
+             ) -> dict[str, Any]:
+    """Write the data set (see the module docstring); returns what ``meta.json`` records."""
+    for key, value in (("num_train", num_train), ("num_test", num_test)):
+        if not isinstance(value, int) or value < 0:
+            raise bad_value(key, value, "an integer >= 0")
+    if not isinstance(size, int) or size < 64:
+        raise bad_value("size", size, "an integer >= 64")
+    meta = dict(version=META_VERSION, num_train=num_train, num_test=num_test, seed=seed,
+                size=size)
+    os.makedirs(out_dir, exist_ok=True)
+    for (split, code), count in zip(SPLITS, (num_train, num_test)):
+        _write_split(out_dir, split, code, count, seed, size)
+    with open(os.path.join(out_dir, "meta.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=1, sort_keys=True)
+    return meta
+
+
+def ensure_generated(out_dir: str, **kwargs: Any) -> bool:
+    """Generate unless ``out_dir/meta.json`` records the same arguments; True if it generated.
+
+    Takes a config's ``synth_data`` dict; its ``tool`` key (which generator) is ignored here.
+    """
+    kwargs.pop("tool", None)
+    wanted = dict(version=META_VERSION, num_train=kwargs.get("num_train"),
+                  num_test=kwargs.get("num_test"), seed=kwargs.get("seed", 0),
+                  size=kwargs.get("size", 320))
+    try:
+        with open(os.path.join(out_dir, "meta.json"), encoding="utf-8") as f:
+            if json.load(f) == wanted:
+                return False
+    except (OSError, ValueError):
+        pass
+    generate(out_dir, **kwargs)
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ocr_ds.tools.gen_det_data",
+        description="Render synthetic text-detection scenes (COCO JSON + ICDAR txt forms).")
+    parser.add_argument("out_dir", help="output folder (e.g. data/synth_det)")
+    parser.add_argument("--num-train", type=int, default=1200, help="training scenes (1200)")
+    parser.add_argument("--num-test", type=int, default=200, help="test scenes (200)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    parser.add_argument("--size", type=int, default=320, help="scene side in pixels (320)")
+    args = parser.parse_args(argv)
+    start = time.time()
+    generate(args.out_dir, args.num_train, args.num_test, args.seed, args.size)
+    print(f"wrote {args.num_train} training + {args.num_test} test scenes "
+          f"({args.size}x{args.size}) to {args.out_dir} in {time.time() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,173 @@
+"""Detect text in images with a trained detector; write polygons (JSON) and a drawing (PNG).
+
+::
+
+    python -m ocr_ds.tools.infer_det CHECKPOINT IMAGE [IMAGE ...] --out-dir DIR [--config CFG]
+
+CHECKPOINT is an exported ``.pth`` (``{'state_dict': ..., 'meta': {'config': ...}}``), a plain
+state dict (then ``--config`` is required) or one of our DeepSpeed checkpoint directories. The
+model and the test pipeline (``data.test``) come from ``--config`` if given, else from the
+config saved in the checkpoint. For each image, ``DIR/<name>.json`` holds
+``{"filename", "boundaries": [{"points": [[x, y], ...], "score"}]}`` in image pixels and
+``DIR/<name>.png`` the image with the polygons drawn.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+from typing import Any, Mapping, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from ocr_ds.errors import UserError, run_cli
+
+# used when the config has no test pipeline (a checkpoint of a bare model)
+DEFAULT_TEST_PIPELINE = [
+    dict(type="LoadImageFromFile"),
+    dict(type="MultiScaleFlipAug", img_scale=(1333, 736), flip=False, transforms=[
+        dict(type="Resize", keep_ratio=True),
+        dict(type="Normalize", mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+             to_rgb=True),
+        dict(type="Pad", size_divisor=32),
+        dict(type="ImageToTensor", keys=["img"]),
+        dict(type="Collect", keys=["img"])]),
+]
+
+
+def load_weights(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """``(state_dict, meta)`` via the shared checkpoint reader, or a plain ``.pth`` read."""
+    try:
+        from ocr_ds.checkpoint_io import load_checkpoint_any
+    except ImportError:  # pragma: no cover - the shared reader is part of the package
+        load_checkpoint_any = None
+    if load_checkpoint_any is not None:
+        return load_checkpoint_any(path)
+    if not os.path.isfile(path):
+        raise UserError(f"checkpoint {path!r} does not exist")
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
+        return dict(obj["state_dict"]), dict(obj.get("meta") or {})
+    return dict(obj), {}
+
+
+def test_pipeline(cfg: Mapping[str, Any]) -> list[dict]:
+    """The test pipeline of a config: ``data.test.pipeline`` (or of its first dataset)."""
+    data = cfg.get("data") or {}
+    for split in ("test", "val"):
+        spec = data.get(split)
+        if isinstance(spec, Mapping):
+            if spec.get("pipeline"):
+                return list(spec["pipeline"])
+            for member in spec.get("datasets") or []:
+                if isinstance(member, Mapping) and member.get("pipeline"):
+                    return list(member["pipeline"])
+    return copy.deepcopy(DEFAULT_TEST_PIPELINE)
+
+
+def strip_pretrained(model_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The model config without backbone pre-training (the checkpoint replaces it anyway)."""
+    cfg = copy.deepcopy(dict(model_cfg))
+    cfg.pop("pretrained", None)
+    if isinstance(cfg.get("backbone"), Mapping):
+        cfg["backbone"] = dict(cfg["backbone"], init_cfg=None)
+        cfg["backbone"].pop("pretrained", None)
+    return cfg
+
+
+def build_detector(cfg: Mapping[str, Any], state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
+    from ocr_ds import registry
+
+    if "model" not in cfg:
+        raise UserError("config: no 'model' to build")
+    model = registry.build(registry.MODELS, strip_pretrained(cfg["model"]), "model")
+    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    result = model.load_state_dict(state, strict=False)
+    if result.missing_keys:
+        raise UserError(f"checkpoint: {len(result.missing_keys)} model tensors missing, e.g. "
+                        f"{result.missing_keys[:3]} (does the config match the checkpoint?)")
+    return model.eval()
+
+
+def draw(img: np.ndarray, boundaries: list[dict]) -> np.ndarray:
+    out = img.copy()
+    for b in boundaries:
+        pts = np.round(np.asarray(b["points"])).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(out, [pts], True, (0, 255, 0), 2, cv2.LINE_AA)
+        x, y = pts.reshape(-1, 2).min(axis=0)
+        cv2.putText(out, f"{b['score']:.2f}", (int(x), max(int(y) - 3, 10)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def infer(model: torch.nn.Module, pipeline: Any, path: str, device: torch.device,
+          score_thr: float) -> list[dict]:
+    from ocr_ds.datasets.collate import collate
+
+    results = dict(img_info=dict(filename=path), img_prefix=None, bbox_fields=[],
+                   mask_fields=[], seg_fields=[])
+    sample = pipeline(results)
+    batch = collate([sample])
+    batch["img"] = batch["img"].to(device)
+    with torch.no_grad():
+        pred = model(batch, return_loss=False)[0]
+    out = []
+    for b in pred["boundary_result"]:
+        if b[-1] >= score_thr:
+            out.append(dict(points=np.asarray(b[:-1], float).reshape(-1, 2).round(2).tolist(),
+                            score=round(float(b[-1]), 4)))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ocr_ds.tools.infer_det",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", help=".pth file or checkpoint directory")
+    parser.add_argument("images", nargs="+", help="image files")
+    parser.add_argument("--out-dir", required=True, help="where the JSON and PNG files go")
+    parser.add_argument("--config", help="config file (default: the one in the checkpoint)")
+    parser.add_argument("--score-thr", type=float, default=0.3,
+                        help="keep boundaries scoring at least this (0.3)")
+    parser.add_argument("--device", default="cpu", help="torch device (cpu)")
+    args = parser.parse_args(argv)
+
+    state, meta = load_weights(args.checkpoint)
+    if args.config:
+        from ocr_ds.config import Config
+
+        cfg = Config.fromfile(args.config).to_dict() if hasattr(Config, "to_dict") else \
+            dict(Config.fromfile(args.config))
+    elif isinstance(meta.get("config"), Mapping):
+        cfg = dict(meta["config"])
+    else:
+        raise UserError(f"{args.checkpoint}: holds no config; give --config")
+    from ocr_ds.datasets.pipelines.compose import Compose
+
+    device = torch.device(args.device)
+    model = build_detector(cfg, state).to(device)
+    pipeline = Compose(test_pipeline(cfg), "data.test.pipeline")
+    os.makedirs(args.out_dir, exist_ok=True)
+    used: set[str] = set()
+    for path in args.images:
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        if img is None:
+            raise UserError(f"{path}: not a readable image")
+        boundaries = infer(model, pipeline, path, device, args.score_thr)
+        stem = os.path.splitext(os.path.basename(path))[0]
+        name, n = stem, 1
+        while name in used:  # two inputs with one file name: keep both outputs
+            n += 1
+            name = f"{stem}_{n}"
+        used.add(name)
+        with open(os.path.join(args.out_dir, f"{name}.json"), "w", encoding="utf-8") as f:
+            json.dump(dict(filename=path, boundaries=boundaries), f)
+        cv2.imwrite(os.path.join(args.out_dir, f"{name}.png"), draw(img, boundaries))
+        print(f"{path}: {len(boundaries)} text regions -> {args.out_dir}/{name}.json, .png")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
