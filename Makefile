@@ -14,6 +14,7 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.ocr_ds-installed
 DEMO_CONFIG ?= configs/textrecog/crnn/crnn_synth_cpu.py
 PYTEST_ARGS ?=
+DEMO_ARGS   ?=
 
 .PHONY: setup demo test clean
 
@@ -26,8 +27,11 @@ $(STAMP): setup.cfg setup.py Makefile
 	$(PY) -c "import torch, deepspeed; print('torch', torch.__version__, '| deepspeed', deepspeed.__version__)"
 	touch $(STAMP)
 
+# The main job: CRNN on generated words, 2 ranks of one thread each (CPU ranks on a machine
+# without GPUs); the data set is generated on the first run.
+DEMO_RANKS ?= 2
 demo: setup
-	$(PY) ocr_ds/train.py $(DEMO_CONFIG) --dry-run
+	OMP_NUM_THREADS=1 $(VENV)/bin/deepspeed --num_gpus $(DEMO_RANKS) ocr_ds/train.py --config $(DEMO_CONFIG) $(DEMO_ARGS)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -28,6 +28,14 @@ def init_distributed(backend_hint: str | None = None) -> None:
     deepspeed.init_distributed(dist_backend=backend, auto_mpi_discovery=False, timeout=timeout)
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    elif "OMP_NUM_THREADS" not in os.environ:
+        # CPU ranks: torch would give every rank a thread per core, and N ranks would fight
+        # over the cores; share them out instead (OMP_NUM_THREADS, if set, wins)
+        local = next((int(os.environ[v]) for v in ("LOCAL_SIZE", "LOCAL_WORLD_SIZE",
+                                                   "SLURM_NTASKS_PER_NODE",
+                                                   "OMPI_COMM_WORLD_LOCAL_SIZE")
+                      if os.environ.get(v, "").isdigit()), 1)
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // max(1, local)))
 
 
 def device() -> torch.device:
