@@ -31,7 +31,7 @@ $(STAMP): setup.cfg setup.py Makefile
 # without GPUs); the data set is generated on the first run.
 DEMO_RANKS ?= 2
 demo: setup
-	OMP_NUM_THREADS=1 $(VENV)/bin/deepspeed --num_gpus $(DEMO_RANKS) ocr_ds/train.py --config $(DEMO_CONFIG) $(DEMO_ARGS)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH OMP_NUM_THREADS=1 $(VENV)/bin/deepspeed --num_gpus $(DEMO_RANKS) ocr_ds/train.py --config $(DEMO_CONFIG) $(DEMO_ARGS)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
