@@ -10,7 +10,7 @@ The same model, DeepSpeed JSON (ZeRO-0, fp32) and in-memory batches go through
 in alternating rounds, and prints the median time per step of each and the ratios a/b and a/c.
 Goal (issue 3): a/b <= 1.03 and a/c <= 1.05.
 
-    python benchmarks/engine_overhead.py [--iters 30] [--rounds 5] [--batch 16]
+    python benchmarks/engine_overhead.py [--iters 60] [--rounds 5] [--batch 16]
 
 One process, one thread (OMP_NUM_THREADS=1), so the numbers measure the loop, not the cores.
 """
@@ -68,7 +68,7 @@ class FixedLoader:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--iters", type=int, default=30)
+    p.add_argument("--iters", type=int, default=60)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--batch", type=int, default=16)
     args = p.parse_args()
