@@ -23,6 +23,7 @@ from typing import Any, Mapping, NamedTuple
 
 import yaml
 
+from ocr_ds.atomic import atomic_write
 from ocr_ds.config.options import options_to_tree, parse_cfg_options
 from ocr_ds.errors import UserError
 
@@ -177,7 +178,7 @@ class Config(ConfigDict):
         text = _dump_text(self, _extension(os.fspath(target)), os.fspath(target))
         if file is None:
             return text
-        _atomic_write(os.fspath(file), text)
+        atomic_write(os.fspath(file), text)
         return None
 
     def __repr__(self) -> str:
@@ -485,21 +486,6 @@ def _dump_text(cfg: Config, ext: str, target: str) -> str:
                          default_flow_style=False)
     except (TypeError, ValueError, yaml.YAMLError) as exc:
         raise UserError(f"{target}: cannot write this config as {ext[1:]}: {exc}") from None
-
-
-def _atomic_write(path: str, text: str) -> None:
-    # a temp file next to the target and os.replace: readers never see a half-written config,
-    # and (unlike tempfile) the file gets the usual permissions from the umask
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _py_text(cfg: Mapping) -> str:

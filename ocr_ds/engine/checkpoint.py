@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ocr_ds.atomic import atomic_save, atomic_write
 from ocr_ds.engine import dist
 from ocr_ds.errors import TrainingFault, UserError
 
@@ -37,29 +38,8 @@ WEIGHTS = "model.pth"
 LATEST = "latest"
 
 
-def atomic_write(path: str, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
-    tmp = f"{path}.tmp.{os.getpid()}"
-    mode = "wb" if isinstance(data, bytes) else "w"
-    try:
-        with open(tmp, mode) as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def atomic_torch_save(obj: Any, path: str) -> None:
-    tmp = f"{path}.tmp.{os.getpid()}"
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_save(path, lambda tmp: torch.save(obj, tmp))
 
 
 def is_complete(path: str) -> bool:

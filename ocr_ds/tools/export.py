@@ -17,9 +17,9 @@ import os
 import sys
 from typing import Sequence
 
-import torch
 
 from ocr_ds.checkpoint_io import load_checkpoint_any
+from ocr_ds.engine.checkpoint import atomic_torch_save
 from ocr_ds.errors import UserError, run_cli
 
 
@@ -28,13 +28,7 @@ def export(src: str, dst: str) -> int:
     state, meta = load_checkpoint_any(src)
     keep = {k: meta[k] for k in ("config", "epoch", "iter", "tag", "seed") if k in meta}
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
-    tmp = f"{dst}.tmp.{os.getpid()}"
-    try:
-        torch.save({"state_dict": {k: v.contiguous() for k, v in state.items()}, "meta": keep}, tmp)
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_torch_save({"state_dict": {k: v.contiguous() for k, v in state.items()}, "meta": keep}, dst)
     return len(state)
 
 

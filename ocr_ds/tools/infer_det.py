@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ocr_ds.errors import UserError, run_cli
+from ocr_ds.tools._infer_common import load_weights, test_pipeline
 
 # used when the config has no test pipeline (a checkpoint of a bare model)
 DEFAULT_TEST_PIPELINE = [
@@ -36,36 +37,6 @@ DEFAULT_TEST_PIPELINE = [
         dict(type="ImageToTensor", keys=["img"]),
         dict(type="Collect", keys=["img"])]),
 ]
-
-
-def load_weights(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """``(state_dict, meta)`` via the shared checkpoint reader, or a plain ``.pth`` read."""
-    try:
-        from ocr_ds.checkpoint_io import load_checkpoint_any
-    except ImportError:  # pragma: no cover - the shared reader is part of the package
-        load_checkpoint_any = None
-    if load_checkpoint_any is not None:
-        return load_checkpoint_any(path)
-    if not os.path.isfile(path):
-        raise UserError(f"checkpoint {path!r} does not exist")
-    obj = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
-        return dict(obj["state_dict"]), dict(obj.get("meta") or {})
-    return dict(obj), {}
-
-
-def test_pipeline(cfg: Mapping[str, Any]) -> list[dict]:
-    """The test pipeline of a config: ``data.test.pipeline`` (or of its first dataset)."""
-    data = cfg.get("data") or {}
-    for split in ("test", "val"):
-        spec = data.get(split)
-        if isinstance(spec, Mapping):
-            if spec.get("pipeline"):
-                return list(spec["pipeline"])
-            for member in spec.get("datasets") or []:
-                if isinstance(member, Mapping) and member.get("pipeline"):
-                    return list(member["pipeline"])
-    return copy.deepcopy(DEFAULT_TEST_PIPELINE)
 
 
 def strip_pretrained(model_cfg: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     device = torch.device(args.device)
     model = build_detector(cfg, state).to(device)
-    pipeline = Compose(test_pipeline(cfg), "data.test.pipeline")
+    pipeline = Compose(test_pipeline(cfg, DEFAULT_TEST_PIPELINE), "data.test.pipeline")
     os.makedirs(args.out_dir, exist_ok=True)
     used: set[str] = set()
     for path in args.images:

@@ -14,14 +14,13 @@ status 1; the other images are still recognised.
 from __future__ import annotations
 
 import argparse
-import copy
-import os
 import sys
 from typing import Any, Mapping, Sequence
 
 import torch
 
 from ocr_ds.errors import UserError, run_cli
+from ocr_ds.tools._infer_common import load_weights, test_pipeline
 
 # the CRNN test pipeline, used when the config has none
 DEFAULT_TEST_PIPELINE = [
@@ -31,36 +30,6 @@ DEFAULT_TEST_PIPELINE = [
     dict(type="DefaultFormatBundle"),
     dict(type="Collect", keys=["img"], meta_keys=["filename", "resize_shape", "valid_ratio"]),
 ]
-
-
-def load_weights(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """``(state_dict, meta)`` through the shared checkpoint reader (plain ``.pth`` fallback)."""
-    try:
-        from ocr_ds.checkpoint_io import load_checkpoint_any
-    except ImportError:  # pragma: no cover - the shared reader ships with the package
-        load_checkpoint_any = None
-    if load_checkpoint_any is not None:
-        return load_checkpoint_any(path)
-    if not os.path.isfile(path):
-        raise UserError(f"checkpoint {path!r} does not exist")
-    obj = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
-        return dict(obj["state_dict"]), dict(obj.get("meta") or {})
-    return dict(obj), {}
-
-
-def test_pipeline(cfg: Mapping[str, Any]) -> list[dict]:
-    """``data.test`` (or ``data.val``) pipeline, or that of its first member dataset."""
-    data = cfg.get("data") or {}
-    for split in ("test", "val"):
-        spec = data.get(split)
-        if isinstance(spec, Mapping):
-            if spec.get("pipeline"):
-                return copy.deepcopy(list(spec["pipeline"]))
-            for member in spec.get("datasets") or []:
-                if isinstance(member, Mapping) and member.get("pipeline"):
-                    return copy.deepcopy(list(member["pipeline"]))
-    return copy.deepcopy(DEFAULT_TEST_PIPELINE)
 
 
 def build_recognizer(cfg: Mapping[str, Any], state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
@@ -116,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as exc:
         raise UserError(f"--device: {exc}") from None
     model = build_recognizer(cfg, state).to(device)
-    pipeline = Compose(test_pipeline(cfg), key="data.test.pipeline")
+    pipeline = Compose(test_pipeline(cfg, DEFAULT_TEST_PIPELINE), key="data.test.pipeline")
     status = 0
     for path in args.images:
         try:
