@@ -121,3 +121,18 @@ def test_load_from_reports_key_mismatch(tmp_path):
                           "total_epochs=1"])
     assert "unexpected keys in source state_dict: extra.weight" in proc.stdout
     assert "missing keys in source state_dict: net.1.bias" in proc.stdout
+
+
+def test_gradient_accumulation_runs_through_deepspeed(tmp_path):
+    wd = str(tmp_path)
+    proc = helpers.train(["--work-dir", wd, "--seed", "0", "--cfg-options",
+                          "optimizer_config.type=GradientCumulativeOptimizerHook",
+                          "optimizer_config.cumulative_iters=3"])
+    assert '"gradient_accumulation_steps": 3' in proc.stdout
+    assert '"train_batch_size": 12' in proc.stdout
+    records = [r for r in helpers.json_log(wd)[1:] if r["mode"] == "train"]
+    assert len(records) == 18  # iterations are micro-batches, as in mmcv: 12 per epoch
+    assert sum(r["loss"] for r in records[-3:]) < sum(r["loss"] for r in records[:3])
+    with open(os.path.join(wd, "epoch_3", "ocr_ds_meta.json")) as f:
+        import json
+        assert json.load(f)["iter"] == 36
