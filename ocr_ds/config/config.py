@@ -2,9 +2,11 @@
 
 Covers ``.py``/``.json``/``.yaml`` files, ``_base_`` inheritance with ``_delete_``, the
 ``{{ fileDirname }}``-style and ``{{ _base_.a.b }}`` substitutions, merging ``--cfg-options``
-(:meth:`Config.merge_from_dict`) and :meth:`Config.dump`. :class:`ConfigDict` is a real ``dict``
-with attribute access (``cfg.data.train.pipeline[0].type``); :class:`Config` is the top-level
-one and also knows its file name, so the rest of ocr_ds can treat a config as plain nested data.
+(:meth:`Config.merge_from_dict`) and :meth:`Config.dump` (the merging itself is in
+:mod:`ocr_ds.config.merge`, the writers in :mod:`ocr_ds.config.dump`). :class:`ConfigDict` is a
+real ``dict`` with attribute access (``cfg.data.train.pipeline[0].type``); :class:`Config` is the
+top-level one and also knows its file name, so the rest of ocr_ds can treat a config as plain
+nested data.
 """
 from __future__ import annotations
 
@@ -12,28 +14,32 @@ import ast
 import copy
 import difflib
 import json
-import keyword
-import math
 import os
 import re
 import traceback
 import uuid
 from types import BuiltinFunctionType, FunctionType, ModuleType
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
 
 import yaml
 
 from ocr_ds.atomic import atomic_write
+from ocr_ds.config.dump import _dump_text, _py_text, _YamlLoader
+from ocr_ds.config.merge import (
+    _OPTIONS,
+    DELETE_KEY,  # noqa: F401 - re-exported for ocr_ds.config
+    _Ctx,
+    _merge,
+    _plain,
+    _strip_delete,
+)
 from ocr_ds.config.options import options_to_tree, parse_cfg_options
 from ocr_ds.errors import UserError
 
 BASE_KEY = "_base_"
-DELETE_KEY = "_delete_"
 # Config's own attributes, refused as top-level keys (mmcv refuses these and `text`)
 RESERVED_KEYS = ("filename", "pretty_text")
 EXTENSIONS = (".py", ".json", ".yaml", ".yml")
-_LINE_WIDTH = 100
-_OPTIONS = "cfg-options"  # the merge source named in errors about --cfg-options
 
 
 def _convert(value: Any) -> Any:
@@ -48,13 +54,6 @@ def _convert(value: Any) -> Any:
         return type(value)(items)
     return value
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value) if type(value) in (list, tuple) else value
-    return value
 
 
 class ConfigDict(dict):
@@ -399,169 +398,3 @@ def _exec_py(code: Any, path: str, refs: dict[str, Any]) -> dict:
     skip = (ModuleType, FunctionType, BuiltinFunctionType, type)
     return {k: v for k, v in namespace.items()
             if not k.startswith("__") and k not in refs and not isinstance(v, skip)}
-
-
-# ---------------------------------------------------------------------------------- merging
-
-class _Ctx(NamedTuple):
-    """Where a merge comes from (a file, or ``cfg-options``) and if list indices are allowed."""
-
-    source: str
-    allow_list_keys: bool
-
-
-def _strip_delete(value: Any) -> Any:
-    """A plain copy without ``_delete_`` flags; they only mean something while merging."""
-    if isinstance(value, dict):
-        return {k: _strip_delete(v) for k, v in value.items() if k != DELETE_KEY}
-    if type(value) in (list, tuple):
-        return type(value)(_strip_delete(v) for v in value)
-    return value
-
-
-def _merge(child: Mapping, base: Any, path: str, ctx: _Ctx) -> Any:
-    """Merge ``child`` into ``base`` (mmcv's ``_merge_a_into_b``) and return a new object;
-    neither input is changed. Dicts merge recursively, everything else replaces."""
-    if isinstance(base, (list, tuple)):
-        return _merge_into_sequence(child, base, path, ctx)
-    result = dict(base)
-    for key, value in child.items():
-        if key == DELETE_KEY:
-            continue
-        sub = f"{path}.{key}" if path else str(key)
-        result[key] = _merge_value(value, result, key, sub, ctx)
-    return result
-
-
-def _merge_value(value: Any, container: Any, key: Any, sub: str, ctx: _Ctx) -> Any:
-    has_old = key in container if isinstance(container, dict) else True
-    if not isinstance(value, dict) or not has_old or value.get(DELETE_KEY, False):
-        return _strip_delete(value)
-    old = container[key]
-    if isinstance(old, dict) or (ctx.allow_list_keys and type(old) in (list, tuple)):
-        return _merge(value, old, sub, ctx)
-    shown = _short(old)
-    if ctx.source == _OPTIONS:
-        first = next(iter(value), "")
-        wanted = "a dict or list" if ctx.allow_list_keys else "a dict"
-        raise UserError(f"{_OPTIONS} {sub}.{first}: cannot index into {sub}: expected {wanted} "
-                        f"there (got {type(old).__name__} {shown})")
-    raise UserError(f"{sub}: cannot merge a dict from {ctx.source} into the "
-                    f"{type(old).__name__} {shown} of its _base_; set _delete_=True in that "
-                    f"dict to replace the base value")
-
-
-def _merge_into_sequence(child: Mapping, base: list | tuple, path: str, ctx: _Ctx) -> Any:
-    items = list(base)
-    for key, value in child.items():
-        if key == DELETE_KEY:
-            continue
-        sub = f"{path}.{key}"
-        if not str(key).isdigit():
-            raise UserError(f"{ctx.source} {sub}: {path} is a list, so expected an index "
-                            f"0..{len(items) - 1} (got {key!r})")
-        index = int(key)
-        if index >= len(items):
-            raise UserError(f"{ctx.source} {sub}: index {index} is out of range; {path} is a "
-                            f"list of length {len(items)}")
-        items[index] = _merge_value(value, items, index, sub, ctx)
-    return type(base)(items)
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(_plain(value))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# ---------------------------------------------------------------------------------- writing
-
-def _dump_text(cfg: Config, ext: str, target: str) -> str:
-    if ext == ".py":
-        return _py_text(cfg)
-    data = cfg.to_dict()
-    try:
-        if ext == ".json":
-            return json.dumps(data, indent=4, ensure_ascii=False) + "\n"
-        return yaml.dump(data, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True,
-                         default_flow_style=False)
-    except (TypeError, ValueError, yaml.YAMLError) as exc:
-        raise UserError(f"{target}: cannot write this config as {ext[1:]}: {exc}") from None
-
-
-def _py_text(cfg: Mapping) -> str:
-    lines = []
-    for key, value in cfg.items():
-        if not _is_name(key) or key.startswith("__"):
-            raise UserError(f"{key!r}: cannot be a top-level name in a .py config; expected a "
-                            f"Python identifier not starting with '__'")
-        lines.append(f"{key} = {_py_value(value, str(key), len(key) + 3)}")
-    return "\n".join(lines) + "\n"
-
-
-def _is_name(key: Any) -> bool:
-    return isinstance(key, str) and key.isidentifier() and not keyword.iskeyword(key)
-
-
-def _py_value(value: Any, path: str, used: int, indent: int = 0) -> str:
-    """Python source for ``value``: on one line if it fits in the width, else one item per
-    line. Dicts with identifier keys are written ``dict(a=1)`` as in mmcv configs."""
-    inline = _py_inline(value, path)
-    items = _py_items(value, path)
-    if items is None or not items[2] or used + len(inline) <= _LINE_WIDTH:
-        return inline
-    opener, closer, parts = items
-    pad = " " * (indent + 4)
-    body = [f"{pad}{p}{_py_value(v, s, len(pad) + len(p) + 1, indent + 4)},"
-            for p, v, s in parts]
-    return "\n".join([opener, *body, " " * indent + closer])
-
-
-def _py_inline(value: Any, path: str) -> str:
-    items = _py_items(value, path)
-    if items is None:
-        return _py_scalar(value, path)
-    opener, closer, parts = items
-    tail = "," if type(value) is tuple and len(value) == 1 else ""  # (x,) stays a tuple
-    return opener + ", ".join(p + _py_inline(v, s) for p, v, s in parts) + tail + closer
-
-
-def _py_items(value: Any, path: str) -> tuple[str, str, list[tuple[str, Any, str]]] | None:
-    """Opening, closing and ``(prefix, value, key path)`` per item of a container, else None."""
-    if isinstance(value, dict):
-        named = all(_is_name(k) for k in value)
-        prefix = (lambda k: f"{k}=") if named else (lambda k: f"{_py_scalar(k, path)}: ")
-        parts = [(prefix(k), v, f"{path}.{k}") for k, v in value.items()]
-        return ("dict(", ")", parts) if named else ("{", "}", parts)
-    if type(value) in (list, tuple):
-        parts = [("", v, f"{path}.{i}") for i, v in enumerate(value)]
-        return ("[", "]", parts) if type(value) is list else ("(", ")", parts)
-    return None
-
-
-def _py_scalar(value: Any, path: str) -> str:
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    # subclasses (numpy's float64, IntEnum, ...) are written as the plain value: their own
-    # repr is not always valid Python
-    for kind in (int, str, bytes):
-        if isinstance(value, kind):
-            return repr(kind(value))
-    if isinstance(value, float):
-        return repr(float(value)) if math.isfinite(value) else f"float('{value}')"
-    raise UserError(f"{path}: cannot write a {type(value).__name__} value to a .py config; "
-                    f"expected dict, list, tuple, str, int, float, bool or None")
-
-
-class _YamlLoader(yaml.SafeLoader):
-    """Safe loading plus ``!!python/tuple``, so tuples survive a YAML dump and reload."""
-
-
-class _YamlDumper(yaml.SafeDumper):
-    """Safe dumping plus tuples as ``!!python/tuple`` (mmcv's YAML files keep them too)."""
-
-
-_TUPLE_TAG = "tag:yaml.org,2002:python/tuple"
-_YamlLoader.add_constructor(
-    _TUPLE_TAG, lambda loader, node: tuple(loader.construct_sequence(node, deep=True)))
-_YamlDumper.add_representer(
-    tuple, lambda dumper, data: dumper.represent_sequence(_TUPLE_TAG, data))
