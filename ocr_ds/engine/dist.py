@@ -43,12 +43,12 @@ def broadcast_object(obj: Any, src: int = 0) -> Any:
     return box[0]
 
 
-def all_gather_object(obj: Any) -> list[Any]:
-    """Every rank's ``obj``, in rank order, on every rank."""
+def gather_object(obj: Any, dst: int = 0) -> list[Any] | None:
+    """Every rank's ``obj`` in rank order on rank ``dst`` (None on the others)."""
     if not is_dist():
         return [obj]
-    out: list[Any] = [None] * get_world_size()
-    tdist.all_gather_object(out, obj)
+    out: list[Any] | None = [None] * get_world_size() if get_rank() == dst else None
+    tdist.gather_object(obj, out, dst=dst)
     return out
 
 

@@ -91,7 +91,8 @@ def make_evaluate(engine: Any, loader: Any, dataset: Any, runner_ref: list, logg
             for batch in loader:
                 results.extend(engine(runner.to_device(batch), return_loss=False))
         model.train()
-        gathered = dist.all_gather_object(list(zip(indices, results)))
+        # predictions go to rank 0 only (the metrics are computed there)
+        gathered = dist.gather_object(list(zip(indices, results)))
         metrics = None
         if dist.is_main():
             by_index = {}
