@@ -18,6 +18,11 @@ from ocr_ds.errors import UserError
 META = "ocr_ds_meta.json"
 
 
+def strip_module_prefix(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Drop the ``module.`` prefix DDP/DeepSpeed wrappers leave on parameter names."""
+    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+
+
 def _from_pth(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)

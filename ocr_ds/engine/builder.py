@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import torch
 
 from ocr_ds import registry
-from ocr_ds.checkpoint_io import load_checkpoint_any
+from ocr_ds.checkpoint_io import load_checkpoint_any, strip_module_prefix
 
 
 def init_distributed(backend_hint: str | None = None) -> None:
@@ -51,7 +51,7 @@ def build_model(cfg: Mapping[str, Any]) -> torch.nn.Module:
 def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger) -> None:
     """``--load-from``: a plain state dict file or one of our checkpoints; reports key mismatches."""
     state, _ = load_checkpoint_any(path)
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    state = strip_module_prefix(state)
     result = model.load_state_dict(state, strict=False)
     logger.info("load_from %s: %d tensors", path, len(state))
     if result.missing_keys:

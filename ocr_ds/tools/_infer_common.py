@@ -4,7 +4,11 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping, Sequence
 
+import torch
+
 from ocr_ds.checkpoint_io import load_checkpoint_any as load_weights  # noqa: F401  (re-export)
+from ocr_ds.checkpoint_io import strip_module_prefix
+from ocr_ds.errors import UserError
 
 
 def test_pipeline(cfg: Mapping[str, Any], default: Sequence[dict]) -> list[dict]:
@@ -19,3 +23,15 @@ def test_pipeline(cfg: Mapping[str, Any], default: Sequence[dict]) -> list[dict]
                 if isinstance(member, Mapping) and member.get("pipeline"):
                     return copy.deepcopy(list(member["pipeline"]))
     return copy.deepcopy(list(default))
+
+
+def build_with_weights(model_cfg: Any, state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
+    """The config's model with the checkpoint's weights, in eval mode; every tensor must be there."""
+    from ocr_ds import registry
+
+    model = registry.build(registry.MODELS, model_cfg, "model")
+    result = model.load_state_dict(strip_module_prefix(dict(state)), strict=False)
+    if result.missing_keys:
+        raise UserError(f"checkpoint: {len(result.missing_keys)} model tensors missing, e.g. "
+                        f"{result.missing_keys[:3]} (does the config match the checkpoint?)")
+    return model.eval()

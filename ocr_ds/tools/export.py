@@ -17,7 +17,6 @@ import os
 import sys
 from typing import Sequence
 
-
 from ocr_ds.checkpoint_io import load_checkpoint_any
 from ocr_ds.engine.checkpoint import atomic_torch_save
 from ocr_ds.errors import UserError, run_cli

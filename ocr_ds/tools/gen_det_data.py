@@ -33,6 +33,7 @@ import numpy as np
 
 from ocr_ds.datasets.textdet.icdar_txt import polygon_annotation
 from ocr_ds.errors import bad_value, run_cli
+from ocr_ds.tools._synth_common import ensure_current
 
 FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
          cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX)
@@ -222,14 +223,7 @@ def ensure_generated(out_dir: str, **kwargs: Any) -> bool:
     wanted = dict(version=META_VERSION, num_train=kwargs.get("num_train"),
                   num_test=kwargs.get("num_test"), seed=kwargs.get("seed", 0),
                   size=kwargs.get("size", 320))
-    try:
-        with open(os.path.join(out_dir, "meta.json"), encoding="utf-8") as f:
-            if json.load(f) == wanted:
-                return False
-    except (OSError, ValueError):
-        pass
-    generate(out_dir, **kwargs)
-    return True
+    return ensure_current(out_dir, wanted, lambda: generate(out_dir, **kwargs))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

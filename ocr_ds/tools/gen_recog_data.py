@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from ocr_ds.errors import UserError, bad_value, run_cli
+from ocr_ds.tools._synth_common import ensure_current
 
 _CV2_MAJOR = int(cv2.__version__.split(".")[0])
 # OpenCV 5 draws the Hershey flags with built-in outline fonts (regular, bold, and SCRIPT_* as
@@ -196,14 +197,7 @@ def ensure_generated(out_dir: str, **kwargs: Any) -> bool:
                   num_test=kwargs.get("num_test"), seed=kwargs.get("seed", 0),
                   charset=kwargs.get("charset", "DICT36"), min_len=kwargs.get("min_len", 3),
                   max_len=kwargs.get("max_len", 10), write_lmdb=kwargs.get("write_lmdb", True))
-    try:
-        with open(os.path.join(out_dir, "meta.json"), encoding="utf-8") as f:
-            if json.load(f) == wanted:
-                return False
-    except (OSError, ValueError):
-        pass
-    generate(out_dir, **kwargs)
-    return True
+    return ensure_current(out_dir, wanted, lambda: generate(out_dir, **kwargs))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

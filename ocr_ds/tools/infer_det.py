@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ocr_ds.errors import UserError, run_cli
-from ocr_ds.tools._infer_common import load_weights, test_pipeline
+from ocr_ds.tools._infer_common import build_with_weights, load_weights, test_pipeline
 
 # used when the config has no test pipeline (a checkpoint of a bare model)
 DEFAULT_TEST_PIPELINE = [
@@ -50,17 +50,9 @@ def strip_pretrained(model_cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def build_detector(cfg: Mapping[str, Any], state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
-    from ocr_ds import registry
-
     if "model" not in cfg:
         raise UserError("config: no 'model' to build")
-    model = registry.build(registry.MODELS, strip_pretrained(cfg["model"]), "model")
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
-    result = model.load_state_dict(state, strict=False)
-    if result.missing_keys:
-        raise UserError(f"checkpoint: {len(result.missing_keys)} model tensors missing, e.g. "
-                        f"{result.missing_keys[:3]} (does the config match the checkpoint?)")
-    return model.eval()
+    return build_with_weights(strip_pretrained(cfg["model"]), state)
 
 
 def draw(img: np.ndarray, boundaries: list[dict]) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from ocr_ds.errors import UserError, run_cli
-from ocr_ds.tools._infer_common import load_weights, test_pipeline
+from ocr_ds.tools._infer_common import build_with_weights, load_weights, test_pipeline
 
 # the CRNN test pipeline, used when the config has none
 DEFAULT_TEST_PIPELINE = [
@@ -33,17 +33,9 @@ DEFAULT_TEST_PIPELINE = [
 
 
 def build_recognizer(cfg: Mapping[str, Any], state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
-    from ocr_ds import registry
-
     if "model" not in cfg:
         raise UserError("config: no 'model' to build")
-    model = registry.build(registry.MODELS, cfg["model"], "model")
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
-    result = model.load_state_dict(state, strict=False)
-    if result.missing_keys:
-        raise UserError(f"checkpoint: {len(result.missing_keys)} model tensors missing, e.g. "
-                        f"{result.missing_keys[:3]} (does the config match the checkpoint?)")
-    return model.eval()
+    return build_with_weights(cfg["model"], state)
 
 
 def recognise(model: torch.nn.Module, pipeline: Any, path: str,

@@ -33,7 +33,6 @@ from ocr_ds.schedules import LrSchedule
 from ocr_ds.schedules.run import _positive_int, run_length
 
 
-
 def base_lr(cfg: Mapping[str, Any]) -> float:
     """``optimizer.lr``, the base lr of every param group."""
     optimizer = cfg.get("optimizer")
