@@ -40,6 +40,19 @@ def parse_losses(losses: dict[str, Any]) -> tuple[torch.Tensor, dict[str, torch.
     return loss, {k: v.detach() for k, v in log_vars.items()}
 
 
+def to_device(batch: dict[str, Any], device: torch.device,
+              dtype: torch.dtype | None) -> dict[str, Any]:
+    """Move the batch's tensors to ``device``; float ones to ``dtype`` (a half-precision module)."""
+    out = {}
+    for key, value in batch.items():
+        if isinstance(value, torch.Tensor):
+            value = value.to(device, non_blocking=True)
+            if value.is_floating_point() and dtype is not None:
+                value = value.to(dtype)
+        out[key] = value
+    return out
+
+
 class NonFiniteLoss(TrainingFault):
     """The loss became NaN or inf; training stops with the last good checkpoint intact."""
 
@@ -126,14 +139,7 @@ class Runner:
         self.epoch += 1
 
     def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
-        out = {}
-        for key, value in batch.items():
-            if isinstance(value, torch.Tensor):
-                value = value.to(self.device, non_blocking=True)
-                if value.is_floating_point() and self.input_dtype is not None:
-                    value = value.to(self.input_dtype)
-            out[key] = value
-        return out
+        return to_device(batch, self.device, self.input_dtype)
 
     def train_step(self, batch: dict[str, Any]) -> None:
         engine = self.engine

@@ -22,7 +22,7 @@ from ocr_ds.engine import checkpoint as ckpt
 from ocr_ds.engine.data import build_loader, loader_settings
 from ocr_ds.engine.hooks.build import build_hooks
 from ocr_ds.engine.hooks.lr import LrUpdaterHook
-from ocr_ds.engine.runner import Runner
+from ocr_ds.engine.runner import Runner, to_device
 from ocr_ds.engine.synth import ensure_synth_data
 from ocr_ds.engine.seed import init_random_seed, set_random_seed
 from ocr_ds.errors import UserError
@@ -78,18 +78,18 @@ def _build_dataset(spec: Any, key: str, test_mode: bool):
     return registry.build(registry.DATASETS, spec, key)
 
 
-def make_evaluate(engine: Any, loader: Any, dataset: Any, runner_ref: list, logger: logging.Logger):
+def make_evaluate(engine: Any, loader: Any, dataset: Any, logger: logging.Logger,
+                  device: torch.device, dtype: torch.dtype | None):
     """The evaluation callable the EvalHook uses: forward on every rank, metrics on rank 0."""
 
     def evaluate(metric_args: Mapping[str, Any]) -> dict[str, float]:
-        runner = runner_ref[0]
         model = engine.module
         model.eval()
         indices = list(iter(loader.sampler))
         results: list[Any] = []
         with torch.no_grad():
             for batch in loader:
-                results.extend(engine(runner.to_device(batch), return_loss=False))
+                results.extend(engine(to_device(batch, device, dtype), return_loss=False))
         model.train()
         # predictions go to rank 0 only (the metrics are computed there)
         gathered = dist.gather_object(list(zip(indices, results)))
@@ -163,16 +163,15 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     lr_hook = next(h for h in hooks if isinstance(h, LrUpdaterHook))
     lr_hook.schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,
                                           max_iters=max_iters, iters_per_epoch=iters_per_epoch)
-    runner_ref: list = []
     evaluate = None
     if val_set is not None:
         val_loader = build_loader(val_set, val_settings, rank=rank, world_size=world, seed=seed)
-        evaluate = make_evaluate(engine, val_loader, val_set, runner_ref, logger)
+        evaluate = make_evaluate(engine, val_loader, val_set, logger, builder.device(),
+                                 builder.input_dtype(tr.ds_config))
     runner = Runner(engine=engine, train_loader=train_loader, hooks=hooks, work_dir=work_dir,
                     max_epochs=max_epochs, max_iters=max_iters, iters_per_epoch=iters_per_epoch,
                     logger=logger, meta=meta, input_dtype=builder.input_dtype(tr.ds_config),
                     device=builder.device(), timestamp=timestamp, cfg=cfg, evaluate=evaluate)
-    runner_ref.append(runner)
 
     if auto_resume and not resume_from:
         resume_from = ckpt.find_resume(_checkpoint_root(cfg, work_dir))
