@@ -165,8 +165,13 @@ class Runner:
             self.put(name, value)
         if engine.skipped_steps > skipped_before:
             self.skipped_steps += 1
-            self.logger.warning("fp16 overflow at iteration %d: step skipped, loss scale now %s",
-                                self.iter + 1, getattr(engine.optimizer, "cur_scale", "?"))
+            if engine.fp16_enabled():
+                self.logger.warning("fp16 gradient overflow (inf/nan) at iteration %d: step "
+                                    "skipped, loss scale now %s", self.iter + 1,
+                                    getattr(engine.optimizer, "cur_scale", "?"))
+            else:
+                self.logger.warning("bf16 gradient overflow (inf/nan) at iteration %d: step "
+                                    "skipped", self.iter + 1)
         if clipping and engine.was_step_applied():
             norm = own_norm if own_norm is not None else engine.get_global_grad_norm()
             if norm is not None:

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# GPU check: fp16 (static and dynamic loss scale) and bf16 training of DBNet-R18 and CRNN at ZeRO-0
+# and ZeRO-2 through ocr_ds/train.py on one GPU, a fixed number of iterations each; reports
+# images/s, peak GPU memory, loss-scale events and the last loss. Sized to finish in under 8
+# minutes on one H100 (12 runs of ~20-30 s after a one-time data generation).
+#
+#   bash benchmarks/gpu_wheels.sh            # here, once: wheels the GPU machine lacks -> .whl/
+#   bash benchmarks/gpu_check.sh             # there (installs .whl/*.whl into /tmp/site first)
+#
+# The report goes to stdout and to $OUT/gpu_check.md (+ the runs' logs as $OUT/logs.tar.gz) when
+# OUT is set, else to work_dirs/gpu_check/. Knobs (environment):
+#   GPU_CHECK_MODELS="crnn dbnet"  GPU_CHECK_ZERO="0 2"  GPU_CHECK_PREC="fp16_static fp16_dynamic bf16"
+#   GPU_CHECK_BUDGET=450   seconds after which the remaining runs are skipped (and reported so)
+#   GPU_CHECK_CPU=1        plumbing check without a GPU: bf16 only, 3 tiny iterations per run
+set -uo pipefail
+cd "$(dirname "$0")/.."
+START=$(date +%s)
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=$PWD/.venv/bin/python
+REPO=$PWD
+WORK=${GPU_CHECK_WORK:-work_dirs/gpu_check}
+REPORT_DIR=${OUT:-$WORK}
+rm -rf "$WORK"; mkdir -p "$WORK" "$REPORT_DIR"
+WORK=$(cd "$WORK" && pwd); REPORT_DIR=$(cd "$REPORT_DIR" && pwd)
+export PYTHONUNBUFFERED=1
+
+# 1. What this machine has. Wheels carried in .whl/ fill in what is missing (DeepSpeed etc.).
+if ls .whl/*.whl >/dev/null 2>&1 && ! "$PY" -c 'import deepspeed' 2>/dev/null; then
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+{
+    echo "# ocr_ds GPU check, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null \
+        | sed 's/^/- GPU: /' || echo "- GPU: nvidia-smi not found"
+    "$PY" - <<'EOF'
+import importlib, platform
+print(f"- python {platform.python_version()}")
+for name in ("torch", "deepspeed", "numpy", "cv2", "lmdb", "pyclipper", "shapely", "rapidfuzz"):
+    try:
+        mod = importlib.import_module(name)
+        extra = ""
+        if name == "torch":
+            extra = f" (CUDA {mod.version.cuda}, cuda available: {mod.cuda.is_available()}, " \
+                    f"bf16 supported: {mod.cuda.is_available() and mod.cuda.is_bf16_supported()})"
+        print(f"- {name} {getattr(mod, '__version__', '?')}{extra}")
+    except Exception as exc:  # report, don't stop: the check below decides
+        print(f"- {name}: MISSING ({type(exc).__name__}: {exc})")
+EOF
+} | tee "$WORK/env.md"
+if ! "$PY" -c 'import torch, deepspeed' 2>/dev/null; then
+    echo "gpu_check: torch or deepspeed cannot be imported (see above); nothing run" | tee -a "$WORK/env.md"
+    cp "$WORK/env.md" "$REPORT_DIR/gpu_check.md"; exit 3
+fi
+HAVE_GPU=$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')
+
+MODELS=${GPU_CHECK_MODELS:-crnn dbnet}
+ZERO=${GPU_CHECK_ZERO:-0 2}
+PRECS=${GPU_CHECK_PREC:-fp16_static fp16_dynamic bf16}
+BUDGET=${GPU_CHECK_BUDGET:-450}
+EXTRA=()
+if [ "$HAVE_GPU" != 1 ]; then
+    if [ "${GPU_CHECK_CPU:-0}" != 1 ]; then
+        echo "gpu_check: no CUDA device; set GPU_CHECK_CPU=1 for a plumbing run on the CPU" | tee -a "$WORK/env.md"
+        cp "$WORK/env.md" "$REPORT_DIR/gpu_check.md"; exit 3
+    fi
+    PRECS=bf16  # the CPU accelerator refuses fp16
+    EXTRA=(runner.max_iters=3 checkpoint_config.interval=3 log_config.interval=1
+           data.samples_per_gpu=2 data.workers_per_gpu=0 synth_data.num_train=32)
+    export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+fi
+
+# 2. DeepSpeed's FusedAdam is JIT-built on first use; build it once here, timed, and fall back to
+#    torch.optim.Adam (torch_adam) if the build fails, so one broken toolchain does not fail all.
+if [ "$HAVE_GPU" = 1 ]; then
+    t0=$(date +%s)
+    if "$PY" -c 'from deepspeed.ops.op_builder import FusedAdamBuilder; FusedAdamBuilder().load()' \
+            >"$WORK/fused_adam_build.log" 2>&1; then
+        echo "- FusedAdam built in $(( $(date +%s) - t0 )) s" | tee -a "$WORK/env.md"
+    else
+        echo "- FusedAdam build FAILED ($(tail -1 "$WORK/fused_adam_build.log")); runs use torch_adam" | tee -a "$WORK/env.md"
+        EXTRA+=(deepspeed.optimizer.params.torch_adam=True)
+    fi
+fi
+
+# 3. The runs. The first run of each model generates its data set (synth_data); its images/s
+#    leave out the first logged interval, so the generation does not count.
+#    The runs start in $WORK, so the generated data lands in $WORK/data.
+declare -A CONFIG=([crnn]=$REPO/benchmarks/gpu_check/crnn_gpu_check.py
+                   [dbnet]=$REPO/benchmarks/gpu_check/dbnet_r18_gpu_check.py)
+cd "$WORK"
+declare -A PREC=([fp16_static]="fp16.loss_scale=512.0" [fp16_dynamic]="fp16.loss_scale=dynamic"
+                 [bf16]="bf16.enabled=True")
+for model in $MODELS; do
+    for zero in $ZERO; do
+        for prec in $PRECS; do
+            run=${model}_${prec}_zero${zero}
+            if [ $(( $(date +%s) - START )) -gt "$BUDGET" ]; then
+                echo "SKIPPED (budget ${BUDGET}s spent)" > "$WORK/$run.skipped"; continue
+            fi
+            echo "== $run"
+            t0=$(date +%s)
+            timeout 150 "$PY" "$REPO/ocr_ds/train.py" "${CONFIG[$model]}" --work-dir "$WORK/$run" --seed 0 \
+                --cfg-options ${PREC[$prec]} deepspeed.zero_optimization.stage=$zero "${EXTRA[@]}" \
+                >"$WORK/$run.out" 2>&1
+            rc=$?
+            echo "$rc $(( $(date +%s) - t0 ))" > "$WORK/$run.rc"
+            [ $rc -ne 0 ] && tail -5 "$WORK/$run.out"
+        done
+    done
+done
+
+# 4. The report.
+"$PY" "$REPO/benchmarks/gpu_check_report.py" "$WORK" | tee "$WORK/report.md"
+cat "$WORK/env.md" "$WORK/report.md" > "$REPORT_DIR/gpu_check.md"
+tar czf "$REPORT_DIR/logs.tar.gz" -C "$WORK" --exclude=./data --exclude='*.pt' \
+    --exclude='*.pth' --exclude='global_step*' --exclude=logs.tar.gz . 2>/dev/null || true
+echo "gpu_check: $(( $(date +%s) - START )) s in all; report in $REPORT_DIR/gpu_check.md"
