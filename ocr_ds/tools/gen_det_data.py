@@ -18,6 +18,8 @@ Writes, under OUT_DIR, MMOCR's ICDAR 2015 layout:
 * ``annotations/training/gt_img_N.txt`` (and ``test``): ``x1,y1,...,x4,y4,word`` lines;
 * ``instances_training.json``, ``instances_test.json``: the same, COCO style, with
   ``file_name`` ``training/img_N.jpg`` relative to ``imgs/`` (``iscrowd=1`` for ``###``);
+* with ``--lmdb``, ``imgs_lmdb/``: the same image bytes keyed by ``file_name``
+  (:mod:`ocr_ds.tools.to_lmdb`), for ``file_client_args=dict(backend='lmdb', db_path=...)``;
 * ``meta.json``: the arguments, so :func:`ensure_generated` can tell the data is current.
 """
 from __future__ import annotations
@@ -196,19 +198,33 @@ def _write_split(out_dir: str, split: str, code: int, count: int, seed: int, siz
     return coco
 
 
-def generate(out_dir: str, num_train: int, num_test: int, seed: int = 0, size: int = 320
-             ) -> dict[str, Any]:
+def _meta(num_train: Any, num_test: Any, seed: Any, size: Any, write_lmdb: bool
+          ) -> dict[str, Any]:
+    meta = dict(version=META_VERSION, num_train=num_train, num_test=num_test, seed=seed,
+                size=size)
+    if write_lmdb:  # recorded only when asked, so data made before the option stays current
+        meta["write_lmdb"] = True
+    return meta
+
+
+def generate(out_dir: str, num_train: int, num_test: int, seed: int = 0, size: int = 320,
+             write_lmdb: bool = False) -> dict[str, Any]:
     """Write the data set (see the module docstring); returns what ``meta.json`` records."""
     for key, value in (("num_train", num_train), ("num_test", num_test)):
         if not isinstance(value, int) or value < 0:
             raise bad_value(key, value, "an integer >= 0")
     if not isinstance(size, int) or size < 64:
         raise bad_value("size", size, "an integer >= 64")
-    meta = dict(version=META_VERSION, num_train=num_train, num_test=num_test, seed=seed,
-                size=size)
+    meta = _meta(num_train, num_test, seed, size, write_lmdb)
     os.makedirs(out_dir, exist_ok=True)
     for (split, code), count in zip(SPLITS, (num_train, num_test)):
         _write_split(out_dir, split, code, count, seed, size)
+    if write_lmdb:
+        from ocr_ds.tools.to_lmdb import convert_det
+
+        convert_det([os.path.join(out_dir, f"instances_{split}.json") for split, _ in SPLITS],
+                    os.path.join(out_dir, "imgs_lmdb"), os.path.join(out_dir, "imgs"),
+                    overwrite=True, verify=False)
     with open(os.path.join(out_dir, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1, sort_keys=True)
     return meta
@@ -220,9 +236,8 @@ def ensure_generated(out_dir: str, **kwargs: Any) -> bool:
     Takes a config's ``synth_data`` dict; its ``tool`` key (which generator) is ignored here.
     """
     kwargs.pop("tool", None)
-    wanted = dict(version=META_VERSION, num_train=kwargs.get("num_train"),
-                  num_test=kwargs.get("num_test"), seed=kwargs.get("seed", 0),
-                  size=kwargs.get("size", 320))
+    wanted = _meta(kwargs.get("num_train"), kwargs.get("num_test"), kwargs.get("seed", 0),
+                   kwargs.get("size", 320), kwargs.get("write_lmdb", False))
     return ensure_current(out_dir, wanted, lambda: generate(out_dir, **kwargs))
 
 
@@ -235,9 +250,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--num-test", type=int, default=200, help="test scenes (200)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
     parser.add_argument("--size", type=int, default=320, help="scene side in pixels (320)")
+    parser.add_argument("--lmdb", action="store_true",
+                        help="also pack the images into OUT_DIR/imgs_lmdb (keyed by file_name)")
     args = parser.parse_args(argv)
     start = time.time()
-    generate(args.out_dir, args.num_train, args.num_test, args.seed, args.size)
+    generate(args.out_dir, args.num_train, args.num_test, args.seed, args.size,
+             write_lmdb=args.lmdb)
     print(f"wrote {args.num_train} training + {args.num_test} test scenes "
           f"({args.size}x{args.size}) to {args.out_dir} in {time.time() - start:.1f} s")
     return 0

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import time
 from typing import Any, Sequence
 
@@ -33,6 +32,7 @@ import numpy as np
 
 from ocr_ds.errors import UserError, bad_value, run_cli
 from ocr_ds.tools._synth_common import ensure_current
+from ocr_ds.tools.to_lmdb import write_recog_lmdb
 
 _CV2_MAJOR = int(cv2.__version__.split(".")[0])
 # OpenCV 5 draws the Hershey flags with built-in outline fonts (regular, bold, and SCRIPT_* as
@@ -141,24 +141,6 @@ def _write_split(out_dir: str, split: str, words: Sequence[str], rng: np.random.
         f.writelines(lines)
     if write_lmdb:
         write_recog_lmdb(os.path.join(out_dir, f"{split}_lmdb"), list(words), blobs)
-
-
-def write_recog_lmdb(path: str, texts: Sequence[str], images: Sequence[bytes] | None = None
-                     ) -> None:
-    """Write an MMOCR recognition lmdb: ``num-samples``, ``label-%09d`` (+ ``image-%09d``)."""
-    import lmdb
-
-    if os.path.exists(path):
-        shutil.rmtree(path)
-    size = sum(len(b) for b in images or []) + sum(len(t) * 4 for t in texts)
-    env = lmdb.open(path, map_size=int(size * 2 + (64 << 20)), subdir=True, meminit=False)
-    with env.begin(write=True) as txn:
-        for i, text in enumerate(texts, 1):
-            txn.put(f"label-{i:09d}".encode(), text.encode("utf-8"))
-            if images is not None:
-                txn.put(f"image-{i:09d}".encode(), images[i - 1])
-        txn.put(b"num-samples", str(len(texts)).encode())
-    env.close()
 
 
 def generate(out_dir: str, num_train: int, num_test: int, seed: int = 0,

@@ -12,7 +12,7 @@ from ocr_ds.datasets.collate import collate
 from ocr_ds.datasets.concat import ConcatDataset
 from ocr_ds.errors import UserError
 from ocr_ds.registry import DATASETS, build
-from ocr_ds.tools.gen_recog_data import write_recog_lmdb
+from ocr_ds.tools.to_lmdb import write_recog_lmdb
 
 PIPELINE = [
     dict(type="LoadImageFromFile", color_type="grayscale"),

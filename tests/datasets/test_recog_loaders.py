@@ -10,7 +10,7 @@ from ocr_ds.datasets.invalid import EMPTY_ANNOTATION, MALFORMED_ANNOTATION, Inva
 from ocr_ds.datasets.textrecog.loader import AnnFileLoader, HardDiskLoader, LmdbLoader
 from ocr_ds.datasets.textrecog.parser import LineJsonParser, LineStrParser
 from ocr_ds.errors import UserError
-from ocr_ds.tools.gen_recog_data import write_recog_lmdb
+from ocr_ds.tools.to_lmdb import write_recog_lmdb
 
 STR_PARSER = dict(type="LineStrParser", keys=["filename", "text"], keys_idx=[0, 1], separator=" ")
 JSON_PARSER = dict(type="LineJsonParser", keys=["filename", "text"])

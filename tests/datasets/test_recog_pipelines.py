@@ -19,7 +19,7 @@ from ocr_ds.datasets.pipelines.loading import LoadImageFromFile, LoadImageFromLM
 from ocr_ds.datasets.pipelines.ocr_transforms import ResizeOCR
 from ocr_ds.errors import UserError
 from ocr_ds.models.textrecog.crnn import valid_ratios
-from ocr_ds.tools.gen_recog_data import write_recog_lmdb
+from ocr_ds.tools.to_lmdb import write_recog_lmdb
 
 
 def _img(h, w, c=3):
