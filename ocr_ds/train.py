@@ -94,11 +94,21 @@ def inject_mc_config(cfg: Any, path: str) -> None:
     """MMOCR's ``--mc-config``: read images of every training dataset through that file client."""
     from ocr_ds.config import Config
 
+    from ocr_ds.fileio import FileClient
+
     mc = Config.fromfile(path)
     if "mc_file_client_args" not in mc:
         raise UserError(f"--mc-config {path}: expected a key mc_file_client_args=dict(backend=...)")
-    client = mc["mc_file_client_args"].to_dict() if hasattr(mc["mc_file_client_args"], "to_dict") \
-        else dict(mc["mc_file_client_args"])
+    spec = mc["mc_file_client_args"]
+    client = spec.to_dict() if hasattr(spec, "to_dict") else spec
+    if not isinstance(client, dict) or "backend" not in client:
+        raise UserError(f"--mc-config {path}: mc_file_client_args: expected dict(backend=..., ...) "
+                        f"(got {client!r})")
+    try:
+        FileClient(**client)  # checks the backend name and its arguments, connects to nothing
+    except UserError as exc:
+        message = str(exc).replace("file_client_args", "mc_file_client_args", 1)
+        raise UserError(f"--mc-config {path}: {message}") from None
     train = cfg["data"]["train"]
     datasets = train if isinstance(train, (list, tuple)) else train.get("datasets", [train])
     for i, ds in enumerate(datasets):

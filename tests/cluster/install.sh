@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Install what the cluster tests (tests/cluster/, marker `cluster`) need: a SLURM controller and
 # node daemon with munge, an sshd + pdsh for DeepSpeed's multi-node launcher, OpenMPI for
-# `mpirun`, iproute2 for the network namespaces. Debian/Ubuntu, as root. Idempotent: when every
-# tool is present it does nothing (no apt-get update).
+# `mpirun`, iproute2 for the network namespaces; and memcached for the image-cache tests
+# (tests/fileio/). Debian/Ubuntu, as root. Idempotent: when every tool is present it does
+# nothing (no apt-get update).
 #
 #   tests/cluster/install.sh          # then: .venv/bin/python -m pytest -m cluster tests/cluster
 set -euo pipefail
 
 PKGS=(slurmctld slurmd slurm-client munge openssh-server openssh-client pdsh openmpi-bin
-      iproute2 util-linux procps)
+      iproute2 util-linux procps memcached)
 # one command per package above that proves it is installed
-TOOLS=(slurmctld slurmd srun sbatch scontrol munged munge sshd ssh pdsh mpirun ip nsenter ps)
+TOOLS=(slurmctld slurmd srun sbatch scontrol munged munge sshd ssh pdsh mpirun ip nsenter ps
+       memcached)
 
 missing=()
 for t in "${TOOLS[@]}"; do
@@ -30,4 +32,6 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${
 # Nothing is started here: the test fixtures run their own daemons (tests/cluster/cluster.sh)
 # with their own config, key and socket files. Only SLURM's ports 6817/6818 are shared with a
 # system slurmctld/slurmd, should an init system have started one (SLURMCTLD_PORT/SLURMD_PORT).
-echo "installed: $(slurmctld -V 2>/dev/null), $(mpirun --version 2>/dev/null | head -n1), $(ssh -V 2>&1)"
+# The memcached fixture (tests/fileio/conftest.py) starts `memcached -p <free port>` itself; a
+# system memcached on 11211, if the init system started one, is left alone.
+echo "installed: $(slurmctld -V 2>/dev/null), $(mpirun --version 2>/dev/null | head -n1), $(ssh -V 2>&1), $(memcached -V 2>/dev/null)"

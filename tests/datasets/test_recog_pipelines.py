@@ -153,7 +153,7 @@ def test_file_client_backends(tmp_path):
     assert fileio.FileClient().get(tmp_path / "f.bin") == b"abc"
     assert fileio.FileClient("disk").get_text(tmp_path / "f.bin") == "abc"
     with pytest.raises(UserError, match="file_client_args.backend"):
-        fileio.FileClient("memcached")
+        fileio.FileClient("petrel")
     with pytest.raises(UserError, match="lmdb"):
         fileio.FileClient("lmdb")  # db_path is required
 

@@ -50,7 +50,8 @@ class LoadImageFromFile:
         to_float32: Return a float32 array instead of uint8. Defaults to False.
         color_type: ``'color'``, ``'grayscale'`` or ``'unchanged'``. Defaults to ``'color'``.
         channel_order: ``'bgr'`` or ``'rgb'`` for colour images. Defaults to ``'bgr'``.
-        file_client_args: ``dict(backend='disk')`` or ``dict(backend='lmdb', db_path=...)``.
+        file_client_args: ``dict(backend='disk')``, ``dict(backend='lmdb', db_path=...)`` or
+            ``dict(backend='memcached', servers=[...])`` (a cache in front of the disk).
             With the lmdb backend and no ``db_path``, ``img_prefix`` is the lmdb directory and
             ``filename`` the key (MMOCR's ``LoadImageFromLMDB`` layout). Defaults to disk.
     """
@@ -67,8 +68,13 @@ class LoadImageFromFile:
         self.channel_order = channel_order
         self.file_client_args = copy.deepcopy(file_client_args or dict(backend="disk"))
         self.file_client_args.setdefault("backend", "disk")
-        # built lazily, in the process that reads (one per lmdb directory)
+        # one client per lmdb directory; an lmdb without db_path waits for the first img_prefix.
+        # The others are built now, in the process that builds the pipeline: bad arguments fail
+        # at start-up, and a memcached backend's outage state is shared with forked workers.
+        # Connections (lmdb environments, memcached sockets) open lazily in the reading process.
         self._clients: dict[str, FileClient] = {}
+        if self.file_client_args["backend"] != "lmdb" or self.file_client_args.get("db_path"):
+            self._client(None)
 
     def _client(self, img_prefix: str | None) -> FileClient:
         args = dict(self.file_client_args)
