@@ -26,6 +26,8 @@ def init_distributed(backend_hint: str | None = None) -> None:
     backend = get_accelerator().communication_backend_name()
     timeout = timedelta(seconds=int(os.environ.get("OCR_DS_DIST_TIMEOUT", "1800")))
     deepspeed.init_distributed(dist_backend=backend, auto_mpi_discovery=False, timeout=timeout)
+    if get_accelerator().device_name() == "cpu":
+        _unlink_shm_buffers()
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     elif "OMP_NUM_THREADS" not in os.environ:
@@ -36,6 +38,29 @@ def init_distributed(backend_hint: str | None = None) -> None:
                                                    "OMPI_COMM_WORLD_LOCAL_SIZE")
                       if os.environ.get(v, "").isdigit()), 1)
         torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // max(1, local)))
+
+
+def shm_buffer_path(rank: int) -> str:
+    """The shared-memory file DeepSpeed's CPU all-reduce makes for ``rank`` of this job."""
+    return (f"/dev/shm/deepspeed_allreduce_buffer_{os.getuid()}_"
+            f"{os.environ.get('MASTER_ADDR', '')}_{os.environ.get('MASTER_PORT', '')}_{rank}")
+
+
+def _unlink_shm_buffers() -> None:
+    """Remove this rank's ``/dev/shm`` all-reduce buffer name once every rank has mapped it.
+
+    With all ranks on one machine, DeepSpeed's CPU backend gives each rank a ~66 MB shared-memory
+    file that every other rank maps during ``init_distributed`` and that nothing ever unlinks
+    (DeepSpeed 0.19.8 ``shm.cpp``): each CPU run, finished or killed, left them in RAM-backed
+    ``/dev/shm`` (20 GB after a day of tests here, then the OOM killer). After a barrier every
+    rank holds its mappings, so the names can go: the memory stays mapped for the job and is
+    freed when its last rank exits, however it exits.
+    """
+    torch.distributed.barrier()
+    try:
+        os.unlink(shm_buffer_path(torch.distributed.get_rank()))
+    except FileNotFoundError:
+        pass  # ranks on several machines: DeepSpeed made no shared-memory buffer
 
 
 def device() -> torch.device:

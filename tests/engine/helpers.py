@@ -30,13 +30,13 @@ def env() -> dict[str, str]:
 
 
 def train(args: list[str], ranks: int = 1, timeout: int = 300, check: bool = True,
-          config: str = TOY) -> subprocess.CompletedProcess:
+          config: str = TOY, port: int | None = None) -> subprocess.CompletedProcess:
     """``python ocr_ds/train.py`` (ranks=1) or ``deepspeed --num_gpus N ocr_ds/train.py``."""
     if ranks == 1:
         cmd = [sys.executable, TRAIN, config, *args]
     else:
         cmd = [os.path.join(BIN, "deepspeed"), "--num_gpus", str(ranks), "--master_port",
-               str(_free_port()), TRAIN, "--config", config, *args]
+               str(port or _free_port()), TRAIN, "--config", config, *args]
     proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-4000:]}\n"
