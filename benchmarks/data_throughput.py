@@ -193,8 +193,11 @@ def run_pipelines(args: argparse.Namespace, logger: logging.Logger) -> None:
             try:
                 spec = BACKENDS[model][backend](cfg, args)
                 dataset = build_datasets({"data": {"train": spec}}, validate=False)[0]
-                if backend == "memcached":
-                    images_per_s_getitem(dataset, min(len(dataset), n))  # fill the cache
+                if backend == "memcached":  # fill the cache with what both timings read
+                    images_per_s_getitem(dataset, n)
+                    for i in range(min(len(dataset), (args.batches[model] + 1)
+                                       * base["samples_per_gpu"])):
+                        dataset[i]
                 rate = images_per_s_getitem(dataset, n)
             except Unavailable as exc:
                 print(f"  {model:6s} {backend:10s} not available: {exc}")
@@ -204,7 +207,8 @@ def run_pipelines(args: argparse.Namespace, logger: logging.Logger) -> None:
                       f"{str(exc).splitlines()[0][:200]}")
                 continue
             for w in (args.workers if args.workers is not None else [base["workers_per_gpu"]]):
-                settings = dict(base, workers_per_gpu=w)
+                # in index order: the memcached rows then read what was cached
+                settings = dict(base, workers_per_gpu=w, shuffle=False)
                 if w == 0:
                     settings.pop("prefetch_factor", None)
                 lrate, first = images_per_s_loader(dataset, settings, args.batches[model],
@@ -215,9 +219,9 @@ def run_pipelines(args: argparse.Namespace, logger: logging.Logger) -> None:
 
 # -- (b) training --------------------------------------------------------------------------------
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from ocr_ds.engine.dist import free_port
+
+    return free_port()
 
 
 def training_share(model: str, iters: int, interval: int, workers: int | None, ranks: int,
