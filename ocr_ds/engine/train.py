@@ -19,7 +19,8 @@ import torch
 from ocr_ds import registry
 from ocr_ds.engine import builder, dist
 from ocr_ds.engine import checkpoint as ckpt
-from ocr_ds.engine.data import build_loader, loader_settings
+from ocr_ds.engine.data import (build_loader, loader_settings, process_settings,
+                                 setup_multi_processes)
 from ocr_ds.engine.hooks.build import build_hooks
 from ocr_ds.engine.hooks.lr import LrUpdaterHook
 from ocr_ds.engine.runner import Runner, to_device
@@ -135,6 +136,7 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     # an explicit DeepSpeed micro batch wins over data.samples_per_gpu (the translator notes it)
     train_settings["samples_per_gpu"] = tr.ds_config["train_micro_batch_size_per_gpu"]
     val_settings = loader_settings(data_cfg, "val") if val_set is not None else None
+    proc_settings = process_settings(cfg)
     hooks = build_hooks(cfg, schedule=None, runner_by_epoch=max_epochs is not None,
                         validate=val_set is not None)
 
@@ -147,6 +149,7 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     logger.info("Environment info:\n" + "\n".join(f"{k}: {v}" for k, v in info.items()))
     logger.info("Config:\n%s", cfg.pretty_text)
     logger.info("Set random seed to %d, deterministic: %s", seed, deterministic)
+    setup_multi_processes(proc_settings, train_settings["workers_per_gpu"], logger)
     meta = {"env_info": "\n".join(f"{k}: {v}" for k, v in info.items()), "config": cfg.pretty_text,
             "seed": seed, "exp_name": os.path.basename(config_path)}
     for note in tr.notes:
@@ -154,7 +157,10 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     logger.info("DeepSpeed config:\n%s", json.dumps(tr.ds_config, indent=1))
     engine = builder.build_engine(model, tr.ds_config)
 
-    train_loader = build_loader(train_set, train_settings, rank=rank, world_size=world, seed=seed)
+    device = builder.device()
+    loader_args = dict(rank=rank, world_size=world, seed=seed, device=device,
+                       mp_start_method=proc_settings["mp_start_method"])
+    train_loader = build_loader(train_set, train_settings, **loader_args)
     iters_per_epoch = len(train_loader)
     if iters_per_epoch == 0:
         raise UserError(f"data.train: {len(train_set)} samples give no full batch of "
@@ -165,13 +171,13 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
                                           max_iters=max_iters, iters_per_epoch=iters_per_epoch)
     evaluate = None
     if val_set is not None:
-        val_loader = build_loader(val_set, val_settings, rank=rank, world_size=world, seed=seed)
-        evaluate = make_evaluate(engine, val_loader, val_set, logger, builder.device(),
+        val_loader = build_loader(val_set, val_settings, **loader_args)
+        evaluate = make_evaluate(engine, val_loader, val_set, logger, device,
                                  builder.input_dtype(tr.ds_config))
     runner = Runner(engine=engine, train_loader=train_loader, hooks=hooks, work_dir=work_dir,
                     max_epochs=max_epochs, max_iters=max_iters, iters_per_epoch=iters_per_epoch,
                     logger=logger, meta=meta, input_dtype=builder.input_dtype(tr.ds_config),
-                    device=builder.device(), timestamp=timestamp, cfg=cfg, evaluate=evaluate)
+                    device=device, timestamp=timestamp, cfg=cfg, evaluate=evaluate)
 
     if auto_resume and not resume_from:
         resume_from = ckpt.find_resume(_checkpoint_root(cfg, work_dir))
