@@ -19,7 +19,7 @@ import os
 import re
 import sys
 from collections import OrderedDict
-from typing import Sequence
+from collections.abc import Sequence
 
 from ocr_ds.errors import UserError, run_cli
 
@@ -28,7 +28,7 @@ PATTERN = re.compile(r"^(\S+)\s+slots=(\d+)")
 EXPECTED = "expected '<host> slots=<N>' lines (blank lines and '#' comments allowed)"
 
 
-def parse_hostfile(path: str) -> "OrderedDict[str, int]":
+def parse_hostfile(path: str) -> OrderedDict[str, int]:
     """``{host: slots}`` in file order, or a :class:`UserError` naming the file, line and fault."""
     if not os.path.isfile(path):
         raise UserError(f"hostfile {path!r}: no such file; {EXPECTED}")

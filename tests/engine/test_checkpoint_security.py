@@ -13,11 +13,10 @@ import pickle
 
 import pytest
 import torch
+from helpers import train
 
 from ocr_ds.checkpoint_io import load_checkpoint_any
 from ocr_ds.errors import UserError
-
-from helpers import train
 
 
 @pytest.fixture(scope="module")
