@@ -3,12 +3,22 @@ DeepSpeed checkpoint directories (any ZeRO stage). Used by ``--load-from``, infe
 
 Returns ``(state_dict, meta)``; ``meta`` holds at least the training config when we wrote the
 file (``meta['config']``). Our own ``.pth`` files load with ``torch.load(weights_only=True)``.
+
+Security: a pickle can run code when it is loaded. Every file is read with
+``torch.load(weights_only=True)``, which only rebuilds tensors and plain containers; a file that
+needs more (a "foreign" pickle: custom classes, numpy objects in ``meta``) is refused with one
+line naming the file and ``--allow-unsafe-pickle``. With ``allow_unsafe_pickle=True`` (that
+flag) it is loaded with ``weights_only=False``: only for files you trust. A DeepSpeed checkpoint
+directory we wrote (it holds our ``ocr_ds_meta.json``) is ours: DeepSpeed's ZeRO optimizer-state
+files in it, which need a full unpickler, are read without the flag; in a directory without our
+metadata they are foreign.
 """
 from __future__ import annotations
 
 import glob
 import json
 import os
+import pickle
 from typing import Any
 
 import torch
@@ -16,6 +26,7 @@ import torch
 from ocr_ds.errors import UserError
 
 META = "ocr_ds_meta.json"
+UNSAFE_FLAG = "--allow-unsafe-pickle"
 
 
 def strip_module_prefix(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -23,12 +34,39 @@ def strip_module_prefix(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
     return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
 
 
-def _from_pth(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def safe_load(path: str, allow_unsafe_pickle: bool = False) -> Any:
+    """``torch.load`` of ``path`` on the CPU, weights-only unless ``allow_unsafe_pickle``.
+
+    A foreign pickle (one the weights-only unpickler refuses) or an unreadable file is a
+    :class:`UserError` naming the file.
+    """
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure is the user's file
-        raise UserError(f"{path}: not a weights-only PyTorch checkpoint "
-                        f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights only load failed" not in str(exc).lower():
+            raise _corrupt(path, exc) from None
+        if not allow_unsafe_pickle:
+            raise UserError(f"{path}: refusing to unpickle a checkpoint that is not weights-only "
+                            f"(it holds Python objects besides tensors, which could run code); "
+                            f"pass {UNSAFE_FLAG} to load it anyway, only for files you "
+                            "trust") from None
+    except Exception as exc:  # noqa: BLE001 - a truncated zip, garbage bytes: the user's file
+        raise _corrupt(path, exc) from None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001
+        raise _corrupt(path, exc) from None
+
+
+def _corrupt(path: str, exc: BaseException) -> UserError:
+    detail = (str(exc).splitlines() or [""])[0].split(". ")[0][:160]
+    return UserError(f"{path}: cannot be read as a PyTorch checkpoint, expected a file written "
+                     f"by torch.save (truncated or corrupt? {type(exc).__name__}: {detail})")
+
+
+def _from_pth(path: str, allow_unsafe_pickle: bool = False
+              ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    obj = safe_load(path, allow_unsafe_pickle)
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         return obj["state_dict"], dict(obj.get("meta") or {})
     if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -41,38 +79,63 @@ def _resolve_dir(path: str) -> str:
     latest = os.path.join(path, "latest")
     if os.path.isfile(latest) and not os.path.isfile(os.path.join(path, META)):
         with open(latest) as f:
-            return os.path.join(path, f.read().strip())
+            tag = f.read().strip()
+        target = os.path.join(path, tag)
+        if not tag or not os.path.isdir(target):
+            raise UserError(f"{latest}: names checkpoint {tag!r}, which does not exist; expected "
+                            "the tag of a checkpoint directory next to it")
+        return target
     return path
 
 
-def _from_deepspeed_dir(path: str) -> dict[str, torch.Tensor]:
+def _from_deepspeed_dir(path: str, ours: bool, allow_unsafe_pickle: bool
+                        ) -> dict[str, torch.Tensor]:
     zero_files = glob.glob(os.path.join(path, "*zero_pp_rank_*optim_states.pt"))
     if zero_files:
+        if not (ours or allow_unsafe_pickle):
+            # DeepSpeed reads its ZeRO files with a full unpickler
+            raise UserError(f"{path}: a DeepSpeed ZeRO checkpoint without {META} (not written by "
+                            f"ocr_ds), whose files need a full unpickler; pass {UNSAFE_FLAG} to "
+                            "load it anyway, only for files you trust")
         from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint
 
         root, tag = os.path.split(os.path.normpath(path))
-        return get_fp32_state_dict_from_zero_checkpoint(root or ".", tag=tag)
+        try:
+            return get_fp32_state_dict_from_zero_checkpoint(root or ".", tag=tag)
+        except (OSError, ValueError, KeyError, RuntimeError, pickle.UnpicklingError) as exc:
+            raise _corrupt(path, exc) from None
     model_file = os.path.join(path, "mp_rank_00_model_states.pt")
     if not os.path.isfile(model_file):
-        raise UserError(f"{path}: not a checkpoint directory (no model.pth, "
-                        "mp_rank_00_model_states.pt or ZeRO files)")
-    state = torch.load(model_file, map_location="cpu", weights_only=True)
+        raise UserError(f"{path}: not a checkpoint directory (expected model.pth, "
+                        "mp_rank_00_model_states.pt or ZeRO files in it, or a 'latest' file "
+                        "naming one)")
+    state = safe_load(model_file, allow_unsafe_pickle)
+    if not isinstance(state, dict) or not isinstance(state.get("module"), dict):
+        raise UserError(f"{model_file}: expected DeepSpeed model states with a 'module' state dict")
     return state["module"]
 
 
-def load_checkpoint_any(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Weights and metadata from a ``.pth`` file or a checkpoint directory."""
+def load_checkpoint_any(path: str, allow_unsafe_pickle: bool = False
+                        ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Weights and metadata from a ``.pth`` file or a checkpoint directory.
+
+    ``allow_unsafe_pickle``: load a file that is not weights-only (see the module docstring).
+    """
     if not os.path.exists(path):
         raise UserError(f"checkpoint {path!r} does not exist")
     if os.path.isfile(path):
-        return _from_pth(path)
+        return _from_pth(path, allow_unsafe_pickle)
     path = _resolve_dir(path)
     if os.path.isfile(os.path.join(path, "model.pth")):
-        return _from_pth(os.path.join(path, "model.pth"))
+        return _from_pth(os.path.join(path, "model.pth"), allow_unsafe_pickle)
     meta: dict[str, Any] = {}
-    if os.path.isfile(os.path.join(path, META)):
-        with open(os.path.join(path, META)) as f:
-            meta = json.load(f)
-    state = _from_deepspeed_dir(path)
+    ours = os.path.isfile(os.path.join(path, META))
+    if ours:
+        try:
+            with open(os.path.join(path, META)) as f:
+                meta = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{os.path.join(path, META)}: expected JSON metadata ({exc})") from None
+    state = _from_deepspeed_dir(path, ours, allow_unsafe_pickle)
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
     return state, meta

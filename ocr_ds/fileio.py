@@ -86,6 +86,11 @@ def close_lmdb_environment(path: str | os.PathLike) -> None:
         entry[0].close()
 
 
+def open_lmdb_environments() -> set[str]:
+    """Real paths of the lmdb environments this process has open."""
+    return {path for path, (_, pid) in _LMDB_ENVS.items() if pid == os.getpid()}
+
+
 def lmdb_read_once(path: str | os.PathLike, keys: list[bytes]) -> list[bytes | None]:
     """Read ``keys`` without leaving an environment open (unless this process had one)."""
     keep = _LMDB_ENVS.get(os.path.realpath(path), (None, -1))[1] == os.getpid()

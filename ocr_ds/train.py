@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mc-config", help="config file with mc_file_client_args (memcached image cache)")
     p.add_argument("--deepspeed-config", "--ds-config", dest="deepspeed_config",
                    help="DeepSpeed JSON merged over the translated config (wins on conflicts)")
+    p.add_argument("--allow-unsafe-pickle", action="store_true",
+                   help="load --load-from checkpoints that are not weights-only (full pickle: "
+                   "can run code) - only for files you trust")
     p.add_argument("--dry-run", action="store_true",
                    help="print the DeepSpeed JSON on stdout and exit (creates nothing)")
     return p
@@ -102,19 +105,22 @@ def inject_mc_config(cfg: Any, path: str) -> None:
     spec = mc["mc_file_client_args"]
     client = spec.to_dict() if hasattr(spec, "to_dict") else spec
     if not isinstance(client, dict) or "backend" not in client:
-        raise UserError(f"--mc-config {path}: mc_file_client_args: expected dict(backend=..., ...) "
-                        f"(got {client!r})")
+        raise UserError(f"--mc-config {path}: mc_file_client_args: expected a dict like "
+                        f"dict(backend=..., ...) (got {client!r})")
     try:
         FileClient(**client)  # checks the backend name and its arguments, connects to nothing
     except UserError as exc:
         message = str(exc).replace("file_client_args", "mc_file_client_args", 1)
         raise UserError(f"--mc-config {path}: {message}") from None
-    train = cfg["data"]["train"]
+    train = (cfg.get("data") or {}).get("train")
+    if not train:
+        raise UserError("--mc-config: expected a config with data.train to read images for")
     datasets = train if isinstance(train, (list, tuple)) else train.get("datasets", [train])
     for i, ds in enumerate(datasets):
-        pipeline = ds.get("pipeline") or []
+        pipeline = ds.get("pipeline") if isinstance(ds, dict) else None
         if not pipeline:
-            raise UserError(f"--mc-config: data.train dataset {i} has no pipeline to inject into")
+            raise UserError(f"--mc-config: data.train dataset {i} has no pipeline to inject into "
+                            "(expected a pipeline whose first step loads the image)")
         pipeline[0]["file_client_args"] = client
 
 
@@ -184,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           deterministic=args.deterministic, validate=not args.no_validate,
           load_from=args.load_from or cfg.get("load_from"),
           resume_from=args.resume_from or cfg.get("resume_from"), auto_resume=args.auto_resume,
+          allow_unsafe_pickle=args.allow_unsafe_pickle,
           ds_overrides=ds_overrides, ds_overrides_name=ds_name)
     return 0
 

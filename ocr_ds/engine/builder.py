@@ -73,9 +73,12 @@ def build_model(cfg: Mapping[str, Any]) -> torch.nn.Module:
     return registry.build(registry.MODELS, cfg["model"], "model")
 
 
-def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger) -> None:
-    """``--load-from``: a plain state dict file or one of our checkpoints; reports key mismatches."""
-    state, _ = load_checkpoint_any(path)
+def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger,
+                 allow_unsafe_pickle: bool = False) -> None:
+    """``--load-from``: a plain state dict file or one of our checkpoints; reports key mismatches.
+
+    A file that is not weights-only is refused unless ``allow_unsafe_pickle``."""
+    state, _ = load_checkpoint_any(path, allow_unsafe_pickle)
     state = strip_module_prefix(state)
     result = model.load_state_dict(state, strict=False)
     logger.info("load_from %s: %d tensors", path, len(state))

@@ -179,18 +179,39 @@ def resolve(path: str) -> tuple[str, str]:
     tag = read_latest(path)
     if tag:
         return path, tag
+    if os.path.isfile(os.path.join(path, LATEST)):
+        with open(os.path.join(path, LATEST)) as f:
+            named = f.read().strip()
+        raise UserError(f"--resume-from: {os.path.join(path, LATEST)} names {named!r}, which is "
+                        f"not a complete checkpoint (expected a directory {named or '<tag>'} "
+                        f"with {META} next to it)")
     raise UserError(f"--resume-from: {path!r} is not a complete checkpoint "
                     f"(no {META}) and holds no 'latest' naming one")
 
 
-def load(engine: Any, path: str) -> dict[str, Any]:
-    """Restore model, optimizer and this rank's RNG from ``path``; returns the metadata."""
+def check_resumable(path: str) -> tuple[str, str, dict[str, Any]]:
+    """``(root, tag, meta)`` of the checkpoint ``path`` names, or a :class:`UserError` saying
+    why training cannot resume from it (checked before anything is written)."""
     root, tag = resolve(path)
     ckpt = os.path.join(root, tag)
-    meta = read_meta(ckpt)
+    try:
+        meta = read_meta(ckpt)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--resume-from: {os.path.join(ckpt, META)}: expected JSON metadata "
+                        f"({exc})") from None
     if not meta.get("save_optimizer", True):
         raise UserError(f"--resume-from: {ckpt} holds weights only (save_optimizer=False); "
                         "start from it with --load-from instead")
+    return root, tag, meta
+
+
+def load(engine: Any, path: str) -> dict[str, Any]:
+    """Restore model, optimizer and this rank's RNG from ``path``; returns the metadata.
+
+    Only our own checkpoints (with ``ocr_ds_meta.json``) are resumed: DeepSpeed reads its files
+    with a full unpickler, so a directory we did not write is refused by :func:`resolve`."""
+    root, tag, meta = check_resumable(path)
+    ckpt = os.path.join(root, tag)
     load_path, _ = engine.load_checkpoint(root, tag=tag)
     if load_path is None:
         raise UserError(f"--resume-from: DeepSpeed could not load {ckpt}")

@@ -3,6 +3,12 @@
 init distributed -> work dir, config dump, log file -> seed -> model -> ``load_from`` weights
 -> datasets -> DeepSpeed JSON (translate) -> ``deepspeed.initialize`` -> loaders, schedule,
 hooks -> ``resume_from`` -> loop.
+
+One deviation from mmcv: everything a user can get wrong is checked before the work dir is
+created (config values, DeepSpeed JSON, schedule, ``load_from`` weights, datasets and their
+images, the train loader's batch count, the ``resume_from`` checkpoint), so bad input exits 2
+and leaves nothing behind; the work dir, config dump and log file then come right before
+``deepspeed.initialize``.
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from ocr_ds.engine.data import (build_loader, loader_settings, process_settings,
                                  setup_multi_processes)
 from ocr_ds.engine.hooks.build import build_hooks
 from ocr_ds.engine.hooks.lr import LrUpdaterHook
+from ocr_ds.engine.preflight import check_datasets
 from ocr_ds.engine.runner import Runner, to_device
 from ocr_ds.engine.synth import ensure_synth_data
 from ocr_ds.engine.seed import init_random_seed, set_random_seed
@@ -109,7 +116,8 @@ def make_evaluate(engine: Any, loader: Any, dataset: Any, logger: logging.Logger
 
 def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deterministic: bool,
           validate: bool, load_from: str | None, resume_from: str | None, auto_resume: bool,
-          ds_overrides: Mapping[str, Any] | None, ds_overrides_name: str = "ds_config") -> None:
+          ds_overrides: Mapping[str, Any] | None, ds_overrides_name: str = "ds_config",
+          allow_unsafe_pickle: bool = False) -> None:
     from ocr_ds.schedules import LrSchedule
     from ocr_ds.translate import translate
 
@@ -117,7 +125,8 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     rank, world = dist.get_rank(), dist.get_world_size()
     logger = make_logger(None, rank)
     # Everything a user can get wrong is checked before the work dir is created, so a bad
-    # config leaves nothing behind: limits, DeepSpeed JSON, schedule, hooks, model, datasets.
+    # config leaves nothing behind: limits, DeepSpeed JSON, schedule, hooks, model, datasets,
+    # the images they read, the train loader's length and the checkpoint to resume from.
     max_epochs, max_iters_cfg = run_length(cfg)
     accelerator = "cuda" if torch.cuda.is_available() else "cpu"
     tr = translate(cfg, world_size=world, accelerator=accelerator, ds_overrides=ds_overrides,
@@ -128,7 +137,7 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     set_random_seed(seed, deterministic)
     model = builder.build_model(cfg)
     if load_from:
-        builder.load_weights(model, load_from, logger)
+        builder.load_weights(model, load_from, logger, allow_unsafe_pickle)
     ensure_synth_data(cfg.get("synth_data"), logger)
     train_set, val_set = build_datasets(cfg, validate)
     data_cfg = cfg["data"]
@@ -139,6 +148,17 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     proc_settings = process_settings(cfg)
     hooks = build_hooks(cfg, schedule=None, runner_by_epoch=max_epochs is not None,
                         validate=val_set is not None)
+    check_datasets(train_set, val_set)
+    device = builder.device()
+    loader_args = dict(rank=rank, world_size=world, seed=seed, device=device,
+                       mp_start_method=proc_settings["mp_start_method"])
+    train_loader = build_loader(train_set, train_settings, **loader_args)
+    iters_per_epoch = len(train_loader)
+    if iters_per_epoch == 0:
+        raise UserError(f"data.train: {len(train_set)} samples give no full batch of "
+                        f"{train_loader.batch_size} per rank at world size {world}")
+    if resume_from:
+        ckpt.check_resumable(resume_from)
 
     if rank == 0:
         os.makedirs(work_dir, exist_ok=True)
@@ -157,14 +177,6 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     logger.info("DeepSpeed config:\n%s", json.dumps(tr.ds_config, indent=1))
     engine = builder.build_engine(model, tr.ds_config)
 
-    device = builder.device()
-    loader_args = dict(rank=rank, world_size=world, seed=seed, device=device,
-                       mp_start_method=proc_settings["mp_start_method"])
-    train_loader = build_loader(train_set, train_settings, **loader_args)
-    iters_per_epoch = len(train_loader)
-    if iters_per_epoch == 0:
-        raise UserError(f"data.train: {len(train_set)} samples give no full batch of "
-                        f"{train_loader.batch_size} per rank at world size {world}")
     max_iters = max_iters_cfg or max_epochs * iters_per_epoch
     lr_hook = next(h for h in hooks if isinstance(h, LrUpdaterHook))
     lr_hook.schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,

@@ -22,9 +22,9 @@ from ocr_ds.engine.checkpoint import atomic_torch_save
 from ocr_ds.errors import UserError, run_cli
 
 
-def export(src: str, dst: str) -> int:
+def export(src: str, dst: str, allow_unsafe_pickle: bool = False) -> int:
     """Write ``dst`` from checkpoint ``src``; returns the number of tensors."""
-    state, meta = load_checkpoint_any(src)
+    state, meta = load_checkpoint_any(src, allow_unsafe_pickle)
     keep = {k: meta[k] for k in ("config", "epoch", "iter", "tag", "seed") if k in meta}
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     atomic_torch_save({"state_dict": {k: v.contiguous() for k, v in state.items()}, "meta": keep}, dst)
@@ -35,10 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ocr_ds.tools.export", description=__doc__.splitlines()[0])
     p.add_argument("checkpoint", help="checkpoint directory (or work dir with 'latest', or .pth)")
     p.add_argument("out", help="output .pth file")
+    p.add_argument("--allow-unsafe-pickle", action="store_true",
+                   help="load a checkpoint that is not weights-only (a full pickle can "
+                   "run code): only for files you trust")
     args = p.parse_args(argv)
     if not args.out.endswith((".pth", ".pt")):
         raise UserError(f"out: expected a .pth file name (got {args.out!r})")
-    n = export(args.checkpoint, args.out)
+    n = export(args.checkpoint, args.out, args.allow_unsafe_pickle)
     print(f"wrote {args.out}: {n} tensors", file=sys.stderr)
     return 0
 

@@ -91,13 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("checkpoint", help=".pth file or checkpoint directory")
     parser.add_argument("images", nargs="+", help="image files")
     parser.add_argument("--out-dir", required=True, help="where the JSON and PNG files go")
+    parser.add_argument("--allow-unsafe-pickle", action="store_true",
+                        help="load a checkpoint that is not weights-only (a full pickle can "
+                        "run code): only for files you trust")
     parser.add_argument("--config", help="config file (default: the one in the checkpoint)")
     parser.add_argument("--score-thr", type=float, default=0.3,
                         help="keep boundaries scoring at least this (0.3)")
     parser.add_argument("--device", default="cpu", help="torch device (cpu)")
     args = parser.parse_args(argv)
 
-    state, meta = load_weights(args.checkpoint)
+    state, meta = load_weights(args.checkpoint, args.allow_unsafe_pickle)
     if args.config:
         from ocr_ds.config import Config
 

@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Print IMAGE<TAB>TEXT<TAB>SCORE for each word crop.")
     parser.add_argument("checkpoint", help="exported .pth, state dict or checkpoint directory")
     parser.add_argument("images", nargs="+", help="word crop image files")
+    parser.add_argument("--allow-unsafe-pickle", action="store_true",
+                        help="load a checkpoint that is not weights-only (a full pickle can "
+                        "run code): only for files you trust")
     parser.add_argument("--config", help="config file (default: the one in the checkpoint)")
     parser.add_argument("--device", default="cpu", help="torch device (cpu)")
     args = parser.parse_args(argv)
@@ -63,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ocr_ds.datasets.invalid import InvalidSample
     from ocr_ds.datasets.pipelines import Compose
 
-    state, meta = load_weights(args.checkpoint)
+    state, meta = load_weights(args.checkpoint, args.allow_unsafe_pickle)
     if args.config:
         from ocr_ds.config import Config
 

@@ -37,6 +37,21 @@ def test_mpirun_launcher_mpi(tmp_path):
     cu.assert_trained(wd)
 
 
+def test_ds_train_sh_checks_the_hostfile_then_runs_deepspeed(tmp_path):
+    """launch/ds_train.sh: a good hostfile passes the check and deepspeed --hostfile trains
+    (--no_ssh: this machine is node 0 of a one-host file)."""
+    hosts = tmp_path / "hosts"
+    hosts.write_text("# one machine, two CPU ranks\nlocalhost slots=2\n")
+    wd = str(tmp_path / "wd")
+    ds_args = f"--no_ssh --node_rank 0 --master_addr 127.0.0.1 --master_port {cu.free_port()}"
+    rc, out = cu.run([os.path.join(cu.ROOT, "launch", "ds_train.sh"), str(hosts), cu.TOY, wd,
+                      *cu.ONE_EPOCH], str(tmp_path / "log"),
+                     env_=cu.env(DS_ARGS=ds_args, PYTHON=cu.PYTHON))
+    assert rc == 0, out[-6000:]
+    assert "hostfile " + str(hosts) + ": 1 host(s), 2 slot(s)" in out
+    cu.assert_trained(wd)
+
+
 def test_gpus_2_and_dist_train_sh_side_by_side_on_their_own_ports(tmp_path):
     """`python ocr_ds/train.py cfg --gpus 2` (dist_params.port) and `launch/dist_train.sh cfg wd
     2` (PORT), both 2 ranks, at the same time on one machine: both finish."""

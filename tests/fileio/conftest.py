@@ -17,16 +17,12 @@ import time
 
 import pytest
 
+from ocr_ds.engine.dist import free_port
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "engine"))
 
 MISSING = ("memcached is not installed (Debian package memcached; tests/cluster/install.sh "
            "installs it)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Memcached:

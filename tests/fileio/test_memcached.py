@@ -15,10 +15,9 @@ import pytest
 
 from ocr_ds import fileio
 from ocr_ds.datasets.pipelines.loading import LoadImageFromFile
-from ocr_ds.errors import UserError, run_cli
+from ocr_ds.errors import UserError
+from ocr_ds.engine.dist import free_port
 from ocr_ds.fileio import FileClient
-
-from conftest import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(ROOT, "configs", "_base_", "mc_config.py")
@@ -249,37 +248,7 @@ def test_bad_args_are_one_line_user_errors(args, message):
         LoadImageFromFile(file_client_args=dict(backend="memcached", **args))
 
 
-MC_CASES = [
-    ("no-key", "file_client_args = dict(backend='memcached')\n",
-     "expected a key mc_file_client_args=dict(backend=...)"),
-    ("not-a-dict", "mc_file_client_args = ['127.0.0.1:11211']\n",
-     "mc_file_client_args: expected dict(backend=..., ...)"),
-    ("unknown-backend", "mc_file_client_args = dict(backend='petrel')\n",
-     "mc_file_client_args.backend: unknown 'petrel'; expected one of: disk, lmdb, memcached"),
-    ("bad-servers", "mc_file_client_args = dict(backend='memcached', servers='127.0.0.1:11211')\n",
-     "mc_file_client_args.servers: expected a list of 'host:port' strings (got '127.0.0.1:11211')"),
-    ("unknown-key", "mc_file_client_args = dict(backend='memcached', servers=['a:1'], ttl=5)\n",
-     "mc_file_client_args: unknown key 'ttl' for backend 'memcached'"),
-]
-
-
-@pytest.mark.parametrize("case,text,message", MC_CASES, ids=[c[0] for c in MC_CASES])
-def test_mc_config_errors_one_line_exit_2(case, text, message, tmp_path, capsys, monkeypatch):
-    from ocr_ds.engine import builder
-    from ocr_ds.train import main
-
-    monkeypatch.setattr(builder, "init_distributed", lambda *a, **k: None)
-    mc = tmp_path / "mc.py"
-    mc.write_text(text)
-    work_dir = tmp_path / "wd"
-    toy = os.path.join(ROOT, "tests", "fixtures", "engine", "toy.py")
-    with pytest.raises(SystemExit) as exc:
-        run_cli(lambda: main([toy, "--mc-config", str(mc), "--work-dir", str(work_dir)]))
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and err == f"error: --mc-config {mc}: " + err.split(": ", 2)[2]
-    assert message in err, err
-    assert not work_dir.exists()
+# --mc-config's bad-input cases live in tests/cli/test_bad_input_matrix.py (one table).
 
 
 def test_example_mc_config_is_valid_and_in_the_readme():

@@ -256,8 +256,8 @@ def test_recog_bad_input_is_one_line_and_leaves_nothing(case, tmp_path, capsys):
 def test_det_bad_input(det, tmp_path, capsys):
     broken = _write(tmp_path / "broken.json", '{"images": [{"id": 1}]}')
     code, _, err = cli(["det", broken, tmp_path / "o", "--img-root", det / "imgs"], capsys)
-    assert (code, err) == (2, f"error: {broken}: images[0]: expected a non-empty string "
-                              "'file_name' (got None)\n")
+    assert (code, err) == (2, f"error: {broken}: images[0]: expected a dict with id, file_name "
+                              "(missing file_name)\n")
     missing = _write(tmp_path / "m.json", json.dumps({"images": [
         {"id": 1, "file_name": "training/img_1.jpg"}, {"id": 2, "file_name": "training/x.jpg"}]}))
     code, _, err = cli(["det", missing, tmp_path / "o", "--img-root", det / "imgs"], capsys)

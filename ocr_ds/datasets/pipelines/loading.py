@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 
 from ocr_ds.datasets.invalid import MISSING_IMAGE, UNDECODABLE_IMAGE, InvalidSample
-from ocr_ds.errors import UserError, bad_value
-from ocr_ds.fileio import FileClient
+from ocr_ds.errors import UserError, bad_value, unknown_name
+from ocr_ds.fileio import BACKENDS, FileClient
 
 _IMREAD_FLAGS = {
     "color": cv2.IMREAD_COLOR,
@@ -66,8 +66,14 @@ class LoadImageFromFile:
         self.to_float32 = to_float32
         self.color_type = color_type
         self.channel_order = channel_order
-        self.file_client_args = copy.deepcopy(file_client_args or dict(backend="disk"))
+        if file_client_args is not None and not isinstance(file_client_args, dict):
+            raise bad_value(f"{type(self).__name__}.file_client_args", file_client_args,
+                            "a dict like dict(backend='disk')")
+        self.file_client_args = copy.deepcopy(dict(file_client_args or dict(backend="disk")))
         self.file_client_args.setdefault("backend", "disk")
+        if self.file_client_args["backend"] not in BACKENDS:  # found now, not at the first read
+            raise unknown_name(f"{type(self).__name__}.file_client_args.backend",
+                               self.file_client_args["backend"], BACKENDS)
         # one client per lmdb directory; an lmdb without db_path waits for the first img_prefix.
         # The others are built now, in the process that builds the pipeline: bad arguments fail
         # at start-up, and a memcached backend's outage state is shared with forked workers.

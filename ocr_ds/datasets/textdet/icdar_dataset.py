@@ -40,7 +40,27 @@ def load_coco(ann_file: str) -> dict[str, Any]:
         raise UserError(f"{ann_file}: expected a COCO dict with an 'images' list")
     for key in ("annotations", "categories"):
         coco.setdefault(key, [])
+        if not isinstance(coco[key], list):
+            raise UserError(f"{ann_file}: {key}: expected a list (got {type(coco[key]).__name__})")
+    _require(ann_file, "images", coco["images"], ("id", "file_name"))
+    _require(ann_file, "annotations", coco["annotations"], ("image_id", "bbox"))
+    _require(ann_file, "categories", coco["categories"], ("id",))
+    for i, ann in enumerate(coco["annotations"]):
+        bbox = ann["bbox"]
+        if not (isinstance(bbox, (list, tuple)) and len(bbox) == 4
+                and all(isinstance(v, (int, float)) for v in bbox)):
+            raise UserError(f"{ann_file}: annotations[{i}].bbox: expected [x, y, w, h] numbers "
+                            f"(got {bbox!r})")
     return coco
+
+
+def _require(ann_file: str, key: str, items: list, needed: tuple[str, ...]) -> None:
+    """Every entry of ``coco[key]`` is a dict with the ``needed`` keys (COCO's format)."""
+    for i, item in enumerate(items):
+        missing = [k for k in needed if k not in item] if isinstance(item, dict) else list(needed)
+        if missing:
+            raise UserError(f"{ann_file}: {key}[{i}]: expected a dict with {', '.join(needed)} "
+                            f"(missing {', '.join(missing)})")
 
 
 class IcdarDataset(Dataset):
@@ -161,6 +181,7 @@ class IcdarDataset(Dataset):
                 raise UserError(f"{self.ann_file}: the test pipeline dropped image "
                                 f"{self.data_infos[idx]['filename']}")
             return sample
+        last: Any = "the pipeline dropped every sample"
         for _ in range(max(len(self), 1) * 2):
             try:
                 sample = self.prepare(idx)
@@ -168,11 +189,12 @@ class IcdarDataset(Dataset):
                 if not self.skip_invalid:
                     raise exc.to_user_error() from None
                 self._skipped.record(exc)
-                sample = None
+                sample, last = None, exc
             if sample is not None:
                 return sample
             idx = int(np.random.randint(len(self)))  # mmdet's _rand_another
-        raise UserError(f"{self.ann_file}: no usable training sample")
+        raise UserError(f"{self.ann_file}: no usable training sample among {len(self)} images "
+                        f"(e.g. {last}); expected readable images with text annotations")
 
     def gt_polygons(self) -> tuple[list[list[list[float]]], list[list[list[float]]]]:
         """Per image, the cared and the don't-care polygons (flat lists), for the metric."""

@@ -139,6 +139,7 @@ class OCRDataset(Dataset):
             if not self.skip_invalid:
                 raise exc.to_user_error() from None
             self.skipped.record(exc)
+            first = exc
         if self.test_mode:
             return self._placeholder(index)
         # only the requested index is counted: a bad neighbour is counted when it is requested
@@ -147,8 +148,8 @@ class OCRDataset(Dataset):
                 return self.prepare((index + step) % len(self))
             except InvalidSample:
                 continue
-        raise UserError(f"ann_file: {self.ann_file}: no valid sample left "
-                        f"(skipped: {dict(self.skipped.counts)})")
+        raise UserError(f"ann_file: {self.ann_file}: none of its {len(self)} samples is usable "
+                        f"(e.g. {first}); expected readable annotations and images")
 
     # -- evaluation -------------------------------------------------------------------------
     def gt_texts(self) -> list[str | None]:

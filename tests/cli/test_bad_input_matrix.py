@@ -1,0 +1,533 @@
+"""The bad-input matrix: every kind of bad input a user can give, in one table.
+
+Each case runs a command-line entry point in-process (``run_cli(main, argv)``: train.py, the
+hostfile check, export, infer_recog, infer_det) on inputs it writes into ``tmp/in`` first, and
+asserts what the README promises: exit code 2, exactly one line on stderr (``error: ...``)
+naming the bad thing and what was expected, no traceback, and nothing written: train.py gets
+``--work-dir tmp/wd``, which must not exist afterwards, the tools write under ``tmp/out``, which
+must not exist either, and no other file appears anywhere under ``tmp`` (the current directory).
+
+train.py runs with a no-op process group and a ``build_engine`` that fails the test: every
+case must be refused before DeepSpeed is started (and so before the work dir is created).
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ocr_ds.errors import run_cli
+
+FIX = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "engine")
+TOY = os.path.join(FIX, "toy.py")
+CLIP = os.path.join(FIX, "toy_clip_tb.py")
+
+RECOG_PIPELINE = """[
+    dict(type='LoadImageFromFile', color_type='grayscale'),
+    dict(type='ResizeOCR', height=8, min_width=8, max_width=8, keep_aspect_ratio=False),
+    dict(type='Normalize', mean=[127], std=[127]),
+    dict(type='DefaultFormatBundle'),
+    dict(type='Collect', keys=['img'], meta_keys=['filename']),
+]"""
+
+
+# -- input builders: each writes what a case needs into d (tmp/in) ------------------------------
+def _write(path: Path, content: str | bytes) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return str(path)
+
+
+def _png(path: Path) -> str:
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.full((8, 16), 200, np.uint8))
+    return str(path)
+
+
+def _config(d: Path, train: str, name: str = "cfg.py") -> str:
+    """The toy config with ``data.train`` replaced by ``train`` (a Python expression)."""
+    with open(TOY) as f:
+        text = f.read()
+    return _write(d / name, text + f"\ndata = dict(samples_per_gpu=2, workers_per_gpu=0, "
+                                   f"train={train})\nevaluation = dict(interval=1)\n")
+
+
+def recog(ann: str, img_prefix: str, parser: str = "LineStrParser", **extra: str) -> str:
+    kw = "".join(f", {k}={v}" for k, v in extra.items())
+    return (f"dict(type='OCRDataset', ann_file={ann!r}, img_prefix={img_prefix!r}, "
+            f"loader=dict(type='AnnFileLoader', repeat=1, file_format='txt', "
+            f"parser=dict(type={parser!r}, keys=['filename', 'text'])), "
+            f"pipeline={RECOG_PIPELINE}{kw})")
+
+
+def recog_case(lines: str | None, *, images: bool = True, prefix: str = "imgs",
+               parser: str = "LineStrParser", **extra: str) -> Callable[[Path], list[str]]:
+    """A train.py run on an OCRDataset whose annotation file holds ``lines`` (None: no file)."""
+    def build(d: Path) -> list[str]:
+        if images:
+            (d / "imgs").mkdir(parents=True, exist_ok=True)
+            _png(d / "imgs" / "a.png")
+        ann = str(d / "ann.txt") if lines is None else _write(d / "ann.txt", lines)
+        return [_config(d, recog(ann, str(d / prefix), parser, **extra))]
+    return build
+
+
+def det_case(coco: str | dict | None, prefix: str = "imgs") -> Callable[[Path], list[str]]:
+    """A train.py run on an IcdarDataset reading ``coco`` (dict: dumped as JSON; str: raw)."""
+    def build(d: Path) -> list[str]:
+        (d / "imgs").mkdir(parents=True, exist_ok=True)
+        _png(d / "imgs" / "a.png")
+        text = coco if isinstance(coco, str) else json.dumps(coco)
+        ann = _write(d / "coco.json", text)
+        train = (f"dict(type='IcdarDataset', ann_file={ann!r}, img_prefix={str(d / prefix)!r}, "
+                 f"pipeline=[dict(type='LoadImageFromFile')])")
+        return [_config(d, train)]
+    return build
+
+
+GOOD_COCO = {"images": [{"id": 1, "file_name": "a.png", "width": 64, "height": 64}],
+             "annotations": [{"id": 1, "image_id": 1, "bbox": [1, 1, 10, 10], "iscrowd": 0,
+                              "segmentation": [[1, 1, 11, 1, 11, 11, 1, 11]]}],
+             "categories": [{"id": 1, "name": "text"}]}
+
+
+def lmdb_without_count(d: Path) -> list[str]:
+    import lmdb
+
+    env = lmdb.open(str(d / "lmdb"), map_size=1 << 20)
+    with env.begin(write=True) as txn:
+        txn.put(b"label-000000001", b"a.png hello")
+    env.close()
+    train = (f"dict(type='OCRDataset', ann_file={str(d / 'lmdb')!r}, img_prefix='', "
+             f"loader=dict(type='AnnFileLoader', file_format='lmdb', "
+             f"parser=dict(type='LineStrParser')), pipeline={RECOG_PIPELINE})")
+    return [_config(d, train)]
+
+
+def ckpt_file(kind: str) -> Callable[[Path], str]:
+    """A checkpoint file of some ``kind``; returns its path."""
+    def build(d: Path) -> str:
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / "ckpt.pth"
+        good = {"state_dict": {"w": torch.ones(2)}, "meta": {}}
+        if kind == "truncated":
+            torch.save(good, path)
+            path.write_bytes(path.read_bytes()[:200])
+        elif kind == "garbage":
+            path.write_bytes(b"this is not a checkpoint")
+        elif kind == "foreign":  # mmcv-style: numpy objects in meta
+            torch.save({"state_dict": {"w": torch.ones(2)},
+                        "meta": {"lr": np.float64(0.1), "shape": np.zeros(2)}}, path)
+        elif kind == "not-a-dir":
+            path = d / "dir"
+            path.mkdir()
+            _write(path / "notes.txt", "hello")
+        elif kind == "latest-missing":
+            path = d / "run"
+            path.mkdir()
+            _write(path / "latest", "epoch_9")
+        return str(path)
+    return build
+
+
+def train_flag(flag: str, make: Callable[[Path], str], extra: tuple[str, ...] = ()):
+    return lambda d: [TOY, flag, make(d), *extra]
+
+
+def tool_ckpt(make: Callable[[Path], str], *rest: str):
+    return lambda d: [make(d), *(r.format(d=d) for r in rest)]
+
+
+def mc_case(text: str | None, config: str | None = None):
+    def build(d: Path) -> list[str]:
+        mc = str(d / "mc.py") if text is None else _write(d / "mc.py", text)
+        cfg = config(d) if callable(config) else (config or TOY)
+        return [cfg, "--mc-config", mc]
+    return build
+
+
+def recog_cfg(d: Path) -> str:
+    return recog_case("a.png hello\n")(d)[0]
+
+
+def hostfile(text: str | None):
+    return lambda d: [str(d / "hosts") if text is None else _write(d / "hosts", text)]
+
+
+def cfg_file(text: str):
+    return lambda d: [_write(d / "cfg.py", text)]
+
+
+def plain(*argv: str):
+    return lambda d: list(argv)
+
+
+def opts(*tokens: str, config: str = TOY):
+    """train.py on ``config`` with these ``--cfg-options`` tokens."""
+    return plain(config, "--cfg-options", *tokens)
+
+
+# -- the matrix ------------------------------------------------------------------------------------
+# (case id, category, entry point, argv builder, expected fragment of the one-line message)
+CASES = [
+    # CLI flags
+    ("no-config", "flag", "train", plain(), "config: expected a config file"),
+    ("missing-config", "flag", "train", plain("nope.py"), "nope.py"),
+    ("unknown-flag", "flag", "train", plain(TOY, "--frobnicate"), "unrecognized arguments: --frobnicate"),
+    ("gpus-and-gpu-ids", "flag", "train", plain(TOY, "--gpus", "2", "--gpu-ids", "0"), "not allowed with argument"),
+    ("gpus-zero", "flag", "train", plain(TOY, "--gpus", "0"), "--gpus: expected a positive integer (got 0)"),
+    ("gpus-not-int", "flag", "train", plain(TOY, "--gpus", "two"), "argument --gpus: invalid int value: 'two'"),
+    ("gpu-ids-negative", "flag", "train", plain(TOY, "--gpu-ids", "-1"), "--gpu-ids: expected device ids >= 0"),
+    ("seed-negative", "flag", "train", plain(TOY, "--seed", "-3"), "--seed: expected an integer in [0, 2**32) (got -3)"),
+    ("bad-launcher", "flag", "train", plain(TOY, "--launcher", "k8s"), "argument --launcher: invalid choice: 'k8s'"),
+    ("missing-ds-config", "flag", "train", plain(TOY, "--deepspeed-config", "/nonexistent.json"), "--deepspeed-config: '/nonexistent.json' does not exist"),
+    ("config-twice", "flag", "train", plain(TOY, "--config", CLIP), "config given twice"),
+    ("config-syntax-error", "flag", "train", cfg_file("model = dict(type='ToyRegressor'\n"), "cfg.py"),
+    # --cfg-options tokens
+    ("option-no-equals", "cfg-options", "train", opts("optimizer.lr"), "expected key=value (got 'optimizer.lr')"),
+    ("option-unbalanced", "cfg-options", "train", opts("data.x=[1,2"), "data.x: expected balanced brackets"),
+    ("option-bad-index", "cfg-options", "train", opts("log_config.hooks.5.type=X"), "out of range"),
+    ("option-empty-key", "cfg-options", "train", opts("=3"), "expected a non-empty key"),
+    ("option-empty-part", "cfg-options", "train", opts("model..size=3"), "expected a dotted key"),
+    ("option-code-not-run", "cfg-options", "train",
+     opts("model.type=__import__('os').system('touch pwned')"), "model.type: unknown"),
+    # config values
+    ("unknown-optimizer", "config", "train", opts("optimizer.type=Sgdd"), "optimizer.type"),
+    ("clip-norm-type", "config", "train", opts("optimizer_config.grad_clip.norm_type=1", config=CLIP),
+     "optimizer_config.grad_clip.norm_type: DeepSpeed clips by L2 norm only (got 1)"),
+    ("optimizer-hook-type", "config", "train", opts("optimizer_config.type=Nope"), "optimizer_config.type"),
+    ("micro-batch-zero", "config", "train", opts("data.samples_per_gpu=0"), "samples_per_gpu"),
+    ("fp16-on-cpu", "config", "train", opts("fp16.loss_scale=512."), "fp16=None bf16.enabled=True"),
+    ("zero-stage-7", "config", "train", opts("deepspeed.zero_optimization.stage=7"), "zero_optimization.stage"),
+    ("ds-scheduler", "config", "train", opts("deepspeed.scheduler.type=WarmupLR"), "scheduler"),
+    ("unknown-policy", "config", "train", opts("lr_config.policy=Wobbly"), "lr_config.policy"),
+    ("warmup-type", "config", "train", opts("lr_config.warmup=cos"), "lr_config.warmup: expected one of None, 'constant', 'linear', 'exp' (got 'cos')"),
+    ("epochs-zero", "config", "train", opts("total_epochs=0"), "total_epochs: expected a positive integer (got 0)"),
+    ("runner-type", "config", "train", opts("runner.type=Looper", "runner.max_epochs=2"), "runner.type"),
+    ("epochs-disagree", "config", "train", opts("runner.type=EpochBasedRunner", "runner.max_epochs=4"), "total_epochs"),
+    ("unknown-model", "config", "train", opts("model.type=Transformer9000"), "model.type: unknown 'Transformer9000'"),
+    ("model-bad-arg", "config", "train", opts("model.hidden_size=3"), "model: ToyRegressor"),
+    ("unknown-dataset", "config", "train", opts("data.train.type=Imagenet"), "data.train.type: unknown 'Imagenet'"),
+    ("loader-typo", "config", "train", opts("data.shufle=True"), "unknown loader setting"),
+    ("workers-negative", "config", "train", opts("data.workers_per_gpu=-1"), "data.workers_per_gpu"),
+    ("eval-interval", "config", "train", opts("evaluation.interval=0"), "evaluation.interval: expected a positive integer (got 0)"),
+    ("eval-rule", "config", "train", opts("evaluation.rule=bigger"), "evaluation.rule"),
+    ("ckpt-interval", "config", "train", opts("checkpoint_config.interval=x"), "checkpoint_config.interval"),
+    ("log-interval", "config", "train", opts("log_config.interval=0"), "log_config.interval"),
+    ("unknown-logger", "config", "train", opts("log_config.hooks.0.type=WandbLoggerHook"), "log_config.hooks.0.type: unknown 'WandbLoggerHook'"),
+    ("custom-hook", "config", "train", opts("custom_hooks=[dict]"), "custom_hooks.0"),
+    ("port", "config", "train", opts("dist_params.port=70000"), "dist_params.port: expected a TCP port 1-65535 (got 70000)"),
+    ("no-full-batch", "config", "train", opts("data.train.num_samples=3", "data.train_dataloader.drop_last=True"), "data.train: 3 samples give no full batch of 4"),
+    # annotation files
+    ("ann-missing", "annotation", "train", recog_case(None), "ann_file: file not found"),
+    ("ann-empty", "annotation", "train", recog_case(""), "ann.txt: no annotations"),
+    ("ann-txt-malformed", "annotation", "train", recog_case("a.png\n", skip_invalid="False"),
+     "ann.txt:1: malformed annotation (1 field(s), need index 1)"),
+    ("ann-txt-all-malformed", "annotation", "train", recog_case("a.png\nb.png\n"),
+     "ann.txt: none of its 2 samples is usable (e.g. "),
+    ("ann-jsonl-malformed", "annotation", "train",
+     recog_case('{"filename": "a.png", "text": "hi"\n', parser="LineJsonParser", skip_invalid="False"),
+     "ann.txt:1: malformed annotation (not JSON"),
+    ("ann-jsonl-missing-key", "annotation", "train",
+     recog_case('{"filename": "a.png"}\n', parser="LineJsonParser", skip_invalid="False"),
+     "missing key(s) ['text']"),
+    ("coco-not-json", "annotation", "train", det_case("{'images': []"), "coco.json: not valid JSON"),
+    ("coco-no-images", "annotation", "train", det_case({"annotations": []}), "expected a COCO dict with an 'images' list"),
+    ("coco-image-keys", "annotation", "train", det_case({"images": [{"id": 1, "name": "a.png"}]}),
+     "coco.json: images[0]: expected a dict with id, file_name (missing file_name)"),
+    ("coco-ann-keys", "annotation", "train",
+     det_case({**GOOD_COCO, "annotations": [{"id": 1, "image_id": 1, "segmentation": []}]}),
+     "coco.json: annotations[0]: expected a dict with image_id, bbox (missing bbox)"),
+    ("coco-bad-bbox", "annotation", "train",
+     det_case({**GOOD_COCO, "annotations": [{"id": 1, "image_id": 1, "bbox": [1, 2]}]}),
+     "annotations[0].bbox: expected [x, y, w, h] numbers"),
+    ("lmdb-no-num-samples", "annotation", "train", lmdb_without_count, "no 'num-samples' key"),
+    # images
+    ("img-prefix-missing", "image", "train", recog_case("a.png hello\n", prefix="nowhere"),
+     "data.train: img_prefix"),
+    ("all-images-missing", "image", "train", recog_case("x.png hello\ny.png world\n"),
+     "none of its 2 samples is usable (e.g. "),
+    ("all-images-undecodable", "image", "train",
+     lambda d: (_write(d / "imgs" / "x.png", b"not a png"), recog_case("x.png hello\n", images=False)(d))[1],
+     "x.png: undecodable image"),
+    ("det-img-prefix-missing", "image", "train", det_case(GOOD_COCO, prefix="nowhere"), "img_prefix"),
+    ("det-all-images-missing", "image", "train",
+     det_case({**GOOD_COCO, "images": [{"id": 1, "file_name": "gone.png", "width": 64, "height": 64}]}),
+     "coco.json: no usable training sample among 1 images (e.g. "),
+    # hostfiles (python -m ocr_ds.engine.hostfile, run by launch/ds_train.sh)
+    ("hostfile-missing", "hostfile", "hostfile", hostfile(None), "hosts': no such file; expected '<host> slots=<N>'"),
+    ("hostfile-bad-line", "hostfile", "hostfile", hostfile("worker-1 slots=2\nworker-2 gpus=2\n"), "hosts:2: bad line 'worker-2 gpus=2'"),
+    ("hostfile-slots-word", "hostfile", "hostfile", hostfile("worker-1 slots=eight\n"), "hosts:1: bad line"),
+    ("hostfile-slots-zero", "hostfile", "hostfile", hostfile("worker-1 slots=0\n"), "worker-1 slots=0; expected a positive number of slots"),
+    ("hostfile-duplicate", "hostfile", "hostfile", hostfile("a slots=1\n# c\na slots=2\n"), "hosts:3: host 'a' again (first on line 1)"),
+    ("hostfile-empty", "hostfile", "hostfile", hostfile("# nothing\n\n"), "no host in it"),
+    # checkpoint paths
+    ("load-from-missing", "checkpoint", "train", plain(TOY, "--load-from", "/nonexistent.pth"), "--load-from: '/nonexistent.pth' does not exist"),
+    ("resume-from-missing", "checkpoint", "train", plain(TOY, "--resume-from", "/nonexistent"), "--resume-from: '/nonexistent' does not exist"),
+    ("load-from-truncated", "checkpoint", "train", train_flag("--load-from", ckpt_file("truncated")),
+     "ckpt.pth: cannot be read as a PyTorch checkpoint, expected a file written by torch.save"),
+    ("load-from-foreign", "checkpoint", "train", train_flag("--load-from", ckpt_file("foreign")),
+     "ckpt.pth: refusing to unpickle a checkpoint that is not weights-only"),
+    ("load-from-not-a-checkpoint-dir", "checkpoint", "train", train_flag("--load-from", ckpt_file("not-a-dir")),
+     "dir: not a checkpoint directory (expected model.pth"),
+    ("load-from-latest-missing", "checkpoint", "train", train_flag("--load-from", ckpt_file("latest-missing")),
+     "latest: names checkpoint 'epoch_9', which does not exist"),
+    ("resume-from-not-a-checkpoint-dir", "checkpoint", "train", train_flag("--resume-from", ckpt_file("not-a-dir")),
+     "dir' is not a complete checkpoint (no ocr_ds_meta.json)"),
+    ("resume-from-latest-missing", "checkpoint", "train", train_flag("--resume-from", ckpt_file("latest-missing")),
+     "latest names 'epoch_9', which is not a complete checkpoint"),
+    ("export-foreign", "checkpoint", "export", tool_ckpt(ckpt_file("foreign"), "{d}/../out/x.pth"),
+     "pass --allow-unsafe-pickle to load it anyway, only for files you trust"),
+    ("export-garbage", "checkpoint", "export", tool_ckpt(ckpt_file("garbage"), "{d}/../out/x.pth"),
+     "cannot be read as a PyTorch checkpoint"),
+    ("infer-recog-foreign", "checkpoint", "infer_recog", tool_ckpt(ckpt_file("foreign"), "{d}/a.png"),
+     "refusing to unpickle"),
+    ("infer-det-truncated", "checkpoint", "infer_det",
+     tool_ckpt(ckpt_file("truncated"), "{d}/a.png", "--out-dir", "{d}/../out"), "cannot be read as a PyTorch checkpoint"),
+    # mc-config files
+    ("mc-missing", "mc-config", "train", mc_case(None), "--mc-config: "),
+    ("mc-no-key", "mc-config", "train", mc_case("servers = ['x']\n", recog_cfg), "expected a key mc_file_client_args=dict(backend=...)"),
+    ("mc-not-dict", "mc-config", "train", mc_case("mc_file_client_args = 'memcached'\n", recog_cfg),
+     "mc_file_client_args: expected a dict like dict(backend=..., ...) (got 'memcached')"),
+    ("mc-unknown-backend", "mc-config", "train", mc_case("mc_file_client_args = dict(backend='ceph')\n", recog_cfg),
+     "mc_file_client_args.backend: unknown 'ceph'; expected one of:"),
+    ("mc-syntax-error", "mc-config", "train", mc_case("mc_file_client_args = dict(backend=\n", recog_cfg), "mc.py"),
+    ("mc-no-pipeline", "mc-config", "train", mc_case("mc_file_client_args = dict(backend='disk')\n"),
+     "data.train dataset 0 has no pipeline to inject into"),
+    ("mc-servers-not-list", "mc-config", "train",
+     mc_case("mc_file_client_args = dict(backend='memcached', servers='127.0.0.1:11211')\n", recog_cfg),
+     "mc_file_client_args.servers: expected a list of 'host:port' strings (got '127.0.0.1:11211')"),
+    ("mc-unknown-key", "mc-config", "train",
+     mc_case("mc_file_client_args = dict(backend='memcached', servers=['a:1'], ttl=5)\n", recog_cfg),
+     "mc_file_client_args: unknown key 'ttl' for backend 'memcached'"),
+]
+
+
+def _entry(name: str):
+    if name == "train":
+        from ocr_ds.train import main
+    elif name == "hostfile":
+        from ocr_ds.engine.hostfile import main
+    elif name == "export":
+        from ocr_ds.tools.export import main
+    elif name == "infer_recog":
+        from ocr_ds.tools.infer_recog import main
+    else:
+        from ocr_ds.tools.infer_det import main
+    return main
+
+
+def _snapshot(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("case,category,entry,build,message", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(case, category, entry, build, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(var, raising=False)
+    from ocr_ds.engine import builder
+
+    def no_engine(*a, **k):
+        raise AssertionError("bad input reached deepspeed.initialize")
+
+    monkeypatch.setattr(builder, "init_distributed", lambda *a, **k: None)
+    monkeypatch.setattr(builder, "build_engine", no_engine)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    argv = build(inputs)
+    work_dir = tmp_path / "wd"
+    if entry == "train":
+        argv = argv + ["--work-dir", str(work_dir)]
+    before = _snapshot(tmp_path)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        run_cli(lambda: _entry(entry)(argv))
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    assert err.startswith("error: "), err
+    assert message in err, err
+    assert not work_dir.exists() and not (tmp_path / "out").exists()
+    assert _snapshot(tmp_path) == before, sorted(_snapshot(tmp_path) - before)
+
+
+def test_matrix_covers_every_category():
+    counts = Counter(c[1] for c in CASES)
+    assert len(CASES) >= 40 and len({c[0] for c in CASES}) == len(CASES)
+    for category, least in {"flag": 8, "cfg-options": 4, "config": 15, "annotation": 8,
+                            "image": 3, "hostfile": 5, "checkpoint": 8, "mc-config": 7}.items():
+        assert counts[category] >= least, (category, counts)
+
+
+def test_cfg_options_never_evaluate_code(tmp_path, monkeypatch, capsys):
+    """A value that would run code if evaluated stays a string, and no code runs."""
+    from ocr_ds.config import Config, parse_cfg_options
+    from ocr_ds.train import main
+
+    monkeypatch.chdir(tmp_path)
+    payload = "__import__('os').system('touch pwned')"
+    parsed = parse_cfg_options([f"x={payload}", f"y=({payload})"])
+    assert parsed["x"] == payload.replace(" ", "")  # whitespace is dropped, as in mmcv
+    assert all(isinstance(v, str) for v in parsed["y"]), parsed
+    cfg = Config.fromfile(TOY)
+    cfg.merge_from_dict(parse_cfg_options([f"model.note={payload}", f"evil=[{payload}]"]))
+    assert isinstance(cfg["model"]["note"], str)
+    # a dry run with such values (they reach every part of the config) runs no code either
+    with pytest.raises(SystemExit) as exc:
+        run_cli(lambda: main([TOY, "--dry-run", "--work-dir", str(tmp_path / "wd"), "--cfg-options",
+                              f"work_dir_note={payload}", f"data.note=({payload})"]))
+    assert exc.value.code == 0
+    assert os.listdir(tmp_path) == []
+
+
+# -- the same inputs, made good, get past every check (so the cases above fail for their reason) --
+class _Reached(Exception):
+    pass
+
+
+def _reach_engine(monkeypatch, tmp_path, argv: list[str]) -> None:
+    """Run train.py in-process up to ``deepspeed.initialize``, which must be reached."""
+    from ocr_ds.engine import builder
+    from ocr_ds.train import main
+
+    def reached(*a, **k):
+        raise _Reached
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(builder, "init_distributed", lambda *a, **k: None)
+    monkeypatch.setattr(builder, "build_engine", reached)
+    with pytest.raises(_Reached):
+        main(argv + ["--work-dir", str(tmp_path / "wd")])
+
+
+@pytest.mark.parametrize("good", ["recog", "recog-one-bad-image", "det", "mc-disk"])
+def test_good_data_passes_the_checks(good, tmp_path, monkeypatch):
+    d = tmp_path / "in"
+    if good == "recog":
+        argv = recog_case("a.png hello\n")(d)
+    elif good == "recog-one-bad-image":  # one bad sample is skipped, not an error
+        argv = recog_case("gone.png hello\na.png world\n")(d)
+    elif good == "det":
+        argv = det_case(GOOD_COCO)(d)
+    else:
+        argv = mc_case("mc_file_client_args = dict(backend='disk')\n", recog_cfg)(d)
+    _reach_engine(monkeypatch, tmp_path, argv)
+
+
+def test_probe_leaves_rng_and_skip_counts_as_they_were(tmp_path):
+    import random
+
+    from ocr_ds import registry
+    from ocr_ds.config import Config
+    from ocr_ds.engine.preflight import check_datasets
+
+    cfg = Config.fromfile(recog_case("gone.png hello\na.png world\n")(tmp_path)[0])
+    dataset = registry.build(registry.DATASETS, cfg["data"]["train"], "data.train")
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    check_datasets(dataset, None)
+    assert not dataset.skipped.counts  # the probe skipped gone.png; training counts afresh
+    after = (random.random(), np.random.rand(), torch.rand(1).item())
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    assert after == (random.random(), np.random.rand(), torch.rand(1).item())
+
+
+def test_allow_unsafe_pickle_loads_a_foreign_checkpoint(tmp_path, monkeypatch, capsys):
+    """With the flag a foreign pickle is loaded (train.py, export); what export writes is
+    weights-only again."""
+    from ocr_ds.models.toy import ToyRegressor
+    from ocr_ds.tools.export import main as export
+
+    ckpt = tmp_path / "foreign.pth"
+    model = ToyRegressor(in_channels=1, size=8, hidden=32, out_features=4)
+    torch.save({"state_dict": model.state_dict(), "meta": {"lr": np.float64(0.1)}}, ckpt)
+    _reach_engine(monkeypatch, tmp_path, [TOY, "--load-from", str(ckpt), "--allow-unsafe-pickle"])
+    out = tmp_path / "plain.pth"
+    with pytest.raises(SystemExit) as exc:
+        run_cli(lambda: export([str(ckpt), str(out), "--allow-unsafe-pickle"]))
+    assert exc.value.code == 0
+    got = torch.load(out, weights_only=True)["state_dict"]
+    expected = model.state_dict()
+    assert got.keys() == expected.keys()
+    assert all(torch.equal(got[k], expected[k].float() if expected[k].is_floating_point()
+                           else expected[k]) for k in got)
+
+
+def test_hostfile_check_agrees_with_deepspeeds_parser(tmp_path):
+    """Every text DeepSpeed's runner accepts we accept with the same hosts and slots, and what
+    it refuses we refuse (we also refuse slots=0 and a missing file, which it lets through)."""
+    from deepspeed.launcher.runner import _parse_hostfile
+
+    from ocr_ds.engine.hostfile import parse_hostfile
+    from ocr_ds.errors import UserError
+
+    texts = ["a slots=2\nb slots=4\n", "  a   slots=2  \n# x\n\nb\tslots=1 # gpus\n",
+             "a slots=2extra\n", "a slots=2\na slots=3\n", "a slots=x\n", "a\n", "#only\n", "",
+             "a slots= 2\n", "a b slots=2\n", "a slots=8\n#b slots=8\n", "a  slots=3 max_slots=4\n"]
+    for i, text in enumerate(texts):
+        path = tmp_path / f"h{i}"
+        path.write_text(text)
+        try:
+            theirs = dict(_parse_hostfile(text.splitlines(keepends=True)))
+        except ValueError:
+            theirs = None
+        try:
+            ours = dict(parse_hostfile(str(path)))
+        except UserError:
+            ours = None
+        assert ours == theirs, (text, ours, theirs)
+
+
+def test_ds_train_sh_checks_the_hostfile_before_deepspeed(tmp_path):
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    hosts = _write(tmp_path / "hosts", "worker-1 slots=2\nworker-1 slots=2\n")
+    proc = subprocess.run([os.path.join(root, "launch", "ds_train.sh"), hosts, TOY,
+                           str(tmp_path / "wd")], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHON=sys.executable))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == (f"error: hostfile {hosts}:2: host 'worker-1' again (first on "
+                                   "line 1); expected each host once (write slots=N for N ranks "
+                                   "on one host)")
+    assert not (tmp_path / "wd").exists()
+
+
+def test_probe_closes_the_lmdb_it_opened(tmp_path):
+    import cv2
+
+    from ocr_ds import fileio, registry
+    from ocr_ds.engine.preflight import check_datasets
+    from ocr_ds.tools.gen_recog_data import write_recog_lmdb
+
+    db = tmp_path / "db"
+    png = cv2.imencode(".png", np.full((8, 16), 99, np.uint8))[1].tobytes()
+    write_recog_lmdb(str(db), ["ab", "cd"], [png, png])
+    dataset = registry.build(registry.DATASETS, dict(
+        type="OCRDataset", ann_file=str(db), img_prefix=str(db),
+        loader=dict(type="AnnFileLoader", file_format="lmdb",
+                    parser=dict(type="LineJsonParser", keys=["filename", "text"])),
+        pipeline=[dict(type="LoadImageFromLMDB", color_type="grayscale"),
+                  dict(type="ResizeOCR", height=8, min_width=8, max_width=8,
+                       keep_aspect_ratio=False),
+                  dict(type="DefaultFormatBundle"), dict(type="Collect", keys=["img"])]),
+        "data.train")
+    check_datasets(dataset, None)
+    assert os.path.realpath(db) not in fileio.open_lmdb_environments()
+    assert dataset[1]["img"].shape[-2:] == (8, 8)  # and reading afterwards opens it again
+    assert os.path.realpath(db) in fileio.open_lmdb_environments()
+    fileio.close_lmdb_environment(db)
