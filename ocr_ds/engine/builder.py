@@ -26,6 +26,7 @@ def init_distributed(backend_hint: str | None = None) -> None:
     backend = get_accelerator().communication_backend_name()
     timeout = timedelta(seconds=int(os.environ.get("OCR_DS_DIST_TIMEOUT", "1800")))
     deepspeed.init_distributed(dist_backend=backend, auto_mpi_discovery=False, timeout=timeout)
+    unlink_shm_allreduce_buffer()
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     elif "OMP_NUM_THREADS" not in os.environ:
@@ -36,6 +37,33 @@ def init_distributed(backend_hint: str | None = None) -> None:
                                                    "OMPI_COMM_WORLD_LOCAL_SIZE")
                       if os.environ.get(v, "").isdigit()), 1)
         torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // max(1, local)))
+
+
+def shm_allreduce_buffer_path() -> str:
+    """The /dev/shm file DeepSpeed's CPU all-reduce made for this rank (shm.cpp's naming)."""
+    return os.path.join("/dev/shm", "deepspeed_allreduce_buffer_{}_{}_{}_{}".format(
+        os.getuid(), os.environ.get("MASTER_ADDR", ""), os.environ.get("MASTER_PORT", ""),
+        torch.distributed.get_rank()))
+
+
+def unlink_shm_allreduce_buffer() -> None:
+    """Remove this rank's DeepSpeed shared-memory all-reduce file once every rank has mapped it.
+
+    With all ranks of a job on one machine, DeepSpeed's CPU backend (ops/csrc/cpu/comm/shm.cpp)
+    gives each rank a 66 MB file in /dev/shm that the others map, and never unlinks it: every
+    multi-rank CPU run left 66 MB per rank of RAM (tmpfs) behind until reboot. Every rank has
+    opened all the others' files when ``init_distributed`` returns; after a barrier each removes
+    its own name. The mappings stay valid; the memory is freed when the last rank exits,
+    however it exits.
+    """
+    path = shm_allreduce_buffer_path()
+    if not os.path.exists(path):
+        return
+    torch.distributed.barrier()
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def device() -> torch.device:
