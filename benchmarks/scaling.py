@@ -24,6 +24,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -66,6 +67,7 @@ def throughput(config: str, ranks: int, warmup: int, iters: int, timeout: int = 
         raise failure(f"{config} on {ranks} rank(s)", proc)
     times = [r["time"] for r in json_log(work_dir)[1:]
              if r.get("mode") == "train" and r["iter"] > warmup]
+    shutil.rmtree(work_dir, ignore_errors=True)
     if len(times) != iters:
         raise RuntimeError(f"{config}: expected {iters} timed iterations in the log, got {len(times)}")
     return ranks * samples_per_gpu(config) / statistics.mean(times)

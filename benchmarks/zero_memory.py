@@ -28,6 +28,7 @@ import argparse
 import glob
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -122,6 +123,7 @@ def measure(config: str, stage: int, *, ranks: int = 2, iters: int = 3, batch: i
             zero: dict | None = None, work_dir: str | None = None, timeout: int = 1800) -> list[dict]:
     """Train ``config`` for ``iters`` iterations at ZeRO ``stage`` on ``ranks`` CPU ranks; return
     each rank's record (moments -> bytes by kind, RSS), measured in the last iteration."""
+    own_dir = work_dir is None
     work_dir = work_dir or tempfile.mkdtemp(prefix=f"ocr_ds_zero{stage}_")
     os.makedirs(work_dir, exist_ok=True)
     zero = dict(zero or {}, stage=stage)
@@ -139,6 +141,8 @@ def measure(config: str, stage: int, *, ranks: int = 2, iters: int = 3, batch: i
     for path in files:
         with open(path) as f:
             records.append(json.load(f))
+    if own_dir:
+        shutil.rmtree(work_dir, ignore_errors=True)
     return sorted(records, key=lambda r: r["rank"])
 
 
