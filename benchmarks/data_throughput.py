@@ -268,7 +268,7 @@ def training_share(model: str, iters: int, interval: int, workers: int | None, r
             print(f"  (work dir kept: {work_dir})")
 
 
-def run_training(args: argparse.Namespace, logger: logging.Logger) -> None:
+def run_training(args: argparse.Namespace, logger: logging.Logger) -> dict[str, float]:
     from ocr_ds.config import Config
     from ocr_ds.engine.data import loader_settings
 
@@ -276,6 +276,7 @@ def run_training(args: argparse.Namespace, logger: logging.Logger) -> None:
           f"evaluation; means over the logged intervals after the first (warm-up)")
     print(f"  {'model':6s} {'workers':>7s} {'iters':>5s} {'data_time':>9s} {'time':>7s} "
           f"{'share':>6s} {'goal':>6s} {'worst':>7s} {'wall':>6s}")
+    shares: dict[str, float] = {}
     for model in args.models:
         load_config(model, logger)  # generate the data before timing anything
         configured = loader_settings(Config.fromfile(os.path.join(ROOT, DEMOS[model])).data,
@@ -288,12 +289,14 @@ def run_training(args: argparse.Namespace, logger: logging.Logger) -> None:
             except Exception as exc:  # noqa: BLE001 - report and go on with the next row
                 print(f"  {model:6s} {label:>7s} FAILED: {exc}")
                 continue
+            shares[f"{model} (workers {label}): data_time / iteration time"] = r["share"]
             verdict = "ok" if r["share"] <= GOAL else "MISSED"
             print(f"  {model:6s} {label:>7s} {iters:5d} {r['data_time']:8.4f}s {r['time']:6.3f}s "
                   f"{r['share']:6.1%} {verdict:>6s} {r['max_data_time']:6.3f}s {r['wall']:5.0f}s",
                   flush=True)
     print(f"  (* = the config's own workers_per_gpu; goal: share <= {GOAL:.0%}; worst = the "
           "largest interval mean of data_time)")
+    return shares
 
 
 # -- main ----------------------------------------------------------------------------------------
@@ -337,6 +340,9 @@ def main() -> None:
     p.add_argument("--memcached", metavar="HOST:PORT",
                    help="a memcached server (default: start a private one on a free port)")
     p.add_argument("--keep", action="store_true", help="keep the training work dirs")
+    p.add_argument("--json", metavar="FILE",
+                   help="also write the training part's data_time shares and their goal as JSON "
+                        "(what benchmarks/run_all.py reads)")
     args = p.parse_args()
     if args.quick:
         args.samples, args.batches = {"crnn": 2000, "dbnet": 60}, {"crnn": 30, "dbnet": 6}
@@ -351,7 +357,10 @@ def main() -> None:
         if args.part in ("pipelines", "all"):
             run_pipelines(args, logger)
         if args.part in ("training", "all"):
-            run_training(args, logger)
+            shares = run_training(args, logger)
+            if args.json:
+                with open(args.json, "w") as f:
+                    json.dump({"ratios": shares, "goals": {k: f"<= {GOAL}" for k in shares}}, f)
     finally:
         for proc in _SERVERS:
             proc.terminate()

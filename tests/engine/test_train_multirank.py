@@ -45,7 +45,7 @@ def test_each_zero_stage_trains_on_two_ranks(zero_runs, stage):
     assert sorted(d for d in os.listdir(wd) if d.startswith("epoch_")) == ["epoch_1", "epoch_2", "epoch_3"]
 
 
-@pytest.mark.parametrize("stage", [0, 2])
+@pytest.mark.parametrize("stage", [0, 2, 3])
 def test_resume_after_epoch_is_bit_identical(zero_runs, stage, tmp_path):
     wd = str(tmp_path)
     helpers.train(["--work-dir", wd, "--resume-from", os.path.join(zero_runs[stage], "epoch_1"),

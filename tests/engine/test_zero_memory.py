@@ -1,0 +1,52 @@
+"""Per-rank memory accounting (ocr_ds.engine.memory) on real DeepSpeed ranks: ZeRO-0 holds every
+byte of parameters, gradients and Adam state on each rank; ZeRO-3 at 2 ranks half of each."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import helpers
+
+sys.path.insert(0, helpers.ROOT)
+from benchmarks import zero_memory  # noqa: E402
+
+pytestmark = pytest.mark.slow
+P = 64 * 256 + 256 + 2 * 256 + 256 * 4 + 4   # ToyRegressor(hidden=256): 18,180 parameters
+TENSORS = 6                                  # 2 Linear + 1 BatchNorm, weight and bias each
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    cfg = tmp_path_factory.mktemp("cfg") / "toy_adam.py"
+    cfg.write_text(f"_base_ = [{helpers.TOY!r}]\nmodel = dict(hidden=256)\n"
+                   "optimizer = dict(_delete_=True, type='Adam', lr=1e-3)\n")
+    # every ZeRO-3 parameter partitioned (DeepSpeed keeps tensors under 1e5 elements whole)
+    zero = dict(stage3_param_persistence_threshold=0)
+    return {stage: zero_memory.measure(str(cfg), stage, ranks=2, iters=2, zero=zero,
+                                       work_dir=str(tmp_path_factory.mktemp(f"z{stage}")))
+            for stage in (0, 3)}
+
+
+def test_zero0_every_rank_holds_everything(records):
+    for rec in records[0]:
+        assert rec["num_params"] == P and rec["world_size"] == 2
+        fig = rec["after_backward"]
+        assert fig["params"] == 4 * P
+        assert fig["grads"] == 4 * P                      # p.grad, fp32
+        assert fig["optimizer"] == 8 * P + 4 * TENSORS    # exp_avg, exp_avg_sq, a step scalar each
+        assert fig["master"] == 0
+        assert rec["after_step"]["grads"] == 0            # set to None by zero_grad
+
+
+def test_zero3_each_rank_holds_half(records):
+    z0 = records[0][0]["after_backward"]
+    for rec in records[3]:
+        fig = rec["after_backward"]
+        assert fig["params"] == 4 * P // 2                # every tensor has an even element count
+        assert fig["grads"] == 4 * P // 2                 # grad_partitions_flat_buffer
+        assert fig["optimizer"] == 8 * P // 2 + 4         # one flat partition, one step scalar
+        # the optimizer updates the partitions in place (builder.share_zero3_fp32_partitions)
+        assert fig["master"] == 0
+        assert fig["total"] - fig["other"] <= 0.55 * (z0["total"] - z0["other"])
+    assert sum(r["after_backward"]["params"] for r in records[3]) == 4 * P
