@@ -2,10 +2,13 @@
 
 Each demo config (the CRNN and DBNet CPU demos) trains through ``deepspeed --num_gpus R
 ocr_ds/train.py`` for a fixed number of iterations with R = 1 and R = 2, the same per-rank batch
-(the config's ``data.samples_per_gpu``), ``OMP_NUM_THREADS=1``, no evaluation, no checkpoints.
-Throughput is read from the run's JSON log: the iteration ``time`` (averaged over ranks) of
-every iteration after the warm-up, so start-up, data set indexing and the first slow steps are
-excluded:
+(the config's ``data.samples_per_gpu``), ``OMP_NUM_THREADS=1``, no evaluation, no checkpoints,
+and by default no data-loader workers, so each rank is one thread (``--workers -1`` keeps the
+configs' own worker per rank: on 2 cores that worker's CPU time is free for the 1-rank run, whose
+second core is idle, and taken from the compute of the 2-rank run).
+Throughput is read from the run's JSON log: the iteration ``time`` (averaged over ranks and over
+each logging interval of ``warmup`` iterations) of every iteration after the warm-up, so
+start-up, data set indexing and the first slow steps are excluded:
 
     samples/s = R x samples_per_gpu / mean(time of iterations warmup+1 .. warmup+iters)
 
@@ -40,7 +43,7 @@ CONFIGS = {
     "dbnet": "configs/textdet/dbnet/dbnet_r18_synth_cpu.py",
 }
 #: (warm-up, timed) iterations per run, full and --quick
-ITERS = {"crnn": ((10, 60), (5, 20)), "dbnet": ((5, 20), (3, 6))}
+ITERS = {"crnn": ((10, 60), (5, 20)), "dbnet": ((5, 20), (3, 6))}  # timed: multiples of warm-up
 
 
 def ensure_data(config: str) -> None:
@@ -57,10 +60,16 @@ def samples_per_gpu(config: str) -> int:
     return int(Config.fromfile(os.path.join(ROOT, config))["data"]["samples_per_gpu"])
 
 
-def throughput(config: str, ranks: int, warmup: int, iters: int, timeout: int = 1800) -> float:
+def throughput(config: str, ranks: int, warmup: int, iters: int, timeout: int = 1800,
+               workers: int | None = None) -> float:
     """Samples/s over the timed iterations of one run of ``config`` on ``ranks`` ranks."""
     work_dir = tempfile.mkdtemp(prefix=f"ocr_ds_scaling{ranks}_")
-    cfg = write_run_config(work_dir, os.path.join(ROOT, config), warmup + iters)
+    # log every `warmup` iterations (a multiple of it are timed): the per-iteration log line
+    # (and its all-reduce of the loss over ranks) would tax the 2-rank runs only
+    extra = [f"log_config = dict(interval={warmup}, hooks=[dict(type='TextLoggerHook')])"]
+    if workers is not None:
+        extra.append(f"data = dict(workers_per_gpu={workers}, persistent_workers={workers > 0})")
+    cfg = write_run_config(work_dir, os.path.join(ROOT, config), warmup + iters, extra)
     proc = launch(TRAIN, ranks, ["--config", cfg, "--work-dir", work_dir, "--no-validate",
                                  "--seed", "0"], timeout)
     if proc.returncode != 0:
@@ -68,12 +77,14 @@ def throughput(config: str, ranks: int, warmup: int, iters: int, timeout: int = 
     times = [r["time"] for r in json_log(work_dir)[1:]
              if r.get("mode") == "train" and r["iter"] > warmup]
     shutil.rmtree(work_dir, ignore_errors=True)
-    if len(times) != iters:
-        raise RuntimeError(f"{config}: expected {iters} timed iterations in the log, got {len(times)}")
+    if len(times) != iters // warmup:  # each record: the mean time of `warmup` iterations
+        raise RuntimeError(f"{config}: expected {iters // warmup} timed log records, got "
+                           f"{len(times)}")
     return ranks * samples_per_gpu(config) / statistics.mean(times)
 
 
-def run(quick: bool = False, rounds: int | None = None, names=tuple(CONFIGS)) -> list[dict]:
+def run(quick: bool = False, rounds: int | None = None, names=tuple(CONFIGS),
+        workers: int | None = 0) -> list[dict]:
     """Measure, print the table and return one row per config (for benchmarks/run_all.py)."""
     rounds = rounds or (1 if quick else 2)
     rows = []
@@ -86,12 +97,14 @@ def run(quick: bool = False, rounds: int | None = None, names=tuple(CONFIGS)) ->
             for ranks in (1, 2):
                 print(f"{name}: round {i + 1}/{rounds}, {ranks} rank(s), {warmup} + {iters} "
                       f"iterations ...", flush=True)
-                sps[ranks].append(throughput(config, ranks, warmup, iters))
+                sps[ranks].append(throughput(config, ranks, warmup, iters, workers=workers))
         one, two = statistics.median(sps[1]), statistics.median(sps[2])
         rows.append(dict(name=name, config=config, batch=samples_per_gpu(config), one=one,
                          two=two, ratio=two / one, runs=sps))
-    print(f"scaling, CPU ranks x 1 thread, same batch per rank, median of {rounds} alternating "
-          f"round(s), warm-up excluded")
+    loader = ("the configs' own data-loader workers" if workers is None else
+              f"{workers} data-loader workers per rank")
+    print(f"scaling, CPU ranks x 1 thread, {loader}, same batch per rank, median of {rounds} "
+          f"alternating round(s), warm-up excluded")
     print(f"  {'config':<48} {'batch':>5} {'1 rank/s':>9} {'2 ranks/s':>10} {'ratio':>6}")
     for r in rows:
         print(f"  {r['config']:<48} {r['batch']:>5} {r['one']:9.1f} {r['two']:10.1f} "
@@ -105,9 +118,12 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="one round of short runs")
     p.add_argument("--rounds", type=int, help="alternating 1-rank/2-rank rounds (default 2)")
     p.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=list(CONFIGS))
+    p.add_argument("--workers", type=int, default=0,
+                   help="data-loader workers per rank in every run (default 0: one thread per "
+                        "rank, as the goal says; -1: the config's own)")
     p.add_argument("--json", help="also write the table's rows to this file")
     a = p.parse_args()
-    rows = run(a.quick, a.rounds, a.configs)
+    rows = run(a.quick, a.rounds, a.configs, None if a.workers < 0 else a.workers)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f)

@@ -3,10 +3,10 @@
 #   deepspeed --num_gpus 2 ocr_ds/train.py configs/textdet/dbnet/dbnet_r18_synth_cpu.py
 #
 # Two CPU ranks of one thread each (OMP_NUM_THREADS=1) pass hmean-iou 0.9 on the 200 held-out
-# scenes after about 300-375 optimizer steps (epoch 5 of 6, 75 steps of 2 x 8 images each) and
-# end near 0.98. Measured on the 2-core development machine while other jobs loaded it (load
-# average 5-8): epoch 5 hmean 0.954 at 9.9 min after launch, epoch 6 0.981 at 10.9 min; a quiet
-# machine runs a step in about 0.5 s instead of 1-1.5 s. The data (1200 training + 200 test
+# scenes after about 225 optimizer steps (epoch 3 of 6, 75 steps of 2 x 8 images each) and end
+# near 0.99. Measured on the idle 2-core development machine (2026-11-27): epoch 3 hmean 0.947
+# at 2.0 min after launch, epoch 4 0.980 at 2.6 min, epoch 6 0.993 at 3.9 min (0.43 s a step);
+# with other jobs loading it (load average 5-8) the same schedule took 11 min. The data (1200 training + 200 test
 # scenes of 256x256, both annotation forms) is made by
 #
 #   python -m ocr_ds.tools.gen_det_data data/synth_det --num-train 1200 --num-test 200 \
@@ -95,7 +95,6 @@ data = dict(
     # cores). Two workers per rank measured the same.
     workers_per_gpu=1,
     persistent_workers=True,
-    prefetch_factor=2,
     val_dataloader=dict(samples_per_gpu=8),
     test_dataloader=dict(samples_per_gpu=8),
     train=train,
