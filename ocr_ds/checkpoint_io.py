@@ -34,11 +34,12 @@ def strip_module_prefix(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
     return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
 
 
-def safe_load(path: str, allow_unsafe_pickle: bool = False) -> Any:
+def safe_load(path: str, allow_unsafe_pickle: bool = False, remedy: str | None = None) -> Any:
     """``torch.load`` of ``path`` on the CPU, weights-only unless ``allow_unsafe_pickle``.
 
     A foreign pickle (one the weights-only unpickler refuses) or an unreadable file is a
-    :class:`UserError` naming the file.
+    :class:`UserError` naming the file; ``remedy`` replaces the advice to pass the flag where
+    the flag does not apply.
     """
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
@@ -48,8 +49,8 @@ def safe_load(path: str, allow_unsafe_pickle: bool = False) -> Any:
         if not allow_unsafe_pickle:
             raise UserError(f"{path}: refusing to unpickle a checkpoint that is not weights-only "
                             f"(it holds Python objects besides tensors, which could run code); "
-                            f"pass {UNSAFE_FLAG} to load it anyway, only for files you "
-                            "trust") from None
+                            + (remedy or f"pass {UNSAFE_FLAG} to load it anyway, only for files "
+                               "you trust")) from None
     except Exception as exc:  # noqa: BLE001 - a truncated zip, garbage bytes: the user's file
         raise _corrupt(path, exc) from None
     try:

@@ -27,6 +27,8 @@ from ocr_ds.errors import run_cli
 FIX = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "engine")
 TOY = os.path.join(FIX, "toy.py")
 CLIP = os.path.join(FIX, "toy_clip_tb.py")
+DBNET_ICDAR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "configs",
+                           "textdet", "dbnet", "dbnet_r18_fpnc_1200e_icdar2015.py")
 
 RECOG_PIPELINE = """[
     dict(type='LoadImageFromFile', color_type='grayscale'),
@@ -295,6 +297,11 @@ CASES = [
      "refusing to unpickle"),
     ("infer-det-truncated", "checkpoint", "infer_det",
      tool_ckpt(ckpt_file("truncated"), "{d}/a.png", "--out-dir", "{d}/../out"), "cannot be read as a PyTorch checkpoint"),
+    ("pretrained-backbone-foreign", "checkpoint", "train",
+     lambda d: [DBNET_ICDAR, "--cfg-options",
+                f"model.backbone.init_cfg.checkpoint={ckpt_file('foreign')(d)}"],
+     "refusing to unpickle a checkpoint that is not weights-only (it holds Python objects "
+     "besides tensors, which could run code); save its state_dict again with torch.save"),
     # mc-config files
     ("mc-missing", "mc-config", "train", mc_case(None), "--mc-config: "),
     ("mc-no-key", "mc-config", "train", mc_case("servers = ['x']\n", recog_cfg), "expected a key mc_file_client_args=dict(backend=...)"),
@@ -367,7 +374,7 @@ def test_matrix_covers_every_category():
     counts = Counter(c[1] for c in CASES)
     assert len(CASES) >= 40 and len({c[0] for c in CASES}) == len(CASES)
     for category, least in {"flag": 8, "cfg-options": 4, "config": 15, "annotation": 8,
-                            "image": 3, "hostfile": 5, "checkpoint": 8, "mc-config": 7}.items():
+                            "image": 3, "hostfile": 5, "checkpoint": 9, "mc-config": 7}.items():
         assert counts[category] >= least, (category, counts)
 
 

@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 import torch
 import torch.nn as nn
 
+from ocr_ds.checkpoint_io import safe_load
 from ocr_ds.errors import UserError
 from ocr_ds.models.textdet.norm import build_norm, is_norm
 
@@ -258,8 +259,12 @@ def load_pretrained(module: nn.Module, init_cfg: Mapping, key: str) -> None:
     if "checkpoint" not in init_cfg:
         raise UserError(f"{key}.checkpoint: expected a path (got nothing)")
     path = resolve_checkpoint(str(init_cfg["checkpoint"]), key)
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, Mapping) and "state_dict" in state:
+    state = safe_load(path, remedy="save its state_dict again with torch.save (tensors only) "
+                            "and point init_cfg.checkpoint at that file")
+    if not isinstance(state, Mapping):
+        raise UserError(f"{key}.checkpoint: expected a state dict in {path} (got "
+                        f"{type(state).__name__})")
+    if "state_dict" in state:
         state = state["state_dict"]
     state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
     prefix = init_cfg.get("prefix", "backbone." if any(k.startswith("backbone.")
