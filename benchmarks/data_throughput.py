@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import glob
 import json
 import logging
 import os
@@ -45,7 +44,11 @@ from typing import Any, Callable
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from benchmarks._common import (TRAIN, failure, free_port, json_log, launch,  # noqa: E402
+                                write_run_config)
 
 DEMOS = {"crnn": "configs/textrecog/crnn/crnn_synth_cpu.py",
          "dbnet": "configs/textdet/dbnet/dbnet_r18_synth_cpu.py"}
@@ -218,44 +221,25 @@ def run_pipelines(args: argparse.Namespace, logger: logging.Logger) -> None:
 
 
 # -- (b) training --------------------------------------------------------------------------------
-def _free_port() -> int:
-    from ocr_ds.engine.dist import free_port
-
-    return free_port()
-
-
 def training_share(model: str, iters: int, interval: int, workers: int | None, ranks: int,
                    keep: bool) -> dict[str, float]:
     """Run the demo for ``iters`` iterations on ``ranks`` ranks; mean data_time and time."""
     work_dir = tempfile.mkdtemp(prefix=f"ocr_ds_data_{model}_")
-    opts = ["runner.type=IterBasedRunner", f"runner.max_iters={iters}", "runner.max_epochs=None",
-            "total_epochs=None", "lr_config.by_epoch=False", "checkpoint_config.by_epoch=False",
-            f"checkpoint_config.interval={10 * iters}", "checkpoint_config.save_last=False",
-            f"log_config.interval={interval}"]
+    extra = [f"log_config = dict(interval={interval}, hooks=[dict(type='TextLoggerHook')])"]
     if workers is not None:
-        opts.append(f"data.workers_per_gpu={workers}")
-        if workers == 0:
-            opts += ["data.persistent_workers=False"]
-    bindir = os.path.dirname(sys.executable)
-    cmd = [os.path.join(bindir, "deepspeed"), "--num_gpus", str(ranks), "--master_port",
-           str(_free_port()), os.path.join(ROOT, "ocr_ds", "train.py"), "--config",
-           os.path.join(ROOT, DEMOS[model]), "--work-dir", work_dir, "--no-validate", "--seed", "0",
-           "--cfg-options", *opts]
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT,
-               PATH=bindir + os.pathsep + os.environ.get("PATH", ""))
+        extra.append(f"data = dict(workers_per_gpu={workers}, persistent_workers={workers > 0})")
+    cfg = write_run_config(work_dir, os.path.join(ROOT, DEMOS[model]), iters, extra)
     t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = launch(TRAIN, ranks, ["--config", cfg, "--work-dir", work_dir, "--no-validate",
+                                 "--seed", "0"], timeout=3600)
     wall = time.perf_counter() - t
     try:
         if proc.returncode != 0:
-            raise RuntimeError(f"training exited {proc.returncode}: "
-                               f"{(proc.stderr or proc.stdout).strip()[-500:]}")
-        (log,) = glob.glob(os.path.join(work_dir, "*.log.json"))
-        with open(log) as f:
-            records = [json.loads(line) for line in f][1:]
+            raise failure(f"{model} training on {ranks} rank(s)", proc)
+        records = json_log(work_dir)[1:]
         train = [r for r in records if r.get("mode") == "train"][1:]  # first interval: warm-up
         if not train:
-            raise RuntimeError(f"no training records after the warm-up in {log}")
+            raise RuntimeError(f"no training records after the warm-up in {work_dir}")
         data_time = sum(r["data_time"] for r in train) / len(train)
         it_time = sum(r["time"] for r in train) / len(train)
         return {"data_time": data_time, "time": it_time, "share": data_time / it_time,
@@ -308,7 +292,7 @@ def _start_memcached() -> str:
     exe = shutil.which("memcached")
     if exe is None:
         raise Unavailable("no memcached binary (apt-get install memcached) and no --memcached")
-    port = _free_port()
+    port = free_port()
     cmd = [exe, "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "1024", "-I", "2m"]
     if os.geteuid() == 0:
         cmd += ["-u", "nobody"]  # memcached refuses to run as root

@@ -5,13 +5,14 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from typing import Callable, Sequence
 
 import pytest
+
+from ocr_ds.engine.dist import free_port  # noqa: F401 - cu.free_port in the launcher tests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRAIN = os.path.join(ROOT, "ocr_ds", "train.py")
@@ -52,12 +53,6 @@ def env(**extra: str) -> dict[str, str]:
     e["PATH"] = BIN + os.pathsep + e.get("PATH", "")
     e.update(extra)
     return e
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def in_ns(i: int) -> list[str]:

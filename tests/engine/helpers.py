@@ -4,22 +4,17 @@ from __future__ import annotations
 import glob
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import torch
 
+from ocr_ds.engine.dist import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRAIN = os.path.join(ROOT, "ocr_ds", "train.py")
 TOY = os.path.join(ROOT, "tests", "fixtures", "engine", "toy.py")
 BIN = os.path.dirname(sys.executable)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def env() -> dict[str, str]:
@@ -29,14 +24,19 @@ def env() -> dict[str, str]:
     return e
 
 
-def train(args: list[str], ranks: int = 1, timeout: int = 300, check: bool = True,
-          config: str = TOY, port: int | None = None) -> subprocess.CompletedProcess:
+def command(args: list[str], ranks: int = 1, config: str = TOY,
+            port: int | None = None) -> list[str]:
     """``python ocr_ds/train.py`` (ranks=1) or ``deepspeed --num_gpus N ocr_ds/train.py``."""
     if ranks == 1:
-        cmd = [sys.executable, TRAIN, config, *args]
-    else:
-        cmd = [os.path.join(BIN, "deepspeed"), "--num_gpus", str(ranks), "--master_port",
-               str(port or _free_port()), TRAIN, "--config", config, *args]
+        return [sys.executable, TRAIN, config, *args]
+    return [os.path.join(BIN, "deepspeed"), "--num_gpus", str(ranks), "--master_port",
+            str(port or free_port()), TRAIN, "--config", config, *args]
+
+
+def train(args: list[str], ranks: int = 1, timeout: int = 300, check: bool = True,
+          config: str = TOY, port: int | None = None) -> subprocess.CompletedProcess:
+    """Run :func:`command` to its end (an AssertionError with the output if it fails)."""
+    cmd = command(args, ranks, config, port)
     proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-4000:]}\n"

@@ -24,25 +24,20 @@ def _latest(wd: str) -> str:
 
 def _start(args: list[str], ranks: int, extra_env: dict | None = None,
            port: int | None = None) -> subprocess.Popen:
-    if ranks == 1:
-        cmd = [helpers.sys.executable, helpers.TRAIN, helpers.TOY, *args]
-    else:
-        cmd = [os.path.join(helpers.BIN, "deepspeed"), "--num_gpus", str(ranks), "--master_port",
-               str(port or helpers._free_port()), helpers.TRAIN, "--config", helpers.TOY, *args]
     env = dict(helpers.env(), **(extra_env or {}))
-    return subprocess.Popen(cmd, cwd=helpers.ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(helpers.command(args, ranks, port=port), cwd=helpers.ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.mark.parametrize("stage", [0, 2])
 def test_sigkill_one_rank_then_auto_resume_matches_uninterrupted(stage, tmp_path):
     opts = [*RUN, f"deepspeed.zero_optimization.stage={stage}"]
     ref, wd = str(tmp_path / "ref"), str(tmp_path / "killed")
-    ref_port = helpers._free_port()
+    ref_port = helpers.free_port()
     helpers.train(["--work-dir", ref, *opts], ranks=2, port=ref_port)
     assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{ref_port}_*")
 
-    port = helpers._free_port()
+    port = helpers.free_port()
     proc = _start(["--work-dir", wd, *opts], ranks=2, port=port)
     deadline = time.time() + 240
     # kill as soon as the first checkpoint is complete: the rest of the run (3+ epochs of 24
