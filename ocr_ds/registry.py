@@ -21,6 +21,13 @@ MODELS: dict[str, str] = {
     # text detection
     "DBNet": "ocr_ds.models.textdet.dbnet:DBNet",
     "PSENet": "ocr_ds.models.textdet.psenet:PSENet",
+    # -- DBNet++ / R50-DCN (issue 15)
+    # -- PANet (issue 15)
+    # -- FCENet, TextSnake (issue 15)
+    # -- SAR, RobustScanner (issue 16)
+    # -- NRTR, SATRN (issue 16)
+    # -- MASTER (issue 16)
+    # -- ABINet (issue 16)
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -34,8 +41,8 @@ COMPONENTS: dict[str, str] = {
     "CTCLoss": "ocr_ds.models.textrecog.ctc:CTCLoss",
     "CTCConvertor": "ocr_ds.models.textrecog.ctc:CTCConvertor",
     # text detection
-    "ResNet": "ocr_ds.models.textdet.resnet:ResNet",
-    "mmdet.ResNet": "ocr_ds.models.textdet.resnet:ResNet",
+    "ResNet": "ocr_ds.models.common.resnet:ResNet",
+    "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
     "FPNC": "ocr_ds.models.textdet.necks:FPNC",
     "FPNF": "ocr_ds.models.textdet.necks:FPNF",
     "DBHead": "ocr_ds.models.textdet.heads:DBHead",
@@ -44,6 +51,14 @@ COMPONENTS: dict[str, str] = {
     "PSELoss": "ocr_ds.models.textdet.losses:PSELoss",
     "DBPostprocessor": "ocr_ds.models.textdet.postprocess:DBPostprocessor",
     "PSEPostprocessor": "ocr_ds.models.textdet.pse_postprocess:PSEPostprocessor",
+    # -- DBNet++ / R50-DCN (issue 15)
+    # -- PANet (issue 15)
+    # -- FCENet, TextSnake (issue 15)
+    # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
+    # -- SAR, RobustScanner (issue 16)
+    # -- NRTR, SATRN (issue 16)
+    # -- MASTER (issue 16)
+    # -- ABINet (issue 16)
 }
 
 DATASETS: dict[str, str] = {
@@ -95,6 +110,12 @@ PIPELINES: dict[str, str] = {
     "PSENetTargets": "ocr_ds.datasets.pipelines.textdet_targets:PSENetTargets",
     "CustomFormatBundle": "ocr_ds.datasets.pipelines.textdet_formatting:CustomFormatBundle",
     "MultiScaleFlipAug": "ocr_ds.datasets.pipelines.textdet_formatting:MultiScaleFlipAug",
+    # -- PANet (issue 15)
+    # -- FCENet, TextSnake, CTW1500 transforms (issue 15)
+    # -- SAR, RobustScanner (issue 16)
+    # -- NRTR, SATRN (issue 16)
+    # -- MASTER (issue 16)
+    # -- ABINet (issue 16)
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``
@@ -109,6 +130,46 @@ LOGGERS: dict[str, str] = {
     "TensorboardLoggerHook": "ocr_ds.engine.hooks.writers:TensorboardLoggerHook",
 }
 
+# Layers named inside components (``conv_cfg``, ``norm_cfg``, ``act_cfg``, ``plugins``), with
+# mmcv's names: what ``ocr_ds.models.common`` builds ConvModules and backbones from.
+CONV_LAYERS: dict[str, str] = {
+    "Conv": "torch.nn:Conv2d",
+    "Conv1d": "torch.nn:Conv1d",
+    "Conv2d": "torch.nn:Conv2d",
+    "Conv3d": "torch.nn:Conv3d",
+    # -- deformable convolution (issue 15)
+}
+NORM_LAYERS: dict[str, str] = {
+    "BN": "torch.nn:BatchNorm2d",
+    "BN1d": "torch.nn:BatchNorm1d",
+    "BN2d": "torch.nn:BatchNorm2d",
+    "BN3d": "torch.nn:BatchNorm3d",
+    "SyncBN": "ocr_ds.models.common.norm:SyncBatchNorm2d",
+    "MMSyncBN": "ocr_ds.models.common.norm:SyncBatchNorm2d",
+    "GN": "torch.nn:GroupNorm",
+    "LN": "torch.nn:LayerNorm",
+    "IN": "torch.nn:InstanceNorm2d",
+    "IN1d": "torch.nn:InstanceNorm1d",
+    "IN2d": "torch.nn:InstanceNorm2d",
+    "IN3d": "torch.nn:InstanceNorm3d",
+}
+ACTIVATIONS: dict[str, str] = {
+    "ReLU": "torch.nn:ReLU",
+    "LeakyReLU": "torch.nn:LeakyReLU",
+    "PReLU": "torch.nn:PReLU",
+    "RReLU": "torch.nn:RReLU",
+    "ReLU6": "torch.nn:ReLU6",
+    "ELU": "torch.nn:ELU",
+    "Sigmoid": "torch.nn:Sigmoid",
+    "Tanh": "torch.nn:Tanh",
+    "SiLU": "torch.nn:SiLU",
+    "GELU": "torch.nn:GELU",
+}
+# ``plugins=[dict(cfg=dict(type=...), stages=..., position=...)]`` of ResNet-like backbones
+PLUGIN_LAYERS: dict[str, str] = {
+    # -- MASTER's GCAModule (issue 16)
+}
+
 TABLES: dict[str, dict[str, str]] = {
     "model": MODELS,
     "component": COMPONENTS,
@@ -118,6 +179,10 @@ TABLES: dict[str, dict[str, str]] = {
     "pipeline": PIPELINES,
     "hook": HOOKS,
     "logger": LOGGERS,
+    "conv layer": CONV_LAYERS,
+    "norm layer": NORM_LAYERS,
+    "activation": ACTIVATIONS,
+    "plugin layer": PLUGIN_LAYERS,
 }
 
 

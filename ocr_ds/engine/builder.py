@@ -69,8 +69,13 @@ def device() -> torch.device:
     return torch.device(get_accelerator().device_name(int(os.environ.get("LOCAL_RANK", "0"))))
 
 
-def build_model(cfg: Mapping[str, Any]) -> torch.nn.Module:
-    return registry.build(registry.MODELS, cfg["model"], "model")
+def build_model(cfg: Mapping[str, Any], init: bool = True) -> torch.nn.Module:
+    """The model of ``cfg['model']``; with ``init``, ``init_weights()`` once, as MMOCR's
+    ``tools/train.py`` does before ``load_from`` (see :mod:`ocr_ds.models.common.base`)."""
+    model = registry.build(registry.MODELS, cfg["model"], "model")
+    if init and hasattr(model, "init_weights"):
+        model.init_weights()
+    return model
 
 
 def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger,

@@ -6,8 +6,8 @@ import torch.nn as nn
 from ocr_ds import registry
 from ocr_ds.errors import UserError
 from ocr_ds.models.textdet.necks import FPNC, FPNF
-from ocr_ds.models.textdet.norm import SyncBatchNorm2d, build_norm
-from ocr_ds.models.textdet.resnet import ResNet
+from ocr_ds.models.common.norm import SyncBatchNorm2d, build_norm
+from ocr_ds.models.common.resnet import ResNet
 
 torch.set_num_threads(1)
 
@@ -70,7 +70,7 @@ def test_resnet_errors(monkeypatch, tmp_path):
     with pytest.raises(UserError, match="dcn"):
         ResNet(depth=50, dcn=dict(type="DCNv2"))
     with pytest.raises(UserError, match="norm_cfg.type"):
-        ResNet(depth=18, norm_cfg=dict(type="LN"))
+        ResNet(depth=18, norm_cfg=dict(type="NoSuchNorm"))
     with pytest.raises(UserError, match="unknown 'NoSuchNet'"):
         registry.build(registry.COMPONENTS, dict(type="NoSuchNet"), "model.backbone")
 

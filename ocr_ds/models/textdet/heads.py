@@ -14,7 +14,7 @@ import torch.nn as nn
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
-from ocr_ds.models.textdet.norm import is_norm
+from ocr_ds.models.common.norm import is_norm
 
 
 def rescale_boundaries(boundaries: list[list[float]], factor_xy: Sequence[float]

@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ocr_ds.errors import UserError
-from ocr_ds.models.textdet.norm import build_norm, is_norm
+from ocr_ds.models.common.norm import build_norm, is_norm
 
 
 def conv_module(in_ch: int, out_ch: int, kernel: int, bias: bool,
