@@ -29,5 +29,9 @@ sed -i 's/^@torch.library.register_fake("torchvision::\(q\?nms\)")/@(torch.libra
 # mmcv._ext and lanms as modules whose functions raise when called (see ref_stubs.py)
 cp "$here/ref_stubs.py" "$site/ocr_ds_ref_stubs.py"
 echo "import ocr_ds_ref_stubs; ocr_ds_ref_stubs.install()" > "$site/ocr_ds_ref_stubs.pth"
+# the few mmcv CPU ops the reference needs, compiled from mmcv's own sources (~80 s)
+"${pip[@]}" ninja==1.13.0
+"$dest/bin/python" "$here/mmcv_ops/build_mmcv_ops.py" "$dest/mmcv_ops_build" > /dev/null
+cp "$dest/mmcv_ops_build/ocr_ds_mmcv_ops.so" "$site/"
 "$dest/bin/python" -c "import mmocr.models, mmocr.datasets, mmocr.core; print('mmocr', mmocr.__version__)"
 touch "$dest/.complete"

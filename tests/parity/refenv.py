@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-RECIPE = [HERE / "build_ref_venv.sh", HERE / "ref_stubs.py"]
+RECIPE = [HERE / "build_ref_venv.sh", HERE / "ref_stubs.py", HERE / "mmcv_ops" / "pybind.cpp",
+          HERE / "mmcv_ops" / "build_mmcv_ops.py"]
 BUILD_TIMEOUT = 1200
 CALL_TIMEOUT = 600
 
