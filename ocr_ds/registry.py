@@ -25,6 +25,9 @@ MODELS: dict[str, str] = {
     # -- PANet (issue 15)
     # -- FCENet, TextSnake (issue 15)
     # -- SAR, RobustScanner (issue 16)
+    "SARNet": "ocr_ds.models.textrecog.sar.sar:SARNet",
+    "RobustScanner": "ocr_ds.models.textrecog.robust_scanner.robust_scanner:RobustScanner",
+    "EncodeDecodeRecognizer": "ocr_ds.models.textrecog.recognizer:EncodeDecodeRecognizer",
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
@@ -55,7 +58,24 @@ COMPONENTS: dict[str, str] = {
     # -- PANet (issue 15)
     # -- FCENet, TextSnake (issue 15)
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
+    "ResNet31OCR": "ocr_ds.models.common.resnet31_ocr:ResNet31OCR",
+    "BaseEncoder": "ocr_ds.models.textrecog.base:BaseEncoder",
+    "AttnConvertor": "ocr_ds.models.textrecog.convertors:AttnConvertor",
+    "CELoss": "ocr_ds.models.textrecog.losses:CELoss",
+    "SARLoss": "ocr_ds.models.textrecog.losses:SARLoss",
+    "TFLoss": "ocr_ds.models.textrecog.losses:TFLoss",
     # -- SAR, RobustScanner (issue 16)
+    "SAREncoder": "ocr_ds.models.textrecog.sar.sar:SAREncoder",
+    "ParallelSARDecoder": "ocr_ds.models.textrecog.sar.decoders:ParallelSARDecoder",
+    "SequentialSARDecoder": "ocr_ds.models.textrecog.sar.decoders:SequentialSARDecoder",
+    "ChannelReductionEncoder":
+        "ocr_ds.models.textrecog.robust_scanner.robust_scanner:ChannelReductionEncoder",
+    "RobustScannerDecoder":
+        "ocr_ds.models.textrecog.robust_scanner.robust_scanner:RobustScannerDecoder",
+    "SequenceAttentionDecoder":
+        "ocr_ds.models.textrecog.robust_scanner.attention:SequenceAttentionDecoder",
+    "PositionAttentionDecoder":
+        "ocr_ds.models.textrecog.robust_scanner.attention:PositionAttentionDecoder",
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
