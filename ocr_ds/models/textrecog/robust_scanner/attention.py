@@ -134,16 +134,21 @@ class SequenceAttentionDecoder(BaseDecoder):
             self.prediction = nn.Linear(dim_model if encode_value else dim_input,
                                         num_classes - 1)
 
+    def _context(self, feat: torch.Tensor, out_enc: torch.Tensor,
+                 img_metas: Sequence[dict] | None, like: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The attention's key, value and mask (the same at every step)."""
+        n, _, h, w = out_enc.size()
+        key, value = _key_value(feat, out_enc, out_enc, self.dim_input, self.dim_model,
+                                self.encode_value)
+        return key, value, position_mask(valid_ratios(img_metas, self.mask), n, h, w, like)
+
     def _attend(self, feat: torch.Tensor, out_enc: torch.Tensor, embed: torch.Tensor,
                 img_metas: Sequence[dict] | None) -> torch.Tensor:
         """Glimpses ``(N, D, L)`` for the query LSTM run over ``embed`` ``(N, L, D_m)``."""
-        ratios = valid_ratios(img_metas, self.mask)
-        n, _, h, w = out_enc.size()
         query, _ = self.sequence_layer(embed)
         query = query.permute(0, 2, 1).contiguous()
-        key, value = _key_value(feat, out_enc, out_enc, self.dim_input, self.dim_model,
-                                self.encode_value)
-        mask = position_mask(ratios, n, h, w, query)
+        key, value, mask = self._context(feat, out_enc, img_metas, query)
         return self.attention_layer(query, key, value, mask)
 
     def forward_train(self, feat: torch.Tensor, out_enc: torch.Tensor,
@@ -159,6 +164,16 @@ class SequenceAttentionDecoder(BaseDecoder):
     def forward_test(self, feat: torch.Tensor, out_enc: torch.Tensor,
                      img_metas: Sequence[dict] | None) -> torch.Tensor:
         seq_len = self.max_seq_len
+        if not self.training:
+            steps = self.greedy_steps(feat, out_enc, img_metas)
+            token = torch.full((feat.size(0),), self.start_idx, dtype=torch.long,
+                               device=feat.device)
+            outputs = []
+            for _ in range(seq_len):
+                step_out = steps.send(token)
+                outputs.append(step_out)
+                token = torch.max(step_out, dim=1)[1]
+            return torch.stack(outputs, 1)
         # a long tensor from the start: a half-precision one cannot hold every class index
         decode_sequence = torch.full((feat.size(0), seq_len), self.start_idx, dtype=torch.long,
                                      device=feat.device)
@@ -170,6 +185,34 @@ class SequenceAttentionDecoder(BaseDecoder):
             if i < seq_len - 1:
                 decode_sequence[:, i + 1] = max_idx
         return torch.stack(outputs, 1)
+
+    def greedy_steps(self, feat: torch.Tensor, out_enc: torch.Tensor,
+                     img_metas: Sequence[dict] | None):
+        """A generator: send the token of step ``i`` ``(N,)``, receive that step's output, what
+        ``forward_test_step(..., i, ...)`` returns for the history sent so far.
+
+        MMOCR re-runs the LSTM over the whole history at every step and keeps one position;
+        the LSTM being one-directional, the position is computed alone from the carried state
+        (the same numbers to float rounding). Eval mode only: with dropout between the LSTM
+        layers in training mode, only MMOCR's way draws MMOCR's random numbers.
+        """
+        def steps():
+            token = yield
+            state = None
+            key = value = mask = None
+            while True:
+                query, state = self.sequence_layer(self.embedding(token).unsqueeze(1), state)
+                query = query.permute(0, 2, 1).contiguous()  # N, D_m, 1
+                if key is None:
+                    key, value, mask = self._context(feat, out_enc, img_metas, query)
+                out = self.attention_layer(query, key, value, mask)[:, :, 0]
+                if not self.return_feature:
+                    out = F.softmax(self.prediction(out), dim=-1)
+                token = yield out
+
+        gen = steps()
+        next(gen)
+        return gen
 
     def forward_test_step(self, feat: torch.Tensor, out_enc: torch.Tensor,
                           decode_sequence: torch.Tensor, current_step: int,

@@ -120,14 +120,21 @@ class RobustScannerDecoder(BaseDecoder):
     def forward_test(self, feat: torch.Tensor, out_enc: torch.Tensor,
                      img_metas: Sequence[dict] | None) -> torch.Tensor:
         seq_len = self.max_seq_len
+        position_glimpse = self.position_decoder.forward_test(feat, out_enc, img_metas)
+        # eval mode: the hybrid branch steps on its carried LSTM state (see
+        # SequenceAttentionDecoder.greedy_steps); training mode: MMOCR's re-runs
+        steps = None if self.training else self.hybrid_decoder.greedy_steps(feat, out_enc,
+                                                                            img_metas)
         # a long tensor from the start: a half-precision one cannot hold every class index
         decode_sequence = torch.full((feat.size(0), seq_len), self.start_idx, dtype=torch.long,
                                      device=feat.device)
-        position_glimpse = self.position_decoder.forward_test(feat, out_enc, img_metas)
         outputs = []
         for i in range(seq_len):
-            hybrid_glimpse_step = self.hybrid_decoder.forward_test_step(
-                feat, out_enc, decode_sequence, i, img_metas)
+            if steps is None:
+                hybrid_glimpse_step = self.hybrid_decoder.forward_test_step(
+                    feat, out_enc, decode_sequence, i, img_metas)
+            else:
+                hybrid_glimpse_step = steps.send(decode_sequence[:, i])
             fusion_out = self.fusion_module(hybrid_glimpse_step, position_glimpse[:, i, :])
             char_out = F.softmax(self.prediction(fusion_out), -1)
             outputs.append(char_out)

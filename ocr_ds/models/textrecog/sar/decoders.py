@@ -96,13 +96,18 @@ class ParallelSARDecoder(BaseDecoder):
                       holistic_feat: torch.Tensor, ratios: Sequence[float] | None = None
                       ) -> torch.Tensor:
         y = self.rnn_decoder(decoder_input)[0]  # N, T+1, hidden
+        return self._attend(y, self.conv3x3_1(feat).unsqueeze(1), feat, holistic_feat, ratios)
+
+    def _attend(self, y: torch.Tensor, attn_key: torch.Tensor, feat: torch.Tensor,
+                holistic_feat: torch.Tensor, ratios: Sequence[float] | None) -> torch.Tensor:
+        """Predictions ``(N, L, C-1)`` for the RNN outputs ``y`` ``(N, L, hidden)``;
+        ``attn_key`` is ``conv3x3_1(feat)`` as ``(N, 1, d_k, h, w)``."""
         attn_query = self.conv1x1_1(y)
         bsz, seq_len, attn_size = attn_query.size()
         attn_query = attn_query.view(bsz, seq_len, attn_size, 1, 1)
-        attn_key = self.conv3x3_1(feat).unsqueeze(1)  # N, 1, d_k, h, w
         attn_weight = torch.tanh(torch.add(attn_key, attn_query, alpha=1))
         attn_weight = attn_weight.permute(0, 1, 3, 4, 2).contiguous()
-        attn_weight = self.conv1x1_2(attn_weight)  # N, T+1, h, w, 1
+        attn_weight = self.conv1x1_2(attn_weight)  # N, L, h, w, 1
         bsz, steps, h, w, c = attn_weight.size()
         attn_weight = mask_columns(attn_weight, ratios)
         attn_weight = F.softmax(attn_weight.view(bsz, steps, -1), dim=-1)
@@ -130,6 +135,31 @@ class ParallelSARDecoder(BaseDecoder):
 
     def forward_test(self, feat: torch.Tensor, out_enc: torch.Tensor,
                      img_metas: Sequence[dict] | None) -> torch.Tensor:
+        """Greedy decoding. MMOCR re-runs the RNN and the attention over the whole sequence at
+        every step and keeps one position; with a one-directional RNN in eval mode the kept
+        position depends only on the steps before it, so it is computed alone, carrying the
+        RNN's state (the same numbers to float rounding, ~T times less work). A
+        bidirectional RNN, or dropout in training mode, takes MMOCR's way."""
+        if self.training or self.rnn_decoder.bidirectional:
+            return self._forward_test_full(feat, out_enc, img_metas)
+        ratios = valid_ratios(img_metas, self.mask)
+        bsz = feat.size(0)
+        attn_key = self.conv3x3_1(feat).unsqueeze(1)
+        out_enc = out_enc.unsqueeze(1)
+        _, state = self.rnn_decoder(out_enc)  # position 0: the holistic feature
+        token = self.embedding(torch.full((bsz, 1), self.start_idx, device=feat.device,
+                                          dtype=torch.long))
+        outputs = []
+        for _ in range(self.max_seq_len):
+            y, state = self.rnn_decoder(token, state)
+            char_output = F.softmax(self._attend(y, attn_key, feat, out_enc, ratios)[:, 0], -1)
+            outputs.append(char_output)
+            token = self.embedding(torch.max(char_output, dim=1)[1]).unsqueeze(1)
+        return torch.stack(outputs, 1)
+
+    def _forward_test_full(self, feat: torch.Tensor, out_enc: torch.Tensor,
+                           img_metas: Sequence[dict] | None) -> torch.Tensor:
+        """MMOCR's greedy decoding, literally."""
         ratios = valid_ratios(img_metas, self.mask)
         seq_len = self.max_seq_len
         bsz = feat.size(0)
@@ -186,7 +216,8 @@ class SequentialSARDecoder(BaseDecoder):
     def _2d_attention(self, y_prev: torch.Tensor, feat: torch.Tensor,
                       holistic_feat: torch.Tensor, hx1: torch.Tensor, cx1: torch.Tensor,
                       hx2: torch.Tensor, cx2: torch.Tensor,
-                      ratios: Sequence[float] | None = None) -> tuple[torch.Tensor, ...]:
+                      ratios: Sequence[float] | None = None,
+                      attn_key: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
         _, _, h_feat, w_feat = feat.size()
         if self.dec_gru:
             hx1 = cx1 = self.rnn_decoder_layer1(y_prev, hx1)
@@ -196,7 +227,8 @@ class SequentialSARDecoder(BaseDecoder):
             hx2, cx2 = self.rnn_decoder_layer2(hx1, (hx2, cx2))
         tile_hx2 = hx2.view(hx2.size(0), hx2.size(1), 1, 1)
         attn_query = self.conv1x1_1(tile_hx2).expand(-1, -1, h_feat, w_feat)
-        attn_key = self.conv3x3_1(feat)
+        if attn_key is None:
+            attn_key = self.conv3x3_1(feat)
         attn_weight = torch.tanh(torch.add(attn_key, attn_query, alpha=1))
         attn_weight = self.conv1x1_2(attn_weight)  # N, 1, h, w
         bsz, c, h, w = attn_weight.size()
@@ -226,12 +258,15 @@ class SequentialSARDecoder(BaseDecoder):
             hx1, cx1 = self.rnn_decoder_layer1(out_enc)
             hx2, cx2 = self.rnn_decoder_layer2(hx1)
         y_prev = start_token
+        # MMOCR applies conv3x3_1 to the same map at every step; once is enough (the same
+        # numbers; its gradient is accumulated once instead of max_seq_len times)
+        attn_key = self.conv3x3_1(feat)
         outputs = []
         for i in range(self.max_seq_len):
             if self.train_mode:
                 y_prev = tgt_embedding[:, i, :]
             y, hx1, cx1, hx2, cx2 = self._2d_attention(y_prev, feat, out_enc, hx1, cx1, hx2,
-                                                       cx2, ratios)
+                                                       cx2, ratios, attn_key)
             if self.train_mode:
                 y = self.pred_dropout(y)
             else:
