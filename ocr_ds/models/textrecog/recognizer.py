@@ -166,7 +166,8 @@ class EncodeDecodeRecognizer(BaseRecognizer):
         if not any(views):
             return self.simple_test(img, img_metas)
         # one forward for the batch and every extra view, so that every rank (ZeRO-3) runs
-        # the same number of forwards whatever its samples
+        # the same number of forwards whatever its samples; a view is as wide as its sample
+        # (ResizeOCR sizes it from the unrotated shape), so the batch width stays the same
         imgs, metas = [*img], list(img_metas)
         for sample_views in views:
             for view in sample_views:
