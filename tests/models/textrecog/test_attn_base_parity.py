@@ -210,3 +210,16 @@ def test_rotated_views_decode_as_mmocr_aug_test(mmocr_ref):
     assert [r["text"] for r in ours] == [r["text"] for r in theirs]
     assert_close([r["score"] for r in ours], [r["score"] for r in theirs], what="score")
     assert np.isfinite([r["score"] for r in ours]).all()
+
+
+def test_shipped_files_are_mmocrs(mmocr_ref):
+    """The SAR / RobustScanner configs and their _base_ files are MMOCR 0.6.3's, verbatim."""
+    files = [*CONFIGS, "_base_/recog_models/sar.py", "_base_/recog_models/robust_scanner.py",
+             "_base_/recog_pipelines/sar_pipeline.py",
+             "_base_/recog_datasets/ST_SA_MJ_real_train.py", "_base_/recog_datasets/toy_data.py",
+             "_base_/recog_datasets/academic_test.py",
+             "_base_/schedules/schedule_adam_step_5e.py"]
+    common = ref_file(os.path.join(ROOT, "tests", "parity", "x"), "mmocr_common.py")
+    for name in files:
+        with open(os.path.join(ROOT, "configs", name), encoding="utf-8") as f:
+            assert f.read() == mmocr_ref.call(common, "config_text", path=name), name
