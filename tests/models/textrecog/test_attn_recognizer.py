@@ -136,3 +136,14 @@ def test_build_dict_tool(tmp_path, capsys):
     assert "wrote 6 characters" in capsys.readouterr().out
     assert build_dict([str(tmp_path / "a.txt"), "-o", str(out), "--order", "first"]) == 0
     assert out.read_text(encoding="utf-8").split("\n")[:-1] == list("中文ab")
+
+
+def test_pretrained_loads_the_whole_recogniser(tmp_path):
+    torch.manual_seed(0)
+    source = build(MODELS, SAR, "model")
+    torch.save(source.state_dict(), tmp_path / "sar.pth")
+    torch.manual_seed(1)
+    model = build(MODELS, dict(SAR, pretrained=str(tmp_path / "sar.pth")), "model")
+    model.init_weights()
+    for k, v in source.state_dict().items():
+        assert torch.equal(model.state_dict()[k], v), k
