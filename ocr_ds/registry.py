@@ -138,6 +138,8 @@ CONV_LAYERS: dict[str, str] = {
     "Conv2d": "torch.nn:Conv2d",
     "Conv3d": "torch.nn:Conv3d",
     # -- deformable convolution (issue 15)
+    "DCNv2": "ocr_ds.models.common.dcn:ModulatedDeformConv2dPack",
+    "DCN": "ocr_ds.models.common.dcn:DeformConv2dPack",
 }
 NORM_LAYERS: dict[str, str] = {
     "BN": "torch.nn:BatchNorm2d",
