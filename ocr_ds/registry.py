@@ -19,7 +19,7 @@ MODELS: dict[str, str] = {
     # text recognition
     "CRNNNet": "ocr_ds.models.textrecog.crnn:CRNNNet",
     # text detection
-    "DBNet": "ocr_ds.models.textdet.dbnet:DBNet",
+    "DBNet": "ocr_ds.models.textdet.dbnet.model:DBNet",
     "PSENet": "ocr_ds.models.textdet.psenet:PSENet",
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
@@ -43,15 +43,15 @@ COMPONENTS: dict[str, str] = {
     # text detection
     "ResNet": "ocr_ds.models.common.resnet:ResNet",
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
-    "FPNC": "ocr_ds.models.textdet.necks:FPNC",
     "FPNF": "ocr_ds.models.textdet.necks:FPNF",
-    "DBHead": "ocr_ds.models.textdet.heads:DBHead",
     "PSEHead": "ocr_ds.models.textdet.heads:PSEHead",
-    "DBLoss": "ocr_ds.models.textdet.losses:DBLoss",
     "PSELoss": "ocr_ds.models.textdet.losses:PSELoss",
-    "DBPostprocessor": "ocr_ds.models.textdet.postprocess:DBPostprocessor",
     "PSEPostprocessor": "ocr_ds.models.textdet.pse_postprocess:PSEPostprocessor",
-    # -- DBNet++ / R50-DCN (issue 15)
+    # -- DBNet, DBNet++ / R50-DCN (issue 15)
+    "FPNC": "ocr_ds.models.textdet.dbnet.neck:FPNC",
+    "DBHead": "ocr_ds.models.textdet.dbnet.head:DBHead",
+    "DBLoss": "ocr_ds.models.textdet.dbnet.loss:DBLoss",
+    "DBPostprocessor": "ocr_ds.models.textdet.dbnet.postprocess:DBPostprocessor",
     # -- PANet (issue 15)
     # -- FCENet, TextSnake (issue 15)
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)

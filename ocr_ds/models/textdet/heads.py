@@ -1,8 +1,9 @@
 """Detection heads: the layers on the neck's map, plus the loss and post-processor they own.
 
-``DBHead`` predicts probability, threshold and binary maps at the input resolution;
-``PSEHead`` predicts K kernel logits at 1/4 of it. ``get_boundary`` decodes one sample and
-rescales the boundaries to the original image (``1 / downsample_ratio / scale_factor``).
+``_SegHead`` is what the segmentation heads share (MMOCR's ``HeadMixin``): building the loss
+and post-processor, ``get_boundary`` decoding one sample and rescaling the boundaries to the
+original image (``1 / downsample_ratio / scale_factor``). ``PSEHead`` predicts K kernel logits
+at 1/4 of the input; DBNet's head is :mod:`ocr_ds.models.textdet.dbnet.head`.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import torch.nn as nn
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
-from ocr_ds.models.common.norm import is_norm
 
 
 def rescale_boundaries(boundaries: list[list[float]], factor_xy: Sequence[float]
@@ -63,58 +63,6 @@ class _SegHead(nn.Module):
         sx, sy = scale_factor_xy(img_meta)
         factor = (1.0 / self.downsample_ratio / sx, 1.0 / self.downsample_ratio / sy)
         return dict(boundary_result=rescale_boundaries(boundaries, factor))
-
-
-class DBHead(_SegHead):
-    """DBNet head: two branches (conv3x3-BN-ReLU, 2x deconv-BN-ReLU, 2x deconv, sigmoid) for
-    the probability and threshold maps, and their differentiable binarisation
-    ``1 / (1 + exp(-k (P - T)))`` with k=50.
-
-    Args:
-        in_channels: Channels of the neck's map.
-        with_bias: Bias on the first conv of each branch. Defaults to False.
-        downsample_ratio: Output resolution / input resolution. Defaults to 1.0.
-        loss: The loss dict. Defaults to ``dict(type='DBLoss')``.
-        postprocessor: The decoder dict. Defaults to
-            ``dict(type='DBPostprocessor', text_repr_type='quad')``.
-    """
-
-    def __init__(self, in_channels: int, with_bias: bool = False,
-                 downsample_ratio: float = 1.0, loss: Mapping = dict(type="DBLoss"),
-                 postprocessor: Mapping = dict(type="DBPostprocessor", text_repr_type="quad"),
-                 train_cfg: Any = None, test_cfg: Any = None, init_cfg: Any = None,
-                 text_repr_type: str | None = None, decoding_type: str | None = None):
-        super().__init__()
-        if not isinstance(in_channels, int):
-            raise UserError(f"model.bbox_head.in_channels: expected an int (got {in_channels!r})")
-        self.in_channels = in_channels
-        self.downsample_ratio = float(downsample_ratio)
-        self._build_parts(loss, _with_old_keys(postprocessor, text_repr_type=text_repr_type))
-        self.binarize = self._branch(in_channels, with_bias)
-        self.threshold = self._branch(in_channels, False)
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif is_norm(m):
-                nn.init.ones_(m.weight)
-                nn.init.constant_(m.bias, 1e-4)
-
-    @staticmethod
-    def _branch(ch: int, bias: bool) -> nn.Sequential:
-        mid = ch // 4
-        return nn.Sequential(
-            nn.Conv2d(ch, mid, 3, padding=1, bias=bias), nn.BatchNorm2d(mid),
-            nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(mid, mid, 2, 2), nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(mid, 1, 2, 2), nn.Sigmoid())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        prob = self.binarize(x)
-        thr = self.threshold(x)
-        binary = torch.reciprocal(1.0 + torch.exp(-50 * (prob - thr)))
-        return torch.cat((prob, thr, binary), dim=1)
 
 
 class PSEHead(_SegHead):
