@@ -20,7 +20,7 @@ MODELS: dict[str, str] = {
     "CRNNNet": "ocr_ds.models.textrecog.crnn:CRNNNet",
     # text detection
     "DBNet": "ocr_ds.models.textdet.dbnet:DBNet",
-    "PSENet": "ocr_ds.models.textdet.psenet:PSENet",
+    "PSENet": "ocr_ds.models.textdet.psenet.psenet:PSENet",
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
     # -- FCENet, TextSnake (issue 15)
@@ -44,13 +44,14 @@ COMPONENTS: dict[str, str] = {
     "ResNet": "ocr_ds.models.common.resnet:ResNet",
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
     "FPNC": "ocr_ds.models.textdet.necks:FPNC",
-    "FPNF": "ocr_ds.models.textdet.necks:FPNF",
     "DBHead": "ocr_ds.models.textdet.heads:DBHead",
-    "PSEHead": "ocr_ds.models.textdet.heads:PSEHead",
     "DBLoss": "ocr_ds.models.textdet.losses:DBLoss",
-    "PSELoss": "ocr_ds.models.textdet.losses:PSELoss",
     "DBPostprocessor": "ocr_ds.models.textdet.postprocess:DBPostprocessor",
-    "PSEPostprocessor": "ocr_ds.models.textdet.pse_postprocess:PSEPostprocessor",
+    # -- PSENet
+    "FPNF": "ocr_ds.models.textdet.psenet.fpnf:FPNF",
+    "PSEHead": "ocr_ds.models.textdet.psenet.head:PSEHead",
+    "PSELoss": "ocr_ds.models.textdet.psenet.loss:PSELoss",
+    "PSEPostprocessor": "ocr_ds.models.textdet.psenet.postprocessor:PSEPostprocessor",
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
     # -- FCENet, TextSnake (issue 15)

@@ -1,10 +1,16 @@
-"""PSENet's post-processing: progressive scale expansion, in numpy and OpenCV.
+"""PSENet's post-processing: progressive scale expansion, as MMOCR 0.6.3 runs it.
 
-The smallest kernel's connected components seed the instances; each larger kernel in turn
-then grows every instance breadth-first into that kernel's pixels (4-neighbourhood, first
-come first served), as mmcv's ``contour_expand``. The breadth-first search is run one ring at
-a time over the whole map with array operations, so its cost is a handful of vectorised passes
-per kernel rather than a Python loop per pixel.
+The smallest kernel's 4-connected components seed the instances; mmcv's compiled
+``contour_expand`` then grows them breadth-first (one FIFO queue, seeds in raster order,
+neighbours up, down, left, right, first come first served). :func:`contour_expand` computes
+the same labels with array operations, one BFS level at a time: a pixel reached in level d+1
+takes the label of the earliest level-d pixel (in queue order) next to it, and the next level
+is ordered by (discoverer's position, direction), which is exactly the FIFO queue's order.
+
+One property of mmcv 1.7.2's op is kept on purpose: its per-kernel offsets are never filled in
+(``std::for_each`` with a lambda that returns instead of assigning), so every expansion round
+reads kernel 0, the text mask; the seeds grow through the whole text mask in the first round
+and the later rounds change nothing. MMOCR's numbers are those of that behaviour.
 """
 from __future__ import annotations
 
@@ -15,61 +21,55 @@ import torch
 from ocr_ds.errors import UserError
 from ocr_ds.models.textdet.postprocess import check_repr_type, points2boundary
 
-
-def _neighbour_label(labels: np.ndarray) -> np.ndarray:
-    """For each pixel, the label of a labelled 4-neighbour (up, down, left, right first)."""
-    padded = np.pad(labels, 1)
-    cand = padded[:-2, 1:-1].copy()                      # the pixel above
-    for shifted in (padded[2:, 1:-1], padded[1:-1, :-2], padded[1:-1, 2:]):
-        take = cand == 0
-        cand[take] = shifted[take]
-    return cand
+# (row, column) steps in the order mmcv visits a pixel's neighbours
+_STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))
 
 
-def expand_kernels(kernel_masks: np.ndarray, labels: np.ndarray,
+def contour_expand(kernel_masks: np.ndarray, labels: np.ndarray,
                    min_kernel_area: int = 0) -> np.ndarray:
-    """Grow the seed ``labels`` (of the last, smallest kernel) through ``kernel_masks[K-2..0]``.
+    """mmcv's ``contour_expand(kernel_masks, labels, min_kernel_area, n)`` as an ``(H, W)`` array.
 
     Args:
-        kernel_masks: ``(K, H, W)`` bool/uint8, largest kernel first.
-        labels: ``(H, W)`` int seeds, 0 for background.
-        min_kernel_area: Seeds smaller than this many pixels are dropped first.
+        kernel_masks: ``(K, H, W)`` 0/1, the text mask first.
+        labels: ``(H, W)`` int seeds (0: background), from the smallest kernel.
+        min_kernel_area: Seeds with fewer pixels are dropped (their pixels may be taken by
+            another instance).
     """
-    labels = labels.astype(np.int32, copy=True)
-    if min_kernel_area > 0 and labels.max() > 0:
-        areas = np.bincount(labels.ravel())
-        small = np.flatnonzero(areas < min_kernel_area)
-        small = small[small > 0]
-        if len(small):
-            labels[np.isin(labels, small)] = 0
-    for k in range(kernel_masks.shape[0] - 2, -1, -1):
-        allowed = kernel_masks[k].astype(bool)
-        while True:
-            free = allowed & (labels == 0)
-            if not free.any():
-                break
-            cand = _neighbour_label(labels)
-            grow = free & (cand > 0)
-            if not grow.any():
-                break
-            labels[grow] = cand[grow]
-    return labels
-
-
-def label_points(labels: np.ndarray) -> dict[int, np.ndarray]:
-    """``{label: (n, 2) x,y points}`` for every label > 0, in one sort."""
-    flat = labels.ravel()
-    idx = np.flatnonzero(flat)
-    if len(idx) == 0:
-        return {}
-    order = idx[np.argsort(flat[idx], kind="stable")]
-    sorted_labels = flat[order]
-    cuts = np.flatnonzero(np.diff(sorted_labels)) + 1
-    w = labels.shape[1]
-    out = {}
-    for group in np.split(order, cuts):
-        ys, xs = np.divmod(group, w)
-        out[int(flat[group[0]])] = np.stack([xs, ys], axis=1)
+    labels = np.asarray(labels, dtype=np.int64)
+    out = np.zeros_like(labels)
+    height, width = labels.shape
+    areas = np.bincount(labels.ravel())
+    keep = (labels > 0) & (areas[labels] >= min_kernel_area)
+    # the queue: raster order of the seeds
+    rows, cols = np.nonzero(keep)
+    out[rows, cols] = labels[rows, cols]
+    if kernel_masks.shape[0] < 2:
+        return out
+    free = np.asarray(kernel_masks[0]).astype(bool) & (out == 0)
+    while len(rows):
+        cand_rows, cand_cols, cand_keys = [], [], []
+        order = np.arange(len(rows), dtype=np.int64) * len(_STEPS)
+        for d, (dr, dc) in enumerate(_STEPS):
+            r, c = rows + dr, cols + dc
+            ok = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+            ok[ok] = free[r[ok], c[ok]]
+            cand_rows.append(r[ok])
+            cand_cols.append(c[ok])
+            cand_keys.append(order[ok] + d)
+        keys = np.concatenate(cand_keys)
+        if len(keys) == 0:
+            break
+        by_key = np.argsort(keys, kind="stable")
+        r = np.concatenate(cand_rows)[by_key]
+        c = np.concatenate(cand_cols)[by_key]
+        parent = (keys[by_key] // len(_STEPS))
+        # the first claim (smallest key) of each pixel wins; np.unique keeps the first index
+        _, first = np.unique(r * width + c, return_index=True)
+        first.sort()
+        r, c, parent = r[first], c[first], parent[first]
+        out[r, c] = out[rows[parent], cols[parent]]
+        free[r, c] = False
+        rows, cols = r, c
     return out
 
 
@@ -77,10 +77,11 @@ class PSEPostprocessor:
     """Decode PSENet's logits ``(K, H, W)`` (text map first, then smaller kernels).
 
     Args:
-        text_repr_type: 'poly' (outer contour) or 'quad' (minimum-area rectangle).
+        text_repr_type: 'poly' (the outer contour) or 'quad' (minimum-area rectangle).
+            Defaults to 'poly'.
         min_kernel_confidence: Probability above which a pixel is in a kernel. Defaults to 0.5.
-        min_text_avg_confidence: Instances with a lower mean text probability are dropped.
-            Defaults to 0.85.
+        min_text_avg_confidence: An instance is kept when its mean text probability is above
+            this. Defaults to 0.85.
         min_kernel_area: Smallest seed kept, in pixels. Defaults to 0.
         min_text_area: Smallest instance kept, in pixels. Defaults to 16.
     """
@@ -88,33 +89,46 @@ class PSEPostprocessor:
     def __init__(self, text_repr_type: str = "poly", min_kernel_confidence: float = 0.5,
                  min_text_avg_confidence: float = 0.85, min_kernel_area: int = 0,
                  min_text_area: int = 16, **kwargs: object):
-        self.text_repr_type = check_repr_type(text_repr_type, "postprocessor")
+        key = "model.bbox_head.postprocessor"
+        self.text_repr_type = check_repr_type(text_repr_type, key)
         for name, value in (("min_kernel_confidence", min_kernel_confidence),
                             ("min_text_avg_confidence", min_text_avg_confidence)):
-            if not 0 <= value <= 1:
-                raise UserError(f"postprocessor.{name}: expected a value in [0, 1] "
-                                f"(got {value!r})")
+            if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise UserError(f"{key}.{name}: expected a value in [0, 1] (got {value!r})")
+        for name, value in (("min_kernel_area", min_kernel_area),
+                            ("min_text_area", min_text_area)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise UserError(f"{key}.{name}: expected an int (got {value!r})")
         self.min_kernel_confidence = min_kernel_confidence
         self.min_text_avg_confidence = min_text_avg_confidence
-        self.min_kernel_area = int(min_kernel_area)
-        self.min_text_area = int(min_text_area)
+        self.min_kernel_area = min_kernel_area
+        self.min_text_area = min_text_area
 
     def __call__(self, preds: torch.Tensor) -> list[list[float]]:
-        probs = torch.sigmoid(preds.detach().float()).cpu().numpy()
-        score = probs[0]
+        if preds.dim() != 3:
+            raise ValueError(f"PSEPostprocessor: expected (K, H, W) maps, got {tuple(preds.shape)}")
+        probs = torch.sigmoid(preds.detach())
         masks = probs > self.min_kernel_confidence
-        kernel_masks = masks & masks[0][None]
-        _, seeds = cv2.connectedComponents(kernel_masks[-1].astype(np.uint8), connectivity=4)
-        labels = expand_kernels(kernel_masks, seeds, self.min_kernel_area)
-        if labels.max() == 0:
+        kernel_masks = (masks & masks[0]).cpu().numpy().astype(np.uint8)
+        score = probs[0].float().cpu().numpy().astype(np.float32)
+        _, seeds = cv2.connectedComponents(kernel_masks[-1], connectivity=4)
+        labels = contour_expand(kernel_masks, seeds, self.min_kernel_area)
+        flat = labels.ravel()
+        pixels = np.flatnonzero(flat)
+        if len(pixels) == 0:
             return []
-        areas = np.bincount(labels.ravel())
-        means = np.bincount(labels.ravel(), weights=score.ravel()) / np.maximum(areas, 1)
+        # every instance's pixels in raster order (one stable sort), as np.where gives them
+        pixels = pixels[np.argsort(flat[pixels], kind="stable")]
+        cuts = np.flatnonzero(np.diff(flat[pixels])) + 1
         boundaries = []
-        for label, points in label_points(labels).items():
-            if areas[label] < self.min_text_area or means[label] < self.min_text_avg_confidence:
+        for group in np.split(pixels, cuts):
+            area = len(group)
+            confidence = np.mean(score.ravel()[group]).item()
+            if not (area >= self.min_text_area and confidence > self.min_text_avg_confidence):
                 continue
-            boundary = points2boundary(points, self.text_repr_type, float(means[label]))
+            ys, xs = np.divmod(group, labels.shape[1])
+            boundary = points2boundary(np.stack([xs, ys], axis=1), self.text_repr_type,
+                                       confidence)
             if boundary is not None:
                 boundaries.append(boundary)
         return boundaries
