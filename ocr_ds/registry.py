@@ -17,7 +17,7 @@ from ocr_ds.errors import UserError, unknown_name
 
 MODELS: dict[str, str] = {
     # text recognition
-    "CRNNNet": "ocr_ds.models.textrecog.crnn:CRNNNet",
+    "CRNNNet": "ocr_ds.models.textrecog.crnn.crnn:CRNNNet",
     # text detection
     "DBNet": "ocr_ds.models.textdet.dbnet:DBNet",
     "PSENet": "ocr_ds.models.textdet.psenet.psenet:PSENet",
@@ -36,10 +36,11 @@ MODELS: dict[str, str] = {
 # MMOCR keeps them in one registry. ``mmdet.X`` spellings are those of MMOCR's configs.
 COMPONENTS: dict[str, str] = {
     # text recognition
-    "VeryDeepVgg": "ocr_ds.models.textrecog.vgg:VeryDeepVgg",
-    "CRNNDecoder": "ocr_ds.models.textrecog.crnn_decoder:CRNNDecoder",
-    "CTCLoss": "ocr_ds.models.textrecog.ctc:CTCLoss",
-    "CTCConvertor": "ocr_ds.models.textrecog.ctc:CTCConvertor",
+    "CTCLoss": "ocr_ds.models.textrecog.losses.ctc:CTCLoss",
+    "CTCConvertor": "ocr_ds.models.textrecog.convertors.ctc:CTCConvertor",
+    # -- CRNN
+    "VeryDeepVgg": "ocr_ds.models.textrecog.crnn.vgg:VeryDeepVgg",
+    "CRNNDecoder": "ocr_ds.models.textrecog.crnn.decoder:CRNNDecoder",
     # text detection
     "ResNet": "ocr_ds.models.common.resnet:ResNet",
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
