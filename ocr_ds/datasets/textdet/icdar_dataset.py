@@ -139,7 +139,7 @@ class IcdarDataset(DetDatasetBase):
         self.data_infos = infos
 
     def _has_kept_annotation(self, img_id: Any) -> bool:
-        return any(self._any_category or ann.get("category_id") in self.cat2label
+        return any(self._any_category or ann.get("category_id", 1) in self.cat2label
                    for ann in self._anns[img_id])
 
     def __len__(self) -> int:
