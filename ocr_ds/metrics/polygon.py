@@ -30,9 +30,9 @@ class Shape:
 
     def __init__(self, points: Sequence[float], what: str = "a boundary"):
         pts = np.asarray(points)
-        if pts.ndim != 1 or pts.size % 2 or pts.size < 8:
+        if pts.size % 2 or pts.size < 8:
             raise UserError(f"{what}: expected [x1, y1, ..., xk, yk] with k >= 4 points, an even "
-                            f"number (>= 8) of coordinates (got shape {tuple(pts.shape)})")
+                            f"number (>= 8) of coordinates (got {pts.size})")
         self.raw = Polygon(pts.reshape(-1, 2))
         self.valid = self.raw if self.raw.is_valid else self.raw.buffer(0)
         self.area = self.raw.area
