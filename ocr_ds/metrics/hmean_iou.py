@@ -40,7 +40,7 @@ class IouImage:
                 for i, gt in enumerate(gt_shapes):
                     self.iou[i, j] = iou(pred, gt)
 
-    def count(self, keep: np.ndarray, iou_thr: float = 0.5) -> tuple[int, int, int]:
+    def count(self, keep: np.ndarray | None, iou_thr: float = 0.5) -> tuple[int, int, int]:
         """(hits, cared ground truths, cared predictions) with the predictions in ``keep``
         (a boolean mask, or None for all)."""
         cols = np.arange(len(self.pred_ignored)) if keep is None else np.flatnonzero(keep)
