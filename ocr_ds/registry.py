@@ -67,7 +67,8 @@ DATASETS: dict[str, str] = {
     "OCRDataset": "ocr_ds.datasets.textrecog.ocr_dataset:OCRDataset",
     "IcdarDataset": "ocr_ds.datasets.textdet.icdar_dataset:IcdarDataset",
     "ConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",
-    "UniformConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",  # MMOCR 0.x name
+    "UniformConcatDataset": "ocr_ds.datasets.concat:UniformConcatDataset",
+    "TextDetDataset": "ocr_ds.datasets.textdet.text_det_dataset:TextDetDataset",
     "ToyDataset": "ocr_ds.datasets.toy:ToyDataset",
 }
 
