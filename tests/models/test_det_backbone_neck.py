@@ -1,11 +1,8 @@
-"""Norm layers and FPNF: shapes, errors (mmdet's ResNet: tests/models/common; FPNC:
+"""Norm layers named by norm_cfg (mmdet's ResNet: tests/models/common; FPNC:
 tests/models/dbnet)."""
-import pytest
 import torch
 import torch.nn as nn
 
-from ocr_ds.errors import UserError
-from ocr_ds.models.textdet.necks import FPNF
 from ocr_ds.models.common.norm import SyncBatchNorm2d, build_norm
 
 torch.set_num_threads(1)
@@ -20,13 +17,3 @@ def test_syncbn_runs_on_cpu_and_shares_bn_keys():
     assert set(layer.state_dict()) == set(ref.state_dict())
     frozen = build_norm(dict(type="BN", requires_grad=False), 4)
     assert not any(p.requires_grad for p in frozen.parameters())
-
-
-def test_necks_output_at_quarter_resolution():
-    feats = [torch.randn(2, c, 32 // 2**i, 48 // 2**i) for i, c in enumerate([8, 16, 32, 64])]
-    fpnf = FPNF(in_channels=[8, 16, 32, 64], out_channels=12)
-    assert fpnf(feats).shape == (2, 12, 32, 48)
-    assert FPNF(in_channels=[8, 16, 32, 64], out_channels=12, fusion_type="add")(
-        feats).shape == (2, 12, 32, 48)
-    with pytest.raises(UserError, match="fusion_type"):
-        FPNF(fusion_type="mul")

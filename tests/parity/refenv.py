@@ -130,7 +130,7 @@ class Reference:
         return self.stderr.read().decode(errors="replace")[-4000:]
 
     def _read(self, n: int, deadline: float) -> bytes:
-        data = bytearray()          # bytes += would copy the whole reply for every pipe chunk
+        data = bytearray()      # appending to bytes copies it all each time: minutes for 50 MB
         fd = self.proc.stdout.fileno()
         while len(data) < n:
             left = deadline - time.monotonic()

@@ -17,11 +17,10 @@ from ocr_ds.models.common.base import BaseModule
 
 
 class SingleStageTextDetector(BaseModule):
-    """Args mirror MMOCR 0.x: ``backbone``, ``neck``, ``bbox_head`` dicts; ``pretrained``
-    (deprecated, a backbone checkpoint); ``init_cfg`` (mmdet's ``BaseDetector`` is a
-    ``BaseModule``: ``init_weights()`` walks backbone, neck and head in that order);
-    ``train_cfg``/``test_cfg``/``show_score`` are accepted and unused, as in MMOCR's
-    segmentation detectors."""
+    """Args mirror MMOCR 0.x: ``backbone``, ``neck``, ``bbox_head`` dicts (built in this
+    order, as mmdet's ``SingleStageDetector``); ``pretrained`` (deprecated, a backbone
+    checkpoint); ``init_cfg`` as any ``BaseModule``'s; ``train_cfg``/``test_cfg``/``show_score``
+    are accepted and unused, as in MMOCR's segmentation detectors."""
 
     #: batch keys the head's loss takes, in the order the pipeline produces them
     target_keys: tuple[str, ...] = ()
@@ -31,7 +30,7 @@ class SingleStageTextDetector(BaseModule):
     def __init__(self, backbone: Mapping, neck: Mapping, bbox_head: Mapping,
                  train_cfg: Any = None, test_cfg: Any = None, pretrained: str | None = None,
                  show_score: bool = False, init_cfg: Any = None):
-        super().__init__(init_cfg)
+        super().__init__(init_cfg=init_cfg)
         backbone = dict(backbone)
         if pretrained is not None:
             if backbone.get("init_cfg") is not None:

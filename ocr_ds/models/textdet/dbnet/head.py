@@ -17,7 +17,7 @@ import torch.nn as nn
 
 from ocr_ds.errors import UserError
 from ocr_ds.models.common.base import BaseModule, Sequential
-from ocr_ds.models.textdet.heads import _SegHead, _with_old_keys
+from ocr_ds.models.textdet.head_mixin import HeadMixin, with_old_keys
 
 
 def _branch(ch: int, bias: bool) -> Sequential:
@@ -28,7 +28,7 @@ def _branch(ch: int, bias: bool) -> Sequential:
         nn.ConvTranspose2d(mid, 1, 2, 2), nn.Sigmoid())
 
 
-class DBHead(_SegHead, BaseModule):
+class DBHead(HeadMixin, BaseModule):
     """Args (MMOCR's): in_channels (int), with_bias=False (bias of ``binarize``'s first conv;
     ``threshold``'s has none), downsample_ratio=1.0, loss=dict(type='DBLoss'),
     postprocessor=dict(type='DBPostprocessor', text_repr_type='quad'), init_cfg, train_cfg,
@@ -45,9 +45,10 @@ class DBHead(_SegHead, BaseModule):
                  train_cfg: Any = None, test_cfg: Any = None,
                  text_repr_type: str | None = None, decoding_type: str | None = None):
         BaseModule.__init__(self, init_cfg=init_cfg)
+        HeadMixin.__init__(self, loss, with_old_keys(postprocessor, text_repr_type=text_repr_type,
+                                                     decoding_type=decoding_type))
         if not isinstance(in_channels, int):
             raise UserError(f"model.bbox_head.in_channels: expected an int (got {in_channels!r})")
-        self._build_parts(loss, _with_old_keys(postprocessor, text_repr_type=text_repr_type))
         self.in_channels = in_channels
         self.train_cfg, self.test_cfg = train_cfg, test_cfg
         self.downsample_ratio = float(downsample_ratio)
