@@ -45,18 +45,3 @@ def points2boundary(points: np.ndarray, text_repr_type: str, text_score: float |
     if len(boundary) < 8:
         return None
     return boundary
-
-
-def min_area_rect(points: np.ndarray) -> tuple:
-    """``cv2.minAreaRect`` in OpenCV 4's convention, whatever OpenCV is installed.
-
-    OpenCV 5 reports the angle in [-90, 0) where OpenCV 4 (MMOCR's) reports (0, 90], so the
-    corners of ``cv2.boxPoints`` start one vertex later. A rotated rectangle is mapped back
-    exactly (sides swapped, angle + 90); an axis-aligned one (OpenCV 5: -90) is the same
-    rectangle either way, but OpenCV 4 starts its corners at a vertex only its own search
-    decides, so there the first corner may differ from MMOCR's.
-    """
-    (cx, cy), (w, h), angle = cv2.minAreaRect(np.asarray(points).astype(np.float32))
-    if -90 < angle < 0:
-        return (cx, cy), (h, w), angle + 90
-    return (cx, cy), (w, h), angle

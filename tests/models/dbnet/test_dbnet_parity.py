@@ -158,26 +158,7 @@ def test_loss_and_postprocessor_equal_mmocr(mmocr_ref):
                               "postprocessor")
         ours = post(case["maps"])
         assert len(ref) > 0, f"case {i} tests nothing"
-        if case["args"]["text_repr_type"] == "quad":
-            ours = [_same_start(a, b) for a, b in zip(ours, ref)]
         assert_close(ours, ref, what=f"postprocess case {i} {case['args']}")
-
-
-def _same_start(ours, theirs):
-    """An axis-aligned quad rotated to start at MMOCR's first corner. OpenCV 5 reports such a
-    rectangle with angle -90, OpenCV 4 (MMOCR's) with 0 or 90 by its own search order, and
-    the corners start accordingly: same rectangle, same orientation, another first corner
-    (README, "Coming from MMOCR"). Rotated quads must match as they are."""
-    pts = np.reshape(ours[:8], (4, 2))
-    axis_aligned = all(np.all(np.isclose(v, v.min(), atol=1e-3) | np.isclose(v, v.max(), atol=1e-3))
-                       for v in (pts[:, 0], pts[:, 1]))
-    if not axis_aligned:
-        return ours
-    for shift in range(4):
-        rolled = np.roll(pts, -shift, axis=0)
-        if np.allclose(rolled.flatten(), theirs[:8]):
-            return rolled.flatten().tolist() + ours[8:]
-    return ours
 
 
 def test_ring_that_mmocr_cannot_decode_is_dropped():

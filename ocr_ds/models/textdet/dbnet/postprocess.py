@@ -5,9 +5,7 @@ Binarise at ``mask_thr``; for each contour (``cv2.findContours``, list mode, at 
 (``approxPolyDP``, ``epsilon_ratio`` x its length), drop it under 4 points, score it by the
 mean probability inside its polygon, drop it under ``min_text_score``, grow it back by
 ``area * unclip_ratio / perimeter`` (pyclipper, round joins), and return the minimum-area
-rectangle ('quad'; dropped when thinner than ``min_text_width``; its corners in OpenCV 4's
-order, see :func:`~ocr_ds.models.textdet.postprocess.min_area_rect`) or the grown polygon
-('poly').
+rectangle ('quad'; dropped when thinner than ``min_text_width``) or the grown polygon ('poly').
 
 Where the offset returns several paths MMOCR stacks them with ``np.array``: paths of one length
 become one point set (kept, as MMOCR keeps them); paths of different lengths make a ragged
@@ -22,7 +20,7 @@ import pyclipper
 import torch
 from shapely.geometry import Polygon
 
-from ocr_ds.models.textdet.postprocess import check_repr_type, min_area_rect
+from ocr_ds.models.textdet.postprocess import check_repr_type, points2boundary
 
 
 def box_score_fast(bitmap: np.ndarray, box: np.ndarray) -> float:
@@ -92,9 +90,7 @@ class DBPostprocessor:
             if poly is None:
                 continue
             if self.text_repr_type == "quad":
-                rect = min_area_rect(poly)
-                boundary = (cv2.boxPoints(rect).flatten().tolist() + [score]
-                            if min(rect[1]) > self.min_text_width else None)
+                boundary = points2boundary(poly, "quad", score, self.min_text_width)
             else:
                 boundary = poly.flatten().tolist() + [score]
                 if len(boundary) < 8:
