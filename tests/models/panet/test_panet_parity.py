@@ -289,6 +289,9 @@ TARGET_CASES = [
     dict(size=(80, 80), args=dict(shrink_ratio=(1.0, 0.5, 0.3), max_shrink=3),
          polys=[[10, 10, 70, 5, 75, 40, 8, 35], [10.6, 50.4, 70.2, 50.9, 69.5, 75.1, 9.8, 74.6]],
          ignored=[[0, 0, 5, 0, 5, 5]]),
+    # concave: two blocks joined by a bar that the 0.5 kernel keeps
+    dict(size=(40, 64), args={}, polys=[[2, 2, 22, 2, 22, 11, 32, 11, 32, 2, 58, 2, 58, 30,
+                                         32, 30, 32, 13, 22, 13, 22, 22, 2, 22]], ignored=[]),
 ]
 
 
@@ -301,6 +304,13 @@ def test_targets_equal_mmocr(mmocr_ref):
         assert torch.equal(kernels, ref["gt_kernels"]), f"case {i} gt_kernels"
         assert torch.equal(mask, ref["gt_mask"]), f"case {i} gt_mask"
         assert kernels[0].max() == len(case["polys"])
+    # a kernel that splits into pieces of different lengths: MMOCR 0.6.3 raises there on
+    # numpy >= 1.24 (a ragged np.array); here the first piece is filled, as on older numpy
+    dumbbell = [2, 2, 22, 2, 22, 11, 32, 11, 32, 2, 52, 2, 52, 22, 32, 22, 32, 13, 22, 13, 22,
+                22, 2, 22]
+    kernels, _ = _targets((40, 64), [dumbbell])
+    left, right = kernels[1, :, :27].sum(), kernels[1, :, 27:].sum()
+    assert (left > 0) != (right > 0) and kernels[0].sum() > 2 * (left + right)
 
 
 def test_bad_arguments_are_one_line_errors():
