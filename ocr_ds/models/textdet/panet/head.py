@@ -3,7 +3,8 @@
 One 1x1 conv from the concatenated neck maps to ``out_channels`` maps at 1/4 of the input:
 text logits, kernel logits and (with ``PANLoss``) a 4-d instance embedding. ``init_cfg``
 (MMOCR's default: normal, std 0.01, on ``out_conv``) is applied by the model's
-``init_weights()``.
+``init_weights()``. MMOCR's PSEHead is this head with ``init_cfg=None`` (see
+:mod:`ocr_ds.models.textdet.psenet.head`).
 """
 from __future__ import annotations
 
@@ -14,21 +15,23 @@ import torch.nn as nn
 
 from ocr_ds.errors import UserError
 from ocr_ds.models.common.base import BaseModule
-from ocr_ds.models.textdet.heads import _SegHead, _with_old_keys
+from ocr_ds.models.textdet.head_mixin import HeadMixin, with_old_keys
 
 
-class PANHead(_SegHead, BaseModule):
+class PANHead(HeadMixin, BaseModule):
     """Args:
-        in_channels: Channels of each neck map, e.g. ``[128, 128, 128, 128]``.
+        in_channels: Channels of each neck map, as a list (MMOCR's spelling, e.g.
+            ``[128, 128, 128, 128]``); the maps are concatenated.
         out_channels: Output maps: 6 with ``PANLoss`` (text, kernel, 4-d embedding).
         downsample_ratio: Output resolution / input resolution. Defaults to 0.25.
         loss: Defaults to ``dict(type='PANLoss')``.
         postprocessor: Defaults to ``dict(type='PANPostprocessor', text_repr_type='poly')``.
         init_cfg: Defaults to ``dict(type='Normal', mean=0, std=0.01,
             override=dict(name='out_conv'))``.
+        text_repr_type, decoding_type: MMOCR's deprecated spellings of the postprocessor's keys.
     """
 
-    def __init__(self, in_channels: Sequence[int], out_channels: int,
+    def __init__(self, in_channels: Sequence[int] | int, out_channels: int,
                  downsample_ratio: float = 0.25, loss: Mapping = dict(type="PANLoss"),
                  postprocessor: Mapping = dict(type="PANPostprocessor", text_repr_type="poly"),
                  train_cfg: Any = None, test_cfg: Any = None,
@@ -36,9 +39,13 @@ class PANHead(_SegHead, BaseModule):
                                                         override=dict(name="out_conv")),
                  text_repr_type: str | None = None, decoding_type: str | None = None):
         BaseModule.__init__(self, init_cfg=init_cfg)
-        if not (isinstance(in_channels, (list, tuple)) and in_channels
-                and all(isinstance(c, int) and c > 0 for c in in_channels)):
-            raise UserError(f"model.bbox_head.in_channels: expected a list of positive ints "
+        # loss and postprocessor first, as MMOCR's HeadMixin (module order = state-dict order)
+        HeadMixin.__init__(self, loss, with_old_keys(postprocessor, text_repr_type=text_repr_type,
+                                                     decoding_type=decoding_type))
+        channels = [in_channels] if isinstance(in_channels, int) else in_channels
+        if not isinstance(channels, (list, tuple)) or not channels or not all(
+                isinstance(c, int) and c > 0 for c in channels):
+            raise UserError(f"model.bbox_head.in_channels: expected a list of ints "
                             f"(got {in_channels!r})")
         if not isinstance(out_channels, int) or out_channels < 2:
             raise UserError(f"model.bbox_head.out_channels: expected an int >= 2 "
@@ -49,16 +56,14 @@ class PANHead(_SegHead, BaseModule):
         if not 0 < downsample_ratio <= 1:
             raise UserError(f"model.bbox_head.downsample_ratio: expected a value in (0, 1] "
                             f"(got {downsample_ratio!r})")
-        # built before out_conv, as MMOCR's HeadMixin does (module order = state-dict order)
-        self._build_parts(loss, _with_old_keys(postprocessor, text_repr_type=text_repr_type))
-        self.in_channels = list(in_channels)
+        self.in_channels = list(channels)
         self.out_channels = out_channels
         self.downsample_ratio = float(downsample_ratio)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
-        self.out_conv = nn.Conv2d(sum(in_channels), out_channels, kernel_size=1)
+        self.out_conv = nn.Conv2d(sum(self.in_channels), out_channels, kernel_size=1)
 
     def forward(self, inputs: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
-        if isinstance(inputs, (tuple, list)):
+        if isinstance(inputs, (list, tuple)):
             inputs = torch.cat(list(inputs), dim=1)
         return self.out_conv(inputs)

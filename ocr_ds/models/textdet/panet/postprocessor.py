@@ -17,24 +17,7 @@ import torch
 
 from ocr_ds.errors import UserError
 from ocr_ds.models.textdet.panet.pixel_group import pixel_group
-from ocr_ds.models.textdet.postprocess import check_repr_type
-
-
-def pixels2boundary(points: np.ndarray, text_repr_type: str,
-                    text_score: float | None = None) -> list[float] | None:
-    """MMOCR 0.6.3's ``points2boundary`` for a set of ``(n, 2)`` x,y pixels: their
-    minimum-area rectangle ('quad'), or the first outer contour (simple chain) of their mask
-    ('poly'); None when fewer than 8 values (score included) result."""
-    if text_repr_type == "quad":
-        boundary = cv2.boxPoints(cv2.minAreaRect(points)).flatten().tolist()
-    else:
-        mask = np.zeros((points[:, 1].max() + 10, points[:, 0].max() + 10), np.uint8)
-        mask[points[:, 1], points[:, 0]] = 255
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        boundary = contours[0].flatten().tolist()
-    if text_score is not None:
-        boundary = boundary + [text_score]
-    return boundary if len(boundary) >= 8 else None
+from ocr_ds.models.textdet.postprocess import check_repr_type, points2boundary
 
 
 class PANPostprocessor:
@@ -87,7 +70,7 @@ class PANPostprocessor:
             if not (points.shape[0] >= self.min_text_area
                     and confidence > self.min_text_avg_confidence):
                 continue
-            boundary = pixels2boundary(points, self.text_repr_type, confidence)
+            boundary = points2boundary(points, self.text_repr_type, confidence)
             if boundary is not None:
                 boundaries.append(boundary)
         return boundaries
