@@ -90,17 +90,16 @@ def pixel_group(score: np.ndarray, mask: np.ndarray, embedding: np.ndarray,
     scores = np.ascontiguousarray(score, dtype=np.float32).reshape(-1)
     found = np.flatnonzero(labels > 0)
     found_lab = labels[found]
-    totals = _label_sums(found_lab, scores[found], num)
     sizes = np.bincount(found_lab, minlength=num)
-    order = np.argsort(found_lab, kind="stable")
-    groups = np.split(found[order], np.cumsum(sizes)[:-1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (_label_sums(found_lab, scores[found], num) / sizes.astype(np.float32)).tolist()
+    ys, xs = np.divmod(found[np.argsort(found_lab, kind="stable")], w)
+    coords = np.stack([xs, ys], 1).reshape(-1).astype(float).tolist()
+    ends = (2 * np.cumsum(sizes)).tolist()
     out = []
-    for label in range(num):
-        size = int(sizes[label])
+    for label, size in enumerate(sizes.tolist()):
         if size == 0:
             out.append([0.0, 0.0])
-            continue
-        ys, xs = np.divmod(groups[label], w)
-        conf = float(totals[label] / np.float32(size))
-        out.append([conf, float(size)] + np.stack([xs, ys], 1).reshape(-1).astype(float).tolist())
+        else:
+            out.append([means[label], float(size)] + coords[ends[label] - 2 * size:ends[label]])
     return out
