@@ -92,7 +92,8 @@ def pixel_group(score: np.ndarray, mask: np.ndarray, embedding: np.ndarray,
     found_lab = labels[found]
     sizes = np.bincount(found_lab, minlength=num)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = (_label_sums(found_lab, scores[found], num) / sizes.astype(np.float32)).tolist()
+        confidence = (_label_sums(found_lab, scores[found], num)
+                      / sizes.astype(np.float32)).tolist()
     ys, xs = np.divmod(found[np.argsort(found_lab, kind="stable")], w)
     coords = np.stack([xs, ys], 1).reshape(-1).astype(float).tolist()
     ends = (2 * np.cumsum(sizes)).tolist()
@@ -101,5 +102,6 @@ def pixel_group(score: np.ndarray, mask: np.ndarray, embedding: np.ndarray,
         if size == 0:
             out.append([0.0, 0.0])
         else:
-            out.append([means[label], float(size)] + coords[ends[label] - 2 * size:ends[label]])
+            start = ends[label] - 2 * size
+            out.append([confidence[label], float(size)] + coords[start:ends[label]])
     return out
