@@ -23,6 +23,7 @@ MODELS: dict[str, str] = {
     "PSENet": "ocr_ds.models.textdet.psenet.psenet:PSENet",
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
+    "PANet": "ocr_ds.models.textdet.panet.panet:PANet",
     # -- FCENet, TextSnake (issue 15)
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)
@@ -55,6 +56,10 @@ COMPONENTS: dict[str, str] = {
     "PSEPostprocessor": "ocr_ds.models.textdet.psenet.postprocessor:PSEPostprocessor",
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
+    "FPEM_FFM": "ocr_ds.models.textdet.panet.fpem_ffm:FPEM_FFM",
+    "PANHead": "ocr_ds.models.textdet.panet.head:PANHead",
+    "PANLoss": "ocr_ds.models.textdet.panet.loss:PANLoss",
+    "PANPostprocessor": "ocr_ds.models.textdet.panet.postprocessor:PANPostprocessor",
     # -- FCENet, TextSnake (issue 15)
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
     # -- SAR, RobustScanner (issue 16)
@@ -114,6 +119,7 @@ PIPELINES: dict[str, str] = {
     "CustomFormatBundle": "ocr_ds.datasets.pipelines.textdet_formatting:CustomFormatBundle",
     "MultiScaleFlipAug": "ocr_ds.datasets.pipelines.textdet_formatting:MultiScaleFlipAug",
     # -- PANet (issue 15)
+    "PANetTargets": "ocr_ds.datasets.pipelines.targets.panet:PANetTargets",
     # -- FCENet, TextSnake, CTW1500 transforms (issue 15)
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)

@@ -21,6 +21,7 @@ _DBNET = pytest.mark.xfail(strict=True, raises=(AssertionError, UserError),
 # MMOCR 0.6.3 config (relative to its configs/) of each supported model
 MMOCR_MODELS = [
     "textdet/psenet/psenet_r50_fpnf_600e_icdar2015.py",
+    "textdet/panet/panet_r18_fpem_ffm_600e_icdar2015.py",
     "textrecog/crnn/crnn_academic_dataset.py",
     pytest.param("textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py", marks=_DBNET),
     pytest.param("textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py", marks=_DBNET),
