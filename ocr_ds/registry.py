@@ -24,6 +24,8 @@ MODELS: dict[str, str] = {
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
     # -- FCENet, TextSnake (issue 15)
+    "FCENet": "ocr_ds.models.textdet.fcenet.fcenet:FCENet",
+    "TextSnake": "ocr_ds.models.textdet.textsnake.textsnake:TextSnake",
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
@@ -54,6 +56,15 @@ COMPONENTS: dict[str, str] = {
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
     # -- FCENet, TextSnake (issue 15)
+    "FPN": "ocr_ds.models.textdet.fcenet.fpn:FPN",
+    "mmdet.FPN": "ocr_ds.models.textdet.fcenet.fpn:FPN",
+    "FCEHead": "ocr_ds.models.textdet.fcenet.head:FCEHead",
+    "FCELoss": "ocr_ds.models.textdet.fcenet.loss:FCELoss",
+    "FCEPostprocessor": "ocr_ds.models.textdet.fcenet.postprocess:FCEPostprocessor",
+    "FPN_UNet": "ocr_ds.models.textdet.textsnake.neck:FPN_UNet",
+    "TextSnakeHead": "ocr_ds.models.textdet.textsnake.head:TextSnakeHead",
+    "TextSnakeLoss": "ocr_ds.models.textdet.textsnake.loss:TextSnakeLoss",
+    "TextSnakePostprocessor": "ocr_ds.models.textdet.textsnake.postprocess:TextSnakePostprocessor",
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)
@@ -99,7 +110,7 @@ PIPELINES: dict[str, str] = {
     "ColorJitter": "ocr_ds.datasets.pipelines.textdet_color:ColorJitter",
     "Resize": "ocr_ds.datasets.pipelines.textdet_geometry:Resize",
     "ScaleAspectJitter": "ocr_ds.datasets.pipelines.textdet_geometry:ScaleAspectJitter",
-    "RandomScaling": "ocr_ds.datasets.pipelines.textdet_geometry:RandomScaling",
+    "RandomScaling": "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomScaling",
     "RandomFlip": "ocr_ds.datasets.pipelines.textdet_geometry:RandomFlip",
     "RandomRotateTextDet": "ocr_ds.datasets.pipelines.textdet_geometry:RandomRotateTextDet",
     "ImgAug": "ocr_ds.datasets.pipelines.textdet_imgaug:ImgAug",
@@ -112,6 +123,13 @@ PIPELINES: dict[str, str] = {
     "MultiScaleFlipAug": "ocr_ds.datasets.pipelines.textdet_formatting:MultiScaleFlipAug",
     # -- PANet (issue 15)
     # -- FCENet, TextSnake, CTW1500 transforms (issue 15)
+    "RandomCropFlip": "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomCropFlip",
+    "RandomCropPolyInstances": "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomCropPolyInstances",
+    "RandomRotatePolyInstances":
+        "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomRotatePolyInstances",
+    "SquareResizePad": "ocr_ds.datasets.pipelines.textdet_poly_aug:SquareResizePad",
+    "FCENetTargets": "ocr_ds.datasets.pipelines.targets.fcenet:FCENetTargets",
+    "TextSnakeTargets": "ocr_ds.datasets.pipelines.targets.textsnake:TextSnakeTargets",
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)

@@ -63,6 +63,15 @@ def grads_of(model):
             if p.grad is not None}
 
 
+def split_grads(model):
+    """The gradients of everything but the backbone, and the norm of each backbone gradient
+    (a detector's reply stays small; the backbone has its own tests)."""
+    grads = grads_of(model)
+    return dict(grads={k: g for k, g in grads.items() if not k.startswith('backbone.')},
+                backbone_grad_norms={k: float(g.norm()) for k, g in grads.items()
+                                     if k.startswith('backbone.')})
+
+
 def init_stats(model):
     """Per-tensor mean and std of every floating parameter and buffer."""
     out = {}

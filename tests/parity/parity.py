@@ -64,6 +64,14 @@ def assert_close(ours: Any, theirs: Any, rtol: float = RTOL, atol: float = ATOL,
         assert ours == theirs, f"{what}: {ours!r} != MMOCR's {theirs!r}"
 
 
+def split_grads(model: torch.nn.Module) -> dict[str, dict[str, Any]]:
+    """As ``mmocr_common.split_grads``: the non-backbone gradients and backbone gradient norms."""
+    grads = {k: p.grad for k, p in model.named_parameters() if p.grad is not None}
+    return dict(grads={k: g for k, g in grads.items() if not k.startswith("backbone.")},
+                backbone_grad_norms={k: float(g.norm()) for k, g in grads.items()
+                                     if k.startswith("backbone.")})
+
+
 def init_stats(model: torch.nn.Module) -> dict[str, tuple[float, float]]:
     """Per-tensor mean and std of every floating tensor of the state dict (as the ref side)."""
     out = {}
