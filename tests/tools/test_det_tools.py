@@ -51,6 +51,37 @@ def test_generator_is_deterministic_and_writes_both_forms(tmp_path):
         gen_det_data.generate(str(tmp_path / "d"), 1, 1, size=10)
 
 
+def test_curved_option_writes_ctw1500_style_polygons(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    gen_det_data.main([str(a), "--num-train", "4", "--num-test", "1", "--seed", "2",
+                       "--size", "160", "--curved"])
+    gen_det_data.generate(str(b), 4, 1, seed=2, size=160, curved=True)
+    assert tree(a) == tree(b) and all(filecmp.cmp(a / f, b / f, shallow=False)
+                                      for f in tree(a))
+    assert not (a / "annotations").exists()          # ICDAR 2015 txt holds quadrilaterals
+    coco = json.loads((a / "instances_training.json").read_text())
+    anns = coco["annotations"]
+    assert len(anns) >= 6
+    bent = 0
+    for x in anns:
+        pts = np.array(x["segmentation"][0]).reshape(-1, 2)
+        assert pts.shape == (14, 2) and pts.min() >= 0 and pts.max() <= 160
+        top, bottom = pts[:7], pts[7:][::-1]
+        # the top side runs along the text and stays above (before rotation) the bottom one
+        assert np.linalg.norm(top[-1] - top[0]) > np.linalg.norm(bottom[0] - top[0])
+        # bent: the middle of the top side is off the chord between its ends
+        chord = top[-1] - top[0]
+        off = abs(np.cross(chord, top[3] - top[0])) / np.linalg.norm(chord)
+        bent += off > 2
+    assert 0 < bent < len(anns)
+    assert any(" " in x["text"] for x in anns)         # lines of several words
+    assert json.loads((a / "meta.json").read_text())["curved"] is True
+    assert not gen_det_data.ensure_generated(str(a), num_train=4, num_test=1, seed=2,
+                                             size=160, curved=True)
+    # the default scenes are not the curved ones (and their meta does not mention it)
+    assert "curved" not in gen_det_data._meta(1, 1, 0, 160, False)
+
+
 def tiny_config():
     norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
     return dict(
