@@ -125,6 +125,44 @@ def test_infer_det_writes_json_and_png(tmp_path, capsys):
     assert "a.jpg: " in capsys.readouterr().out
 
 
+CURVED_MODELS = {
+    "FCENet": dict(
+        type="FCENet",
+        backbone=dict(type="mmdet.ResNet", depth=18, base_channels=8, out_indices=(1, 2, 3),
+                      norm_eval=False),
+        neck=dict(type="mmdet.FPN", in_channels=[16, 32, 64], out_channels=8, num_outs=3,
+                  add_extra_convs="on_output", relu_before_extra_convs=True, act_cfg=None),
+        bbox_head=dict(type="FCEHead", in_channels=8, scales=(8, 16, 32),
+                       postprocessor=dict(type="FCEPostprocessor", text_repr_type="poly",
+                                          num_reconstr_points=20, score_thr=0.0))),
+    "TextSnake": dict(
+        type="TextSnake",
+        backbone=dict(type="mmdet.ResNet", depth=18, base_channels=8, norm_eval=False,
+                      style="caffe"),
+        neck=dict(type="FPN_UNet", in_channels=[8, 16, 32, 64], out_channels=8),
+        bbox_head=dict(type="TextSnakeHead", in_channels=8)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CURVED_MODELS))
+def test_infer_det_with_the_curved_text_detectors(name, tmp_path):
+    torch.manual_seed(0)
+    cfg = dict(tiny_config(), model=CURVED_MODELS[name])
+    model = registry.build(registry.MODELS, cfg["model"], "model")
+    model.init_weights()
+    ckpt = tmp_path / "det.pth"
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(config=cfg)), ckpt)
+    # small: at score_thr 0 every pixel of every level proposes a polygon for the NMS
+    cv2.imwrite(str(tmp_path / "a.jpg"), np.random.randint(0, 255, (24, 32, 3)).astype(np.uint8))
+    out = tmp_path / "out"
+    assert infer_det.main([str(ckpt), str(tmp_path / "a.jpg"), "--out-dir", str(out),
+                           "--score-thr", "0"]) == 0
+    res = json.loads((out / "a.json").read_text())
+    if name == "FCENet":
+        assert res["boundaries"] and all(len(b["points"]) == 20 for b in res["boundaries"])
+    assert cv2.imread(str(out / "a.png")).shape == (24, 32, 3)
+
+
 def test_infer_det_errors(tmp_path):
     model = registry.build(registry.MODELS, infer_det.strip_pretrained(tiny_config()["model"]),
                            "model")

@@ -58,7 +58,10 @@ model = dict(
 
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
-leval_prop_range = ((0, 0.25), (0.2, 0.65), (0.55, 1.0))
+# MMOCR's CTW1500 ranges are ((0, 0.25), (0.2, 0.65), (0.55, 1.0)) of the image height for
+# the text's longer side; at 256 pixels a long line on P5 (stride 32) would be thinner than
+# one cell, so lines go one level finer here
+leval_prop_range = ((0, 0.5), (0.4, 0.8), (0.7, 1.0))
 train_pipeline = [
     dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
     dict(
@@ -102,7 +105,8 @@ test_pipeline = [
     dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
     dict(
         type='MultiScaleFlipAug',
-        img_scale=(256, 256),
+        # tested at 1.5x, about the scale of the text in the training crops
+        img_scale=(384, 384),
         flip=False,
         transforms=[
             dict(type='Resize', keep_ratio=True),

@@ -72,10 +72,13 @@ class FCELoss(nn.Module):
         y_map = gt[:, :, :, 3 + k:].view(-1, k)
 
         tr_train_mask = train_mask * tr_mask
-        device = x_map.device
         loss_tr = self.ohem(tr_pred, tr_mask.long(), train_mask.long())
-        zero = torch.tensor(0., device=device)
-        loss_tcl, loss_reg_x, loss_reg_y = zero, zero, zero
+        # A level without text: MMOCR's constant 0, written as 0 x the predictions so that
+        # every rank's graph reaches every output (ZeRO-3 gathers a layer's weights again
+        # for each output its backward passes through, and ranks must agree). Same values,
+        # same (zero) gradients.
+        loss_tcl = tcl_pred.sum() * 0
+        loss_reg_x, loss_reg_y = x_pred.sum() * 0, y_pred.sum() * 0
         pos = tr_train_mask.bool()
         if tr_train_mask.sum().item() > 0:
             neg = (1 - tr_train_mask).bool()

@@ -24,33 +24,35 @@ from ocr_ds.errors import bad_value
 from ocr_ds.models.common.mask_ops import fill_hole
 
 
-def _valid(poly: Polygon) -> Polygon:
+def clean_polygon(points: Sequence[float]) -> Polygon:
+    """A flat ``[x1, y1, ..., xn, yn]`` as a shapely polygon, cleaned with ``buffer(0)`` when
+    it is not valid (MMOCR's ``poly_make_valid``)."""
+    poly = Polygon(np.asarray(points, dtype=np.float64).reshape(-1, 2))
     return poly if poly.is_valid else poly.buffer(0)
 
 
-def boundary_iou(a: Sequence[float], b: Sequence[float], zero_division: float = 0) -> float:
-    """IoU of two flat ``[x1, y1, ..., xn, yn]`` boundaries (MMOCR's ``boundary_iou``:
-    intersection area over union area of the cleaned polygons)."""
-    pa = _valid(Polygon(np.asarray(a, dtype=np.float64).reshape(-1, 2)))
-    pb = _valid(Polygon(np.asarray(b, dtype=np.float64).reshape(-1, 2)))
-    union = pa.union(pb).area
-    return pa.intersection(pb).area / union if union != 0 else zero_division
+def polygon_iou(a: Polygon, b: Polygon, zero_division: float = 0) -> float:
+    """Intersection area over union area (MMOCR's ``poly_iou``); ``zero_division`` when the
+    union is empty."""
+    union = a.union(b).area
+    return a.intersection(b).area / union if union != 0 else zero_division
 
 
 def poly_nms(polygons: list[list[float]], threshold: float) -> list[list[float]]:
     """Keep the highest-scoring ``[x1, y1, ..., score]`` boundary, drop those overlapping it by
-    IoU > ``threshold``, repeat; returns the kept ones, highest score first."""
+    IoU > ``threshold`` (IoU 1 for an empty union), repeat; returns the kept ones, highest
+    score first."""
     if not polygons:
         return []
     # a stable sort by score, ascending, then taken from the end: MMOCR's tie order
     ordered = np.array(sorted(polygons, key=lambda p: p[-1]))
+    shapes = [clean_polygon(p[:-1]) for p in ordered]      # built once, not once per pair
     keep = []
     index = list(range(len(ordered)))
     while index:
         top = index.pop()
         keep.append(ordered[top].tolist())
-        a = ordered[top][:-1]
-        index = [i for i in index if not boundary_iou(a, ordered[i][:-1], 1) > threshold]
+        index = [i for i in index if not polygon_iou(shapes[top], shapes[i], 1) > threshold]
     return keep
 
 
