@@ -17,10 +17,10 @@ from ocr_ds.errors import UserError, unknown_name
 
 MODELS: dict[str, str] = {
     # text recognition
-    "CRNNNet": "ocr_ds.models.textrecog.crnn:CRNNNet",
+    "CRNNNet": "ocr_ds.models.textrecog.crnn.crnn:CRNNNet",
     # text detection
     "DBNet": "ocr_ds.models.textdet.dbnet:DBNet",
-    "PSENet": "ocr_ds.models.textdet.psenet:PSENet",
+    "PSENet": "ocr_ds.models.textdet.psenet.psenet:PSENet",
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
     # -- FCENet, TextSnake (issue 15)
@@ -38,21 +38,23 @@ MODELS: dict[str, str] = {
 # MMOCR keeps them in one registry. ``mmdet.X`` spellings are those of MMOCR's configs.
 COMPONENTS: dict[str, str] = {
     # text recognition
-    "VeryDeepVgg": "ocr_ds.models.textrecog.vgg:VeryDeepVgg",
-    "CRNNDecoder": "ocr_ds.models.textrecog.crnn_decoder:CRNNDecoder",
-    "CTCLoss": "ocr_ds.models.textrecog.ctc:CTCLoss",
-    "CTCConvertor": "ocr_ds.models.textrecog.ctc:CTCConvertor",
+    "CTCLoss": "ocr_ds.models.textrecog.losses.ctc:CTCLoss",
+    "CTCConvertor": "ocr_ds.models.textrecog.convertors.ctc:CTCConvertor",
+    # -- CRNN
+    "VeryDeepVgg": "ocr_ds.models.textrecog.crnn.vgg:VeryDeepVgg",
+    "CRNNDecoder": "ocr_ds.models.textrecog.crnn.decoder:CRNNDecoder",
     # text detection
     "ResNet": "ocr_ds.models.common.resnet:ResNet",
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
     "FPNC": "ocr_ds.models.textdet.necks:FPNC",
-    "FPNF": "ocr_ds.models.textdet.necks:FPNF",
     "DBHead": "ocr_ds.models.textdet.heads:DBHead",
-    "PSEHead": "ocr_ds.models.textdet.heads:PSEHead",
     "DBLoss": "ocr_ds.models.textdet.losses:DBLoss",
-    "PSELoss": "ocr_ds.models.textdet.losses:PSELoss",
     "DBPostprocessor": "ocr_ds.models.textdet.postprocess:DBPostprocessor",
-    "PSEPostprocessor": "ocr_ds.models.textdet.pse_postprocess:PSEPostprocessor",
+    # -- PSENet
+    "FPNF": "ocr_ds.models.textdet.psenet.fpnf:FPNF",
+    "PSEHead": "ocr_ds.models.textdet.psenet.head:PSEHead",
+    "PSELoss": "ocr_ds.models.textdet.psenet.loss:PSELoss",
+    "PSEPostprocessor": "ocr_ds.models.textdet.psenet.postprocessor:PSEPostprocessor",
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
     # -- FCENet, TextSnake (issue 15)
@@ -76,7 +78,8 @@ DATASETS: dict[str, str] = {
     "OCRDataset": "ocr_ds.datasets.textrecog.ocr_dataset:OCRDataset",
     "IcdarDataset": "ocr_ds.datasets.textdet.icdar_dataset:IcdarDataset",
     "ConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",
-    "UniformConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",  # MMOCR 0.x name
+    "UniformConcatDataset": "ocr_ds.datasets.concat:UniformConcatDataset",
+    "TextDetDataset": "ocr_ds.datasets.textdet.text_det_dataset:TextDetDataset",
     "ToyDataset": "ocr_ds.datasets.toy:ToyDataset",
 }
 

@@ -130,7 +130,7 @@ class Reference:
         return self.stderr.read().decode(errors="replace")[-4000:]
 
     def _read(self, n: int, deadline: float) -> bytes:
-        data = bytearray()      # appended in place: a 200 MB reply in 64 KB reads stays linear
+        data = bytearray()      # appending to bytes copies it all each time: minutes for 50 MB
         fd = self.proc.stdout.fileno()
         while len(data) < n:
             left = deadline - time.monotonic()

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocr_ds.models.common.base import BaseModule
 from ocr_ds.models.textdet.detector import SingleStageTextDetector
 
 
-class FCENet(SingleStageTextDetector, BaseModule):
+class FCENet(SingleStageTextDetector):
     """``ResNet -> mmdet.FPN (P3-P5) -> FCEHead``; trained on ``FCENetTargets``'s per-level
     maps. Training returns ``{'loss_text', 'loss_center', 'loss_reg_x', 'loss_reg_y'}``.
 
-    ``init_weights()`` walks the tree as mmcv's ``BaseModule`` does (the head's and the neck's
-    ``init_cfg``). Testing decodes every image of a batch (MMOCR 0.6.3 decodes only the first;
+    Testing decodes every image of a batch (MMOCR 0.6.3 decodes only the first;
     its FCENet configs test with one image per batch).
     """
 

@@ -9,18 +9,17 @@ from typing import Any, Mapping, Sequence
 import torch
 import torch.nn as nn
 
-from ocr_ds import registry
 from ocr_ds.errors import bad_value
 from ocr_ds.models.common.base import BaseModule
 from ocr_ds.models.textdet.fcenet.postprocess import poly_nms
-from ocr_ds.models.textdet.heads import rescale_boundaries, scale_factor_xy
+from ocr_ds.models.textdet.head_mixin import HeadMixin, rescale_boundaries, scale_factor_xy
 
 # MMOCR 0.6.3's head still accepts these postprocessor keys at the top level (deprecated)
 _OLD_POST_KEYS = ("text_repr_type", "decoding_type", "num_reconstr_points", "alpha", "beta",
                   "score_thr")
 
 
-class FCEHead(BaseModule):
+class FCEHead(HeadMixin, BaseModule):
     """FCENet head (Zhu et al., CVPR 2021), MMOCR 0.6.3's arguments and module names.
 
     Args:
@@ -47,7 +46,7 @@ class FCEHead(BaseModule):
                                       override=[dict(name="out_conv_cls"),
                                                 dict(name="out_conv_reg")]),
                  **kwargs: Any):
-        super().__init__(init_cfg=init_cfg)
+        BaseModule.__init__(self, init_cfg=init_cfg)
         if not isinstance(in_channels, int) or in_channels < 1:
             raise bad_value("model.bbox_head.in_channels", in_channels, "a channel count")
         if not isinstance(fourier_degree, int) or fourier_degree < 2:
@@ -69,9 +68,7 @@ class FCEHead(BaseModule):
         loss["fourier_degree"] = fourier_degree
         postprocessor["fourier_degree"] = fourier_degree
         postprocessor["nms_thr"] = nms_thr
-        self.loss_module = registry.build(registry.COMPONENTS, loss, "model.bbox_head.loss")
-        self.postprocessor = registry.build(registry.COMPONENTS, postprocessor,
-                                            "model.bbox_head.postprocessor")
+        HeadMixin.__init__(self, loss, postprocessor)
         self.downsample_ratio = 1.0
         self.in_channels = in_channels
         self.scales = list(scales)
@@ -86,10 +83,6 @@ class FCEHead(BaseModule):
         """``[[cls (N, 4, H_i, W_i), reg (N, 4k+2, H_i, W_i)], ...]``, one pair per level."""
         return [[self.out_conv_cls(x), self.out_conv_reg(x)] for x in feats]
 
-    def loss(self, preds: list[list[torch.Tensor]], **targets: torch.Tensor
-             ) -> dict[str, torch.Tensor]:
-        return self.loss_module(preds, self.downsample_ratio, **targets)
-
     def get_boundary(self, preds: list[list[torch.Tensor]], img_meta: Mapping[str, Any]
                      ) -> dict:
         """Decode one image's levels (each tensor of batch size 1) into boundaries in the
@@ -101,5 +94,6 @@ class FCEHead(BaseModule):
         for level, scale in zip(preds, self.scales):
             boundaries += self.postprocessor(level, scale)
         boundaries = poly_nms(boundaries, self.nms_thr)
-        sx, sy = scale_factor_xy(img_meta)
-        return dict(boundary_result=rescale_boundaries(boundaries, (1.0 / sx, 1.0 / sy)))
+        # the coordinates are input pixels already (scaled by each level's stride)
+        return dict(boundary_result=rescale_boundaries(boundaries,
+                                                       1.0 / scale_factor_xy(img_meta)))

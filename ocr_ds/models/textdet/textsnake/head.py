@@ -3,19 +3,17 @@ center logits, sin and cos of the local text direction, and the disk radius.
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any, Mapping
 
 import torch
 import torch.nn as nn
 
-from ocr_ds import registry
 from ocr_ds.errors import bad_value
 from ocr_ds.models.common.base import BaseModule
-from ocr_ds.models.textdet.heads import rescale_boundaries, scale_factor_xy
+from ocr_ds.models.textdet.head_mixin import HeadMixin, with_old_keys
 
 
-class TextSnakeHead(BaseModule):
+class TextSnakeHead(HeadMixin, BaseModule):
     """TextSnake head (Long et al., ECCV 2018), MMOCR 0.6.3's arguments and module names.
 
     Args:
@@ -35,21 +33,13 @@ class TextSnakeHead(BaseModule):
                  init_cfg: Any = dict(type="Normal", override=dict(name="out_conv"),  # noqa: B006
                                       mean=0, std=0.01),
                  **kwargs: Any):
-        super().__init__(init_cfg=init_cfg)
+        BaseModule.__init__(self, init_cfg=init_cfg)
         if not isinstance(in_channels, int) or in_channels < 1:
             raise bad_value("model.bbox_head.in_channels", in_channels, "a channel count")
         unknown = sorted(set(kwargs) - {"text_repr_type", "decoding_type"})
         if unknown:
             raise bad_value("model.bbox_head", unknown[0], "a known TextSnakeHead argument")
-        postprocessor = dict(postprocessor)
-        for key in ("text_repr_type", "decoding_type"):
-            if kwargs.get(key):
-                postprocessor[key] = kwargs[key]
-                warnings.warn(f"model.bbox_head.{key} is deprecated: give it in "
-                              f"model.bbox_head.postprocessor")
-        self.loss_module = registry.build(registry.COMPONENTS, loss, "model.bbox_head.loss")
-        self.postprocessor = registry.build(registry.COMPONENTS, postprocessor,
-                                            "model.bbox_head.postprocessor")
+        HeadMixin.__init__(self, loss, with_old_keys(postprocessor, **kwargs))
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.downsample_ratio = float(downsample_ratio)
@@ -57,13 +47,3 @@ class TextSnakeHead(BaseModule):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.out_conv(inputs)
-
-    def loss(self, preds: torch.Tensor, **targets: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.loss_module(preds, self.downsample_ratio, **targets)
-
-    def get_boundary(self, pred: torch.Tensor, img_meta: Mapping[str, Any]) -> dict:
-        """Decode one image's ``(5, H, W)`` maps into original-image boundaries."""
-        boundaries = self.postprocessor(pred)
-        sx, sy = scale_factor_xy(img_meta)
-        factor = (1.0 / self.downsample_ratio / sx, 1.0 / self.downsample_ratio / sy)
-        return dict(boundary_result=rescale_boundaries(boundaries, factor))
