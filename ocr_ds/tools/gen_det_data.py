@@ -153,6 +153,24 @@ def paint(img: np.ndarray, alpha: np.ndarray, rng: np.random.Generator,
     img[:] = img * (1 - a) + colour.astype(np.float32) * a
 
 
+def add_text(rng: np.random.Generator, img: np.ndarray, occupied: np.ndarray,
+             anns: list[tuple[np.ndarray, str]], mask: np.ndarray, boundary: np.ndarray,
+             height: float, angle: float, text: str | None, care_kind: Any) -> None:
+    """Place a rendered text (its mask and boundary) at a free spot, paint it, and record its
+    rounded boundary with ``text``; ``None`` for a ``###`` region (too small, ``care_kind``
+    0, or blurred)."""
+    size = img.shape[0]
+    placed = place(rng, mask, boundary, size, occupied, max(2.0, 0.35 * height), angle)
+    if placed is None:
+        return
+    alpha, boundary = placed
+    if text is None:
+        paint(img, alpha, rng, blur=0.0 if care_kind == 0 else height * 0.25, contrast=40)
+    else:
+        paint(img, alpha, rng)
+    anns.append((np.round(boundary).astype(np.int64), "###" if text is None else text))
+
+
 def bend(rng: np.random.Generator, mask: np.ndarray, quad: np.ndarray, height: float
          ) -> tuple[np.ndarray, np.ndarray]:
     """Bend a rendered line: column x moves down by f(x), an arc or a wave of amplitude up to
@@ -214,17 +232,8 @@ def curved_scene(rng: np.random.Generator, size: int
         mask, poly = bend(rng, mask, quad, height)
         angle = 0.0 if rng.random() < 0.5 else float(rng.uniform(-CURVED_MAX_ANGLE,
                                                                   CURVED_MAX_ANGLE))
-        placed = place(rng, mask, poly, size, occupied, max(2.0, 0.35 * height), angle)
-        if placed is None:
-            continue
-        alpha, poly = placed
-        if kind == "###":
-            paint(img, alpha, rng, blur=0.0 if care_kind == 0 else height * 0.25,
-                  contrast=40)
-        else:
-            paint(img, alpha, rng)
-        anns.append((np.round(poly).astype(np.int64), " ".join(words) if kind == "line"
-                     else "###"))
+        add_text(rng, img, occupied, anns, mask, poly, height, angle,
+                 " ".join(words) if kind == "line" else None, care_kind)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8), anns
 
 
@@ -244,16 +253,8 @@ def scene(rng: np.random.Generator, size: int) -> tuple[np.ndarray, list[tuple[n
             height = rng.uniform(*TEXT_HEIGHT) * size
         angle = 0.0 if rng.random() < 0.45 else float(rng.uniform(-MAX_ANGLE, MAX_ANGLE))
         mask, quad = render_word(rng, text, height)
-        placed = place(rng, mask, quad, size, occupied, max(2.0, 0.35 * height), angle)
-        if placed is None:
-            continue
-        alpha, quad = placed
-        if kind == "###":
-            paint(img, alpha, rng, blur=0.0 if care_kind == 0 else height * 0.25,
-                  contrast=40)
-        else:
-            paint(img, alpha, rng)
-        anns.append((np.round(quad).astype(np.int64), text if kind == "word" else "###"))
+        add_text(rng, img, occupied, anns, mask, quad, height, angle,
+                 text if kind == "word" else None, care_kind)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8), anns
 
 

@@ -7,8 +7,7 @@ import torch
 from mmdet.models.builder import build_neck
 from mmocr.models.builder import build_head
 
-from mmocr_common import (build_model, init_stats, load_config, split_grads,
-                          publish_checkpoint, seed_all, state_of)
+from mmocr_common import build_model, detector_run, load_config, seed_all, state_of
 
 # MMOCR 0.6.3 was written for numpy < 1.24, which still had these aliases
 np.bool = bool
@@ -22,19 +21,11 @@ def model_cfg(config):
 
 
 def model_run(config, seed, img, maps, checkpoint):
-    """Init stats from ``seed``; then, on ``state`` if given, the train losses and gradients
-    on (img, maps) and the eval head maps and boundaries of img[:1]."""
+    """``detector_run`` from ``seed`` on (img, maps); then the eval head maps and boundaries
+    of img[:1]."""
     model = build_model(model_cfg(config), seed=seed)
-    # the weights cross as MMOCR's checkpoint file (a 100 MB reply would cost seconds)
-    out = dict(init=init_stats(model), shapes={k: list(v.shape) for k, v in
-                                                model.state_dict().items()})
-    publish_checkpoint(model, checkpoint)
-    model.train()
-    metas = [dict(img_shape=tuple(img.shape[2:]) + (3,)) for _ in range(len(img))]
-    losses = model.forward_train(img, metas, **{k: [m.numpy() for m in v]
-                                                for k, v in maps.items()})
-    sum(losses.values()).backward()
-    out.update(losses={k: v.detach() for k, v in losses.items()}, **split_grads(model))
+    out = detector_run(model, img, {k: [m.numpy() for m in v] for k, v in maps.items()},
+                       checkpoint)
     model.eval()
     with torch.no_grad():
         preds = model.bbox_head(model.extract_feat(img[:1]))

@@ -7,8 +7,7 @@ import torch
 from mmdet.core import BitmapMasks
 from mmocr.models.builder import build_head, build_neck
 
-from mmocr_common import (build_model, init_stats, load_config, split_grads, publish_checkpoint,
-                          seed_all, state_of)
+from mmocr_common import build_model, detector_run, load_config, seed_all, state_of
 
 # MMOCR 0.6.3 was written for numpy < 1.24, which still had these aliases
 np.bool = bool
@@ -16,22 +15,13 @@ np.int = int
 
 
 def model_run(config, seed, img, maps, checkpoint):
-    """From ``seed``: the state and init stats; train losses and gradients on (img, maps);
-    eval head maps of img[:1]."""
+    """``detector_run`` from ``seed`` on (img, maps); then the eval head maps of img[:1]."""
     cfg = load_config(config)['model']
     cfg['backbone'].pop('init_cfg', None)          # would download torchvision weights
     model = build_model(cfg, seed=seed)
-    # the weights cross as MMOCR's checkpoint file (a 100 MB reply would cost seconds)
-    out = dict(init=init_stats(model), shapes={k: list(v.shape) for k, v in
-                                                model.state_dict().items()})
-    publish_checkpoint(model, checkpoint)
-    model.train()
     h, w = img.shape[2:]
-    metas = [dict(img_shape=(h, w, 3)) for _ in range(len(img))]
-    targets = {k: [BitmapMasks([m.numpy()], h, w) for m in v] for k, v in maps.items()}
-    losses = model.forward_train(img, metas, **targets)
-    sum(losses.values()).backward()
-    out.update(losses={k: v.detach() for k, v in losses.items()}, **split_grads(model))
+    out = detector_run(model, img, {k: [BitmapMasks([m.numpy()], h, w) for m in v]
+                                    for k, v in maps.items()}, checkpoint)
     model.eval()
     with torch.no_grad():
         out['eval_maps'] = model.bbox_head(model.extract_feat(img[:1])).clone()

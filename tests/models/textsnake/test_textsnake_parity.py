@@ -6,10 +6,8 @@ import numpy as np
 import torch
 
 from ocr_ds import registry
-from ocr_ds.checkpoint_io import load_checkpoint_any
 from ocr_ds.config import Config
-from parity import (assert_close, assert_same_init_stats, assert_same_keys, init_stats,
-                    ref_file, split_grads)
+from parity import assert_close, check_detector, ref_file
 
 REF = ref_file(__file__, "mmocr_textsnake.py")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
@@ -47,21 +45,7 @@ def test_textsnake_equals_mmocr(mmocr_ref, tmp_path):
     torch.manual_seed(3)
     model = registry.build(registry.MODELS, model_cfg(), "model")
     model.init_weights()
-    assert_same_keys(model.state_dict(),
-                     {k: torch.empty(v) for k, v in theirs["shapes"].items()})
-    mine = {k: v for k, v in init_stats(model).items() if not k.startswith("backbone.")}
-    sizes = {k: int(np.prod(v)) for k, v in theirs["shapes"].items()}
-    assert_same_init_stats(mine, {k: theirs["init"][k] for k in mine}, sizes)
-
-    state, _ = load_checkpoint_any(ckpt)
-    result = model.load_state_dict(state, strict=False)
-    assert not result.missing_keys and not result.unexpected_keys
-    model.train()
-    losses = model(dict(img=img, **maps))
-    assert_close(losses, theirs["losses"], what="train losses")
-    sum(losses.values()).backward()
-    assert_close(split_grads(model), {k: theirs[k] for k in ("grads", "backbone_grad_norms")},
-                 what="gradients")
+    check_detector(model, theirs, ckpt, dict(img=img, **maps))
     model.eval()
     with torch.no_grad():
         assert_close(model.bbox_head(model.extract_feat(img[:1])), theirs["eval_maps"],
