@@ -126,8 +126,9 @@ PIPELINES: dict[str, str] = {
     "MultiScaleFlipAug": "ocr_ds.datasets.pipelines.textdet_formatting:MultiScaleFlipAug",
     # -- PANet (issue 15)
     # -- FCENet, TextSnake, CTW1500 transforms (issue 15)
-    "RandomCropFlip": "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomCropFlip",
-    "RandomCropPolyInstances": "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomCropPolyInstances",
+    "RandomCropFlip": "ocr_ds.datasets.pipelines.textdet_poly_crop:RandomCropFlip",
+    "RandomCropPolyInstances":
+        "ocr_ds.datasets.pipelines.textdet_poly_crop:RandomCropPolyInstances",
     "RandomRotatePolyInstances":
         "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomRotatePolyInstances",
     "SquareResizePad": "ocr_ds.datasets.pipelines.textdet_poly_aug:SquareResizePad",
