@@ -49,10 +49,13 @@ def test_config_builds(path):
 
 
 @pytest.mark.parametrize("name", ["dbnet/dbnet_r18_synth_cpu.py", "psenet/psenet_r50_synth_cpu.py",
-                                  "panet/panet_r18_synth_cpu.py"])
+                                  "panet/panet_r18_synth_cpu.py",
+                                  "fcenet/fcenet_r50_synth_curved_cpu.py",
+                                  "textsnake/textsnake_r50_synth_curved_cpu.py"])
 def test_cpu_demo_trains_and_evaluates(name, tmp_path):
     cfg = Config.fromfile(os.path.join(REPO, "configs/textdet", name)).to_dict()
-    generate(str(tmp_path), num_train=2, num_test=2, seed=0, size=128)
+    generate(str(tmp_path), num_train=2, num_test=2, seed=0, size=128,
+             curved=cfg["synth_data"].get("curved", False))
     data = copy.deepcopy(cfg["data"])
     for split in ("train", "val"):
         for key in ("ann_file", "img_prefix"):
