@@ -17,6 +17,7 @@ FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", 
 # MMOCR 0.6.3 config (relative to its configs/) of each supported model
 MMOCR_MODELS = [
     "textdet/psenet/psenet_r50_fpnf_600e_icdar2015.py",
+    "textdet/panet/panet_r18_fpem_ffm_600e_icdar2015.py",
     "textrecog/crnn/crnn_academic_dataset.py",
     "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py",
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py",
