@@ -19,7 +19,7 @@ MODELS: dict[str, str] = {
     # text recognition
     "CRNNNet": "ocr_ds.models.textrecog.crnn.crnn:CRNNNet",
     # text detection
-    "DBNet": "ocr_ds.models.textdet.dbnet:DBNet",
+    "DBNet": "ocr_ds.models.textdet.dbnet.model:DBNet",
     "PSENet": "ocr_ds.models.textdet.psenet.psenet:PSENet",
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
@@ -47,16 +47,16 @@ COMPONENTS: dict[str, str] = {
     # text detection
     "ResNet": "ocr_ds.models.common.resnet:ResNet",
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
-    "FPNC": "ocr_ds.models.textdet.necks:FPNC",
-    "DBHead": "ocr_ds.models.textdet.heads:DBHead",
-    "DBLoss": "ocr_ds.models.textdet.losses:DBLoss",
-    "DBPostprocessor": "ocr_ds.models.textdet.postprocess:DBPostprocessor",
     # -- PSENet
     "FPNF": "ocr_ds.models.textdet.psenet.fpnf:FPNF",
     "PSEHead": "ocr_ds.models.textdet.psenet.head:PSEHead",
     "PSELoss": "ocr_ds.models.textdet.psenet.loss:PSELoss",
     "PSEPostprocessor": "ocr_ds.models.textdet.psenet.postprocessor:PSEPostprocessor",
-    # -- DBNet++ / R50-DCN (issue 15)
+    # -- DBNet, DBNet++ / R50-DCN (issue 15)
+    "FPNC": "ocr_ds.models.textdet.dbnet.neck:FPNC",
+    "DBHead": "ocr_ds.models.textdet.dbnet.head:DBHead",
+    "DBLoss": "ocr_ds.models.textdet.dbnet.loss:DBLoss",
+    "DBPostprocessor": "ocr_ds.models.textdet.dbnet.postprocess:DBPostprocessor",
     # -- PANet (issue 15)
     "FPEM_FFM": "ocr_ds.models.textdet.panet.fpem_ffm:FPEM_FFM",
     "PANHead": "ocr_ds.models.textdet.panet.head:PANHead",
@@ -166,6 +166,8 @@ CONV_LAYERS: dict[str, str] = {
     "Conv2d": "torch.nn:Conv2d",
     "Conv3d": "torch.nn:Conv3d",
     # -- deformable convolution (issue 15)
+    "DCNv2": "ocr_ds.models.common.dcn:ModulatedDeformConv2dPack",
+    "DCN": "ocr_ds.models.common.dcn:DeformConv2dPack",
 }
 NORM_LAYERS: dict[str, str] = {
     "BN": "torch.nn:BatchNorm2d",
