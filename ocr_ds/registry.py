@@ -78,10 +78,10 @@ COMPONENTS: dict[str, str] = {
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
     "ResNet31OCR": "ocr_ds.models.common.resnet31_ocr:ResNet31OCR",
     "BaseEncoder": "ocr_ds.models.textrecog.base:BaseEncoder",
-    "AttnConvertor": "ocr_ds.models.textrecog.convertors:AttnConvertor",
-    "CELoss": "ocr_ds.models.textrecog.losses:CELoss",
-    "SARLoss": "ocr_ds.models.textrecog.losses:SARLoss",
-    "TFLoss": "ocr_ds.models.textrecog.losses:TFLoss",
+    "AttnConvertor": "ocr_ds.models.textrecog.convertors.attn:AttnConvertor",
+    "CELoss": "ocr_ds.models.textrecog.losses.ce:CELoss",
+    "SARLoss": "ocr_ds.models.textrecog.losses.ce:SARLoss",
+    "TFLoss": "ocr_ds.models.textrecog.losses.ce:TFLoss",
     # -- SAR, RobustScanner (issue 16)
     "SAREncoder": "ocr_ds.models.textrecog.sar.sar:SAREncoder",
     "ParallelSARDecoder": "ocr_ds.models.textrecog.sar.decoders:ParallelSARDecoder",

@@ -2,7 +2,7 @@
 
 Shared by the encoder-decoder families (SAR, RobustScanner, and NRTR, SATRN, MASTER, ABINet):
 :mod:`.recognizer` (``EncodeDecodeRecognizer``), :mod:`.base` (``BaseEncoder``,
-``BaseDecoder``), :mod:`.convertors` (``AttnConvertor``), :mod:`.losses` (``CELoss``,
+``BaseDecoder``), :mod:`.convertors` (``AttnConvertor``, ``CTCConvertor``), :mod:`.losses` (``CELoss``,
 ``SARLoss``, ``TFLoss``), :mod:`.dictionary`; the backbone ``ResNet31OCR`` and the OCR residual
 blocks are in :mod:`ocr_ds.models.common`. One folder per family: :mod:`.sar`,
 :mod:`.robust_scanner` and :mod:`.crnn` (``CRNNNet``, ``VeryDeepVgg``, ``CRNNDecoder``; CTC in

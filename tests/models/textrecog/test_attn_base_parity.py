@@ -12,7 +12,7 @@ from ocr_ds.config import Config
 from ocr_ds.datasets.collate import collate
 from ocr_ds.datasets.pipelines import Compose
 from ocr_ds.errors import UserError
-from ocr_ds.models.textrecog.convertors import AttnConvertor
+from ocr_ds.models.textrecog.convertors.attn import AttnConvertor
 from ocr_ds.registry import COMPONENTS, MODELS, build
 from parity import assert_close, assert_same_keys, ref_file
 from textrecog_parity import seed_all

@@ -7,7 +7,7 @@ import torch
 
 from ocr_ds.datasets.pipelines import Compose
 from ocr_ds.errors import UserError
-from ocr_ds.models.textrecog.convertors import AttnConvertor
+from ocr_ds.models.textrecog.convertors.attn import AttnConvertor
 from ocr_ds.registry import MODELS, build
 from ocr_ds.tools.build_dict import main as build_dict
 
