@@ -214,6 +214,17 @@ ACTIVATIONS: dict[str, str] = {
     "Tanh": "torch.nn:Tanh",
     "SiLU": "torch.nn:SiLU",
     "GELU": "torch.nn:GELU",
+    # MMOCR's own activation table falls back to mmcv's, spelled with its scope
+    **{f"mmcv.{name}": f"torch.nn:{name}" for name in (
+        "ReLU", "LeakyReLU", "PReLU", "RReLU", "ReLU6", "ELU", "Sigmoid", "Tanh", "SiLU",
+        "GELU")},
+}
+# ``attn_cfgs`` / ``ffn_cfgs`` / ``dropout_layer`` of mmcv's BaseTransformerLayer (MASTER, ABINet)
+TRANSFORMER_PARTS: dict[str, str] = {
+    "MultiheadAttention": "ocr_ds.models.common.mmcv_transformer:MultiheadAttention",
+    "FFN": "ocr_ds.models.common.mmcv_transformer:FFN",
+    "Dropout": "ocr_ds.models.common.mmcv_transformer:Dropout",
+    "DropPath": "ocr_ds.models.common.mmcv_transformer:DropPath",
 }
 # ``plugins=[dict(cfg=dict(type=...), stages=..., position=...)]`` of ResNet-like backbones
 PLUGIN_LAYERS: dict[str, str] = {
@@ -233,6 +244,7 @@ TABLES: dict[str, dict[str, str]] = {
     "norm layer": NORM_LAYERS,
     "activation": ACTIVATIONS,
     "plugin layer": PLUGIN_LAYERS,
+    "transformer part": TRANSFORMER_PARTS,
 }
 
 
