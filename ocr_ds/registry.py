@@ -32,6 +32,8 @@ MODELS: dict[str, str] = {
     "RobustScanner": "ocr_ds.models.textrecog.robust_scanner.robust_scanner:RobustScanner",
     "EncodeDecodeRecognizer": "ocr_ds.models.textrecog.recognizer:EncodeDecodeRecognizer",
     # -- NRTR, SATRN (issue 16)
+    "NRTR": "ocr_ds.models.textrecog.nrtr.nrtr:NRTR",
+    "SATRN": "ocr_ds.models.textrecog.satrn.satrn:SATRN",
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
     # tiny model for engine tests and benchmarks
@@ -95,6 +97,11 @@ COMPONENTS: dict[str, str] = {
     "PositionAttentionDecoder":
         "ocr_ds.models.textrecog.robust_scanner.attention:PositionAttentionDecoder",
     # -- NRTR, SATRN (issue 16)
+    "NRTRModalityTransform": "ocr_ds.models.textrecog.nrtr.nrtr:NRTRModalityTransform",
+    "NRTREncoder": "ocr_ds.models.textrecog.nrtr.nrtr:NRTREncoder",
+    "NRTRDecoder": "ocr_ds.models.textrecog.nrtr.decoder:NRTRDecoder",
+    "ShallowCNN": "ocr_ds.models.textrecog.satrn.satrn:ShallowCNN",
+    "SatrnEncoder": "ocr_ds.models.textrecog.satrn.satrn:SatrnEncoder",
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
 }

@@ -120,9 +120,10 @@ class PositionalEncoding(nn.Module):
 
     @staticmethod
     def _get_sinusoid_encoding_table(n_position: int, d_hid: int) -> torch.Tensor:
-        # float32 from numpy's float64 powers, as MMOCR computes it (the same bits)
-        denominator = torch.Tensor([1.0 / np.power(10000, 2 * (j // 2) / d_hid)
-                                    for j in range(d_hid)]).view(1, -1)
+        # float32 from numpy's float64 powers, as MMOCR computes it (the same bits); created
+        # on the default device, so that a model can be built on the meta device
+        denominator = torch.tensor([1.0 / np.power(10000, 2 * (j // 2) / d_hid)
+                                    for j in range(d_hid)], dtype=torch.float32).view(1, -1)
         table = torch.arange(n_position).unsqueeze(-1).float() * denominator
         table[:, 0::2] = torch.sin(table[:, 0::2])
         table[:, 1::2] = torch.cos(table[:, 1::2])
