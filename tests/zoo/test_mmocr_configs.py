@@ -40,6 +40,12 @@ CONFIGS: dict[str, str] = {
     "textrecog/sar/sar_r31_parallel_decoder_chinese.py": "word_acc",
     "textrecog/sar/sar_r31_sequential_decoder_academic.py": "word_acc",
     "textrecog/robust_scanner/robustscanner_r31_academic.py": "word_acc",
+    "textrecog/nrtr/nrtr_modality_transform_academic.py": "word_acc",
+    "textrecog/nrtr/nrtr_modality_transform_toy_dataset.py": "word_acc",
+    "textrecog/nrtr/nrtr_r31_1by16_1by8_academic.py": "word_acc",
+    "textrecog/nrtr/nrtr_r31_1by8_1by4_academic.py": "word_acc",
+    "textrecog/satrn/satrn_academic.py": "word_acc",
+    "textrecog/satrn/satrn_small.py": "word_acc",
     # text detection
     "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
