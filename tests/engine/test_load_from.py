@@ -19,6 +19,8 @@ MMOCR_MODELS = [
     "textdet/psenet/psenet_r50_fpnf_600e_icdar2015.py",
     "textdet/panet/panet_r18_fpem_ffm_600e_icdar2015.py",
     "textrecog/crnn/crnn_academic_dataset.py",
+    "textrecog/nrtr/nrtr_modality_transform_academic.py",  # (the R31 variants: keys and shapes
+    "textrecog/satrn/satrn_small.py",  # in tests/models/nrtr, as satrn_academic's in .../satrn)
     "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py",
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py",
     "textdet/dbnetpp/dbnetpp_r50dcnv2_fpnc_1200e_icdar2015.py",
