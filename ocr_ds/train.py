@@ -19,7 +19,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, NoReturn, Sequence
+from typing import Any, Sequence
 
 if __package__ in (None, ""):  # run as a script: import the package, not this file's folder
     _root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,19 +27,11 @@ if __package__ in (None, ""):  # run as a script: import the package, not this f
         sys.path.pop(0)
     sys.path.insert(0, _root)
 
-from ocr_ds.errors import UserError, run_cli  # noqa: E402
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit 2 (no usage block)."""
-
-    def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see --help)", file=sys.stderr)
-        raise SystemExit(2)
+from ocr_ds.errors import CliParser, UserError, run_cli  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="ocr_ds/train.py", description="Train an OCR model (MMOCR 0.x config) on DeepSpeed.")
+    p = CliParser(prog="ocr_ds/train.py", description="Train an OCR model (MMOCR 0.x config) on DeepSpeed.")
     p.add_argument("config_pos", nargs="?", metavar="config", help="train config file path")
     p.add_argument("--config", dest="config_opt", metavar="CONFIG",
                    help="train config file path (alternative to the positional argument)")
@@ -67,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="load --load-from checkpoints that are not weights-only (full pickle: "
                    "can run code) - only for files you trust")
     p.add_argument("--dry-run", action="store_true",
-                   help="print the DeepSpeed JSON on stdout and exit (creates nothing)")
+                   help="check the whole config (every problem, one line each, exit 2), print "
+                   "the DeepSpeed JSON on stdout and exit (creates nothing)")
     return p
 
 
@@ -163,12 +156,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         ds_overrides = load_ds_json(args.deepspeed_config)
     work_dir = decide_work_dir(args, cfg)
     cfg["work_dir"] = work_dir
-    if args.dry_run:
-        import torch
+    import torch
 
+    from ocr_ds.config.check import check_config, raise_problems
+
+    accelerator = "cuda" if torch.cuda.is_available() else "cpu"
+    # every problem the config shows without data, all at once, before any rank starts; a dry
+    # run also builds the model and the pipelines (a real run does that next anyway)
+    raise_problems(check_config(cfg, world_size=world_size_hint(args), accelerator=accelerator,
+                                validate=not args.no_validate, ds_overrides=ds_overrides,
+                                ds_overrides_name=ds_name, work_dir=work_dir,
+                                build=args.dry_run))
+    if args.dry_run:
         from ocr_ds.translate import translate
 
-        accelerator = "cuda" if torch.cuda.is_available() else "cpu"
         tr = translate(cfg, world_size=world_size_hint(args), accelerator=accelerator,
                        ds_overrides=ds_overrides, ds_overrides_name=ds_name)
         for note in tr.notes:

@@ -13,7 +13,6 @@ config saved in the checkpoint. For each image, ``DIR/<name>.json`` holds
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
@@ -23,7 +22,7 @@ import cv2
 import numpy as np
 import torch
 
-from ocr_ds.errors import UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, run_cli
 from ocr_ds.tools._infer_common import build_with_weights, load_weights, test_pipeline
 
 # used when the config has no test pipeline (a checkpoint of a bare model)
@@ -86,7 +85,7 @@ def infer(model: torch.nn.Module, pipeline: Any, path: str, device: torch.device
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ocr_ds.tools.infer_det",
+    parser = CliParser(prog="python -m ocr_ds.tools.infer_det",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", help=".pth file or checkpoint directory")
     parser.add_argument("images", nargs="+", help="image files")

@@ -13,13 +13,12 @@ status 1; the other images are still recognised.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Any, Mapping, Sequence
 
 import torch
 
-from ocr_ds.errors import UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, run_cli
 from ocr_ds.tools._infer_common import build_with_weights, load_weights, test_pipeline
 
 # the CRNN test pipeline, used when the config has none
@@ -51,7 +50,7 @@ def recognise(model: torch.nn.Module, pipeline: Any, path: str,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="python -m ocr_ds.tools.infer_recog",
         description="Print IMAGE<TAB>TEXT<TAB>SCORE for each word crop.")
     parser.add_argument("checkpoint", help="exported .pth, state dict or checkpoint directory")

@@ -219,7 +219,7 @@ CASES = [
     ("runner-type", "config", "train", opts("runner.type=Looper", "runner.max_epochs=2"), "runner.type"),
     ("epochs-disagree", "config", "train", opts("runner.type=EpochBasedRunner", "runner.max_epochs=4"), "total_epochs"),
     ("unknown-model", "config", "train", opts("model.type=Transformer9000"), "model.type: unknown 'Transformer9000'"),
-    ("model-bad-arg", "config", "train", opts("model.hidden_size=3"), "model: ToyRegressor"),
+    ("model-bad-arg", "config", "train", opts("model.hidden_size=3"), "model.hidden_size: not an argument of ToyRegressor"),
     ("unknown-dataset", "config", "train", opts("data.train.type=Imagenet"), "data.train.type: unknown 'Imagenet'"),
     ("loader-typo", "config", "train", opts("data.shufle=True"), "unknown loader setting"),
     ("workers-negative", "config", "train", opts("data.workers_per_gpu=-1"), "data.workers_per_gpu"),
@@ -394,7 +394,7 @@ def test_cfg_options_never_evaluate_code(tmp_path, monkeypatch, capsys):
     # a dry run with such values (they reach every part of the config) runs no code either
     with pytest.raises(SystemExit) as exc:
         run_cli(lambda: main([TOY, "--dry-run", "--work-dir", str(tmp_path / "wd"), "--cfg-options",
-                              f"work_dir_note={payload}", f"data.note=({payload})"]))
+                              f"work_dir_note={payload}", f"notes=({payload})"]))
     assert exc.value.code == 0
     assert os.listdir(tmp_path) == []
 

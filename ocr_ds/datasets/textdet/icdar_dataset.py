@@ -206,6 +206,17 @@ class IcdarDataset(Dataset):
                             for m in ann["masks_ignore"]])
         return gts, ignored
 
+    @classmethod
+    def metric_keys(cls, metric: str | Sequence[str] | None, key: str = "evaluation.metric"
+                    ) -> list[str]:
+        """The keys :meth:`evaluate` returns for ``metric``; an unknown name is a UserError at
+        ``key`` (checked before a run starts)."""
+        names = [metric] if isinstance(metric, str) else list(metric or ["hmean-iou"])
+        unknown = [m for m in names if m != "hmean-iou"]
+        if unknown:
+            raise UserError(f"{key}: expected 'hmean-iou' for {cls.__name__} (got {unknown[0]!r})")
+        return ["hmean-iou:recall", "hmean-iou:precision", "hmean-iou:hmean"]
+
     def evaluate(self, results: list[dict[str, Any]], metric: str | list[str] = "hmean-iou",
                  logger: Any = None, score_thr: float | None = None,
                  min_score_thr: float = 0.3, max_score_thr: float = 0.9, step: float = 0.1,

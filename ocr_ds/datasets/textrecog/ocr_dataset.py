@@ -163,6 +163,21 @@ class OCRDataset(Dataset):
             texts.append(text if isinstance(text, str) else None)
         return texts
 
+    @classmethod
+    def metric_keys(cls, metric: str | Sequence[str] | None, key: str = "evaluation.metric"
+                    ) -> list[str]:
+        """The keys :meth:`evaluate` returns for ``metric`` (``'acc'``: all of them); an
+        unknown name is a UserError at ``key`` (checked before a run starts)."""
+        if metric in (None, "acc") or (not isinstance(metric, str) and list(metric) == ["acc"]):
+            names = list(METRICS)
+        else:
+            names = [metric] if isinstance(metric, str) else list(metric)
+        unknown = [m for m in names if m not in METRICS]
+        if unknown:
+            raise UserError(f"{key}: expected 'acc' or some of {', '.join(METRICS)} for "
+                            f"{cls.__name__} (got {unknown[0]!r})")
+        return list(eval_ocr_metric([""], [""], metric=names))  # in evaluate's order
+
     def evaluate(self, results: Sequence[Mapping[str, Any]], metric: str | Sequence[str] = "acc",
                  logger: Any = None, **kwargs: Any) -> dict[str, float]:
         """MMOCR's recognition metrics of ``results`` (one ``{'text': ...}`` per index).
