@@ -34,6 +34,15 @@ def strip_module_prefix(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
     return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
 
 
+def shape_mismatches(model: torch.nn.Module, state: dict[str, Any]) -> list[str]:
+    """``name: checkpoint (a, b) vs model (c, d)`` for every tensor both have in other shapes
+    (``load_state_dict(strict=False)`` raises on those instead of skipping them)."""
+    own = model.state_dict()
+    return [f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+            for k, v in state.items()
+            if k in own and hasattr(v, "shape") and tuple(v.shape) != tuple(own[k].shape)]
+
+
 def safe_load(path: str, allow_unsafe_pickle: bool = False, remedy: str | None = None) -> Any:
     """``torch.load`` of ``path`` on the CPU, weights-only unless ``allow_unsafe_pickle``.
 
@@ -41,6 +50,7 @@ def safe_load(path: str, allow_unsafe_pickle: bool = False, remedy: str | None =
     :class:`UserError` naming the file; ``remedy`` replaces the advice to pass the flag where
     the flag does not apply.
     """
+    _check_container(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -57,6 +67,30 @@ def safe_load(path: str, allow_unsafe_pickle: bool = False, remedy: str | None =
         return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # noqa: BLE001
         raise _corrupt(path, exc) from None
+
+
+#: first bytes of files people mistake for checkpoints, and what they are
+_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+               (b"\x93NUMPY", "a numpy .npy array"), (b"\x1f\x8b", "gzip-compressed"),
+               (b"\x89HDF", "an HDF5 file (Keras/h5py)"), (b"{", "JSON text"),
+               (b"[", "JSON text"))
+
+
+def _check_container(path: str) -> None:
+    """A file torch.save can have written starts as a zip (its default format) or a pickle
+    (the legacy one); anything else is named for what it is, not called a foreign pickle."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\x80"):
+        return
+    what = next((name for sig, name in _SIGNATURES if head.startswith(sig)), None)
+    if what is None:
+        what = "empty" if not head else "text" if head.isascii() else "not a zip or a pickle"
+    raise UserError(f"{path}: not a PyTorch checkpoint (it is {what}); expected a file written "
+                    "by torch.save (.pth)")
 
 
 def _corrupt(path: str, exc: BaseException) -> UserError:

@@ -13,7 +13,8 @@ from typing import Any, Mapping
 import torch
 
 from ocr_ds import registry
-from ocr_ds.checkpoint_io import load_checkpoint_any, strip_module_prefix
+from ocr_ds.checkpoint_io import load_checkpoint_any, shape_mismatches, strip_module_prefix
+from ocr_ds.errors import UserError
 
 
 def init_distributed(backend_hint: str | None = None) -> None:
@@ -80,6 +81,16 @@ def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger,
     A file that is not weights-only is refused unless ``allow_unsafe_pickle``."""
     state, _ = load_checkpoint_any(path, allow_unsafe_pickle)
     state = strip_module_prefix(state)
+    own = model.state_dict()
+    wrong = shape_mismatches(model, state)
+    if len(wrong) == len([k for k in state if k in own]):
+        raise UserError(f"--load-from {path}: none of its {len(state)} tensors fits the model "
+                        f"(by name and shape{', e.g. ' + wrong[0] if wrong else ''}); expected "
+                        "weights of the config's model")
+    if wrong:  # mmcv skips them with a warning (fine-tuning with another head)
+        logger.warning("load_from: size mismatch, not loaded: %s", "; ".join(wrong))
+        state = {k: v for k, v in state.items()
+                 if not (k in own and tuple(v.shape) != tuple(own[k].shape))}
     result = model.load_state_dict(state, strict=False)
     logger.info("load_from %s: %d tensors", path, len(state))
     if result.missing_keys:

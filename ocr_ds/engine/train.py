@@ -158,7 +158,8 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
         raise UserError(f"data.train: {len(train_set)} samples give no full batch of "
                         f"{train_loader.batch_size} per rank at world size {world}")
     if resume_from:
-        ckpt.check_resumable(resume_from)
+        ckpt.check_fits(resume_from, model, world,
+                        (tr.ds_config.get("zero_optimization") or {}).get("stage", 0))
 
     if rank == 0:
         os.makedirs(work_dir, exist_ok=True)

@@ -197,5 +197,5 @@ class OCRDataset(Dataset):
             (logger if isinstance(logger, logging.Logger) else logging.getLogger("ocr_ds")
              ).warning("OCRDataset(%s): %d unreadable annotation(s) left out of evaluation",
                        self.ann_file, left_out)
-        names = tuple(METRICS) if metric == "acc" else metric
-        return eval_ocr_metric(preds, gts, metric=names)
+        every = metric == "acc" or (not isinstance(metric, str) and list(metric) == ["acc"])
+        return eval_ocr_metric(preds, gts, metric=tuple(METRICS) if every else metric)
