@@ -15,7 +15,9 @@ metadata they are foreign.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
+import io
 import json
 import os
 import pickle
@@ -136,7 +138,9 @@ def _from_deepspeed_dir(path: str, ours: bool, allow_unsafe_pickle: bool
 
         root, tag = os.path.split(os.path.normpath(path))
         try:
-            return get_fp32_state_dict_from_zero_checkpoint(root or ".", tag=tag)
+            # its tqdm bars ("Loading checkpoint shards") would be stderr noise on every rank
+            with contextlib.redirect_stderr(io.StringIO()):
+                return get_fp32_state_dict_from_zero_checkpoint(root or ".", tag=tag)
         except (OSError, ValueError, KeyError, RuntimeError, pickle.UnpicklingError) as exc:
             raise _corrupt(path, exc) from None
     model_file = os.path.join(path, "mp_rank_00_model_states.pt")

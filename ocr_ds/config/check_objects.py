@@ -65,7 +65,7 @@ def check_typed(spec: Any, key: str, kind: str, *, top: bool = True,
             problems += check_typed(value, sub, nested, top=False)
         elif isinstance(value, (list, tuple)) and name in NESTED:
             for i, item in enumerate(value):
-                if isinstance(item, Mapping):
+                if isinstance(item, Mapping) or nested != "pipeline":
                     problems += check_typed(item, f"{sub}.{i}", nested, top=nested == "pipeline")
     return problems
 

@@ -12,8 +12,10 @@ case must be refused before DeepSpeed is started (and so before the work dir is 
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -292,7 +294,7 @@ CASES = [
     ("export-foreign", "checkpoint", "export", tool_ckpt(ckpt_file("foreign"), "{d}/../out/x.pth"),
      "pass --allow-unsafe-pickle to load it anyway, only for files you trust"),
     ("export-garbage", "checkpoint", "export", tool_ckpt(ckpt_file("garbage"), "{d}/../out/x.pth"),
-     "cannot be read as a PyTorch checkpoint"),
+     "ckpt.pth: not a PyTorch checkpoint (it is text)"),
     ("infer-recog-foreign", "checkpoint", "infer_recog", tool_ckpt(ckpt_file("foreign"), "{d}/a.png"),
      "refusing to unpickle"),
     ("infer-det-truncated", "checkpoint", "infer_det",
@@ -321,18 +323,19 @@ CASES = [
 ]
 
 
+# the cases of issue 13 (test.py, config checks, encodings, checkpoints, every tool's flags)
+from more_bad_inputs import more_cases  # noqa: E402
+
+CASES += more_cases(sys.modules[__name__])
+
+ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.engine.hostfile",
+           **{tool: f"ocr_ds.tools.{tool}" for tool in (
+               "export", "infer_recog", "infer_det", "eval_results", "lr_curve", "to_lmdb",
+               "gen_recog_data", "gen_det_data", "icdar_to_coco")}}
+
+
 def _entry(name: str):
-    if name == "train":
-        from ocr_ds.train import main
-    elif name == "hostfile":
-        from ocr_ds.engine.hostfile import main
-    elif name == "export":
-        from ocr_ds.tools.export import main
-    elif name == "infer_recog":
-        from ocr_ds.tools.infer_recog import main
-    else:
-        from ocr_ds.tools.infer_det import main
-    return main
+    return importlib.import_module(ENTRIES[name]).main
 
 
 def _snapshot(root: Path) -> set[str]:
@@ -340,29 +343,34 @@ def _snapshot(root: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("case,category,entry,build,message", CASES, ids=[c[0] for c in CASES])
-def test_bad_input(case, category, entry, build, message, tmp_path, capsys, monkeypatch):
+def test_bad_input(case, category, entry, build, message, tmp_path, capfd, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "DISPLAY"):
         monkeypatch.delenv(var, raising=False)
-    from ocr_ds.engine import builder
+    from ocr_ds.engine import builder, spawn
 
     def no_engine(*a, **k):
         raise AssertionError("bad input reached deepspeed.initialize")
 
+    def no_ranks(*a, **k):
+        raise AssertionError("bad input reached the start of the ranks (--gpus N)")
+
     monkeypatch.setattr(builder, "init_distributed", lambda *a, **k: None)
     monkeypatch.setattr(builder, "build_engine", no_engine)
+    monkeypatch.setattr(spawn, "spawn_local_ranks", no_ranks)
     inputs = tmp_path / "in"
     inputs.mkdir()
     argv = build(inputs)
     work_dir = tmp_path / "wd"
-    if entry == "train":
+    if entry == "train" and "--work-dir" not in argv:
         argv = argv + ["--work-dir", str(work_dir)]
     before = _snapshot(tmp_path)
-    capsys.readouterr()
+    capfd.readouterr()
     with pytest.raises(SystemExit) as exc:
         run_cli(lambda: _entry(entry)(argv))
     assert exc.value.code == 2
-    err = capsys.readouterr().err.strip()
+    # capfd: what C libraries write to fd 2 (an OpenCV warning) counts as a line too
+    err = capfd.readouterr().err.strip()
     assert "\n" not in err and "Traceback" not in err, err
     assert err.startswith("error: "), err
     assert message in err, err
@@ -374,7 +382,8 @@ def test_matrix_covers_every_category():
     counts = Counter(c[1] for c in CASES)
     assert len(CASES) >= 40 and len({c[0] for c in CASES}) == len(CASES)
     for category, least in {"flag": 8, "cfg-options": 4, "config": 15, "annotation": 8,
-                            "image": 3, "hostfile": 5, "checkpoint": 9, "mc-config": 7}.items():
+                            "image": 3, "hostfile": 5, "checkpoint": 9, "mc-config": 7,
+                            "test": 15, "output": 5, "tool": 10}.items():
         assert counts[category] >= least, (category, counts)
 
 
@@ -421,15 +430,23 @@ def _reach_engine(monkeypatch, tmp_path, argv: list[str]) -> None:
         main(argv + ["--work-dir", str(tmp_path / "wd")])
 
 
-@pytest.mark.parametrize("good", ["recog", "recog-one-bad-image", "det", "mc-disk"])
+@pytest.mark.parametrize("good", ["recog", "recog-one-bad-image", "det", "mc-disk",
+                                  "recog-bom", "det-bom", "config-bom"])
 def test_good_data_passes_the_checks(good, tmp_path, monkeypatch):
     d = tmp_path / "in"
+    bom = "\ufeff"  # editors on Windows start UTF-8 files with it; mmcv accepts it
     if good == "recog":
         argv = recog_case("a.png hello\n")(d)
     elif good == "recog-one-bad-image":  # one bad sample is skipped, not an error
         argv = recog_case("gone.png hello\na.png world\n")(d)
+    elif good == "recog-bom":
+        argv = recog_case(bom + "a.png hello\n")(d)
     elif good == "det":
         argv = det_case(GOOD_COCO)(d)
+    elif good == "det-bom":
+        argv = det_case(bom + json.dumps(GOOD_COCO))(d)
+    elif good == "config-bom":
+        argv = [_write(d / "cfg.py", bom + open(TOY).read())]
     else:
         argv = mc_case("mc_file_client_args = dict(backend='disk')\n", recog_cfg)(d)
     _reach_engine(monkeypatch, tmp_path, argv)
@@ -538,3 +555,17 @@ def test_probe_closes_the_lmdb_it_opened(tmp_path):
     assert dataset[1]["img"].shape[-2:] == (8, 8)  # and reading afterwards opens it again
     assert os.path.realpath(db) in fileio.open_lmdb_environments()
     fileio.close_lmdb_environment(db)
+
+
+def test_load_from_skips_tensors_of_other_shapes(tmp_path, monkeypatch, capsys):
+    """mmcv's --load-from: tensors whose shape differs (another head) are skipped with a warning
+    naming them; the others are loaded (none fitting is an error: the matrix above)."""
+    from ocr_ds.models.toy import ToyRegressor
+
+    state = ToyRegressor(in_channels=1, size=8, hidden=32, out_features=7).state_dict()
+    path = tmp_path / "other_head.pth"
+    torch.save({"state_dict": state}, path)
+    _reach_engine(monkeypatch, tmp_path, [TOY, "--load-from", str(path)])
+    out = capsys.readouterr().out
+    assert "size mismatch, not loaded: net.4.weight: checkpoint (7, 32) vs model (4, 32); " \
+           "net.4.bias: checkpoint (7,) vs model (4,)" in out
