@@ -151,9 +151,9 @@ def build(table: Mapping[str, str], cfg: Mapping[str, Any], key: str, **extra: A
     try:
         return cls(**args)
     except UserErrors as exc:
-        raise UserErrors([rewrite_key(m, key, cfg) for m in exc.messages]) from None
+        raise UserErrors([rewrite_key(m, key, cfg, cls) for m in exc.messages]) from None
     except UserError as exc:
-        raise UserError(rewrite_key(str(exc), key, cfg)) from None
+        raise UserError(rewrite_key(str(exc), key, cfg, cls)) from None
     except (TypeError, ValueError) as exc:
         # the values came from the config: one line naming it, not a traceback
         detail = " ".join(str(exc).split())[:300]

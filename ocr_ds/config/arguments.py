@@ -161,14 +161,15 @@ def check_arguments(cls: Any, args: Mapping[str, Any], key: str) -> list[str]:
 _LEADING_PATH = re.compile(r"^([A-Za-z_]\w*)((?:\.[\w\-]+)*)(?=:(?:\s|$))")
 
 
-def rewrite_key(message: str, key: str, cfg: Mapping[str, Any]) -> str:
+def rewrite_key(message: str, key: str, cfg: Mapping[str, Any], cls: Any = None) -> str:
     """``message`` with a leading relative key path made absolute under ``key``.
 
     A component names its own arguments relative to itself: ``backbone.depth: ...`` (its own
     name as its parent calls it), ``datasets.0.type: ...`` (one of its arguments) or
     ``MultiScaleFlipAug.flip: ...`` (its class name). Built from ``cfg`` at ``key``
     (``model.backbone``, ``data.train``, ``data.test.pipeline.1``), those become
-    ``model.backbone.depth``, ``data.train.datasets.0.type`` and ``data.test.pipeline.1.flip``.
+    ``model.backbone.depth``, ``data.train.datasets.0.type`` and ``data.test.pipeline.1.flip``
+    (``cls``: the class built, whose name counts like the ``type`` naming it, for aliases).
     Other messages (file names, full paths already) are returned unchanged.
     """
     match = _LEADING_PATH.match(message)
@@ -176,7 +177,7 @@ def rewrite_key(message: str, key: str, cfg: Mapping[str, Any]) -> str:
         return message
     head, rest = match.group(1), match.group(2)
     last = key.rsplit(".", 1)[-1]
-    if head == last or head == cfg.get("type"):
+    if head in (last, cfg.get("type"), getattr(cls, "__name__", None)):
         return key + rest + message[match.end():]
     if head in cfg and head != "type":
         return f"{key}.{head}{rest}" + message[match.end():]
