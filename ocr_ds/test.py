@@ -142,8 +142,24 @@ def eval_kwargs(cfg: Mapping[str, Any], args: argparse.Namespace) -> dict[str, A
 
     kwargs = {k: v for k, v in dict(cfg.get("evaluation") or {}).items()
               if k not in HOOK_ONLY_KEYS}
-    kwargs.update(metric=args.eval, **args.eval_kwargs)
+    kwargs["metric"] = args.eval
+    kwargs.update(args.eval_kwargs)
     return kwargs
+
+
+def check_eval_kwargs(dataset: Any, cfg: Mapping[str, Any], args: argparse.Namespace) -> None:
+    """The evaluation arguments bound to ``dataset.evaluate`` before anything is predicted (a
+    wrong one would fail only after the predictions, with ``--out`` written)."""
+    from ocr_ds.config.arguments import check_arguments
+    from ocr_ds.config.check import raise_problems
+
+    kwargs = eval_kwargs(cfg, args)
+    problems = []
+    for key, names in (("evaluation", [k for k in kwargs if k not in args.eval_kwargs]),
+                       ("--eval-options", list(args.eval_kwargs))):
+        part = {k: kwargs[k] for k in names if k != "metric"}
+        problems += check_arguments(dataset.evaluate, {"results": [], **part}, key)
+    raise_problems([p.replace("--eval-options.", "--eval-options ", 1) for p in problems])
 
 
 def build_test_dataset(spec: Any) -> Any:
@@ -168,8 +184,6 @@ def build_test_dataset(spec: Any) -> Any:
 
 def run(args: argparse.Namespace) -> dict[str, float] | None:
     """Predict, collect, write, evaluate; returns the metrics (rank 0, with --eval)."""
-    import torch
-
     from ocr_ds.checkpoint_io import load_checkpoint_any
     from ocr_ds.config import Config, parse_cfg_options
     from ocr_ds.config.check import check_config, raise_problems
@@ -190,11 +204,15 @@ def run(args: argparse.Namespace) -> dict[str, float] | None:
 
     dataset = build_test_dataset(cfg["data"]["test"])
     check_image_dirs(dataset, "data.test")
-    return _predict_and_report(cfg, args, model, dataset, torch)
+    if args.eval:
+        check_eval_kwargs(dataset, cfg, args)
+    return _predict_and_report(cfg, args, model, dataset)
 
 
-def _predict_and_report(cfg: Any, args: argparse.Namespace, model: Any, dataset: Any,
-                        torch: Any) -> dict[str, float] | None:
+def _predict_and_report(cfg: Any, args: argparse.Namespace, model: Any,
+                        dataset: Any) -> dict[str, float] | None:
+    import torch
+
     from ocr_ds.atomic import atomic_write
     from ocr_ds.engine import dist
     from ocr_ds.engine.data import (build_loader, loader_settings, process_settings,

@@ -51,7 +51,7 @@ def _signature(cls: Any) -> tuple[dict[str, inspect.Parameter], bool, dict[str, 
 
 
 def _hints(cls: Any, params: Mapping[str, inspect.Parameter]) -> dict[str, Any]:
-    init = getattr(cls, "__init__", None)
+    init = getattr(cls, "__init__", None) if isinstance(cls, type) else cls
     try:
         return typing.get_type_hints(init)
     except Exception:  # noqa: BLE001 - an annotation that does not resolve: judge the others
@@ -128,8 +128,11 @@ def expected(hint: Any, value: Any) -> str | None:
 
 
 def check_arguments(cls: Any, args: Mapping[str, Any], key: str) -> list[str]:
-    """The problems of passing ``args`` (a config dict without ``type``) to ``cls``, one line
-    each, naming ``key.<argument>``."""
+    """The problems of passing ``args`` (a config dict without ``type``) to ``cls`` (a class, or
+    any function or bound method), one line each, naming ``key.<argument>``."""
+    if inspect.ismethod(cls):  # a bound method: its function, without ``self``
+        args = {"self": None, **args}
+        cls = cls.__func__
     found = _signature(cls)
     if found is None:
         return []

@@ -205,8 +205,19 @@ def _check_hooks(cfg: Mapping, problems: _Problems, by_epoch: bool, validate: bo
 
 
 def _check_evaluation(ev: Mapping, val: Any, problems: _Problems) -> None:
-    from ocr_ds.engine.hooks.evaluation import infer_rule
+    from ocr_ds import registry
+    from ocr_ds.config.arguments import check_arguments
+    from ocr_ds.engine.hooks.evaluation import HOOK_ONLY_KEYS, infer_rule
 
+    # the metric arguments, bound to each validation dataset's evaluate()
+    metric_args = {k: v for k, v in ev.items() if k not in HOOK_ONLY_KEYS}
+    for member, _ in dataset_members(val, "data.val"):
+        name = member.get("type") if isinstance(member, Mapping) else None
+        if name in registry.DATASETS:
+            cls = registry.resolve(registry.DATASETS, name, "type")
+            if hasattr(cls, "evaluate"):
+                problems.add(*check_arguments(cls.evaluate, {"self": None, "results": [],
+                                                             **metric_args}, "evaluation"))
     keys = problems.run(lambda: metric_keys(val, ev.get("metric"), "evaluation.metric"))
     save_best, rule = ev.get("save_best"), ev.get("rule")
     if not isinstance(save_best, str) or not keys:

@@ -220,3 +220,21 @@ def test_dry_run_checks_config_and_checkpoint(demo_checkpoints, tmp_path, monkey
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2 and err.count("\n") == 0, err
     assert err.startswith(f"error: {demo_checkpoints.det_ckpt}: ") and "missing" in err, err
+
+
+def test_evaluation_arguments_are_checked_before_predicting(demo_checkpoints, tmp_path,
+                                                            monkeypatch, capsys):
+    """A wrong --eval-options / evaluation value is found before the predictions are made (and
+    --out written), named by where it came from."""
+    from ocr_ds.errors import run_cli
+    from ocr_ds.test import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        run_cli(lambda: main([demo_checkpoints.dbnet, demo_checkpoints.det_ckpt, "--eval",
+                              "hmean-iou", "--out", "preds.json", "--eval-options",
+                              "min_score_thr=low", "--cfg-options", "evaluation.step=big"]))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and os.listdir(tmp_path) == []
+    assert err == ["error: evaluation.step: expected a number (got 'big')",
+                   "error: --eval-options min_score_thr: expected a number (got 'low')"]
