@@ -19,6 +19,7 @@ work dir (the checkpoint its ``latest`` names), an exported ``.pth`` or an MMOCR
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any, Mapping, Sequence
@@ -243,21 +244,7 @@ def _predict_and_report(cfg: Any, args: argparse.Namespace, model: Any,
 
         model = fuse_conv_bn(model)
     model = model.to(device)
-    on_sample = None
-    if args.show or args.show_dir:
-        from ocr_ds.engine import show
-
-        show.tap_pipelines(dataset)
-
-        def on_sample(index: int, pred: Any, raw: Any) -> None:
-            if raw is None:
-                return
-            picture = show.draw_prediction(raw[0], pred, args.show_score_thr)
-            if args.show_dir:
-                show.save_picture(args.show_dir, raw[1], picture)
-            if args.show:
-                show.show_window(picture, raw[1])
-
+    on_sample = _picture_maker(args, dataset) if args.show or args.show_dir else None
     loader = build_loader(dataset, settings, rank=rank, world_size=world, seed=0, device=device,
                           mp_start_method=proc["mp_start_method"])
     bar = ProgressBar(len(dataset)) if rank == 0 else None
@@ -268,8 +255,6 @@ def _predict_and_report(cfg: Any, args: argparse.Namespace, model: Any,
     outputs = collect(part, len(dataset), gpu_collect=args.gpu_collect, tmpdir=args.tmpdir)
     if rank != 0:
         return None
-    import json
-
     if args.out:
         print(f"\nwriting results to {args.out}")
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -280,6 +265,25 @@ def _predict_and_report(cfg: Any, args: argparse.Namespace, model: Any,
     metrics = {k: float(v) for k, v in metrics.items()}
     print(metrics, flush=True)
     return metrics
+
+
+def _picture_maker(args: argparse.Namespace, dataset: Any) -> Any:
+    """``on_sample`` for :func:`ocr_ds.engine.evaluate.predict`: draw each prediction on the
+    image as read, into ``--show-dir`` and/or a window (``--show``)."""
+    from ocr_ds.engine import show
+
+    show.tap_pipelines(dataset)
+
+    def on_sample(index: int, pred: Any, raw: Any) -> None:
+        if raw is None:  # a placeholder for an unreadable image: nothing to draw on
+            return
+        picture = show.draw_prediction(raw[0], pred, args.show_score_thr)
+        if args.show_dir:
+            show.save_picture(args.show_dir, raw[1], picture)
+        if args.show:
+            show.show_window(picture, raw[1])
+
+    return on_sample
 
 
 def main(argv: Sequence[str] | None = None) -> int:
