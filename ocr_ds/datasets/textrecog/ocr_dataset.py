@@ -69,8 +69,9 @@ class OCRDataset(Dataset):
         self.test_mode = test_mode
         self.skip_invalid = skip_invalid
         loader_cfg = copy.deepcopy(dict(loader or DEFAULT_LOADER))
-        loader_cfg["ann_file"] = self.ann_file
-        self.data_infos = build(LOADERS, loader_cfg, "loader")
+        loader_cfg.pop("ann_file", None)  # the dataset's wins, as in MMOCR
+        # passed apart from the loader's config, so its errors name ann_file (this dataset's key)
+        self.data_infos = build(LOADERS, loader_cfg, "loader", ann_file=self.ann_file)
         if len(self.data_infos) == 0:
             raise UserError(f"ann_file: {self.ann_file}: no annotations")
         self.pipeline = Compose(pipeline, key="pipeline") if pipeline is not None else None
