@@ -27,6 +27,9 @@ BIN = os.path.dirname(sys.executable)
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from demo_checkpoints import run  # noqa: E402
 
+# every test here uses the demo checkpoints, whose fixture starts DeepSpeed ranks
+pytestmark = pytest.mark.slow
+
 
 def in_process(capsys, *argv: str) -> tuple[dict | None, str]:
     """``test.py argv`` in this process: (returned metrics, stdout)."""
@@ -98,7 +101,6 @@ def test_every_checkpoint_form_gives_the_same_predictions(demo_checkpoints, reco
         assert f"writing results to {out}" in stdout
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("launcher", ["torchrun", "deepspeed"])
 def test_two_ranks_match_one_process(launcher, demo_checkpoints, recog_reference, tmp_path):
     """2 ranks: no padded duplicate counted (37 images), predictions in the dataset's order.
@@ -122,7 +124,6 @@ def test_two_ranks_match_one_process(launcher, demo_checkpoints, recog_reference
     assert progress[-1].startswith("[37/37] ") and "img/s, elapsed: " in progress[-1]
 
 
-@pytest.mark.slow
 def test_detection_two_ranks_match_one_process_with_pictures(demo_checkpoints, tmp_path, capsys):
     """DBNet: 11 images over 2 ranks in batches of 3 (padding at the end), default collect
     through ./.dist_test; both ranks draw their share of the --show-dir pictures."""
