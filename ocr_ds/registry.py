@@ -17,10 +17,17 @@ from ocr_ds.errors import UserError, UserErrors, unknown_name
 
 MODELS: dict[str, str] = {
     # text recognition
-    "CRNNNet": "ocr_ds.models.textrecog.crnn:CRNNNet",
+    "CRNNNet": "ocr_ds.models.textrecog.crnn.crnn:CRNNNet",
     # text detection
     "DBNet": "ocr_ds.models.textdet.dbnet:DBNet",
-    "PSENet": "ocr_ds.models.textdet.psenet:PSENet",
+    "PSENet": "ocr_ds.models.textdet.psenet.psenet:PSENet",
+    # -- DBNet++ / R50-DCN (issue 15)
+    # -- PANet (issue 15)
+    # -- FCENet, TextSnake (issue 15)
+    # -- SAR, RobustScanner (issue 16)
+    # -- NRTR, SATRN (issue 16)
+    # -- MASTER (issue 16)
+    # -- ABINet (issue 16)
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -29,28 +36,39 @@ MODELS: dict[str, str] = {
 # MMOCR keeps them in one registry. ``mmdet.X`` spellings are those of MMOCR's configs.
 COMPONENTS: dict[str, str] = {
     # text recognition
-    "VeryDeepVgg": "ocr_ds.models.textrecog.vgg:VeryDeepVgg",
-    "CRNNDecoder": "ocr_ds.models.textrecog.crnn_decoder:CRNNDecoder",
-    "CTCLoss": "ocr_ds.models.textrecog.ctc:CTCLoss",
-    "CTCConvertor": "ocr_ds.models.textrecog.ctc:CTCConvertor",
+    "CTCLoss": "ocr_ds.models.textrecog.losses.ctc:CTCLoss",
+    "CTCConvertor": "ocr_ds.models.textrecog.convertors.ctc:CTCConvertor",
+    # -- CRNN
+    "VeryDeepVgg": "ocr_ds.models.textrecog.crnn.vgg:VeryDeepVgg",
+    "CRNNDecoder": "ocr_ds.models.textrecog.crnn.decoder:CRNNDecoder",
     # text detection
-    "ResNet": "ocr_ds.models.textdet.resnet:ResNet",
-    "mmdet.ResNet": "ocr_ds.models.textdet.resnet:ResNet",
+    "ResNet": "ocr_ds.models.common.resnet:ResNet",
+    "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
     "FPNC": "ocr_ds.models.textdet.necks:FPNC",
-    "FPNF": "ocr_ds.models.textdet.necks:FPNF",
     "DBHead": "ocr_ds.models.textdet.heads:DBHead",
-    "PSEHead": "ocr_ds.models.textdet.heads:PSEHead",
     "DBLoss": "ocr_ds.models.textdet.losses:DBLoss",
-    "PSELoss": "ocr_ds.models.textdet.losses:PSELoss",
     "DBPostprocessor": "ocr_ds.models.textdet.postprocess:DBPostprocessor",
-    "PSEPostprocessor": "ocr_ds.models.textdet.pse_postprocess:PSEPostprocessor",
+    # -- PSENet
+    "FPNF": "ocr_ds.models.textdet.psenet.fpnf:FPNF",
+    "PSEHead": "ocr_ds.models.textdet.psenet.head:PSEHead",
+    "PSELoss": "ocr_ds.models.textdet.psenet.loss:PSELoss",
+    "PSEPostprocessor": "ocr_ds.models.textdet.psenet.postprocessor:PSEPostprocessor",
+    # -- DBNet++ / R50-DCN (issue 15)
+    # -- PANet (issue 15)
+    # -- FCENet, TextSnake (issue 15)
+    # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
+    # -- SAR, RobustScanner (issue 16)
+    # -- NRTR, SATRN (issue 16)
+    # -- MASTER (issue 16)
+    # -- ABINet (issue 16)
 }
 
 DATASETS: dict[str, str] = {
     "OCRDataset": "ocr_ds.datasets.textrecog.ocr_dataset:OCRDataset",
     "IcdarDataset": "ocr_ds.datasets.textdet.icdar_dataset:IcdarDataset",
     "ConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",
-    "UniformConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",  # MMOCR 0.x name
+    "UniformConcatDataset": "ocr_ds.datasets.concat:UniformConcatDataset",
+    "TextDetDataset": "ocr_ds.datasets.textdet.text_det_dataset:TextDetDataset",
     "ToyDataset": "ocr_ds.datasets.toy:ToyDataset",
 }
 
@@ -95,6 +113,12 @@ PIPELINES: dict[str, str] = {
     "PSENetTargets": "ocr_ds.datasets.pipelines.textdet_targets:PSENetTargets",
     "CustomFormatBundle": "ocr_ds.datasets.pipelines.textdet_formatting:CustomFormatBundle",
     "MultiScaleFlipAug": "ocr_ds.datasets.pipelines.textdet_formatting:MultiScaleFlipAug",
+    # -- PANet (issue 15)
+    # -- FCENet, TextSnake, CTW1500 transforms (issue 15)
+    # -- SAR, RobustScanner (issue 16)
+    # -- NRTR, SATRN (issue 16)
+    # -- MASTER (issue 16)
+    # -- ABINet (issue 16)
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``
@@ -109,6 +133,46 @@ LOGGERS: dict[str, str] = {
     "TensorboardLoggerHook": "ocr_ds.engine.hooks.writers:TensorboardLoggerHook",
 }
 
+# Layers named inside components (``conv_cfg``, ``norm_cfg``, ``act_cfg``, ``plugins``), with
+# mmcv's names: what ``ocr_ds.models.common`` builds ConvModules and backbones from.
+CONV_LAYERS: dict[str, str] = {
+    "Conv": "torch.nn:Conv2d",
+    "Conv1d": "torch.nn:Conv1d",
+    "Conv2d": "torch.nn:Conv2d",
+    "Conv3d": "torch.nn:Conv3d",
+    # -- deformable convolution (issue 15)
+}
+NORM_LAYERS: dict[str, str] = {
+    "BN": "torch.nn:BatchNorm2d",
+    "BN1d": "torch.nn:BatchNorm1d",
+    "BN2d": "torch.nn:BatchNorm2d",
+    "BN3d": "torch.nn:BatchNorm3d",
+    "SyncBN": "ocr_ds.models.common.norm:SyncBatchNorm2d",
+    "MMSyncBN": "ocr_ds.models.common.norm:SyncBatchNorm2d",
+    "GN": "torch.nn:GroupNorm",
+    "LN": "torch.nn:LayerNorm",
+    "IN": "torch.nn:InstanceNorm2d",
+    "IN1d": "torch.nn:InstanceNorm1d",
+    "IN2d": "torch.nn:InstanceNorm2d",
+    "IN3d": "torch.nn:InstanceNorm3d",
+}
+ACTIVATIONS: dict[str, str] = {
+    "ReLU": "torch.nn:ReLU",
+    "LeakyReLU": "torch.nn:LeakyReLU",
+    "PReLU": "torch.nn:PReLU",
+    "RReLU": "torch.nn:RReLU",
+    "ReLU6": "torch.nn:ReLU6",
+    "ELU": "torch.nn:ELU",
+    "Sigmoid": "torch.nn:Sigmoid",
+    "Tanh": "torch.nn:Tanh",
+    "SiLU": "torch.nn:SiLU",
+    "GELU": "torch.nn:GELU",
+}
+# ``plugins=[dict(cfg=dict(type=...), stages=..., position=...)]`` of ResNet-like backbones
+PLUGIN_LAYERS: dict[str, str] = {
+    # -- MASTER's GCAModule (issue 16)
+}
+
 TABLES: dict[str, dict[str, str]] = {
     "model": MODELS,
     "component": COMPONENTS,
@@ -118,6 +182,10 @@ TABLES: dict[str, dict[str, str]] = {
     "pipeline": PIPELINES,
     "hook": HOOKS,
     "logger": LOGGERS,
+    "conv layer": CONV_LAYERS,
+    "norm layer": NORM_LAYERS,
+    "activation": ACTIVATIONS,
+    "plugin layer": PLUGIN_LAYERS,
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from ocr_ds.checkpoint_io import load_checkpoint_any as load_weights  # noqa: F401  (re-export)
-from ocr_ds.checkpoint_io import shape_mismatches, strip_module_prefix
+from ocr_ds.checkpoint_io import match_state_dict
 from ocr_ds.errors import UserError
 
 
@@ -43,15 +43,12 @@ def build_with_weights(model_cfg: Any, state: Mapping[str, torch.Tensor],
     from ocr_ds import registry
 
     model = registry.build(registry.MODELS, model_cfg, "model")
-    state = strip_module_prefix(dict(state))
-    wrong = shape_mismatches(model, state)
-    if wrong:
-        raise UserError(f"{source}: {len(wrong)} tensors do not fit the config's model, e.g. "
-                        f"{'; '.join(wrong[:2])} (does the config match the checkpoint?)")
-    result = model.load_state_dict(state, strict=False)
-    if result.missing_keys:
-        raise UserError(f"{source}: {len(result.missing_keys)} model tensors missing, e.g. "
-                        f"{result.missing_keys[:3]} (does the config match the checkpoint?)")
+    match = match_state_dict(model, state)      # earlier ocr_ds names renamed to MMOCR's
+    absent = match.missing + [k for k, _, _ in match.mismatched]
+    if absent:
+        raise UserError(f"{source}: {len(absent)} model tensors missing or of another shape, "
+                        f"e.g. {absent[:3]} (does the config match the checkpoint?)")
+    model.load_state_dict(match.loadable, strict=False)
     return model.eval()
 
 

@@ -12,17 +12,14 @@ checkpoint=PATH)``. ``torchvision://resnetNN`` is looked up in torch's local hub
 """
 from __future__ import annotations
 
-import glob
-import os
-import warnings
 from typing import Any, Mapping, Sequence
 
 import torch
 import torch.nn as nn
 
-from ocr_ds.checkpoint_io import safe_load
 from ocr_ds.errors import UserError
-from ocr_ds.models.textdet.norm import build_norm, is_norm
+from ocr_ds.models.common.init import load_pretrained
+from ocr_ds.models.common.norm import build_norm, is_norm
 
 
 class BasicBlock(nn.Module):
@@ -94,7 +91,7 @@ class ResNet(nn.Module):
         style: 'pytorch' or 'caffe' (where a bottleneck puts its stride). Defaults to 'pytorch'.
         frozen_stages: Stages (and the stem, from 0) kept frozen; -1 freezes nothing.
             Defaults to -1.
-        norm_cfg: Normalisation layer, see :mod:`ocr_ds.models.textdet.norm`.
+        norm_cfg: Normalisation layer, see :mod:`ocr_ds.models.common.norm`.
             Defaults to ``dict(type='BN', requires_grad=True)``.
         norm_eval: Keep BN layers in eval mode (frozen running stats) while training.
             Defaults to True, as mmdet.
@@ -230,59 +227,3 @@ class ResNet(nn.Module):
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.eval()
         return self
-
-
-def resolve_checkpoint(path: str, key: str) -> str:
-    """A local file for ``path``; ``torchvision://NAME`` is looked up in torch's hub cache."""
-    if path.startswith("torchvision://"):
-        name = path[len("torchvision://"):]
-        hub_dir = os.path.join(torch.hub.get_dir(), "checkpoints")
-        found = sorted(glob.glob(os.path.join(hub_dir, f"{name}-*.pth")))
-        if not found:
-            raise UserError(f"{key}.checkpoint: {path} is not in the local torch cache "
-                            f"({hub_dir}/{name}-*.pth); ocr_ds never downloads: put the file "
-                            f"there, give a local path, or set {key}=None")
-        return found[-1]
-    if "://" in path:
-        raise UserError(f"{key}.checkpoint: expected a local path or torchvision://NAME "
-                        f"(got {path!r}); ocr_ds never downloads")
-    if not os.path.isfile(path):
-        raise UserError(f"{key}.checkpoint: file not found (got {path!r})")
-    return path
-
-
-def load_pretrained(module: nn.Module, init_cfg: Mapping, key: str) -> None:
-    """Load ``init_cfg['checkpoint']`` into ``module``, ignoring classifier weights."""
-    if not isinstance(init_cfg, Mapping) or init_cfg.get("type") != "Pretrained":
-        raise UserError(f"{key}: expected dict(type='Pretrained', checkpoint=PATH) "
-                        f"(got {init_cfg!r})")
-    if "checkpoint" not in init_cfg:
-        raise UserError(f"{key}.checkpoint: expected a path (got nothing)")
-    path = resolve_checkpoint(str(init_cfg["checkpoint"]), key)
-    state = safe_load(path, remedy="save its state_dict again with torch.save (tensors only) "
-                            "and point init_cfg.checkpoint at that file")
-    if not isinstance(state, Mapping):
-        raise UserError(f"{key}.checkpoint: expected a state dict in {path} (got "
-                        f"{type(state).__name__})")
-    if "state_dict" in state:
-        state = state["state_dict"]
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
-    prefix = init_cfg.get("prefix", "backbone." if any(k.startswith("backbone.")
-                                                        for k in state) else "")
-    if prefix:
-        state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    own = module.state_dict()
-    matched = {}
-    for k, v in state.items():
-        if k not in own:
-            continue
-        if own[k].shape != v.shape:
-            raise UserError(f"{key}.checkpoint: {k} has shape {tuple(v.shape)} in {path}, "
-                            f"expected {tuple(own[k].shape)}")
-        matched[k] = v
-    if not matched:
-        raise UserError(f"{key}.checkpoint: no parameter of {path} matches the backbone")
-    missing = [k for k in own if k not in matched and not k.endswith("num_batches_tracked")]
-    if missing:
-        warnings.warn(f"{key}: {len(missing)} backbone tensors not in {path}, e.g. {missing[:3]}")
-    module.load_state_dict(matched, strict=False)
