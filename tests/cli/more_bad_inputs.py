@@ -98,7 +98,8 @@ def more_cases(m: ModuleType) -> list[tuple]:
             env.close()
             train = (f"dict(type='OCRDataset', ann_file={str(d / 'lmdb')!r}, img_prefix='', "
                      f"loader=dict(type='AnnFileLoader', file_format='lmdb', "
-                     f"parser=dict(type='LineStrParser')), pipeline={m.RECOG_PIPELINE})")
+                     f"parser=dict(type='LineJsonParser', keys=['filename', 'text'])), "
+                     f"pipeline={m.RECOG_PIPELINE})")
             return [m._config(d, train)]
         return build
 
@@ -165,7 +166,7 @@ def more_cases(m: ModuleType) -> list[tuple]:
          "argument --launcher: invalid choice: 'k8s'"),
         ("test-checkpoint-of-another-model", "test", "test",
          test_py("--out", "{out}/r.json", ckpt=lambda d: _toy_ckpt(d, hidden=16)),
-         "tensors do not fit the config's model, e.g. "),
+         "model tensors missing or of another shape, e.g. "),
         ("test-config-problems", "test", "test",
          test_py("--out", "{out}/r.json", "--cfg-options", "model.type=Nope"),
          "model.type: unknown 'Nope'"),
@@ -259,10 +260,11 @@ def more_cases(m: ModuleType) -> list[tuple]:
          "w.npy: not a PyTorch checkpoint (it is a numpy .npy array)"),
         ("load-from-another-model", "checkpoint", "train",
          m.train_flag("--load-from", lambda d: _write_state(d, {"decoder.fc.weight": torch.ones(3, 3)})),
-         "none of its 1 tensors fits the model"),
+         "expected a checkpoint of this ToyRegressor (got "),
         ("load-from-other-shapes", "checkpoint", "train",
          m.train_flag("--load-from", lambda d: _write_state(d, {"net.4.weight": torch.ones(3, 3)})),
-         "none of its 1 tensors fits the model (by name and shape, e.g. net.4.weight: checkpoint (3, 3) vs model (4, 32))"),
+         "which has 0 of its 9 tensors by name and shape; e.g. net.1.weight missing; "
+         "net.1.bias missing; net.4.weight [3, 3] in the file, [4, 32] here)"),
         ("resume-other-shapes", "checkpoint", "train", resume(stage=0, world=1, hidden=16),
          "model tensors do not fit, e.g. "),
         ("resume-missing-rank-file", "checkpoint", "train",

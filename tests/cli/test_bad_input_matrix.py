@@ -557,16 +557,3 @@ def test_probe_closes_the_lmdb_it_opened(tmp_path):
     assert os.path.realpath(db) in fileio.open_lmdb_environments()
     fileio.close_lmdb_environment(db)
 
-
-def test_load_from_skips_tensors_of_other_shapes(tmp_path, monkeypatch, capsys):
-    """mmcv's --load-from: tensors whose shape differs (another head) are skipped with a warning
-    naming them; the others are loaded (none fitting is an error: the matrix above)."""
-    from ocr_ds.models.toy import ToyRegressor
-
-    state = ToyRegressor(in_channels=1, size=8, hidden=32, out_features=7).state_dict()
-    path = tmp_path / "other_head.pth"
-    torch.save({"state_dict": state}, path)
-    _reach_engine(monkeypatch, tmp_path, [TOY, "--load-from", str(path)])
-    out = capsys.readouterr().out
-    assert "size mismatch, not loaded: net.4.weight: checkpoint (7, 32) vs model (4, 32); " \
-           "net.4.bias: checkpoint (7,) vs model (4,)" in out
