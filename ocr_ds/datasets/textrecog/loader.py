@@ -67,12 +67,12 @@ class _LmdbAnnotations:
             raise UserError(f"ann_file: {path}: {key}: expected a positive count of labels "
                             f"(got {self.total})")
         # the last label must be there: a count larger than the labels would fail mid-epoch
-        last_key = f"label-{self.total:09d}".encode()
-        (last,) = lmdb_read_once(path, [last_key])
+        first, last_key = self.key(0), self.key(self.total - 1)
+        (last,) = lmdb_read_once(path, [last_key.encode()])
         if last is None:
             raise UserError(f"ann_file: {path}: {key} is {self.total}, but there is no "
-                            f"{last_key.decode()}; expected label-000000001 .. "
-                            f"{last_key.decode()} (a count that matches the labels)")
+                            f"{last_key}; expected {first} .. {last_key} (a count that "
+                            "matches the labels)")
         self.path = path
         self._reader = LmdbBackend(path)
 
