@@ -59,6 +59,11 @@ log_config = dict(interval=1)
 """
 
 
+# a seed whose barely trained CRNN reads the test crops differently (24 texts, 37 scores over
+# the 37 crops); with another, the model may predict one text (or blank) everywhere
+CRNN_SEED = 14
+
+
 def run_env() -> dict[str, str]:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
@@ -107,7 +112,7 @@ def make_demo_checkpoints(d) -> SimpleNamespace:
     train = os.path.join(ROOT, "ocr_ds", "train.py")
     run([os.path.join(BIN, "deepspeed"), "--num_gpus", "2", "--master_port", str(free_port()),
          train, "--config", crnn, "--work-dir", str(d / "wd_crnn"), "--no-validate",
-         "--seed", "1", "--cfg-options", "deepspeed.zero_optimization.stage=3"])
+         "--seed", str(CRNN_SEED), "--cfg-options", "deepspeed.zero_optimization.stage=3"])
     run([sys.executable, train, dbnet, "--work-dir", str(d / "wd_det"), "--no-validate",
          "--seed", "0"])
     exported = str(d / "crnn_exported.pth")

@@ -8,7 +8,8 @@
   mmcv's layer settings (``*_cfg``, ``*_cfgs``, ``dcn``, ``plugins``), which the component
   itself reads. Nothing is built, so no data file is opened.
 - :func:`metric_keys`: the result keys an evaluation of a dataset config will produce, from the
-  dataset classes' own ``metric_keys`` (``ConcatDataset`` prefixes them ``0_``.. and ``mean_``).
+  dataset classes' own ``metric_keys`` (a concatenation prefixes them ``0_``.., and
+  ``UniformConcatDataset`` adds ``mean_`` ones as its ``show_mean_scores`` says).
 - :func:`check_optimizer_values`: the translated optimizer's arguments bound to the torch.optim
   class (types from its annotations), then the optimizer built once on a dummy parameter, so a
   value torch refuses (a negative lr, betas of strings) is found now.
@@ -120,8 +121,11 @@ def metric_keys(spec: Any, metric: Any, key: str) -> list[str] | None:
     if not concat:
         return per_member[0]
     keys = [f"{i}_{k}" for i, ks in enumerate(per_member) for k in ks]
-    get_mean = spec.get("get_mean", True) if isinstance(spec, Mapping) else True
-    if get_mean:
+    # UniformConcatDataset's show_mean_scores ('auto': with 2+ members); mmdet's ConcatDataset
+    # (also a plain list) has no means
+    show = spec.get("show_mean_scores", "auto") if isinstance(spec, Mapping) and \
+        spec.get("type") == "UniformConcatDataset" else False
+    if show is True or (show == "auto" and len(per_member) > 1):
         keys += [f"mean_{k}" for k in dict.fromkeys(k for ks in per_member for k in ks)]
     return keys
 

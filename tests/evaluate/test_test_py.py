@@ -87,9 +87,11 @@ def test_every_checkpoint_form_gives_the_same_predictions(demo_checkpoints, reco
     metrics, reference = recog_reference
     preds = json.loads(reference)
     assert len(preds) == demo_checkpoints.recog_size
-    # a score per image that differs from image to image: a mix-up of order would show
+    # predictions that differ from image to image, so a mix-up of order would show (if not:
+    # pick another CRNN_SEED in tests/demo_checkpoints.py)
     assert len({p["score"] for p in preds}) == len(preds)
-    assert metrics["0_char_recall"] > 0 and set(metrics) >= {"0_word_acc", "mean_1-N.E.D"}
+    assert len({p["text"] for p in preds}) > 5
+    assert metrics["0_char_recall"] > 0 and set(metrics) >= {"0_word_acc", "0_1-N.E.D"}
     for ckpt in (demo_checkpoints.crnn_work_dir, demo_checkpoints.crnn_exported,
                  demo_checkpoints.crnn_mmocr):
         out = tmp_path / f"{os.path.basename(ckpt)}.json"
