@@ -47,6 +47,9 @@ if (( GPU_NUM == 1 && NNODES == 1 )); then
   set -x
   exec "$PYTHON" "${MAIN[@]}" "$@"
 fi
+# the flags and the config checked once, here, before any rank starts: bad input is one line and
+# exit 2, not one line per rank followed by torchrun's report of the failed ranks
+WORLD_SIZE=$(( GPU_NUM * NNODES )) OCR_DS_CHECK_ONLY=1 "$PYTHON" "${MAIN[@]}" "$@"
 
 port_free() {  # nobody listens on port $1 on this machine
   "$PYTHON" -c 'import socket, sys

@@ -61,6 +61,9 @@ if [[ ${OCR_DS_ENTRY:-train} == test ]]; then
 else
   MAIN=("$ROOT/ocr_ds/train.py" "$CONFIG" --work-dir="$WORK_DIR")
 fi
+# the flags and the config checked once, here on the submit host, before srun starts the tasks:
+# bad input is one line and exit 2, not one line per task
+WORLD_SIZE=$GPUS OCR_DS_CHECK_ONLY=1 "$PYTHON" "${MAIN[@]}" "$@"
 GRES=()
 if (( GPU_GRES )); then GRES=(--gres="gpu:$TASKS_PER_NODE"); fi
 # SRUN_ARGS is split on purpose (several flags in one variable, as in MMOCR)

@@ -8,6 +8,7 @@ with code 2, without a traceback. Everything else is a bug and keeps its traceba
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, Callable, Iterable, NoReturn, Sequence
 
@@ -58,6 +59,13 @@ class CliParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         fail(f"{message} (see --help)")
+
+
+def check_only() -> bool:
+    """True in the single check the launch scripts (launch/dist_train.sh, slurm.sh and their
+    test counterparts) run before starting the ranks: train.py/test.py check their flags and the
+    config (test.py also the checkpoint against the model), then exit 0 without running."""
+    return os.environ.get("OCR_DS_CHECK_ONLY") == "1"
 
 
 def run_cli(main: Callable[[], int | None]) -> NoReturn:

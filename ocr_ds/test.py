@@ -30,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: import the package, not this f
         sys.path.pop(0)
     sys.path.insert(0, _root)
 
-from ocr_ds.errors import CliParser, UserError, run_cli  # noqa: E402
+from ocr_ds.errors import CliParser, UserError, check_only, run_cli  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,10 +193,13 @@ def run(args: argparse.Namespace) -> dict[str, float] | None:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(parse_cfg_options(args.cfg_options))
-    raise_problems(check_config(cfg, mode="test", eval_metrics=args.eval, build=args.dry_run))
+    raise_problems(check_config(cfg, mode="test", eval_metrics=args.eval,
+                                build=args.dry_run or check_only()))
     check_outputs(args)
     state, _ = load_checkpoint_any(args.checkpoint, args.allow_unsafe_pickle)
     model = build_with_weights(strip_pretrained(cfg["model"]), state, source=args.checkpoint)
+    if check_only():
+        return None
     if args.dry_run:
         print(f"{args.config}: config checked; {args.checkpoint}: {len(state)} tensors fit "
               f"{cfg['model']['type']}")

@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # run as a script: import the package, not this f
         sys.path.pop(0)
     sys.path.insert(0, _root)
 
-from ocr_ds.errors import CliParser, UserError, run_cli  # noqa: E402
+from ocr_ds.errors import CliParser, UserError, check_only, run_cli  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 validate=not args.no_validate, ds_overrides=ds_overrides,
                                 ds_overrides_name=ds_name, work_dir=work_dir,
                                 build=args.dry_run))
+    if check_only():
+        return 0
     if args.dry_run:
         from ocr_ds.translate import translate
 

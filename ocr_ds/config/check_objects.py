@@ -6,7 +6,9 @@
   MMOCR uses for them (``pipeline``/``transforms`` -> pipeline steps, ``datasets`` -> datasets,
   ``loader``, ``parser``) and, inside models, every other typed argument is a component, except
   mmcv's layer settings (``*_cfg``, ``*_cfgs``, ``dcn``, ``plugins``), which the component
-  itself reads. Nothing is built, so no data file is opened.
+  itself reads: of those only the ``type`` names are checked, against the table the component
+  builds them from (:data:`LAYER_TABLES`; ``init_cfg`` against the initialisers). Nothing is
+  built, so no data file is opened.
 - :func:`metric_keys`: the result keys an evaluation of a dataset config will produce, from the
   dataset classes' own ``metric_keys`` (a concatenation prefixes them ``0_``.., and
   ``UniformConcatDataset`` adds ``mean_`` ones as its ``show_mean_scores`` says).
@@ -20,7 +22,7 @@ import inspect
 from typing import Any, Mapping, Sequence
 
 from ocr_ds.config.arguments import check_arguments
-from ocr_ds.errors import UserError, UserErrors
+from ocr_ds.errors import UserError, UserErrors, unknown_name
 
 #: argument name -> registry table its typed dicts (or lists of them) come from
 NESTED = {"pipeline": "pipeline", "transforms": "pipeline", "datasets": "dataset",
@@ -28,6 +30,10 @@ NESTED = {"pipeline": "pipeline", "transforms": "pipeline", "datasets": "dataset
 #: mmcv's layer settings: typed dicts the component interprets itself (norm, conv, init, ...)
 _LAYER_ARGS = ("dcn", "plugins")
 CONCAT = ("ConcatDataset", "UniformConcatDataset")
+#: layer setting -> registry table its ``type`` names come from (the component builds it)
+LAYER_TABLES = {"conv_cfg": "conv layer", "dcn": "conv layer", "norm_cfg": "norm layer",
+                "act_cfg": "activation", "attn_cfgs": "transformer part",
+                "ffn_cfgs": "transformer part"}
 
 
 def _layer_setting(name: str) -> bool:
@@ -59,7 +65,11 @@ def check_typed(spec: Any, key: str, kind: str, *, top: bool = True,
     for name, value in args.items():
         sub = f"{key}.{name}"
         nested = NESTED.get(name)
-        if nested is None and component and not _layer_setting(name):
+        if component and _layer_setting(name):
+            if not any(p.startswith(f"{sub}: ") for p in problems):  # not refused already
+                problems += _layer_type_names(name, value, sub)
+            continue
+        if nested is None and component:
             nested = "component"
         if nested is None:
             continue
@@ -70,6 +80,43 @@ def check_typed(spec: Any, key: str, kind: str, *, top: bool = True,
                 if isinstance(item, Mapping) or nested != "pipeline":
                     problems += check_typed(item, f"{sub}.{i}", nested, top=nested == "pipeline")
     return problems
+
+
+def _items(value: Any, key: str) -> list[tuple[Any, str]]:
+    """``(dict, key)`` of a setting that is a dict or a list of dicts."""
+    if isinstance(value, Mapping):
+        return [(value, key)]
+    if isinstance(value, (list, tuple)):
+        return [(v, f"{key}.{i}") for i, v in enumerate(value) if isinstance(v, Mapping)]
+    return []
+
+
+def _layer_type_names(name: str, value: Any, key: str) -> list[str]:
+    """Unknown ``type`` names in the layer setting ``name`` (its other keys are the
+    component's to read, as in mmcv), found without building anything."""
+    from ocr_ds import registry
+    from ocr_ds.models.common.init import _INITS
+
+    found: list[str] = []
+
+    def known(names: Any, spec: Mapping, where: str) -> None:
+        kind = spec.get("type", None)
+        if "type" in spec and (not isinstance(kind, str) or kind not in names):
+            found.append(str(unknown_name(f"{where}.type", kind, names)))
+
+    if name in LAYER_TABLES:
+        for spec, where in _items(value, key):
+            known(registry.TABLES[LAYER_TABLES[name]], spec, where)
+    elif name == "plugins":
+        for spec, where in _items(value, key):
+            if isinstance(spec.get("cfg"), Mapping):
+                known(registry.PLUGIN_LAYERS, spec["cfg"], f"{where}.cfg")
+    elif name == "init_cfg":
+        for spec, where in _items(value, key):
+            known([*_INITS, "Pretrained"], spec, where)
+            for sub, sub_key in _items(spec.get("override"), f"{where}.override"):
+                known(list(_INITS), sub, sub_key)
+    return found
 
 
 def dataset_members(spec: Any, key: str) -> list[tuple[Any, str]]:

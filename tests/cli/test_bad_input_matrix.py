@@ -332,7 +332,7 @@ CASES += more_cases(sys.modules[__name__])
 ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.engine.hostfile",
            **{tool: f"ocr_ds.tools.{tool}" for tool in (
                "export", "infer_recog", "infer_det", "eval_results", "lr_curve", "to_lmdb",
-               "gen_recog_data", "gen_det_data", "icdar_to_coco")}}
+               "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict")}}
 
 
 def _entry(name: str):
@@ -386,6 +386,16 @@ def test_matrix_covers_every_category():
                             "image": 3, "hostfile": 5, "checkpoint": 9, "mc-config": 7,
                             "test": 15, "output": 5, "tool": 10}.items():
         assert counts[category] >= least, (category, counts)
+
+
+def test_matrix_covers_every_tool():
+    """Each command-line tool under ocr_ds/tools has a row (a new tool gets one too)."""
+    import ocr_ds.tools
+
+    tools = {name[:-3] for name in os.listdir(os.path.dirname(ocr_ds.tools.__file__))
+             if name.endswith(".py") and not name.startswith("_")}
+    assert tools <= set(ENTRIES), sorted(tools - set(ENTRIES))
+    assert set(ENTRIES) <= {c[2] for c in CASES}, sorted(set(ENTRIES) - {c[2] for c in CASES})
 
 
 def test_cfg_options_never_evaluate_code(tmp_path, monkeypatch, capsys):

@@ -1,6 +1,6 @@
 """launch/slurm_test.sh on the one-node SLURM of tests/cluster: two srun tasks evaluate the demo
 recognition checkpoint (ZeRO-3 partitions) and print the metrics and write the predictions one
-process gives; a bad flag ends the job with one line and a non-zero exit."""
+process gives; a bad flag is one line and exit 2 before srun starts anything."""
 from __future__ import annotations
 
 import ast
@@ -35,9 +35,11 @@ def test_slurm_test_sh_matches_one_process(slurm1, demo_checkpoints, tmp_path):
     assert ast.literal_eval(line) == metrics
 
 
-def test_slurm_test_sh_bad_flag_fails_the_job(slurm1, demo_checkpoints, tmp_path):
+def test_slurm_test_sh_bad_flag_is_one_line_before_srun(slurm1, demo_checkpoints, tmp_path):
+    """Checked once on the submit host: one line (not one per task), exit 2, no job step."""
     rc, out = cu.run([SLURM_TEST, "debug", "ocr_ds-test", demo_checkpoints.crnn,
                       demo_checkpoints.crnn_zero3, "--eval", "bleu"],
                      str(tmp_path / "log"), env_=cu.env(**slurm1, **TWO_TASKS))
-    assert rc != 0
-    assert "error: --eval: expected 'acc' or some of" in out and "Traceback" not in out
+    assert rc == 2, out[-3000:]
+    assert out.count("error: ") == 1 and "error: --eval: expected 'acc' or some of" in out, out
+    assert "srun " not in out and "Traceback" not in out, out

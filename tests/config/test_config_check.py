@@ -20,6 +20,12 @@ TOY = str(ROOT / "tests" / "fixtures" / "engine" / "toy.py")
 CRNN = str(ROOT / "configs" / "textrecog" / "crnn" / "crnn_synth_cpu.py")
 DBNET = str(ROOT / "configs" / "textdet" / "dbnet" / "dbnet_r18_synth_cpu.py")
 PSENET = str(ROOT / "configs" / "textdet" / "psenet" / "psenet_r50_synth_cpu.py")
+DBNETPP = str(ROOT / "configs" / "textdet" / "dbnetpp" / "dbnetpp_r50dcnv2_synth_cpu.py")
+PANET = str(ROOT / "configs" / "textdet" / "panet" / "panet_r18_synth_cpu.py")
+FCENET = str(ROOT / "configs" / "textdet" / "fcenet" / "fcenet_r50_synth_curved_cpu.py")
+TEXTSNAKE = str(ROOT / "configs" / "textdet" / "textsnake" / "textsnake_r50_synth_curved_cpu.py")
+SAR = str(ROOT / "configs" / "textrecog" / "sar" / "sar_synth_cpu.py")
+ROBUST = str(ROOT / "configs" / "textrecog" / "robust_scanner" / "robustscanner_r31_academic.py")
 
 MANY_IN_ONE_FILE = f"""_base_ = [{TOY!r}]
 model = dict(hidden='wide')
@@ -91,6 +97,37 @@ CASES = [
     ("psenet-datasets", PSENET, ["data.train.type=IcdarDatset", "data.val.ann_file=3",
                                  "data.val.pipeline.1.transforms.0.keep_ratio=yes"],
      {"data.train.type", "data.val.ann_file", "data.val.pipeline.1.transforms.0.keep_ratio"}),
+    # layer settings (norm_cfg, dcn, init_cfg, ...): their type names, from registry tables
+    ("dbnetpp-layer-names", DBNETPP, ["model.backbone.dcn.type=DCNv3",
+                                      "model.backbone.norm_cfg.type=BatchNorm",
+                                      "model.neck.depth=x",
+                                      "model.bbox_head.init_cfg.override.type=Foo"],
+     {"model.backbone.dcn.type", "model.backbone.norm_cfg.type", "model.neck.depth",
+      "model.bbox_head.init_cfg.override.type"}),
+    ("panet-components", PANET, ["model.neck.fpem_repeat=x", "model.bbox_head.loss.type=PANLos",
+                                 "model.neck.conv_cfg.type=Conv",
+                                 "model.backbone.norm_cfg.type=SyncBatchNorm"],
+     {"model.neck.fpem_repeat", "model.bbox_head.loss.type", "model.neck.conv_cfg",
+      "model.backbone.norm_cfg.type"}),
+    ("fcenet-components", FCENET, ["model.bbox_head.fourier_degree=x",
+                                   "data.train.pipeline.2.type=FCENetTarget",
+                                   "model.bbox_head.loss.type=FCELos",
+                                   "model.backbone.dcn.type=DCN3"],
+     {"model.bbox_head.fourier_degree", "data.train.pipeline.2.type",
+      "model.bbox_head.loss.type", "model.backbone.dcn.type"}),
+    ("textsnake-components", TEXTSNAKE, ["model.neck.in_channels=5",
+                                         "model.bbox_head.postprocessor.type=Nope",
+                                         "model.bbox_head.loss.ohem_ratio=x"],
+     {"model.neck.in_channels", "model.bbox_head.postprocessor.type",
+      "model.bbox_head.loss.ohem_ratio"}),
+    ("sar-components", SAR, ["model.decoder.d_k=x", "model.encoder.type=SAREnc",
+                             "model.label_convertor.max_seq_len=long"],
+     {"model.decoder.d_k", "model.encoder.type", "model.label_convertor.max_seq_len"}),
+    ("robustscanner-components", ROBUST, ["model.decoder.hybrid_decoder.type=SeqAttn",
+                                          "model.encoder.in_channels=x",
+                                          "model.backbone.base_channels=3.5"],
+     {"model.decoder.hybrid_decoder.type", "model.encoder.in_channels",
+      "model.backbone.base_channels"}),
 ]
 
 

@@ -127,18 +127,19 @@ def test_two_ranks_match_one_process(launcher, demo_checkpoints, recog_reference
 
 
 def test_detection_two_ranks_match_one_process_with_pictures(demo_checkpoints, tmp_path, capsys):
-    """DBNet: 11 images over 2 ranks in batches of 3 (padding at the end), default collect
-    through ./.dist_test; both ranks draw their share of the --show-dir pictures."""
+    """DBNet: 11 images over 2 ranks (launch/dist_test.sh: torchrun, cheaper to start than
+    DeepSpeed's launcher, which the recognition test runs) in batches of 3 (padding at the
+    end), default collect through ./.dist_test; both ranks draw their share of the --show-dir
+    pictures."""
     one = tmp_path / "one"
     one.mkdir()
     metrics, _ = in_process(capsys, demo_checkpoints.dbnet, demo_checkpoints.det_ckpt, "--eval",
                             "hmean-iou", "--out", str(one / "preds.json"))
     two = tmp_path / "two"
     two.mkdir()
-    proc = run([os.path.join(BIN, "deepspeed"), "--num_gpus", "2", "--master_port",
-                str(free_port()), TEST, demo_checkpoints.dbnet, demo_checkpoints.det_ckpt,
-                "--eval", "hmean-iou", "--out", "preds.json", "--show-dir", "pictures"],
-               cwd=str(two))
+    proc = run(["env", f"PORT={free_port()}", os.path.join(ROOT, "launch", "dist_test.sh"),
+                demo_checkpoints.dbnet, demo_checkpoints.det_ckpt, "2", "--eval", "hmean-iou",
+                "--out", "preds.json", "--show-dir", "pictures"], cwd=str(two))
     assert_same(read(two / "preds.json"), read(one / "preds.json"))
     preds = json.loads(read(two / "preds.json"))
     assert len(preds) == demo_checkpoints.det_size
