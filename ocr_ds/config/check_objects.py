@@ -111,7 +111,7 @@ def _layer_type_names(name: str, value: Any, key: str) -> list[str]:
         for spec, where in _items(value, key):
             if isinstance(spec.get("cfg"), Mapping):
                 known(registry.PLUGIN_LAYERS, spec["cfg"], f"{where}.cfg")
-    elif name == "init_cfg":
+    elif name.endswith("init_cfg"):  # init_cfg, and block_init_cfg of ResNet-like backbones
         for spec, where in _items(value, key):
             known([*_INITS, "Pretrained"], spec, where)
             for sub, sub_key in _items(spec.get("override"), f"{where}.override"):

@@ -186,8 +186,9 @@ def test_format_only_out_round_trip(demo_checkpoints, recog_reference, tmp_path,
     assert ast.literal_eval(metrics_line(capsys.readouterr().out)) == metrics
 
 
-def test_fuse_conv_bn_keeps_the_outputs(demo_checkpoints, tmp_path, capsys):
-    """Folding BatchNorm into the convolutions changes the arithmetic, not the predictions."""
+def test_fuse_conv_bn_keeps_the_outputs(demo_checkpoints, recog_reference, tmp_path, capsys):
+    """Folding BatchNorm into the convolutions changes the arithmetic, not the predictions:
+    DBNet's feature maps, and test.py --fuse-conv-bn's CRNN predictions and metrics."""
     from ocr_ds.checkpoint_io import load_checkpoint_any
     from ocr_ds.config import Config
     from ocr_ds.engine.fuse import fuse_conv_bn
@@ -204,10 +205,12 @@ def test_fuse_conv_bn_keeps_the_outputs(demo_checkpoints, tmp_path, capsys):
     # every BatchNorm after a Conv2d is gone (those after a ConvTranspose2d stay, as in mmcv)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.backbone.modules())
     torch.testing.assert_close(after, before, rtol=1e-4, atol=1e-5)
+    metrics, reference = recog_reference
     out = tmp_path / "fused.json"
-    in_process(capsys, demo_checkpoints.dbnet, demo_checkpoints.det_ckpt, "--fuse-conv-bn",
-               "--out", str(out))
-    assert len(json.loads(read(out))) == demo_checkpoints.det_size
+    got, _ = in_process(capsys, demo_checkpoints.crnn, demo_checkpoints.crnn_exported,
+                        "--fuse-conv-bn", "--eval", "acc", "--out", str(out))
+    assert_same(read(out), reference)
+    assert got == metrics
 
 
 def test_dry_run_checks_config_and_checkpoint(demo_checkpoints, tmp_path, monkeypatch, capsys):
