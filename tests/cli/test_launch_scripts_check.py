@@ -19,14 +19,20 @@ TOY = os.path.join(ROOT, "tests", "fixtures", "engine", "toy.py")
       "error: model.type: unknown 'X'; expected one of: "]),
     ("dist_test.sh", ["{wd}/none.pth", "2", "--eval", "acc", "--out", "{wd}/p.json"],
      ["error: checkpoint: '{wd}/none.pth' does not exist"]),
-], ids=["dist_train", "dist_test"])
+    # SLURM's scripts check on the submit host, before srun (which is never reached here)
+    ("slurm.sh", ["{wd}", "--gpus", "0"], ["error: --gpus: expected a positive integer (got 0)"]),
+    ("slurm_test.sh", ["{wd}/none.pth", "--eval", "acc"],
+     ["error: checkpoint: '{wd}/none.pth' does not exist"]),
+], ids=["dist_train", "dist_test", "slurm", "slurm_test"])
 def test_launch_scripts_check_once_before_the_ranks(script, args, expected, tmp_path):
-    """launch/dist_train.sh and dist_test.sh (slurm.sh and slurm_test.sh do the same:
-    tests/cluster/test_slurm_test.py): torchrun never starts."""
+    """torchrun or srun never starts (tests/cluster/test_slurm_test.py: the same on a real
+    SLURM)."""
     wd = tmp_path / "wd"
-    proc = subprocess.run([os.path.join(ROOT, "launch", script), TOY,
+    slurm = ["debug", "job"] if script.startswith("slurm") else []  # PARTITION JOB_NAME
+    env = dict(os.environ, PYTHON=sys.executable, GPUS="2", GPUS_PER_NODE="2", GPU_GRES="0")
+    proc = subprocess.run([os.path.join(ROOT, "launch", script), *slurm, TOY,
                            *[a.format(wd=wd) for a in args]], capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path, env=dict(os.environ, PYTHON=sys.executable))
+                          timeout=120, cwd=tmp_path, env=env)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == len(expected), proc.stderr
