@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="load --load-from checkpoints that are not weights-only (full pickle: "
                    "can run code) - only for files you trust")
     p.add_argument("--dry-run", action="store_true",
-                   help="print the DeepSpeed JSON on stdout and exit (creates nothing)")
+                   help="print the DeepSpeed JSON on stdout, its notes on stderr, and exit (creates "
+                   "nothing; at ZeRO stage >= 1 the model is built on the meta device, without "
+                   "memory or weights, to size ZeRO's buffers)")
     return p
 
 
@@ -169,8 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ocr_ds.translate import translate
 
         accelerator = "cuda" if torch.cuda.is_available() else "cpu"
-        tr = translate(cfg, world_size=world_size_hint(args), accelerator=accelerator,
-                       ds_overrides=ds_overrides, ds_overrides_name=ds_name)
+        kwargs = dict(world_size=world_size_hint(args), accelerator=accelerator,
+                      ds_overrides=ds_overrides, ds_overrides_name=ds_name)
+        tr = translate(cfg, **kwargs)
+        if (tr.ds_config.get("zero_optimization") or {}).get("stage", 0):
+            # ZeRO's buffer sizes come from the model: measure it on the meta device
+            from ocr_ds.engine.builder import measure_model
+
+            tr = translate(cfg, **kwargs, model_facts=measure_model(cfg))
         for note in tr.notes:
             print(f"note: {note}", file=sys.stderr)
         print(json.dumps(tr.ds_config, indent=2, sort_keys=True))

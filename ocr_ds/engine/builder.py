@@ -14,6 +14,8 @@ import torch
 
 from ocr_ds import registry
 from ocr_ds.checkpoint_io import load_checkpoint_any, strip_module_prefix
+from ocr_ds.engine.allocator import return_freed_memory
+from ocr_ds.translate.zero_buffers import ModelFacts
 
 
 def init_distributed(backend_hint: str | None = None) -> None:
@@ -28,6 +30,7 @@ def init_distributed(backend_hint: str | None = None) -> None:
     deepspeed.init_distributed(dist_backend=backend, auto_mpi_discovery=False, timeout=timeout)
     if get_accelerator().device_name() == "cpu":
         _unlink_shm_buffers()
+        return_freed_memory()  # what ZeRO frees must leave the resident set (see allocator)
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     elif "OMP_NUM_THREADS" not in os.environ:
@@ -76,6 +79,24 @@ def build_model(cfg: Mapping[str, Any], init: bool = True) -> torch.nn.Module:
     if init and hasattr(model, "init_weights"):
         model.init_weights()
     return model
+
+
+def model_facts(model: torch.nn.Module) -> ModelFacts:
+    """The trainable parameters' sizes the translator derives ZeRO's buffer sizes from."""
+    numels = tuple(p.numel() for p in model.parameters() if p.requires_grad)
+    tensor = max(((p.numel(), n) for n, p in model.named_parameters() if p.requires_grad),
+                 default=(0, ""))
+    layer = max(((sum(p.numel() for p in m.parameters(recurse=False) if p.requires_grad), n)
+                 for n, m in model.named_modules()), default=(0, ""))
+    return ModelFacts(tensor_numels=numels, largest_layer=layer[0], largest_layer_name=layer[1],
+                      largest_tensor_name=tensor[1])
+
+
+def measure_model(cfg: Mapping[str, Any]) -> ModelFacts:
+    """:func:`model_facts` of ``cfg['model']`` built on the meta device: no memory, no weights
+    (for ``--dry-run``, which must not train or allocate a model to print the DeepSpeed JSON)."""
+    with torch.device("meta"):
+        return model_facts(build_model(cfg, init=False))
 
 
 def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger,
