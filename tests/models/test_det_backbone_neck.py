@@ -1,11 +1,11 @@
-"""ResNet (mmdet's interface), norm layers, FPNC and FPNF: shapes, styles, weights, errors."""
+"""ResNet (mmdet's interface), norm layers and FPNC: shapes, styles, weights, errors."""
 import pytest
 import torch
 import torch.nn as nn
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
-from ocr_ds.models.textdet.necks import FPNC, FPNF
+from ocr_ds.models.textdet.necks import FPNC
 from ocr_ds.models.common.norm import SyncBatchNorm2d, build_norm
 from ocr_ds.models.common.resnet import ResNet
 
@@ -86,15 +86,9 @@ def test_syncbn_runs_on_cpu_and_shares_bn_keys():
     assert not any(p.requires_grad for p in frozen.parameters())
 
 
-def test_necks_output_at_quarter_resolution():
+def test_fpnc_outputs_at_quarter_resolution():
     feats = [torch.randn(2, c, 32 // 2**i, 48 // 2**i) for i, c in enumerate([8, 16, 32, 64])]
     fpnc = FPNC(in_channels=[8, 16, 32, 64], lateral_channels=16, out_channels=4)
     assert fpnc(feats).shape == (2, 16, 32, 48) and fpnc.out_channels == 16
-    fpnf = FPNF(in_channels=[8, 16, 32, 64], out_channels=12)
-    assert fpnf(feats).shape == (2, 12, 32, 48)
-    assert FPNF(in_channels=[8, 16, 32, 64], out_channels=12, fusion_type="add")(
-        feats).shape == (2, 12, 32, 48)
-    with pytest.raises(UserError, match="fusion_type"):
-        FPNF(fusion_type="mul")
     with pytest.raises(UserError, match="asf_cfg"):
         FPNC(in_channels=[8], asf_cfg=dict(attention_type="ScaleChannelSpatial"))

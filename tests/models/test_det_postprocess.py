@@ -1,13 +1,12 @@
-"""Post-processing recovers known boxes: DBNet (shrunk kernels + unclip) and PSENet (expansion)."""
+"""DBNet's post-processing recovers known boxes (shrunk kernels + unclip); points2boundary."""
 import numpy as np
 import pytest
 import torch
 from shapely.geometry import Polygon
 
-from ocr_ds.datasets.pipelines.textdet_targets import DBNetTargets, PSENetTargets
+from ocr_ds.datasets.pipelines.textdet_targets import DBNetTargets
 from ocr_ds.errors import UserError
 from ocr_ds.models.textdet.postprocess import DBPostprocessor, points2boundary, unclip
-from ocr_ds.models.textdet.pse_postprocess import PSEPostprocessor, expand_kernels
 
 
 def iou(a, b):
@@ -62,34 +61,3 @@ def test_unclip_and_points2boundary():
     poly = points2boundary(pixels, "poly")
     assert np.reshape(poly, (-1, 2)).min(0).tolist() == [5, 3]
     assert np.reshape(poly, (-1, 2)).max(0).tolist() == [14, 8]
-
-
-def test_expand_kernels_breadth_first():
-    kernels = np.zeros((2, 1, 9), np.uint8)
-    kernels[0, 0, :] = 1                                         # the text: one row of 9
-    seeds = np.zeros((1, 9), np.int32)
-    seeds[0, 1], seeds[0, 7] = 1, 2                              # two seeds
-    labels = expand_kernels(kernels, seeds)
-    # each pixel goes to the nearer seed; the middle one (equidistant) to the first found
-    assert labels[0].tolist() == [1, 1, 1, 1, 1, 2, 2, 2, 2] or \
-        labels[0].tolist() == [1, 1, 1, 1, 2, 2, 2, 2, 2]
-    assert (expand_kernels(kernels, seeds, min_kernel_area=2) == 0).all()
-
-
-def test_pse_postprocessor_separates_touching_texts():
-    # two boxes that touch at full size; their shrunk kernels are apart
-    boxes = [np.array([4, 4, 60, 4, 60, 24, 4, 24], float),
-             np.array([4, 25, 60, 25, 60, 45, 4, 45], float)]
-    res = dict(img=np.zeros((50, 64, 3), np.float32), gt_masks=boxes, gt_masks_ignore=[],
-               mask_fields=[], bbox_fields=[], seg_fields=[])
-    kernels = PSENetTargets()(res)["gt_kernels"].astype(np.float32)
-    logits = torch.from_numpy(kernels * 20 - 10)
-    for repr_type in ("poly", "quad"):
-        out = PSEPostprocessor(text_repr_type=repr_type)(logits)
-        assert len(out) == 2
-        for b in out:
-            assert max(iou(b[:-1], gt) for gt in boxes) > 0.8
-            assert b[-1] > 0.99
-    assert PSEPostprocessor(min_text_area=5000)(logits) == []
-    with pytest.raises(UserError, match="min_kernel_confidence"):
-        PSEPostprocessor(min_kernel_confidence=2)

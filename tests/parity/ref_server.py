@@ -40,13 +40,13 @@ def to_wire(value):
 
 
 def _read_exact(stream, n):
-    data = b""
+    data = bytearray()      # appending to bytes copies it all each time
     while len(data) < n:
         chunk = stream.read(n - len(data))
         if not chunk:
             return None
         data += chunk
-    return data
+    return bytes(data)
 
 
 def main():

@@ -130,7 +130,7 @@ class Reference:
         return self.stderr.read().decode(errors="replace")[-4000:]
 
     def _read(self, n: int, deadline: float) -> bytes:
-        data = b""
+        data = bytearray()      # appending to bytes copies it all each time: minutes for 50 MB
         fd = self.proc.stdout.fileno()
         while len(data) < n:
             left = deadline - time.monotonic()
@@ -145,7 +145,7 @@ class Reference:
                     raise AssertionError(f"the MMOCR reference exited "
                                          f"({self.proc.poll()}); its stderr:\n{self._log_tail()}")
                 data += chunk
-        return data
+        return bytes(data)
 
     def call(self, file: str | os.PathLike, func: str, timeout: float = CALL_TIMEOUT,
              **kwargs: Any) -> Any:

@@ -41,6 +41,12 @@ CONFIGS: dict[str, str] = {
     "textdet/psenet/psenet_r50_fpnf_600e_icdar2015.py": "hmean-iou:hmean",
     "textdet/psenet/psenet_r50_fpnf_600e_ctw1500.py": "hmean-iou:hmean",
     "textdet/psenet/psenet_r50_fpnf_600e_icdar2017.py": "hmean-iou:hmean",
+    "textdet/panet/panet_r18_fpem_ffm_600e_ctw1500.py": "hmean-iou:hmean",
+    "textdet/panet/panet_r18_fpem_ffm_600e_icdar2015.py": "hmean-iou:hmean",
+    "textdet/panet/panet_r50_fpem_ffm_600e_icdar2017.py": "hmean-iou:hmean",
+    "textdet/fcenet/fcenet_r50_fpn_1500e_icdar2015.py": "hmean-iou:hmean",
+    "textdet/fcenet/fcenet_r50dcnv2_fpn_1500e_ctw1500.py": None,
+    "textdet/textsnake/textsnake_r50_fpn_unet_1200e_ctw1500.py": "hmean-iou:hmean",
 }
 # rows marked None are not supported yet (their family is being built); they are skipped
 PREPARE: dict[str, object] = {}

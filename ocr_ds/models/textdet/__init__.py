@@ -1,7 +1,10 @@
-"""Text detection models (DBNet, PSENet) and their parts, in plain PyTorch.
+"""Text detection models and their parts, in plain PyTorch.
 
-Layout: ``resnet`` (backbone), ``necks`` (FPNC, FPNF), ``heads`` (DBHead, PSEHead),
-``losses`` (DBLoss, PSELoss), ``postprocess`` / ``pse_postprocess`` (map -> boundaries),
-``detector`` (the shared backbone-neck-head model), ``dbnet`` / ``psenet``.
-Every part is built by name through :data:`ocr_ds.registry.COMPONENTS`.
+Layout: ``detector`` (the backbone-neck-head model DBNet, PSENet and PANet are), ``head_mixin``
+(what the segmentation heads share: loss, post-processor, rescaling), ``postprocess``
+(``points2boundary`` and DBNet's post-processor), one folder per family (``psenet/``: FPNF,
+PSEHead, PSELoss, PSEPostprocessor; ``panet/``: FPEM_FFM, PANHead, PANLoss, PANPostprocessor
+and its ``pixel_group``), and DBNet's ``dbnet``, ``necks`` (FPNC), ``heads``
+(DBHead), ``losses`` (DBLoss, ``fit_target``). Every part is built by name through
+:data:`ocr_ds.registry.COMPONENTS`.
 """

@@ -22,32 +22,29 @@ def check_repr_type(text_repr_type: str, key: str) -> str:
 
 def points2boundary(points: np.ndarray, text_repr_type: str, text_score: float | None = None,
                     min_width: float = -1) -> list[float] | None:
-    """Turn a point set (a contour, or every pixel of a region, as ``(n, 2)`` x,y) into a
-    boundary: its minimum-area rectangle ('quad', dropped when thinner than ``min_width``) or
-    its outer contour ('poly'). Returns None when fewer than 4 vertices remain."""
+    """A point set (a polygon, or every pixel of a region, as ``(n, 2)`` x,y) as a boundary,
+    exactly as MMOCR's ``mmocr.core.points2boundary``: its minimum-area rectangle ('quad',
+    nothing when not wider than ``min_width``), or the first outer contour (simple chain) of
+    the points drawn on a mask ('poly'). Returns None when fewer than 4 vertices remain
+    (counting the score, as MMOCR does)."""
     points = np.asarray(points)
     if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
         return None
+    # OpenCV takes int32 / float32 points (4.x also converted int64 itself, 5.x refuses)
+    points = points.astype(np.int32 if np.issubdtype(points.dtype, np.integer) else np.float32)
     if text_repr_type == "quad":
-        rect = cv2.minAreaRect(points.astype(np.float32))
-        if min(rect[1]) <= min_width:
-            return None
-        boundary = cv2.boxPoints(rect).flatten().tolist()
+        rect = cv2.minAreaRect(points)
+        boundary = cv2.boxPoints(rect).flatten().tolist() if min(rect[1]) > min_width else []
     else:
-        pts = np.round(points).astype(np.int32)
-        origin = pts.min(axis=0)
-        pts = pts - origin
-        mask = np.zeros((pts[:, 1].max() + 3, pts[:, 0].max() + 3), np.uint8)
-        mask[pts[:, 1] + 1, pts[:, 0] + 1] = 255
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        if not contours:
-            return None
-        contour = max(contours, key=cv2.contourArea).reshape(-1, 2) + origin - 1
-        boundary = contour.astype(np.float64).flatten().tolist()
+        points = points.astype(np.int64)
+        mask = np.zeros((points[:, 1].max() + 10, points[:, 0].max() + 10), np.uint8)
+        mask[points[:, 1], points[:, 0]] = 255
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        boundary = contours[0].flatten().tolist()
+    if text_score is not None:
+        boundary = boundary + [text_score]
     if len(boundary) < 8:
         return None
-    if text_score is not None:
-        boundary = boundary + [float(text_score)]
     return boundary
 
 

@@ -1,8 +1,10 @@
-"""CTC for recognition: the loss (MMOCR 0.x ``CTCLoss``) and the label convertor (``CTCConvertor``).
+"""``CTCConvertor``: MMOCR 0.6.3's label convertor of CTC recognisers.
 
-The convertor maps text to class indices (blank = 0, then the dictionary, then an optional
-``<UKN>``) and decodes network outputs greedily: best class per time step, repeats collapsed,
-blanks dropped, decoding stopped at ``ceil(T * valid_ratio)`` steps.
+It maps text to class indices (blank = 0, then the dictionary, then an optional ``<UKN>``) and
+decodes network outputs greedily as MMOCR does: the top class of each time step (``topk``,
+softmax scores), repeats collapsed, blanks dropped, decoding stopped at
+``ceil(T * valid_ratio)`` steps. One deliberate difference: a character outside the dictionary
+(without ``<UKN>``) is dropped with one warning, where MMOCR 0.x raised mid-epoch.
 """
 from __future__ import annotations
 
@@ -11,9 +13,7 @@ import math
 from typing import Any, Sequence
 
 import torch
-import torch.nn as nn
 
-from ocr_ds.errors import bad_value
 from ocr_ds.models.textrecog.dictionary import load_chars
 
 logger = logging.getLogger("ocr_ds")
@@ -33,6 +33,8 @@ class CTCConvertor:
     """
 
     blank_idx = 0
+    # what MMOCR's BaseConvertor gives every convertor (an encode-decode recogniser reads them)
+    start_idx = end_idx = padding_idx = 0
 
     def __init__(self, dict_type: str = "DICT90", dict_file: str | None = None,
                  dict_list: Sequence[str] | None = None, with_unknown: bool = True,
@@ -84,71 +86,31 @@ class CTCConvertor:
             "target_lengths": torch.tensor([len(t) for t in tensors], dtype=torch.long),
         }
 
-    def tensor2idx(self, output: torch.Tensor, img_metas: Sequence[dict] | None = None
-                   ) -> tuple[list[list[int]], list[list[float]]]:
-        """Greedy CTC decoding of logits ``(N, T, C)`` -> per-sample indices and char scores."""
-        n, seq_len = output.size(0), output.size(1)
+    def tensor2idx(self, output: torch.Tensor, img_metas: Sequence[dict] | None = None,
+                   topk: int = 1, return_topk: bool = False) -> tuple[list, list]:
+        """Greedy CTC decoding of logits ``(N, T, C)`` -> per-sample indices and char scores
+        (with ``return_topk``: the ``topk`` best of each, as lists)."""
+        n = output.size(0)
         valid_ratios = [m.get("valid_ratio", 1.0) for m in img_metas] if img_metas else [1.0] * n
         probs = torch.softmax(output.detach().float(), dim=2).cpu()
-        best_prob, best_idx = probs.max(dim=2)
-        indexes, scores = [], []
+        top_values, top_idx = probs.topk(topk, dim=2)
+        best = top_idx[:, :, 0]
+        seq_len = probs.size(1)
+        indexes, scores, indexes_topk, scores_topk = [], [], [], []
         for b in range(n):
             decode_len = min(seq_len, math.ceil(seq_len * valid_ratios[b]))
-            pred = best_idx[b, :decode_len].tolist()
-            prob = best_prob[b, :decode_len].tolist()
-            index, score, prev = [], [], self.blank_idx
+            pred = best[b, :decode_len].tolist()
+            keep, prev = [], self.blank_idx
             for t, cls in enumerate(pred):
                 if cls not in (prev, self.blank_idx):
-                    index.append(cls)
-                    score.append(prob[t])
+                    keep.append(t)
                 prev = cls
-            indexes.append(index)
-            scores.append(score)
+            idx = top_idx[b, keep].tolist()
+            val = top_values[b, keep].tolist()
+            indexes_topk.append(idx)
+            scores_topk.append(val)
+            indexes.append([x[0] for x in idx])
+            scores.append([x[0] for x in val])
+        if return_topk:
+            return indexes_topk, scores_topk
         return indexes, scores
-
-
-class CTCLoss(nn.Module):
-    """CTC loss on decoder logits ``(N, T, C)`` (computed in float32, whatever the input dtype).
-
-    Args:
-        flatten: Use concatenated targets (all input lengths = T); otherwise padded targets and
-            input lengths ``ceil(valid_ratio * T)``. Defaults to True.
-        blank: Blank class. Defaults to 0.
-        reduction: ``'none'``, ``'mean'`` or ``'sum'``. Defaults to ``'mean'``.
-        zero_infinity: Zero infinite losses (targets longer than the input). Defaults to False.
-    """
-
-    def __init__(self, flatten: bool = True, blank: int = 0, reduction: str = "mean",
-                 zero_infinity: bool = False, **kwargs: Any):
-        super().__init__()
-        if reduction not in ("none", "mean", "sum"):
-            raise bad_value("model.loss.reduction", reduction, "'none', 'mean' or 'sum'")
-        self.flatten = flatten
-        self.blank = blank
-        self.ctc_loss = nn.CTCLoss(blank=blank, reduction=reduction, zero_infinity=zero_infinity)
-
-    def forward(self, outputs: torch.Tensor, targets_dict: dict[str, Any],
-                img_metas: Sequence[dict] | None = None) -> dict[str, torch.Tensor]:
-        log_probs = torch.log_softmax(outputs.float(), dim=2)
-        bsz, seq_len = log_probs.size(0), log_probs.size(1)
-        log_probs = log_probs.permute(1, 0, 2).contiguous()  # T, N, C
-        device = log_probs.device
-        if self.flatten:
-            targets = targets_dict["flatten_targets"].to(device)
-        else:
-            targets = torch.full((bsz, seq_len), self.blank, dtype=torch.long)
-            for idx, tensor in enumerate(targets_dict["targets"]):
-                valid_len = min(tensor.size(0), seq_len)
-                targets[idx, :valid_len] = tensor[:valid_len]
-            targets = targets.to(device)
-        target_lengths = targets_dict["target_lengths"]
-        if not self.flatten:
-            target_lengths = torch.clamp(target_lengths, min=1, max=seq_len)
-        input_lengths = torch.full((bsz,), seq_len, dtype=torch.long)
-        if not self.flatten and img_metas is not None:
-            input_lengths = torch.tensor(
-                [math.ceil(m.get("valid_ratio", 1.0) * seq_len) for m in img_metas],
-                dtype=torch.long)
-        loss = self.ctc_loss(log_probs, targets, input_lengths.to(device),
-                             target_lengths.long().to(device))
-        return {"loss_ctc": loss}

@@ -1,24 +1,29 @@
 """``VeryDeepVgg``: CRNN's 7-convolution VGG backbone for 32-pixel-high word crops.
 
-Layer layout, names and initialisation follow MMOCR 0.x (``cnn.conv{i}``, ``cnn.batchnorm{i}``,
-``cnn.pooling{i}``; Xavier-normal convolutions, uniform BN weights), so state dicts keep
-MMOCR's keys. A ``32 x W`` input becomes a ``C x 1 x (W/4 + 1)`` feature map. ``channels``
-narrows the network and ``batchnorm`` adds normalisation (MMOCR's shape is the default).
+Layer layout, names and initialisation are MMOCR 0.6.3's (``cnn.conv{i}``, ``cnn.batchnorm{i}``,
+``cnn.pooling{i}`` in our ``Sequential``; ``init_cfg`` Xavier-normal convolutions, Uniform(0, 1)
+BN weights, applied by ``init_weights()``), so state dicts keep MMOCR's keys and a seeded build
+draws MMOCR's numbers. A ``32 x W`` input becomes a ``C x 1 x (W/4 + 1)`` feature map.
+``channels`` narrows the network and ``batchnorm`` adds normalisation (ocr_ds's additions;
+MMOCR's shape is the default).
 """
 from __future__ import annotations
 
 from typing import Sequence
 
+from typing import Any
+
 import torch
 import torch.nn as nn
 
 from ocr_ds.errors import UserError
+from ocr_ds.models.common.base import BaseModule, Sequential
 
 MMOCR_CHANNELS = (64, 128, 256, 256, 512, 512, 512)
 MMOCR_BATCHNORM = (2, 4, 6)
 
 
-class VeryDeepVgg(nn.Module):
+class VeryDeepVgg(BaseModule):
     """VGG-VeryDeep backbone of CRNN.
 
     Args:
@@ -30,12 +35,15 @@ class VeryDeepVgg(nn.Module):
         batchnorm: Indices of the convolutions followed by BatchNorm. Defaults to MMOCR's
             ``(2, 4, 6)``; normalising all seven makes a small network leave CTC's
             all-blank plateau much sooner.
+        init_cfg: Defaults to MMOCR's ``[Xavier on Conv2d, Uniform on BatchNorm2d]``.
     """
 
     def __init__(self, leaky_relu: bool = True, input_channels: int = 3,
                  channels: Sequence[int] = MMOCR_CHANNELS,
-                 batchnorm: Sequence[int] = MMOCR_BATCHNORM, init_cfg=None, **kwargs):
-        super().__init__()
+                 batchnorm: Sequence[int] = MMOCR_BATCHNORM,
+                 init_cfg: Any = (dict(type="Xavier", layer="Conv2d"),
+                                  dict(type="Uniform", layer="BatchNorm2d"))):
+        super().__init__(init_cfg=list(init_cfg) if isinstance(init_cfg, tuple) else init_cfg)
         if len(channels) != 7 or any(int(c) < 1 for c in channels):
             raise UserError(f"model.backbone.channels: expected 7 positive integers "
                             f"(got {list(channels)})")
@@ -47,7 +55,7 @@ class VeryDeepVgg(nn.Module):
         ps = [1, 1, 1, 1, 1, 1, 0]
         nm = [int(c) for c in channels]
         self.channels = nm
-        cnn = nn.Sequential()
+        cnn = Sequential()
 
         def conv_relu(i: int) -> None:
             n_in = input_channels if i == 0 else nm[i - 1]
@@ -69,17 +77,6 @@ class VeryDeepVgg(nn.Module):
         cnn.add_module("pooling3", nn.MaxPool2d((2, 2), (2, 1), (0, 1)))  # 2 x W/4+2
         conv_relu(6)  # 1 x W/4+1
         self.cnn = cnn
-        self.init_weights()
-
-    def init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.xavier_normal_(m.weight)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.uniform_(m.weight, 0.0, 1.0)
-                nn.init.zeros_(m.bias)
 
     def out_channels(self) -> int:
         return self.channels[-1]
