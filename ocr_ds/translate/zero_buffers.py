@@ -38,8 +38,8 @@ PERSIST_SHARE = 0.01
 class ModelFacts:
     """What the sizes are derived from: the trainable parameters of the model.
 
-    ``layers`` are the per-module sums of the parameters each module holds itself
-    (``recurse=False``), i.e. what ZeRO-3 gathers for one forward call of that module.
+    A layer is what one module holds itself (``parameters(recurse=False)``): what ZeRO-3 gathers
+    for one call of that module.
     """
 
     tensor_numels: tuple[int, ...]          #: element count of each trainable parameter
@@ -56,9 +56,12 @@ class ModelFacts:
         return max(self.tensor_numels, default=0)
 
     def describe(self) -> str:
-        layer = f" ({self.largest_layer_name})" if self.largest_layer_name else ""
+        def named(n: int, name: str) -> str:
+            return f"{_count(n)} ({name})" if name else _count(n)
+
         return (f"{_count(self.num_params)} trainable parameters in {len(self.tensor_numels)} "
-                f"tensors, largest layer {_count(self.largest_layer)}{layer}")
+                f"tensors, largest tensor {named(self.largest_tensor, self.largest_tensor_name)}, "
+                f"largest layer {named(self.largest_layer, self.largest_layer_name)}")
 
 
 @dataclass(frozen=True)

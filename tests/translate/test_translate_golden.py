@@ -186,7 +186,8 @@ def test_zero_buffer_notes_give_each_value_and_its_reason():
     cfg, kwargs = case("zero3_medium_model")
     notes = _notes(cfg, **kwargs)
     assert ("zero_optimization: buffer sizes derived from the model (47.7 M trainable parameters "
-            "in 40 tensors, largest layer 16.8 M (decoder.rnn)") in notes
+            "in 40 tensors, largest tensor 9.4 M (backbone.conv5.weight), largest layer 16.8 M "
+            "(decoder.rnn)") in notes
     assert ("zero_optimization.reduce_bucket_size: 1491968 (1.5 M): 1/32 of the model, at most "
             "its largest tensor, at least 1.0 M: gradients larger than the bucket are reduced one "
             "by one, in place") in notes

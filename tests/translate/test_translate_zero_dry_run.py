@@ -48,7 +48,8 @@ def test_dry_run_prints_derived_zero3_sizes_and_why(tmp_path, capsys):
         "stage3_max_reuse_distance": 7, "stage3_param_persistence_threshold": 4,
         "stage3_model_persistence_threshold": 22}
     assert ("note: zero_optimization: buffer sizes derived from the model (2.3 k trainable "
-            "parameters in 6 tensors, largest layer 2.1 k (net.1)") in notes
+            "parameters in 6 tensors, largest tensor 2.0 k (net.1.weight), largest layer 2.1 k "
+            "(net.1)") in notes
     assert "note: zero_optimization.stage3_prefetch_bucket_size: 0 (0): CPU ranks cannot " \
         "overlap" in notes
     assert "note: zero_optimization.stage3_max_reuse_distance: 7 from deepspeed kept" in notes
