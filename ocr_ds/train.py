@@ -178,7 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             # ZeRO's buffer sizes come from the model: measure it on the meta device
             from ocr_ds.engine.builder import measure_model
 
-            tr = translate(cfg, **kwargs, model_facts=measure_model(cfg))
+            try:
+                facts = measure_model(cfg)
+            except UserError as exc:  # e.g. pretrained weights missing here: still print
+                print(f"note: zero_optimization: buffer sizes not derived in this dry run, the "
+                      f"model cannot be built here ({exc}); training derives them",
+                      file=sys.stderr)
+            else:
+                tr = translate(cfg, **kwargs, model_facts=facts)
         for note in tr.notes:
             print(f"note: {note}", file=sys.stderr)
         print(json.dumps(tr.ds_config, indent=2, sort_keys=True))

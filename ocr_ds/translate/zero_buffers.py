@@ -188,7 +188,8 @@ def fill_zero_buffers(zero: MutableMapping, facts: ModelFacts | None, user_keys:
                          f"{source.get(given, 'the user')} kept (derived: {value})")
             continue
         zero[key] = value
-        notes.append(f"zero_optimization.{key}: {value} ({_count(value)}): {reason}")
+        readable = f" ({_count(value)})" if value >= 1000 else ""
+        notes.append(f"zero_optimization.{key}: {value}{readable}: {reason}")
 
 
 def _round_up(value: int, multiple: int) -> int:

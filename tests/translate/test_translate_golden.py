@@ -191,7 +191,7 @@ def test_zero_buffer_notes_give_each_value_and_its_reason():
     assert ("zero_optimization.reduce_bucket_size: 1491968 (1.5 M): 1/32 of the model, at most "
             "its largest tensor, at least 1.0 M: gradients larger than the bucket are reduced one "
             "by one, in place") in notes
-    assert "zero_optimization.stage3_prefetch_bucket_size: 0 (0): CPU ranks cannot overlap" in notes
+    assert "zero_optimization.stage3_prefetch_bucket_size: 0: CPU ranks cannot overlap" in notes
     assert ("zero_optimization.stage3_param_persistence_threshold: 1024 (1.0 k): the tensors of "
             "at most this many elements add up to 21.8 k, within 1% of the model") in notes
     assert ("zero_optimization.stage3_max_reuse_distance: 16793600 (16.8 M): the largest layer: a "
