@@ -19,7 +19,7 @@ MODELS: dict[str, str] = {
     # text recognition
     "CRNNNet": "ocr_ds.models.textrecog.crnn.crnn:CRNNNet",
     # text detection
-    "DBNet": "ocr_ds.models.textdet.dbnet:DBNet",
+    "DBNet": "ocr_ds.models.textdet.dbnet.model:DBNet",
     "PSENet": "ocr_ds.models.textdet.psenet.psenet:PSENet",
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
@@ -28,6 +28,9 @@ MODELS: dict[str, str] = {
     "FCENet": "ocr_ds.models.textdet.fcenet.fcenet:FCENet",
     "TextSnake": "ocr_ds.models.textdet.textsnake.textsnake:TextSnake",
     # -- SAR, RobustScanner (issue 16)
+    "SARNet": "ocr_ds.models.textrecog.sar.sar:SARNet",
+    "RobustScanner": "ocr_ds.models.textrecog.robust_scanner.robust_scanner:RobustScanner",
+    "EncodeDecodeRecognizer": "ocr_ds.models.textrecog.recognizer:EncodeDecodeRecognizer",
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
@@ -47,16 +50,16 @@ COMPONENTS: dict[str, str] = {
     # text detection
     "ResNet": "ocr_ds.models.common.resnet:ResNet",
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
-    "FPNC": "ocr_ds.models.textdet.necks:FPNC",
-    "DBHead": "ocr_ds.models.textdet.heads:DBHead",
-    "DBLoss": "ocr_ds.models.textdet.losses:DBLoss",
-    "DBPostprocessor": "ocr_ds.models.textdet.postprocess:DBPostprocessor",
     # -- PSENet
     "FPNF": "ocr_ds.models.textdet.psenet.fpnf:FPNF",
     "PSEHead": "ocr_ds.models.textdet.psenet.head:PSEHead",
     "PSELoss": "ocr_ds.models.textdet.psenet.loss:PSELoss",
     "PSEPostprocessor": "ocr_ds.models.textdet.psenet.postprocessor:PSEPostprocessor",
-    # -- DBNet++ / R50-DCN (issue 15)
+    # -- DBNet, DBNet++ / R50-DCN (issue 15)
+    "FPNC": "ocr_ds.models.textdet.dbnet.neck:FPNC",
+    "DBHead": "ocr_ds.models.textdet.dbnet.head:DBHead",
+    "DBLoss": "ocr_ds.models.textdet.dbnet.loss:DBLoss",
+    "DBPostprocessor": "ocr_ds.models.textdet.dbnet.postprocess:DBPostprocessor",
     # -- PANet (issue 15)
     "FPEM_FFM": "ocr_ds.models.textdet.panet.fpem_ffm:FPEM_FFM",
     "PANHead": "ocr_ds.models.textdet.panet.head:PANHead",
@@ -73,7 +76,24 @@ COMPONENTS: dict[str, str] = {
     "TextSnakeLoss": "ocr_ds.models.textdet.textsnake.loss:TextSnakeLoss",
     "TextSnakePostprocessor": "ocr_ds.models.textdet.textsnake.postprocess:TextSnakePostprocessor",
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
+    "ResNet31OCR": "ocr_ds.models.common.resnet31_ocr:ResNet31OCR",
+    "BaseEncoder": "ocr_ds.models.textrecog.base:BaseEncoder",
+    "AttnConvertor": "ocr_ds.models.textrecog.convertors.attn:AttnConvertor",
+    "CELoss": "ocr_ds.models.textrecog.losses.ce:CELoss",
+    "SARLoss": "ocr_ds.models.textrecog.losses.ce:SARLoss",
+    "TFLoss": "ocr_ds.models.textrecog.losses.ce:TFLoss",
     # -- SAR, RobustScanner (issue 16)
+    "SAREncoder": "ocr_ds.models.textrecog.sar.sar:SAREncoder",
+    "ParallelSARDecoder": "ocr_ds.models.textrecog.sar.decoders:ParallelSARDecoder",
+    "SequentialSARDecoder": "ocr_ds.models.textrecog.sar.decoders:SequentialSARDecoder",
+    "ChannelReductionEncoder":
+        "ocr_ds.models.textrecog.robust_scanner.robust_scanner:ChannelReductionEncoder",
+    "RobustScannerDecoder":
+        "ocr_ds.models.textrecog.robust_scanner.robust_scanner:RobustScannerDecoder",
+    "SequenceAttentionDecoder":
+        "ocr_ds.models.textrecog.robust_scanner.attention:SequenceAttentionDecoder",
+    "PositionAttentionDecoder":
+        "ocr_ds.models.textrecog.robust_scanner.attention:PositionAttentionDecoder",
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
@@ -166,6 +186,8 @@ CONV_LAYERS: dict[str, str] = {
     "Conv2d": "torch.nn:Conv2d",
     "Conv3d": "torch.nn:Conv3d",
     # -- deformable convolution (issue 15)
+    "DCNv2": "ocr_ds.models.common.dcn:ModulatedDeformConv2dPack",
+    "DCN": "ocr_ds.models.common.dcn:DeformConv2dPack",
 }
 NORM_LAYERS: dict[str, str] = {
     "BN": "torch.nn:BatchNorm2d",
@@ -192,6 +214,17 @@ ACTIVATIONS: dict[str, str] = {
     "Tanh": "torch.nn:Tanh",
     "SiLU": "torch.nn:SiLU",
     "GELU": "torch.nn:GELU",
+    # MMOCR's own activation table falls back to mmcv's, spelled with its scope
+    **{f"mmcv.{name}": f"torch.nn:{name}" for name in (
+        "ReLU", "LeakyReLU", "PReLU", "RReLU", "ReLU6", "ELU", "Sigmoid", "Tanh", "SiLU",
+        "GELU")},
+}
+# ``attn_cfgs`` / ``ffn_cfgs`` / ``dropout_layer`` of mmcv's BaseTransformerLayer (MASTER, ABINet)
+TRANSFORMER_PARTS: dict[str, str] = {
+    "MultiheadAttention": "ocr_ds.models.common.mmcv_transformer:MultiheadAttention",
+    "FFN": "ocr_ds.models.common.mmcv_transformer:FFN",
+    "Dropout": "ocr_ds.models.common.mmcv_transformer:Dropout",
+    "DropPath": "ocr_ds.models.common.mmcv_transformer:DropPath",
 }
 # ``plugins=[dict(cfg=dict(type=...), stages=..., position=...)]`` of ResNet-like backbones
 PLUGIN_LAYERS: dict[str, str] = {
@@ -211,6 +244,7 @@ TABLES: dict[str, dict[str, str]] = {
     "norm layer": NORM_LAYERS,
     "activation": ACTIVATIONS,
     "plugin layer": PLUGIN_LAYERS,
+    "transformer part": TRANSFORMER_PARTS,
 }
 
 

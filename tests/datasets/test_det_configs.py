@@ -29,7 +29,9 @@ def pipelines(cfg):
 
 def test_all_det_configs_are_there():
     names = {os.path.basename(p) for p in CONFIGS}
-    assert {"dbnet_r18_fpnc_1200e_icdar2015.py", "dbnet_r50_fpnc_1200e_icdar2015.py",
+    assert {"dbnet_r18_fpnc_1200e_icdar2015.py", "dbnet_r50dcnv2_fpnc_1200e_icdar2015.py",
+            "dbnet_r50dcnv2_fpnc_100k_iters_synthtext.py", "dbnetpp_r50dcnv2_fpnc_1200e_icdar2015.py",
+            "dbnetpp_r50dcnv2_fpnc_100k_iter_synthtext.py", "dbnetpp_r50dcnv2_synth_cpu.py",
             "psenet_r50_fpnf_600e_icdar2015.py", "psenet_r50_fpnf_sbn_1x_icdar2015.py",
             "dbnet_r18_synth_cpu.py", "psenet_r50_synth_cpu.py",
             "panet_r18_fpem_ffm_600e_ctw1500.py", "panet_r18_fpem_ffm_600e_icdar2015.py",
