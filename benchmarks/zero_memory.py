@@ -109,7 +109,7 @@ def worker(argv: list[str]) -> int:
     import torch
 
     from ocr_ds import train as train_cli
-    from ocr_ds.engine import builder
+    from ocr_ds.engine import allocator, builder
     from ocr_ds.engine.memory import inner_optimizer, rank_state_bytes
 
     record: dict = {}
@@ -131,6 +131,7 @@ def worker(argv: list[str]) -> int:
         record["world_size"] = torch.distributed.get_world_size()
         record["device"] = "cuda" if torch.cuda.is_available() else "cpu"
         record["zero_config"] = ds_config.get("zero_optimization", {})
+        record["cpu_malloc"] = allocator.applied   # what ocr_ds set glibc's malloc to
         calls = {"backward": 0, "step": 0}
         in_measured_step = [False]
         backward, step = engine.backward, engine.step
@@ -232,7 +233,7 @@ def summarize(results: dict[tuple[str, int], list[dict]]) -> list[dict]:
             peak_growth=max(r["peak_rss"] - r["rss_before_model"] for r in records),
             step_s=statistics.median(timed) if timed else None,
             cpu_s=statistics.median(cpu) if cpu else None,
-            zero_config=r0.get("zero_config", {})))
+            zero_config=r0.get("zero_config", {}), cpu_malloc=r0.get("cpu_malloc")))
     base = next((r for r in rows if r["stage"] == 0), None)
     for r in rows:
         for name in ("held", "peak", "rss_growth", "peak_growth"):
@@ -282,6 +283,9 @@ def print_table(rows: list[dict], ranks: int, config: str = BIG_CONFIG) -> None:
               f"{_ratio(r['rss_growth_ratio']):>6} {r['peak_growth'] / MB:6.0f} "
               f"{_ratio(r['peak_growth_ratio']):>6} {times[0]:>7} {times[1]:>7} "
               f"{_ratio(r['step_vs_deepspeed']):>6}")
+    if device == "cpu":
+        print("  CPU malloc (ocr_ds.engine.allocator): " + ", ".join(
+            f"ZeRO-{r['stage']} {r['cpu_malloc']}" for r in rows if r["sizes"] != "deepspeed"))
     for what, value, bound in goals(rows):
         if value is not None:
             print(f"  {what} = {value:.3f}  (goal <= {bound}: "

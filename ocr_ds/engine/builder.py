@@ -14,7 +14,6 @@ import torch
 
 from ocr_ds import registry
 from ocr_ds.checkpoint_io import load_checkpoint_any, match_state_dict
-from ocr_ds.engine.allocator import return_freed_memory
 from ocr_ds.errors import UserError
 from ocr_ds.translate.zero_buffers import ModelFacts
 
@@ -31,7 +30,6 @@ def init_distributed(backend_hint: str | None = None) -> None:
     deepspeed.init_distributed(dist_backend=backend, auto_mpi_discovery=False, timeout=timeout)
     if get_accelerator().device_name() == "cpu":
         _unlink_shm_buffers()
-        return_freed_memory()  # what ZeRO frees must leave the resident set (see allocator)
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     elif "OMP_NUM_THREADS" not in os.environ:

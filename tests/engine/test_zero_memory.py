@@ -74,3 +74,8 @@ def test_engine_sizes_zero_buffers_from_the_model(records):
     assert (z3["reduce_bucket_size"], z3["sub_group_size"]) == (2**20, 2**20)
     assert z3["stage3_prefetch_bucket_size"] == 0
     assert z3["stage3_param_persistence_threshold"] == 0  # the user's value is kept
+
+
+def test_cpu_ranks_return_freed_memory_under_zero_only(records):
+    # ocr_ds.engine.allocator's 'auto': freed memory kept for speed without ZeRO, returned under it
+    assert [records[s][0]["cpu_malloc"] for s in (0, 2, 3)] == ["keep", "return", "return"]
