@@ -27,6 +27,7 @@ Step time: the median ``time`` of the JSON log's iterations, the first (warm-up)
 measured one left out.
 
     python benchmarks/zero_memory.py [--quick] [--config A.py B.py] [--stages 0 2 3] [--ranks 2]
+                                     [--tiny-data]   # MMOCR's academic configs, no data sets
 
 Goals, per rank, ocr_ds's sizes: the held state at ZeRO-3 <= 0.55 x ZeRO-0 (issue 8); the
 memory growth (RSS+) at ZeRO-3 <= 0.6 x ZeRO-0, at ZeRO-2 <= 0.8 x; the held state's peak inside
@@ -175,7 +176,7 @@ def worker(argv: list[str]) -> int:
 # -- the driver ----------------------------------------------------------------------------------
 def measure(config: str, stage: int, *, ranks: int = 2, iters: int = 3, batch: int | None = None,
             zero: dict | None = None, work_dir: str | None = None, timeout: int = 1800,
-            cwd: str = ROOT) -> list[dict]:
+            cwd: str = ROOT, extra: tuple[str, ...] = ()) -> list[dict]:
     """Train ``config`` for ``iters`` iterations at ZeRO ``stage`` on ``ranks`` ranks, started
     from ``cwd`` (where the config's relative data paths resolve); return each rank's record
     (moments -> bytes by kind, memory in use, peak), measured in the last iteration, with the
@@ -185,10 +186,10 @@ def measure(config: str, stage: int, *, ranks: int = 2, iters: int = 3, batch: i
     work_dir = work_dir or tempfile.mkdtemp(prefix=f"ocr_ds_zero{stage}_")
     os.makedirs(work_dir, exist_ok=True)
     zero = dict(zero or {}, stage=stage)
-    extra = [f"deepspeed = dict(zero_optimization={zero!r})"]
+    lines = [f"deepspeed = dict(zero_optimization={zero!r})", *extra]
     if batch is not None:
-        extra.append(f"data = dict(samples_per_gpu={batch})")
-    cfg_path = write_run_config(work_dir, config, iters, extra)
+        lines.append(f"data = dict(samples_per_gpu={batch})")
+    cfg_path = write_run_config(work_dir, config, iters, lines)
     proc = launch(os.path.abspath(__file__), ranks,
                   ["--worker", "--out", work_dir, "--measure-iter", str(iters), "--config", cfg_path,
                    "--work-dir", work_dir, "--no-validate", "--seed", "0"], timeout, cwd)
@@ -305,7 +306,7 @@ def print_table(rows: list[dict], ranks: int, config: str = BIG_CONFIG) -> None:
 
 def run(quick: bool = False, stages=(0, 2, 3), ranks: int = 2, iters: int | None = None,
         batch: int | None = None, config: str = BIG_CONFIG, zero: dict | None = None,
-        compare: bool = True, cwd: str = ROOT) -> list[dict]:
+        compare: bool = True, cwd: str = ROOT, extra: tuple[str, ...] = ()) -> list[dict]:
     """Measure every stage of ``config`` (at ZeRO-2/3 also with DeepSpeed's sizes when
     ``compare``), print the table, return its rows (for benchmarks/run_all.py)."""
     iters = iters or (4 if quick else 6)
@@ -319,10 +320,22 @@ def run(quick: bool = False, stages=(0, 2, 3), ranks: int = 2, iters: int | None
             print(f"{os.path.basename(config)} ZeRO-{stage}, {sizes}'s buffer sizes: {ranks} ranks x "
                   f"{iters} iterations, batch {batch} per rank ...", flush=True)
             results[(sizes, stage)] = measure(config, stage, ranks=ranks, iters=iters, batch=batch,
-                                              zero=options, cwd=cwd)
+                                              zero=options, cwd=cwd, extra=extra)
     rows = summarize(results)
     print_table(rows, ranks, config)
     return [dict(r, config=os.path.relpath(config, ROOT)) for r in rows]
+
+
+def _tiny_data(config: str) -> str:
+    """A temporary directory holding generated samples wherever ``config``'s data sets read."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "zoo"))
+    from tiny_data import make_data
+
+    from ocr_ds.config import Config
+
+    root = tempfile.mkdtemp(prefix="ocr_ds_zero_data_")
+    make_data(Config.fromfile(os.path.abspath(config)).to_dict(), root, images_per_set=8)
+    return root
 
 
 def main() -> None:
@@ -344,14 +357,22 @@ def main() -> None:
                         "'{\"sub_group_size\": 10000000}' (they win over both sets of sizes)")
     p.add_argument("--cwd", default=ROOT, help="start the jobs here (the configs' relative data "
                    "paths resolve here; default: the repository root)")
+    p.add_argument("--tiny-data", action="store_true",
+                   help="write a few generated samples at the paths each config names (the zoo "
+                   "tests' tests/zoo/tiny_data.py) in a temporary directory and start the jobs "
+                   "there: MMOCR's academic configs without their data sets (memory does not "
+                   "depend on what the images show)")
     p.add_argument("--json", help="also write the tables' rows to this file")
     a = p.parse_args()
     if os.path.exists("/proc/loadavg"):
         print(f"load average: {open('/proc/loadavg').read().strip()} (times are noisy under load)")
     rows = []
     for config in a.config:
+        cwd, extra = os.path.abspath(a.cwd), ()
+        if a.tiny_data:
+            cwd, extra = _tiny_data(config), ("data = dict(workers_per_gpu=0)",)
         rows += run(a.quick, a.stages, a.ranks, a.iters, a.batch, os.path.abspath(config),
-                    a.zero_options, not a.no_compare, os.path.abspath(a.cwd))
+                    a.zero_options, not a.no_compare, cwd, extra)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f)
