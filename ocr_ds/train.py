@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "can run code) - only for files you trust")
     p.add_argument("--dry-run", action="store_true",
                    help="check the whole config (every problem, one line each, exit 2), print "
-                   "the DeepSpeed JSON on stdout and exit (creates nothing)")
+                   "the DeepSpeed JSON on stdout, its notes on stderr, and exit (creates nothing; "
+                   "at ZeRO stage >= 1 the model is built on the meta device to size ZeRO's "
+                   "buffers)")
     return p
 
 
@@ -172,12 +174,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dry_run:
         from ocr_ds.translate import translate
 
-        tr = translate(cfg, world_size=world_size_hint(args), accelerator=accelerator,
-                       ds_overrides=ds_overrides, ds_overrides_name=ds_name)
+        kwargs = dict(world_size=world_size_hint(args), accelerator=accelerator,
+                      ds_overrides=ds_overrides, ds_overrides_name=ds_name)
+        tr = translate(cfg, **kwargs)
+        if (tr.ds_config.get("zero_optimization") or {}).get("stage", 0):
+            # ZeRO's buffer sizes come from the model: measure it on the meta device
+            from ocr_ds.engine.builder import measure_model
+
+            try:
+                facts = measure_model(cfg)
+            except UserError as exc:  # e.g. pretrained weights missing here: still print
+                print(f"note: zero_optimization: buffer sizes not derived in this dry run, the "
+                      f"model cannot be built here ({exc}); training derives them",
+                      file=sys.stderr)
+            else:
+                tr = translate(cfg, **kwargs, model_facts=facts)
         for note in tr.notes:
             print(f"note: {note}", file=sys.stderr)
         print(json.dumps(tr.ds_config, indent=2, sort_keys=True))
         return 0
+    from ocr_ds.engine.allocator import setup_cpu_malloc, zero_stage
+
+    # before any rank starts: in this process by mallopt, in the ranks --gpus N starts by the
+    # environment they inherit
+    setup_cpu_malloc(cfg.get("cpu_malloc"), zero=zero_stage(cfg, ds_overrides))
     if args.launcher == "none" and (args.gpus or args.gpu_ids) and "WORLD_SIZE" not in os.environ:
         from ocr_ds.engine.spawn import spawn_local_ranks
 
