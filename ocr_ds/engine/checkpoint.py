@@ -205,14 +205,20 @@ def check_resumable(path: str) -> tuple[str, str, dict[str, Any]]:
     return root, tag, meta
 
 
-def load(engine: Any, path: str) -> dict[str, Any]:
+def load(engine: Any, path: str, universal_dir: str | None = None) -> dict[str, Any]:
     """Restore model, optimizer and this rank's RNG from ``path``; returns the metadata.
+    ``universal_dir``: DeepSpeed reads the weights and optimizer state from this universal
+    conversion of the checkpoint instead (:mod:`ocr_ds.engine.universal`).
 
     Only our own checkpoints (with ``ocr_ds_meta.json``) are resumed: DeepSpeed reads its files
     with a full unpickler, so a directory we did not write is refused by :func:`resolve`."""
     root, tag, meta = check_resumable(path)
     ckpt = os.path.join(root, tag)
-    load_path, _ = engine.load_checkpoint(root, tag=tag)
+    if universal_dir:
+        load_path, _ = engine.load_checkpoint(os.path.dirname(universal_dir),
+                                              tag=os.path.basename(universal_dir))
+    else:
+        load_path, _ = engine.load_checkpoint(root, tag=tag)
     if load_path is None:
         raise UserError(f"--resume-from: DeepSpeed could not load {ckpt}")
     rng_file = os.path.join(ckpt, f"ocr_ds_rng_rank{dist.get_rank()}.pt")
