@@ -158,7 +158,7 @@ def _cmdline(pid: int) -> str:
 
 
 def launcher_processes(max_depth: int = 4) -> list[tuple[int, int, str]]:
-    """``(pid, start time, command)`` of the launcher processes above this rank: the nearest
+    """``(pid, start time, name)`` of the launcher processes above this rank: the nearest
     ancestors that are a DeepSpeed launcher, torchrun, or the ``train.py --gpus`` parent that
     started us (``OCR_DS_LAUNCHER_PID``), up to the first that is none of these."""
     ours = os.environ.get("OCR_DS_LAUNCHER_PID", "")
@@ -171,9 +171,19 @@ def launcher_processes(max_depth: int = 4) -> list[tuple[int, int, str]]:
         cmd = _cmdline(pid)
         if not (str(pid) == ours or any(m in cmd + " " for m in _LAUNCHER_MARKS)):
             break
-        found.append((pid, st[2], cmd.strip()[:120]))
+        found.append((pid, st[2], _launcher_name(cmd, str(pid) == ours)))
         pid = st[1]
     return found
+
+
+def _launcher_name(cmd: str, spawned_us: bool) -> str:
+    if spawned_us:
+        return "train.py --gpus"
+    if "deepspeed.launcher.launch" in cmd:
+        return "DeepSpeed's launch.py"
+    if "torch.distributed.run" in cmd or "/bin/torchrun " in cmd + " ":
+        return "torchrun"
+    return "deepspeed"
 
 
 def _gone(pid: int, start: int) -> bool:
@@ -192,7 +202,7 @@ def watch_launchers(interval: float = WATCH_INTERVAL_S) -> list[tuple[int, int, 
         while REQUEST.reason is None:
             for pid, start, cmd in watched:
                 if _gone(pid, start):
-                    REQUEST.set(f"the launcher process {pid} ({cmd.split(' ')[0]} ...) is gone")
+                    REQUEST.set(f"the launcher process {pid} ({cmd}) is gone")
                     return
             threading.Event().wait(interval)
 

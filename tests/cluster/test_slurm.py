@@ -3,8 +3,10 @@ sbatch train the toy config as 2 tasks; failures, a taken port and a killed task
 with a non-zero exit."""
 from __future__ import annotations
 
+import glob
 import os
 import socket
+import subprocess
 import time
 import uuid
 
@@ -92,3 +94,75 @@ def test_sigkill_of_one_task_ends_the_job(slurm1, tmp_path):
     rc, took = cu.kill_one_rank_and_wait(cmd, wd, str(tmp_path / "log"),
                                          cu.env(**slurm1, **TWO_TASKS, OCR_DS_TEST_JOB=tag), tag)
     assert rc != 0 and took < 60, (rc, took)
+
+
+# 960 samples, 4 per task: 120 iterations per epoch on 2 tasks
+PREEMPT_RUN = ["--seed", "0", "--deterministic", "--no-validate", "--cfg-options",
+               "total_epochs=3", "data.train.num_samples=960", "log_config.interval=5"]
+
+
+def _sbatch(slurm1, tmp_path, wd: str, name: str, *flags: str) -> str:
+    rc, out = cu.run(["sbatch", "--parsable", "-p", "debug", "--ntasks=2", "--ntasks-per-node=2",
+                      "--cpus-per-task=1", f"--job-name={name}", f"--output={tmp_path}/{name}.out",
+                      *flags, os.path.join(cu.LAUNCH, "sbatch_train.sh"), cu.TOY, wd,
+                      *PREEMPT_RUN], str(tmp_path / f"{name}.submit"), env_=cu.env(**slurm1))
+    assert rc == 0, out
+    return out.strip().split(";")[0]
+
+
+def _job(slurm1, job_id: str) -> dict[str, str]:
+    """`scontrol show job` as a dict ({} once the job is gone)."""
+    proc = subprocess.run(["scontrol", "show", "job", "-o", job_id], env=cu.env(**slurm1),
+                          capture_output=True, text=True)
+    return dict(f.split("=", 1) for f in proc.stdout.split() if "=" in f) if proc.returncode == 0 else {}
+
+
+def _logs(wd: str) -> str:
+    text = ""
+    for path in sorted(glob.glob(os.path.join(wd, "*.log"))):
+        with open(path, errors="replace") as f:
+            text += f.read()
+    return text
+
+
+def _finished(slurm1, job_id: str) -> bool:
+    state = _job(slurm1, job_id).get("JobState", "GONE")
+    return state not in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED",
+                         "REQUEUE_FED", "REQUEUE_HOLD", "RESIZING", "SUSPENDED")
+
+
+def test_preempted_and_requeued_job_resumes_to_the_uninterrupted_weights(slurm1, tmp_path):
+    """One job of launch/sbatch_train.sh is stopped twice and comes back by itself each time:
+    first with SIGUSR1 to its batch shell (what --signal=B:USR1@120 sends before the time limit):
+    the ranks save and exit 75 and the script requeues the job; then with `scontrol requeue`
+    (SLURM's SIGTERM): the ranks save and SLURM requeues it. Its third run resumes from the
+    newest checkpoint and ends with the weights of an uninterrupted job, bit for bit."""
+    ref, wd = str(tmp_path / "ref"), str(tmp_path / "wd")
+    ref_id = _sbatch(slurm1, tmp_path, ref, "ref")
+    job_id = _sbatch(slurm1, tmp_path, wd, "preempted")
+    try:
+        cu.wait_until(lambda: "Epoch [1][10/120]" in _logs(wd) or _finished(slurm1, job_id), 180,
+                      "the job to train")
+        subprocess.run(["scancel", "--batch", "--signal=USR1", job_id], env=cu.env(**slurm1),
+                       check=True)
+        cu.wait_until(lambda: _job(slurm1, job_id).get("Restarts") == "1"
+                      and "Epoch [2][10/120]" in _logs(wd), 240, "the requeued run to train")
+        subprocess.run(["scontrol", "requeue", job_id], env=cu.env(**slurm1), check=True)
+        cu.wait_until(lambda: _job(slurm1, job_id).get("Restarts") == "2", 120, "the second requeue")
+        cu.wait_until(lambda: _finished(slurm1, job_id) and _finished(slurm1, ref_id), 300,
+                      "both jobs to finish")
+    finally:
+        subprocess.run(["scancel", job_id, ref_id], env=cu.env(**slurm1))
+    out = cu.tail(str(tmp_path / "preempted.out"), 100000)
+    logs = _logs(wd)
+    assert "requeueing job" in out and out.count("continuing from the newest checkpoint") == 2, out[-6000:]
+    assert logs.count("Training stopped at epoch") == 2, logs[-6000:]
+    assert "received SIGUSR1 (every rank)" in logs and "received SIGTERM (every rank)" in logs
+    assert logs.count("resumed from") == 2 and "Training finished: epoch 3" in logs
+    import torch
+
+    from ocr_ds.checkpoint_io import load_checkpoint_any
+
+    a = load_checkpoint_any(os.path.join(ref, "epoch_3"))[0]
+    b = load_checkpoint_any(os.path.join(wd, "epoch_3"))[0]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -1,0 +1,92 @@
+"""The process that launched the ranks gets SIGINT or SIGTERM alone (what `timeout`, systemd, a
+CI runner or a supervisor sends), under DeepSpeed's launcher, torchrun and `train.py --gpus 2`:
+every rank is gone within 30 s, `latest` names a complete checkpoint, and nothing stays behind
+(no process of the job, no listener on its master port, no file of it in /dev/shm)."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import signal
+import time
+import uuid
+
+import pytest
+
+import cluster_util as cu
+from ocr_ds.engine.dist import port_in_use
+
+pytestmark = pytest.mark.cluster
+# a long run; checkpoints every epoch (6 iterations on 2 ranks), no evaluation
+LONG = ["--no-validate", "--cfg-options", "total_epochs=100000", "checkpoint_config.interval=1",
+        "checkpoint_config.max_keep_ckpts=2"]
+
+
+def _command(launcher: str, wd: str, port: int) -> list[str]:
+    if launcher == "deepspeed":
+        return [os.path.join(cu.BIN, "deepspeed"), "--num_gpus", "2", "--master_port", str(port),
+                cu.TRAIN, "--config", cu.TOY, "--work-dir", wd, *LONG]
+    if launcher == "torchrun":
+        return [cu.PYTHON, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+                str(port), cu.TRAIN, cu.TOY, "--work-dir", wd, "--launcher", "pytorch", *LONG]
+    return [cu.PYTHON, cu.TRAIN, cu.TOY, "--gpus", "2", "--work-dir", wd, *LONG,
+            f"dist_params.port={port}"]
+
+
+def _shm_files(pids: list[int]) -> list[str]:
+    """/dev/shm files these processes have open or mapped."""
+    found = set()
+    for pid in pids:
+        for where in (f"/proc/{pid}/fd", f"/proc/{pid}/map_files"):
+            try:
+                names = os.listdir(where)
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    target = os.readlink(os.path.join(where, name))
+                except OSError:
+                    continue
+                if target.startswith("/dev/shm/"):
+                    found.add(target.split(" (deleted)")[0])
+    return sorted(found)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("launcher", ["deepspeed", "torchrun", "gpus"])
+def test_signal_to_the_launcher_alone_stops_every_rank(tmp_path, launcher, sig):
+    tag, wd, log = uuid.uuid4().hex, str(tmp_path / "wd"), str(tmp_path / "log")
+    port = cu.free_port()
+    job = cu.start(_command(launcher, wd, port), log, cu.env(OCR_DS_TEST_JOB=tag))
+    try:
+        cu.wait_until(lambda: os.path.exists(os.path.join(wd, "latest")) or job.poll() is not None,
+                      120, "the first checkpoint")
+        assert job.poll() is None, cu.tail(log)
+        ranks = cu.job_ranks(tag)
+        assert sorted(ranks) == [0, 1], (ranks, cu.tail(log))
+        shm_before = _shm_files(cu.job_processes(tag))
+        os.kill(job.pid, sig)  # the launcher alone, not its process group
+        t0 = time.monotonic()
+        cu.wait_until(lambda: not cu.job_ranks(tag), 30, "every rank to stop")
+        took = time.monotonic() - t0
+        cu.wait_until(lambda: not cu.job_processes(tag), 15, "every process of the job to exit")
+        job.wait(timeout=10)
+    finally:
+        if job.poll() is None:
+            cu._kill_group(job)
+        cu.kill_pids(cu.job_processes(tag))
+    out = cu.tail(log, 20000)
+    assert took < 30, (took, out[-4000:])
+    with open(os.path.join(wd, "latest")) as f:
+        latest = f.read()
+    assert os.path.isfile(os.path.join(wd, latest, "ocr_ds_meta.json")), out[-4000:]
+    if not (launcher == "torchrun" and sig == signal.SIGINT):
+        # the ranks stopped cleanly and wrote where they were (torchrun passes SIGINT on to the
+        # ranks, which then stop at once, as Ctrl-C does: `latest` stays on the last epoch)
+        with open(os.path.join(wd, latest, "ocr_ds_meta.json")) as f:
+            assert json.load(f).get("stop"), (latest, out[-4000:])
+        assert "Training stopped at epoch" in out, out[-4000:]
+    assert not port_in_use(port, "0.0.0.0"), f"master port {port} still in use"
+    assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{port}_*")
+    left = [f for f in shm_before if os.path.exists(f)]
+    assert not left, left
