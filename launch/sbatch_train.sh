@@ -52,9 +52,10 @@ if (( ${SLURM_RESTART_COUNT:-0} > 0 )); then
 fi
 
 SRUN=
-ENDING=0  # SLURM itself is ending this run (SIGTERM): it decides about a requeue
+ENDING=0    # SLURM itself is ending this run (SIGTERM): it decides about a requeue
+STOPPING=0  # we passed the stop signal on
 # pass the signals on to srun, which passes them to every task
-trap '[[ -z $SRUN ]] || kill -s "$STOP_SIGNAL" "$SRUN" 2>/dev/null || true' "$STOP_SIGNAL"
+trap 'STOPPING=1; [[ -z $SRUN ]] || kill -s "$STOP_SIGNAL" "$SRUN" 2>/dev/null || true' "$STOP_SIGNAL"
 trap 'ENDING=1; [[ -z $SRUN ]] || kill -s TERM "$SRUN" 2>/dev/null || true' TERM
 set -x
 srun --kill-on-bad-exit=1 "$PYTHON" -u "$ROOT/ocr_ds/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
@@ -67,8 +68,10 @@ while true; do
   wait "$SRUN" && rc=0 || rc=$?
   kill -0 "$SRUN" 2>/dev/null || break
 done
-if (( rc == EXIT_STOPPED && ! ENDING )); then
-  echo "sbatch_train.sh: training stopped after a checkpoint (exit $rc); requeueing job $SLURM_JOB_ID" >&2
+# exit 75: stopped after a checkpoint; stopped on our signal before training started (the
+# signal then ends a rank at once): nothing lost either; both come back
+if (( ! ENDING && (rc == EXIT_STOPPED || (STOPPING && rc != 0)) )); then
+  echo "sbatch_train.sh: training stopped (exit $rc); requeueing job $SLURM_JOB_ID" >&2
   scontrol requeue "$SLURM_JOB_ID" || echo "sbatch_train.sh: could not requeue the job (submitted" \
     "with --no-requeue?); continue it with --auto-resume" >&2
 fi

@@ -10,8 +10,9 @@ of ``launch/sbatch_train.sh`` passes by itself) continues from that checkpoint.
 
 Signals: SIGTERM always (what SLURM, ``scancel``, Kubernetes, systemd and ``timeout`` send first,
 before SIGKILL), plus any named by ``stop_signal`` in the config or ``--stop-signal`` (SIGUSR1
-for SLURM's ``--signal=B:USR1@120``). SIGINT keeps Python's meaning (stop at once, no new
-checkpoint; ``latest`` still names a complete one).
+for SLURM's ``--signal=B:USR1@120``), from the start of the training loop; during start-up they
+end the process at once, as before (nothing to save yet). SIGINT keeps Python's meaning (stop
+at once, no new checkpoint; ``latest`` still names a complete one).
 
 The launcher watch: a rank started by the ``deepspeed`` launcher, torchrun or ``train.py --gpus
 N`` records those launcher processes among its ancestors; if one of them goes away (killed on its
@@ -117,25 +118,33 @@ def stop_signals(flag: Any = None, cfg: Any = None) -> tuple[signal.Signals, ...
     return tuple(dict.fromkeys([signal.SIGTERM, *configured]))
 
 
-def install(signals: Sequence[signal.Signals]) -> dict[signal.Signals, Any]:
-    """Make ``signals`` request a stop in this process (main thread only); returns the handlers
-    they had, for :func:`restore`."""
+_PREVIOUS: dict[signal.Signals, Any] = {}  # the handlers install() replaced
+
+
+def install(signals: Sequence[signal.Signals]) -> None:
+    """Make ``signals`` request a stop in this process (main thread only), from now until
+    :func:`uninstall`.
+
+    Called when the training loop starts: before, these signals keep their default action
+    (end the process at once), since there is nothing to save yet and a rank may be blocked
+    in a rendezvous that never completes (its peer failed), where a request would never be
+    read."""
 
     def on_signal(signum: int, _frame: object) -> None:
         REQUEST.set(f"received {signal.Signals(signum).name}")
 
-    REQUEST.reason = None
-    previous = {}
     for sig in signals:
-        previous[sig] = signal.signal(sig, on_signal)
+        _PREVIOUS.setdefault(sig, signal.signal(sig, on_signal))
         # restart interrupted system calls: the request is read between iterations anyway
         signal.siginterrupt(sig, False)
-    return previous
 
 
-def restore(previous: dict[signal.Signals, Any]) -> None:
-    for sig, handler in previous.items():
+def uninstall() -> None:
+    """Give the signals :func:`install` took their handlers back; forget any request."""
+    while _PREVIOUS:
+        sig, handler = _PREVIOUS.popitem()
         signal.signal(sig, handler)
+    REQUEST.reason = None
 
 
 # -- the launcher watch -------------------------------------------------------------------------

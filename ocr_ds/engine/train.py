@@ -121,14 +121,13 @@ def train(cfg: Any, *, stop_signal: Any = None, **kwargs: Any) -> None:
     and does so too when the launcher of this rank is gone (:mod:`ocr_ds.engine.stop`)."""
     startup = StartupTimes()
     startup.mark("Python and imports")
-    # first: a stop asked for during start-up is acted on at the first iteration
     signals = stop.stop_signals(stop_signal, cfg)
-    previous = stop.install(signals)
+    # a launcher gone during start-up is acted on after the first iteration
+    stop.watch_launchers()
     try:
-        stop.watch_launchers()
         _train(cfg, signals=signals, startup=startup, **kwargs)
     finally:
-        stop.restore(previous)
+        stop.uninstall()
 
 
 def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deterministic: bool,
@@ -223,6 +222,7 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     if resume_from:
         skip = resume(runner, resume_from, world, universal_from)
     startup.mark("DeepSpeed engine")
+    stop.install(signals)  # from here on these signals stop cleanly (before: at once)
     try:
         runner.run(skip_samples=skip)
     except stop.Stopped as exc:
