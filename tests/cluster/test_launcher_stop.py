@@ -5,7 +5,6 @@ every rank is gone within 30 s, `latest` names a complete checkpoint, and nothin
 from __future__ import annotations
 
 import glob
-import json
 import os
 import signal
 import time
@@ -83,9 +82,9 @@ def test_signal_to_the_launcher_alone_stops_every_rank(tmp_path, launcher, sig):
     if not (launcher == "torchrun" and sig == signal.SIGINT):
         # the ranks stopped cleanly and wrote where they were (torchrun passes SIGINT on to the
         # ranks, which then stop at once, as Ctrl-C does: `latest` stays on the last epoch)
-        with open(os.path.join(wd, latest, "ocr_ds_meta.json")) as f:
-            assert json.load(f).get("stop"), (latest, out[-4000:])
-        assert "Training stopped at epoch" in out, out[-4000:]
+        # (a stop at the end of an epoch names that epoch's scheduled checkpoint)
+        assert f"checkpoint {os.path.join(wd, latest)} is complete: run again with " \
+            "--auto-resume" in out, out[-4000:]
     assert not port_in_use(port, "0.0.0.0"), f"master port {port} still in use"
     assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{port}_*")
     left = [f for f in shm_before if os.path.exists(f)]
