@@ -91,7 +91,8 @@ def recog_lmdb(cfg: Any, args: argparse.Namespace) -> dict:
     spec = _with_file_client(cfg.data.train, dict(backend="lmdb"))
     inner = _inner(spec)
     inner.update(ann_file=path, img_prefix=path)
-    inner["loader"] = dict(inner["loader"], file_format="lmdb")
+    inner["loader"] = dict(inner["loader"], file_format="lmdb",
+                           parser=dict(type="LineJsonParser", keys=["filename", "text"]))
     return spec
 
 

@@ -1,5 +1,8 @@
 """Read weights from anything we write: an exported ``.pth``, a plain state dict, or one of our
-DeepSpeed checkpoint directories (any ZeRO stage). Used by ``--load-from``, inference and export.
+DeepSpeed checkpoint directories (any ZeRO stage); and MMOCR 0.6.3's checkpoints (``meta`` +
+``state_dict``, as its ``tools/publish_model.py`` leaves them). Used by ``--load-from``,
+inference and export. :func:`match_state_dict` meets a checkpoint with a model: names and
+shapes, and earlier ocr_ds names renamed to MMOCR's (:data:`LEGACY_RENAMES`).
 
 Returns ``(state_dict, meta)``; ``meta`` holds at least the training config when we wrote the
 file (``meta['config']``). Our own ``.pth`` files load with ``torch.load(weights_only=True)``.
@@ -19,7 +22,9 @@ import glob
 import json
 import os
 import pickle
-from typing import Any
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import torch
 
@@ -29,9 +34,77 @@ META = "ocr_ds_meta.json"
 UNSAFE_FLAG = "--allow-unsafe-pickle"
 
 
+# Tensors earlier ocr_ds versions named differently from MMOCR 0.6.3 (now the only names):
+# (old-name pattern, MMOCR's name). Up to commit 9380a69 the FPNC (DBNet) and FPNF (PSENet)
+# necks built each conv-norm-ReLU as an nn.Sequential: ``.0`` the conv, ``.1`` the norm, where
+# MMOCR's ConvModule says ``.conv`` and ``.bn``. A rule applies to a key only when the model has
+# no tensor of that name and has the renamed one.
+LEGACY_RENAMES: tuple[tuple[str, str], ...] = (
+    (r"^(neck\.(?:lateral_convs|smooth_convs|fpn_convs)\.\d+)\.0\.", r"\1.conv."),
+    (r"^(neck\.(?:lateral_convs|smooth_convs|fpn_convs)\.\d+)\.1\.", r"\1.bn."),
+    (r"^(neck\.(?:out_conv|output_convs))\.0\.", r"\1.conv."),
+    (r"^(neck\.(?:out_conv|output_convs))\.1\.", r"\1.bn."),
+)
+
+
 def strip_module_prefix(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Drop the ``module.`` prefix DDP/DeepSpeed wrappers leave on parameter names."""
     return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+
+
+def rename_legacy_keys(state: Mapping[str, torch.Tensor], model_keys: Mapping[str, Any]
+                       ) -> tuple[dict[str, torch.Tensor], list[tuple[str, str]]]:
+    """``state`` with earlier ocr_ds names (:data:`LEGACY_RENAMES`) renamed to the model's;
+    also returns the ``(old, new)`` pairs renamed."""
+    out: dict[str, torch.Tensor] = {}
+    renamed = []
+    for key, value in state.items():
+        if key not in model_keys:
+            for pattern, repl in LEGACY_RENAMES:
+                new = re.sub(pattern, repl, key)
+                if new != key and new in model_keys and new not in state:
+                    renamed.append((key, new))
+                    key = new
+                    break
+        out[key] = value
+    return out, renamed
+
+
+@dataclass
+class StateMatch:
+    """How a checkpoint's tensors meet a model's: what loads, and what does not."""
+
+    loadable: dict[str, torch.Tensor]
+    total: int                                           # tensors of the model
+    missing: list[str] = field(default_factory=list)     # the model's, not in the checkpoint
+    unexpected: list[str] = field(default_factory=list)  # the checkpoint's, not in the model
+    mismatched: list[tuple[str, tuple, tuple]] = field(default_factory=list)  # (key, file, model)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        line = (f"loaded {len(self.loadable)} tensors; {len(self.missing)} missing, "
+                f"{len(self.unexpected)} unexpected")
+        if self.mismatched:
+            line += f", {len(self.mismatched)} of another shape (kept at their initial values)"
+        return line
+
+
+def match_state_dict(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> StateMatch:
+    """Match ``state`` (``module.`` prefixes dropped, earlier ocr_ds names renamed) to
+    ``model``'s state dict by name and shape."""
+    own = model.state_dict()
+    state, renamed = rename_legacy_keys(strip_module_prefix(dict(state)), own)
+    match = StateMatch(loadable={}, total=len(own), renamed=renamed)
+    for key, value in state.items():
+        if key not in own:
+            match.unexpected.append(key)
+        elif tuple(value.shape) != tuple(own[key].shape):
+            match.mismatched.append((key, tuple(value.shape), tuple(own[key].shape)))
+        else:
+            match.loadable[key] = value
+    mismatched = {k for k, _, _ in match.mismatched}
+    match.missing = [k for k in own if k not in match.loadable and k not in mismatched]
+    return match
 
 
 def safe_load(path: str, allow_unsafe_pickle: bool = False, remedy: str | None = None) -> Any:

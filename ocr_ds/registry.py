@@ -17,10 +17,20 @@ from ocr_ds.errors import UserError, unknown_name
 
 MODELS: dict[str, str] = {
     # text recognition
-    "CRNNNet": "ocr_ds.models.textrecog.crnn:CRNNNet",
+    "CRNNNet": "ocr_ds.models.textrecog.crnn.crnn:CRNNNet",
     # text detection
-    "DBNet": "ocr_ds.models.textdet.dbnet:DBNet",
-    "PSENet": "ocr_ds.models.textdet.psenet:PSENet",
+    "DBNet": "ocr_ds.models.textdet.dbnet.model:DBNet",
+    "PSENet": "ocr_ds.models.textdet.psenet.psenet:PSENet",
+    # -- DBNet++ / R50-DCN (issue 15)
+    # -- PANet (issue 15)
+    "PANet": "ocr_ds.models.textdet.panet.panet:PANet",
+    # -- FCENet, TextSnake (issue 15)
+    "FCENet": "ocr_ds.models.textdet.fcenet.fcenet:FCENet",
+    "TextSnake": "ocr_ds.models.textdet.textsnake.textsnake:TextSnake",
+    # -- SAR, RobustScanner (issue 16)
+    # -- NRTR, SATRN (issue 16)
+    # -- MASTER (issue 16)
+    # -- ABINet (issue 16)
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -29,28 +39,52 @@ MODELS: dict[str, str] = {
 # MMOCR keeps them in one registry. ``mmdet.X`` spellings are those of MMOCR's configs.
 COMPONENTS: dict[str, str] = {
     # text recognition
-    "VeryDeepVgg": "ocr_ds.models.textrecog.vgg:VeryDeepVgg",
-    "CRNNDecoder": "ocr_ds.models.textrecog.crnn_decoder:CRNNDecoder",
-    "CTCLoss": "ocr_ds.models.textrecog.ctc:CTCLoss",
-    "CTCConvertor": "ocr_ds.models.textrecog.ctc:CTCConvertor",
+    "CTCLoss": "ocr_ds.models.textrecog.losses.ctc:CTCLoss",
+    "CTCConvertor": "ocr_ds.models.textrecog.convertors.ctc:CTCConvertor",
+    # -- CRNN
+    "VeryDeepVgg": "ocr_ds.models.textrecog.crnn.vgg:VeryDeepVgg",
+    "CRNNDecoder": "ocr_ds.models.textrecog.crnn.decoder:CRNNDecoder",
     # text detection
-    "ResNet": "ocr_ds.models.textdet.resnet:ResNet",
-    "mmdet.ResNet": "ocr_ds.models.textdet.resnet:ResNet",
-    "FPNC": "ocr_ds.models.textdet.necks:FPNC",
-    "FPNF": "ocr_ds.models.textdet.necks:FPNF",
-    "DBHead": "ocr_ds.models.textdet.heads:DBHead",
-    "PSEHead": "ocr_ds.models.textdet.heads:PSEHead",
-    "DBLoss": "ocr_ds.models.textdet.losses:DBLoss",
-    "PSELoss": "ocr_ds.models.textdet.losses:PSELoss",
-    "DBPostprocessor": "ocr_ds.models.textdet.postprocess:DBPostprocessor",
-    "PSEPostprocessor": "ocr_ds.models.textdet.pse_postprocess:PSEPostprocessor",
+    "ResNet": "ocr_ds.models.common.resnet:ResNet",
+    "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
+    # -- PSENet
+    "FPNF": "ocr_ds.models.textdet.psenet.fpnf:FPNF",
+    "PSEHead": "ocr_ds.models.textdet.psenet.head:PSEHead",
+    "PSELoss": "ocr_ds.models.textdet.psenet.loss:PSELoss",
+    "PSEPostprocessor": "ocr_ds.models.textdet.psenet.postprocessor:PSEPostprocessor",
+    # -- DBNet, DBNet++ / R50-DCN (issue 15)
+    "FPNC": "ocr_ds.models.textdet.dbnet.neck:FPNC",
+    "DBHead": "ocr_ds.models.textdet.dbnet.head:DBHead",
+    "DBLoss": "ocr_ds.models.textdet.dbnet.loss:DBLoss",
+    "DBPostprocessor": "ocr_ds.models.textdet.dbnet.postprocess:DBPostprocessor",
+    # -- PANet (issue 15)
+    "FPEM_FFM": "ocr_ds.models.textdet.panet.fpem_ffm:FPEM_FFM",
+    "PANHead": "ocr_ds.models.textdet.panet.head:PANHead",
+    "PANLoss": "ocr_ds.models.textdet.panet.loss:PANLoss",
+    "PANPostprocessor": "ocr_ds.models.textdet.panet.postprocessor:PANPostprocessor",
+    # -- FCENet, TextSnake (issue 15)
+    "FPN": "ocr_ds.models.textdet.fcenet.fpn:FPN",
+    "mmdet.FPN": "ocr_ds.models.textdet.fcenet.fpn:FPN",
+    "FCEHead": "ocr_ds.models.textdet.fcenet.head:FCEHead",
+    "FCELoss": "ocr_ds.models.textdet.fcenet.loss:FCELoss",
+    "FCEPostprocessor": "ocr_ds.models.textdet.fcenet.postprocess:FCEPostprocessor",
+    "FPN_UNet": "ocr_ds.models.textdet.textsnake.neck:FPN_UNet",
+    "TextSnakeHead": "ocr_ds.models.textdet.textsnake.head:TextSnakeHead",
+    "TextSnakeLoss": "ocr_ds.models.textdet.textsnake.loss:TextSnakeLoss",
+    "TextSnakePostprocessor": "ocr_ds.models.textdet.textsnake.postprocess:TextSnakePostprocessor",
+    # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
+    # -- SAR, RobustScanner (issue 16)
+    # -- NRTR, SATRN (issue 16)
+    # -- MASTER (issue 16)
+    # -- ABINet (issue 16)
 }
 
 DATASETS: dict[str, str] = {
     "OCRDataset": "ocr_ds.datasets.textrecog.ocr_dataset:OCRDataset",
     "IcdarDataset": "ocr_ds.datasets.textdet.icdar_dataset:IcdarDataset",
     "ConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",
-    "UniformConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",  # MMOCR 0.x name
+    "UniformConcatDataset": "ocr_ds.datasets.concat:UniformConcatDataset",
+    "TextDetDataset": "ocr_ds.datasets.textdet.text_det_dataset:TextDetDataset",
     "ToyDataset": "ocr_ds.datasets.toy:ToyDataset",
 }
 
@@ -84,7 +118,7 @@ PIPELINES: dict[str, str] = {
     "ColorJitter": "ocr_ds.datasets.pipelines.textdet_color:ColorJitter",
     "Resize": "ocr_ds.datasets.pipelines.textdet_geometry:Resize",
     "ScaleAspectJitter": "ocr_ds.datasets.pipelines.textdet_geometry:ScaleAspectJitter",
-    "RandomScaling": "ocr_ds.datasets.pipelines.textdet_geometry:RandomScaling",
+    "RandomScaling": "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomScaling",
     "RandomFlip": "ocr_ds.datasets.pipelines.textdet_geometry:RandomFlip",
     "RandomRotateTextDet": "ocr_ds.datasets.pipelines.textdet_geometry:RandomRotateTextDet",
     "ImgAug": "ocr_ds.datasets.pipelines.textdet_imgaug:ImgAug",
@@ -95,6 +129,21 @@ PIPELINES: dict[str, str] = {
     "PSENetTargets": "ocr_ds.datasets.pipelines.textdet_targets:PSENetTargets",
     "CustomFormatBundle": "ocr_ds.datasets.pipelines.textdet_formatting:CustomFormatBundle",
     "MultiScaleFlipAug": "ocr_ds.datasets.pipelines.textdet_formatting:MultiScaleFlipAug",
+    # -- PANet (issue 15)
+    "PANetTargets": "ocr_ds.datasets.pipelines.targets.panet:PANetTargets",
+    # -- FCENet, TextSnake, CTW1500 transforms (issue 15)
+    "RandomCropFlip": "ocr_ds.datasets.pipelines.textdet_poly_crop:RandomCropFlip",
+    "RandomCropPolyInstances":
+        "ocr_ds.datasets.pipelines.textdet_poly_crop:RandomCropPolyInstances",
+    "RandomRotatePolyInstances":
+        "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomRotatePolyInstances",
+    "SquareResizePad": "ocr_ds.datasets.pipelines.textdet_poly_aug:SquareResizePad",
+    "FCENetTargets": "ocr_ds.datasets.pipelines.targets.fcenet:FCENetTargets",
+    "TextSnakeTargets": "ocr_ds.datasets.pipelines.targets.textsnake:TextSnakeTargets",
+    # -- SAR, RobustScanner (issue 16)
+    # -- NRTR, SATRN (issue 16)
+    # -- MASTER (issue 16)
+    # -- ABINet (issue 16)
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``
@@ -109,6 +158,48 @@ LOGGERS: dict[str, str] = {
     "TensorboardLoggerHook": "ocr_ds.engine.hooks.writers:TensorboardLoggerHook",
 }
 
+# Layers named inside components (``conv_cfg``, ``norm_cfg``, ``act_cfg``, ``plugins``), with
+# mmcv's names: what ``ocr_ds.models.common`` builds ConvModules and backbones from.
+CONV_LAYERS: dict[str, str] = {
+    "Conv": "torch.nn:Conv2d",
+    "Conv1d": "torch.nn:Conv1d",
+    "Conv2d": "torch.nn:Conv2d",
+    "Conv3d": "torch.nn:Conv3d",
+    # -- deformable convolution (issue 15)
+    "DCNv2": "ocr_ds.models.common.dcn:ModulatedDeformConv2dPack",
+    "DCN": "ocr_ds.models.common.dcn:DeformConv2dPack",
+}
+NORM_LAYERS: dict[str, str] = {
+    "BN": "torch.nn:BatchNorm2d",
+    "BN1d": "torch.nn:BatchNorm1d",
+    "BN2d": "torch.nn:BatchNorm2d",
+    "BN3d": "torch.nn:BatchNorm3d",
+    "SyncBN": "ocr_ds.models.common.norm:SyncBatchNorm2d",
+    "MMSyncBN": "ocr_ds.models.common.norm:SyncBatchNorm2d",
+    "GN": "torch.nn:GroupNorm",
+    "LN": "torch.nn:LayerNorm",
+    "IN": "torch.nn:InstanceNorm2d",
+    "IN1d": "torch.nn:InstanceNorm1d",
+    "IN2d": "torch.nn:InstanceNorm2d",
+    "IN3d": "torch.nn:InstanceNorm3d",
+}
+ACTIVATIONS: dict[str, str] = {
+    "ReLU": "torch.nn:ReLU",
+    "LeakyReLU": "torch.nn:LeakyReLU",
+    "PReLU": "torch.nn:PReLU",
+    "RReLU": "torch.nn:RReLU",
+    "ReLU6": "torch.nn:ReLU6",
+    "ELU": "torch.nn:ELU",
+    "Sigmoid": "torch.nn:Sigmoid",
+    "Tanh": "torch.nn:Tanh",
+    "SiLU": "torch.nn:SiLU",
+    "GELU": "torch.nn:GELU",
+}
+# ``plugins=[dict(cfg=dict(type=...), stages=..., position=...)]`` of ResNet-like backbones
+PLUGIN_LAYERS: dict[str, str] = {
+    # -- MASTER's GCAModule (issue 16)
+}
+
 TABLES: dict[str, dict[str, str]] = {
     "model": MODELS,
     "component": COMPONENTS,
@@ -118,6 +209,10 @@ TABLES: dict[str, dict[str, str]] = {
     "pipeline": PIPELINES,
     "hook": HOOKS,
     "logger": LOGGERS,
+    "conv layer": CONV_LAYERS,
+    "norm layer": NORM_LAYERS,
+    "activation": ACTIVATIONS,
+    "plugin layer": PLUGIN_LAYERS,
 }
 
 

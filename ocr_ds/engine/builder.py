@@ -13,8 +13,9 @@ from typing import Any, Mapping
 import torch
 
 from ocr_ds import registry
-from ocr_ds.checkpoint_io import load_checkpoint_any, strip_module_prefix
+from ocr_ds.checkpoint_io import load_checkpoint_any, match_state_dict
 from ocr_ds.engine import ops
+from ocr_ds.errors import UserError
 
 
 def init_distributed(backend_hint: str | None = None) -> None:
@@ -72,24 +73,48 @@ def device() -> torch.device:
     return torch.device(get_accelerator().device_name(int(os.environ.get("LOCAL_RANK", "0"))))
 
 
-def build_model(cfg: Mapping[str, Any]) -> torch.nn.Module:
-    return registry.build(registry.MODELS, cfg["model"], "model")
+def build_model(cfg: Mapping[str, Any], init: bool = True) -> torch.nn.Module:
+    """The model of ``cfg['model']``; with ``init``, ``init_weights()`` once, as MMOCR's
+    ``tools/train.py`` does before ``load_from`` (see :mod:`ocr_ds.models.common.base`)."""
+    model = registry.build(registry.MODELS, cfg["model"], "model")
+    if init and hasattr(model, "init_weights"):
+        model.init_weights()
+    return model
 
 
 def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger,
                  allow_unsafe_pickle: bool = False) -> None:
-    """``--load-from``: a plain state dict file or one of our checkpoints; reports key mismatches.
+    """``--load-from``: our checkpoints, plain state dicts, MMOCR 0.6.3's checkpoints.
 
+    Tensors load by name and shape (earlier ocr_ds names are renamed, with one note line);
+    what does not load is listed, and one summary line ends the load. A checkpoint that gives
+    fewer than half of the model's tensors is not one of this model: a :class:`UserError`.
     A file that is not weights-only is refused unless ``allow_unsafe_pickle``."""
     state, _ = load_checkpoint_any(path, allow_unsafe_pickle)
-    state = strip_module_prefix(state)
-    result = model.load_state_dict(state, strict=False)
-    logger.info("load_from %s: %d tensors", path, len(state))
-    if result.missing_keys:
-        logger.warning("load_from: missing keys in source state_dict: %s", ", ".join(result.missing_keys))
-    if result.unexpected_keys:
-        logger.warning("load_from: unexpected keys in source state_dict: %s",
-                       ", ".join(result.unexpected_keys))
+    match = match_state_dict(model, state)
+    if len(match.loadable) * 2 < match.total:
+        examples = [f"{k} missing" for k in match.missing[:2]] + [
+            f"{k} {list(f)} in the file, {list(m)} here" for k, f, m in match.mismatched[:2]]
+        raise UserError(f"load_from: expected a checkpoint of this {type(model).__name__} (got "
+                        f"{path}, which has {len(match.loadable)} of its {match.total} tensors "
+                        f"by name and shape; e.g. {'; '.join(examples)})")
+    if match.renamed:
+        old, new = match.renamed[0]
+        logger.info("load_from: note: %d tensors have the names of an earlier ocr_ds (e.g. %s), "
+                    "renamed to MMOCR's (%s)", len(match.renamed), old, new)
+    for what, keys in (("missing in the checkpoint (kept at their initial values)",
+                        match.missing),
+                       ("in the checkpoint but not in the model (ignored)", match.unexpected),
+                       ("of another shape in the checkpoint (kept at their initial values)",
+                        [f"{k} {list(f)} vs {list(m)}" for k, f, m in match.mismatched])):
+        if keys:
+            more = f" and {len(keys) - 10} more" if len(keys) > 10 else ""
+            logger.warning("load_from: %d tensors %s: %s%s", len(keys), what,
+                           ", ".join(keys[:10]), more)
+    model.load_state_dict(match.loadable, strict=False)
+    complete = not (match.missing or match.unexpected or match.mismatched)
+    logger.log(logging.INFO if complete else logging.WARNING, "load_from %s: %s", path,
+               match.summary())
 
 
 def build_engine(model: torch.nn.Module, ds_config: dict[str, Any]) -> Any:

@@ -8,8 +8,11 @@ For each pair (prediction, ground truth):
 * Character level, on the lower-cased, symbol-free strings: true positives are the characters in
   the ``equal`` blocks of ``difflib.SequenceMatcher(None, pred, gt)``; ``char_recall`` = TP / gt
   chars, ``char_precision`` = TP / predicted chars.
-* ``1-N.E.D``: 1 - mean over pairs of Levenshtein distance / max(1, len(pred), len(gt)), also on
-  the lower-cased, symbol-free strings (rapidfuzz, the library MMOCR uses).
+* ``1-N.E.D``: 1 - mean over pairs of the normalised Levenshtein distance (distance / the longer
+  length, 0 for two empty strings), also on the lower-cased, symbol-free strings (rapidfuzz's
+  ``Levenshtein.normalized_distance``, as MMOCR).
+
+``metric='acc'`` (or ``['acc']``) means all of them.
 
 Ratios divide by ``count + 1e-8``; every value is rounded to 4 decimals (``'{:.4f}'``).
 """
@@ -59,8 +62,7 @@ def count_matches(pred_texts: Sequence[str], gt_texts: Sequence[str]) -> dict[st
         if gt_clean == pred_clean:
             res["match_word_ignore_case_symbol"] += 1
         res["gt_word_num"] += 1
-        dist = Levenshtein.distance(pred_clean, gt_clean)
-        norm_ed_sum += float(dist) / max(1, len(gt_clean), len(pred_clean))
+        norm_ed_sum += Levenshtein.normalized_distance(pred_clean, gt_clean)
         res["gt_char_num"] += len(gt_clean)
         res["pred_char_num"] += len(pred_clean)
         res["true_positive_char_num"] += cal_true_positive_char(pred_clean, gt_clean)
@@ -70,17 +72,20 @@ def count_matches(pred_texts: Sequence[str], gt_texts: Sequence[str]) -> dict[st
 
 
 def eval_ocr_metric(pred_texts: Sequence[str], gt_texts: Sequence[str],
-                    metric: str | Iterable[str] = tuple(METRICS)) -> dict[str, float]:
+                    metric: str | Iterable[str] = "acc") -> dict[str, float]:
     """Recognition metrics of ``pred_texts`` against ``gt_texts`` (same length, same order).
 
-    ``metric``: one name or several of :data:`METRICS` (``'one_minus_ned'`` gives ``'1-N.E.D'``).
-    Returns ``{result key: value rounded to 4 decimals}``.
+    ``metric``: ``'acc'`` (all), or one name or several of :data:`METRICS`
+    (``'one_minus_ned'`` gives ``'1-N.E.D'``). Returns ``{result key: value rounded to 4
+    decimals}``.
     """
     if len(pred_texts) != len(gt_texts):
         raise ValueError(f"eval_ocr_metric: {len(pred_texts)} predictions for "
                          f"{len(gt_texts)} ground truths")
     if not all(isinstance(t, str) for t in (*pred_texts, *gt_texts)):
         raise TypeError("eval_ocr_metric: predictions and ground truths must be strings")
+    if metric == "acc" or (not isinstance(metric, str) and list(metric) == ["acc"]):
+        metric = tuple(METRICS)
     names = {metric} if isinstance(metric, str) else set(metric)
     unknown = names - set(METRICS)
     if unknown:

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from ocr_ds.checkpoint_io import load_checkpoint_any as load_weights  # noqa: F401  (re-export)
-from ocr_ds.checkpoint_io import strip_module_prefix
+from ocr_ds.checkpoint_io import match_state_dict
 from ocr_ds.errors import UserError
 
 
@@ -30,8 +30,10 @@ def build_with_weights(model_cfg: Any, state: Mapping[str, torch.Tensor]) -> tor
     from ocr_ds import registry
 
     model = registry.build(registry.MODELS, model_cfg, "model")
-    result = model.load_state_dict(strip_module_prefix(dict(state)), strict=False)
-    if result.missing_keys:
-        raise UserError(f"checkpoint: {len(result.missing_keys)} model tensors missing, e.g. "
-                        f"{result.missing_keys[:3]} (does the config match the checkpoint?)")
+    match = match_state_dict(model, state)      # earlier ocr_ds names renamed to MMOCR's
+    absent = match.missing + [k for k, _, _ in match.mismatched]
+    if absent:
+        raise UserError(f"checkpoint: {len(absent)} model tensors missing or of another shape, "
+                        f"e.g. {absent[:3]} (does the config match the checkpoint?)")
+    model.load_state_dict(match.loadable, strict=False)
     return model.eval()

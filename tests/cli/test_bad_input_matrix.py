@@ -113,7 +113,8 @@ def lmdb_without_count(d: Path) -> list[str]:
     env.close()
     train = (f"dict(type='OCRDataset', ann_file={str(d / 'lmdb')!r}, img_prefix='', "
              f"loader=dict(type='AnnFileLoader', file_format='lmdb', "
-             f"parser=dict(type='LineStrParser')), pipeline={RECOG_PIPELINE})")
+             f"parser=dict(type='LineJsonParser', keys=['filename', 'text'])), "
+             f"pipeline={RECOG_PIPELINE})")
     return [_config(d, train)]
 
 

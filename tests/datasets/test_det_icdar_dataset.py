@@ -163,8 +163,12 @@ def test_native_icdar_directory_and_converter(icdar_dir, capsys):
     from_json = registry.build(registry.DATASETS, dict(
         type="IcdarDataset", ann_file=str(out), img_prefix=str(icdar_dir / "imgs"),
         test_mode=True), "d")
-    assert from_dir.gt_polygons() == from_json.gt_polygons()
-    assert from_dir.gt_polygons()[1] == [[[5.0, 14.0, 20.0, 14.0, 20.0, 25.0, 5.0, 25.0]], [], []]
+    def polygons(ds):
+        return [(a["masks"], a["masks_ignore"]) for a in ds.eval_infos()[1]]
+
+    assert polygons(from_dir) == polygons(from_json)
+    assert [ign for _, ign in polygons(from_dir)] == [
+        [[[5.0, 14.0, 20.0, 14.0, 20.0, 25.0, 5.0, 25.0]]], [], []]
 
 
 def test_converter_cli_reports_errors(tmp_path):

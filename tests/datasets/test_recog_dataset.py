@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader
 
 from ocr_ds import fileio
 from ocr_ds.datasets.collate import collate
-from ocr_ds.datasets.concat import ConcatDataset
+from ocr_ds.datasets.concat import ConcatDataset, UniformConcatDataset
 from ocr_ds.errors import UserError
 from ocr_ds.registry import DATASETS, build
 from ocr_ds.tools.to_lmdb import write_recog_lmdb
@@ -128,20 +128,30 @@ def test_concat_prefixes_and_mean(folder):
     assert metrics["mean_word_acc"] == 0.75
     assert {k.split("_", 1)[0] for k in metrics} == {"0", "1", "mean"}
     assert len(metrics) == 18
-    single = ConcatDataset([member], pipeline=PIPELINE, get_mean=False)
+    single = UniformConcatDataset([member], pipeline=PIPELINE)  # show_mean_scores='auto'
     assert set(single.evaluate([{"text": "hello"}, {"text": "world"}])) == {
         "0_word_acc", "0_word_acc_ignore_case", "0_word_acc_ignore_case_symbol",
         "0_char_recall", "0_char_precision", "0_1-N.E.D"}
+    forced = UniformConcatDataset([member], pipeline=PIPELINE, show_mean_scores=True)
+    assert forced.evaluate([{"text": "hello"}, {"text": "x"}])["mean_word_acc"] == 0.5
+    member_with_pipeline = dict(member, pipeline=PIPELINE)
+    plain = build(DATASETS, dict(type="ConcatDataset", datasets=[member_with_pipeline] * 2),
+                  "data.val")  # mmdet's: no means
+    assert "mean_word_acc" not in plain.evaluate([{"text": "hello"}] * 4)
+    with pytest.raises(UserError, match="get_mean: not an MMOCR argument; use show_mean_sc"):
+        UniformConcatDataset([member], pipeline=PIPELINE, get_mean=False)
+    with pytest.raises(UserError, match="show_mean_scores: expected True, False or 'auto'"):
+        UniformConcatDataset([member], pipeline=PIPELINE, show_mean_scores="yes")
 
 
 def test_concat_nested_lists_and_errors(folder):
     good = folder / "good.txt"
     good.write_text("a.png hello\n")
     member = dict(type="OCRDataset", ann_file=str(good), img_prefix=str(folder), pipeline=None)
-    ds = ConcatDataset([[member], [member, member]], pipeline=[PIPELINE, PIPELINE])
+    ds = UniformConcatDataset([[member], [member, member]], pipeline=[PIPELINE, PIPELINE])
     assert len(ds) == 3 and ds[2]["img"].shape == (1, 32, 100)
-    with pytest.raises(UserError, match="ConcatDataset.datasets"):
-        ConcatDataset([])
+    with pytest.raises(UserError, match="UniformConcatDataset.datasets"):
+        UniformConcatDataset([])
     with pytest.raises(UserError, match=r"datasets\.0\.type"):
         ConcatDataset([dict(type="Nope")])
 

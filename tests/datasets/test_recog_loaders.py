@@ -83,12 +83,14 @@ def test_lmdb_loader_with_images(tmp_path):
 
 def test_lmdb_loader_labels_only_is_lazy_and_picklable(tmp_path):
     db = tmp_path / "db"
-    write_recog_lmdb(str(db), ["a.jpg hello", "b.jpg world", ""])
-    loader = LmdbLoader(str(db), parser=STR_PARSER)
+    lines = [json.dumps(dict(filename=f, text=t)) for f, t in (("a.jpg", "hello"),
+                                                               ("b.jpg", "two words"))]
+    write_recog_lmdb(str(db), lines + [""])
+    loader = LmdbLoader(str(db), parser=JSON_PARSER)
     assert not loader.has_images and len(loader) == 3
     # the constructor keeps no environment open; the first read opens this process's one
     assert os.path.realpath(db) not in fileio._LMDB_ENVS
-    assert loader[1] == {"filename": "b.jpg", "text": "world"}
+    assert loader[1] == {"filename": "b.jpg", "text": "two words"}
     assert os.path.realpath(db) in fileio._LMDB_ENVS
     payload = pickle.dumps(loader)  # as a spawned data-loader worker gets it
     assert b"Environment" not in payload
@@ -100,10 +102,46 @@ def test_lmdb_loader_labels_only_is_lazy_and_picklable(tmp_path):
     fileio.close_lmdb_environment(db)
 
 
+def write_mmocr_05_lmdb(path, lines):
+    """What MMOCR 0.5's txt2lmdb wrote: the label file's lines under '0', '1', ...
+    and 'total_number'."""
+    import lmdb
+
+    env = lmdb.open(str(path), map_size=1 << 20)
+    with env.begin(write=True) as txn:
+        for i, line in enumerate(lines):
+            txn.put(str(i).encode(), line.encode())
+        txn.put(b"total_number", str(len(lines)).encode())
+    env.close()
+
+
+def test_lmdb_of_mmocr_0_5(tmp_path):
+    db = tmp_path / "old"
+    write_mmocr_05_lmdb(db, ["a.jpg Moon", "b.jpg 32 64 [1,2]",
+                             json.dumps(dict(filename="c.jpg", text="x y")), "d.jpg two words"])
+    loader = AnnFileLoader(str(db), parser=JSON_PARSER, file_format="lmdb", repeat=1.5)
+    assert len(loader) == 6 and not loader.has_images
+    # two fields: filename and text (a trailing 'n' kept: MMOCR 0.6.3 strips '/n' there)
+    assert loader[0] == {"filename": "a.jpg", "text": "Moon"}
+    assert loader[4] == loader[0]  # repeat 1.5: int(4 * 1.5) indices, i % 4
+    with pytest.raises(InvalidSample) as exc:  # four fields: no 'text' key, as in MMOCR
+        loader[1]
+    assert exc.value.where == f"{db}:1"
+    assert loader[2] == {"filename": "c.jpg", "text": "x y"}  # other lines: to the parser
+    with pytest.raises(InvalidSample):
+        loader[3]
+    four = AnnFileLoader(str(db), parser=dict(type="LineJsonParser",
+                                              keys=["filename", "height", "annotations"]),
+                         file_format="lmdb")
+    assert four[1] == {"filename": "b.jpg", "height": "32", "annotations": "[1,2]"}
+
+
 def test_loader_errors(tmp_path):
     with pytest.raises(UserError, match="file not found"):
         AnnFileLoader(str(tmp_path / "missing.txt"), parser=STR_PARSER)
     with pytest.raises(UserError, match="lmdb directory not found"):
+        AnnFileLoader(str(tmp_path / "missing"), parser=JSON_PARSER, file_format="lmdb")
+    with pytest.raises(UserError, match="an lmdb is read with LineJsonParser"):
         AnnFileLoader(str(tmp_path / "missing"), parser=STR_PARSER, file_format="lmdb")
     ann = tmp_path / "a.txt"
     ann.write_text("a.jpg x\n")

@@ -18,7 +18,7 @@ from ocr_ds.datasets.pipelines.formatting import (
 from ocr_ds.datasets.pipelines.loading import LoadImageFromFile, LoadImageFromLMDB
 from ocr_ds.datasets.pipelines.ocr_transforms import ResizeOCR
 from ocr_ds.errors import UserError
-from ocr_ds.models.textrecog.crnn import valid_ratios
+from ocr_ds.models.textrecog.crnn.crnn import valid_ratios
 from ocr_ds.tools.to_lmdb import write_recog_lmdb
 
 

@@ -115,12 +115,32 @@ def test_nan_loss_stops_with_a_clear_message(tmp_path):
 
 def test_load_from_reports_key_mismatch(tmp_path):
     wd = str(tmp_path)
-    sd = {"net.1.weight": torch.zeros(32, 64), "extra.weight": torch.zeros(1)}
+    sd = {"net.1.weight": torch.zeros(32, 64), "net.1.bias": torch.zeros(32),
+          **{f"net.2.{k}": torch.ones(32) for k in ("weight", "bias", "running_mean",
+                                                     "running_var")},
+          "net.2.num_batches_tracked": torch.tensor(0), "extra.weight": torch.zeros(1)}
     torch.save(sd, tmp_path / "w.pth")
     proc = helpers.train(["--work-dir", wd, "--load-from", str(tmp_path / "w.pth"), "--cfg-options",
                           "total_epochs=1"])
-    assert "unexpected keys in source state_dict: extra.weight" in proc.stdout
-    assert "missing keys in source state_dict: net.1.bias" in proc.stdout
+    assert "load_from: 1 tensors in the checkpoint but not in the model (ignored): " \
+           "extra.weight" in proc.stdout
+    assert "load_from: 2 tensors missing in the checkpoint (kept at their initial values): " \
+           "net.4.weight, net.4.bias" in proc.stdout
+    assert f"load_from {tmp_path / 'w.pth'}: loaded 7 tensors; 2 missing, 1 unexpected" \
+        in proc.stdout
+
+
+def test_load_from_another_model_is_a_one_line_error(tmp_path):
+    torch.save({"backbone.conv1.weight": torch.zeros(1)}, tmp_path / "w.pth")
+    proc = helpers.train(["--work-dir", str(tmp_path / "wd"), "--load-from",
+                          str(tmp_path / "w.pth")], check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"error: load_from: expected a checkpoint of this ToyRegressor (got {tmp_path / 'w.pth'}, "
+        "which has 0 of its 9 tensors by name and shape; e.g. net.1.weight missing; "
+        "net.1.bias missing)")
+    assert "Traceback" not in proc.stderr
+    assert not os.path.exists(tmp_path / "wd")
 
 
 def test_gradient_accumulation_runs_through_deepspeed(tmp_path):

@@ -1,13 +1,10 @@
-"""Post-processing recovers known boxes: DBNet (shrunk kernels + unclip) and PSENet (expansion)."""
+"""points2boundary, the helper the post-processors share (DBNet's post-processing:
+tests/models/dbnet; PSENet's: tests/models/psenet)."""
 import numpy as np
 import pytest
-import torch
 from shapely.geometry import Polygon
 
-from ocr_ds.datasets.pipelines.textdet_targets import DBNetTargets, PSENetTargets
-from ocr_ds.errors import UserError
-from ocr_ds.models.textdet.postprocess import DBPostprocessor, points2boundary, unclip
-from ocr_ds.models.textdet.pse_postprocess import PSEPostprocessor, expand_kernels
+from ocr_ds.models.textdet.postprocess import points2boundary
 
 
 def iou(a, b):
@@ -15,45 +12,8 @@ def iou(a, b):
     return pa.intersection(pb).area / pa.union(pb).area
 
 
-BOXES = [np.array([20, 20, 120, 20, 120, 44, 20, 44], float),
-         np.array([40, 80, 180, 80, 180, 110, 40, 110], float)]
-
-
-def db_maps(size=(140, 200)):
-    """The DB shrink map of BOXES, used as a (perfect) probability map."""
-    res = dict(img=np.zeros(size + (3,), np.float32), gt_masks=list(BOXES), gt_masks_ignore=[],
-               mask_fields=[], bbox_fields=[], seg_fields=[])
-    shrink = DBNetTargets()(res)["gt_shrink"].astype(np.float32)
-    return torch.from_numpy(np.stack([shrink * 0.9, shrink, shrink]))
-
-
-@pytest.mark.parametrize("repr_type", ["quad", "poly"])
-def test_db_postprocessor_recovers_boxes(repr_type):
-    out = DBPostprocessor(text_repr_type=repr_type)(db_maps())
-    assert len(out) == 2
-    for b in out:
-        assert b[-1] == pytest.approx(0.9, abs=1e-3)          # mean probability inside
-        # unclip 1.5 undoes shrink 0.4 only roughly: for 100 x 24 text the kernel is 84 x 8
-        # and grows back by 5.5 px, to about 95 x 19 (IoU 0.7-0.75), as in MMOCR
-        assert max(iou(b[:-1], gt) for gt in BOXES) > 0.65
-    if repr_type == "quad":
-        assert all(len(b) == 9 for b in out)
-
-
-def test_db_postprocessor_filters_low_scores_and_small_regions():
-    maps = db_maps()
-    assert DBPostprocessor(min_text_score=0.95)(maps) == []
-    maps[0] = maps[0] * 0.2                                     # below mask_thr 0.3
-    assert DBPostprocessor()(maps) == []
-    with pytest.raises(UserError, match="text_repr_type"):
-        DBPostprocessor(text_repr_type="box")
-
-
-def test_unclip_and_points2boundary():
+def test_points2boundary():
     square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], float)
-    grown = unclip(square, 1.5)                                  # d = 100 * 1.5 / 40 = 3.75
-    xs, ys = grown[:, 0], grown[:, 1]
-    assert xs.min() == pytest.approx(-3.75, abs=0.6) and ys.max() == pytest.approx(13.75, abs=0.6)
     quad = points2boundary(square, "quad", 0.5)
     assert len(quad) == 9 and quad[-1] == 0.5
     assert iou(quad[:-1], square.reshape(-1)) == pytest.approx(1.0)
@@ -62,34 +22,3 @@ def test_unclip_and_points2boundary():
     poly = points2boundary(pixels, "poly")
     assert np.reshape(poly, (-1, 2)).min(0).tolist() == [5, 3]
     assert np.reshape(poly, (-1, 2)).max(0).tolist() == [14, 8]
-
-
-def test_expand_kernels_breadth_first():
-    kernels = np.zeros((2, 1, 9), np.uint8)
-    kernels[0, 0, :] = 1                                         # the text: one row of 9
-    seeds = np.zeros((1, 9), np.int32)
-    seeds[0, 1], seeds[0, 7] = 1, 2                              # two seeds
-    labels = expand_kernels(kernels, seeds)
-    # each pixel goes to the nearer seed; the middle one (equidistant) to the first found
-    assert labels[0].tolist() == [1, 1, 1, 1, 1, 2, 2, 2, 2] or \
-        labels[0].tolist() == [1, 1, 1, 1, 2, 2, 2, 2, 2]
-    assert (expand_kernels(kernels, seeds, min_kernel_area=2) == 0).all()
-
-
-def test_pse_postprocessor_separates_touching_texts():
-    # two boxes that touch at full size; their shrunk kernels are apart
-    boxes = [np.array([4, 4, 60, 4, 60, 24, 4, 24], float),
-             np.array([4, 25, 60, 25, 60, 45, 4, 45], float)]
-    res = dict(img=np.zeros((50, 64, 3), np.float32), gt_masks=boxes, gt_masks_ignore=[],
-               mask_fields=[], bbox_fields=[], seg_fields=[])
-    kernels = PSENetTargets()(res)["gt_kernels"].astype(np.float32)
-    logits = torch.from_numpy(kernels * 20 - 10)
-    for repr_type in ("poly", "quad"):
-        out = PSEPostprocessor(text_repr_type=repr_type)(logits)
-        assert len(out) == 2
-        for b in out:
-            assert max(iou(b[:-1], gt) for gt in boxes) > 0.8
-            assert b[-1] > 0.99
-    assert PSEPostprocessor(min_text_area=5000)(logits) == []
-    with pytest.raises(UserError, match="min_kernel_confidence"):
-        PSEPostprocessor(min_kernel_confidence=2)

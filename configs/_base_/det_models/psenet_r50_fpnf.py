@@ -44,7 +44,7 @@ model_quad = dict(
         norm_cfg=dict(type='SyncBN', requires_grad=True),
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50'),
         norm_eval=True,
-        style='pytorch'),
+        style='caffe'),
     neck=dict(
         type='FPNF',
         in_channels=[256, 512, 1024, 2048],

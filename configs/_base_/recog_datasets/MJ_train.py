@@ -14,11 +14,7 @@ train = dict(
         type='AnnFileLoader',
         repeat=1,
         file_format='lmdb',
-        parser=dict(
-            type='LineStrParser',
-            keys=['filename', 'text'],
-            keys_idx=[0, 1],
-            separator=' ')),
+        parser=dict(type='LineJsonParser', keys=['filename', 'text'])),
     pipeline=None,
     test_mode=False)
 

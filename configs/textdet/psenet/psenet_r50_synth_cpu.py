@@ -9,7 +9,8 @@
 #
 # Same model as configs/_base_/det_models/psenet_r50_fpnf.py (model_quad), narrowed for a CPU and
 # trained from scratch: ResNet-50 widths 64..512 -> 16..128 (bottleneck outputs 64..512),
-# plain BN updated in training (no SyncBN, norm_eval=False), FPNF 256 -> 64 channels; Adam 1e-3
+# pytorch-style bottlenecks (the stride on the 3x3 conv; MMOCR's PSENet is caffe-style), plain
+# BN updated in training (no SyncBN, norm_eval=False), FPNF 256 -> 64 channels; Adam 1e-3
 # with poly decay. The training pipeline is MMOCR's, with scales and the crop sized to the
 # 256-pixel scenes. A one-thread plain-PyTorch probe of this setting (batch 8, half the scenes
 # per epoch) reached hmean 0.97 after 133 steps and 0.99 after 357.

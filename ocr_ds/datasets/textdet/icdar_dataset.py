@@ -4,25 +4,24 @@
 ``iscrowd=1`` for don't-care regions), or a directory of native ICDAR 2015 ``gt_img_N.txt``
 files (then ``img_prefix`` is the directory of the ``img_N.*`` images). An annotation with
 ``area <= 0`` or a box side below 1 is dropped; ``iscrowd=1`` ones become
-``bboxes_ignore``/``masks_ignore``. In training, images without any annotation or smaller
-than 32 px are left out (mmdet's ``filter_empty_gt``).
+``bboxes_ignore``/``masks_ignore``. In training, images without an annotation of the kept
+categories (``filter_empty_gt``) and images smaller than 32 px are left out, as mmdet does.
 
 Each sample runs the pipeline on mmdet's ``results`` dict (``img_info``, ``ann_info``,
 ``img_prefix``, ``bbox_fields``/``mask_fields``/``seg_fields``). ``evaluate`` computes
-``hmean-iou`` (:mod:`ocr_ds.metrics.hmean_iou`).
+``hmean-iou`` / ``hmean-ic13`` (:mod:`ocr_ds.metrics.hmean`).
 """
 from __future__ import annotations
 
 import copy
 import json
-import logging
 import os
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from torch.utils.data import Dataset
 
-from ocr_ds.datasets.invalid import InvalidSample, SkipCounter
+from ocr_ds.datasets.invalid import SkipCounter
+from ocr_ds.datasets.textdet.base import DetDatasetBase
 from ocr_ds.datasets.textdet.icdar_txt import icdar_dir_to_coco
 from ocr_ds.errors import UserError
 
@@ -63,19 +62,23 @@ def _require(ann_file: str, key: str, items: list, needed: tuple[str, ...]) -> N
                             f"(missing {', '.join(missing)})")
 
 
-class IcdarDataset(Dataset):
-    """COCO-style text detection data set.
+class IcdarDataset(DetDatasetBase):
+    """COCO-style text detection data set (MMOCR's ``IcdarDataset``, an mmdet ``CocoDataset``).
 
     Args:
         ann_file: COCO JSON path, or a directory of ``gt_img_N.txt`` files.
         pipeline: Steps (config dicts) run on each sample.
-        classes: Category names kept. Defaults to ``('text',)``; with no categories in the
-            file, every annotation counts as text.
-        data_root: Joined to relative ``ann_file``/``img_prefix``. Defaults to None.
+        classes: Category names kept (a list, or a file with one name per line). Defaults to
+            ``('text',)``; with no categories in the file, every annotation counts as text.
+        data_root: Joined to relative ``ann_file``, ``img_prefix``, ``seg_prefix`` and
+            ``proposal_file``, as mmdet does (``img_prefix=''`` becomes ``data_root/``).
+            Defaults to None.
         img_prefix: Image directory. Defaults to ''.
         test_mode: Evaluation samples (no annotations loaded, no filtering). Defaults to False.
-        filter_empty_gt: In training, drop images without annotations. Defaults to True.
+        filter_empty_gt: In training, drop images without an annotation of the kept
+            categories. Defaults to True. Training also drops images under 32 px.
         select_first_k: Keep only the first k images (-1: all). Defaults to -1.
+        ann_file_backend: Only ``'disk'``. Defaults to ``'disk'``.
         skip_invalid: In training, skip (count, warn once) images that cannot be read
             instead of failing. Defaults to True.
     """
@@ -83,31 +86,37 @@ class IcdarDataset(Dataset):
     CLASSES = ("text",)
 
     def __init__(self, ann_file: str, pipeline: Sequence[Mapping[str, Any]] | None = None,
-                 classes: Sequence[str] | None = None, data_root: str | None = None,
-                 img_prefix: str = "", seg_prefix: str | None = None,
+                 classes: Sequence[str] | str | None = None, data_root: str | None = None,
+                 img_prefix: str | None = "", seg_prefix: str | None = None,
                  proposal_file: str | None = None, test_mode: bool = False,
                  filter_empty_gt: bool = True, select_first_k: int = -1,
-                 skip_invalid: bool = True):
+                 ann_file_backend: str = "disk", skip_invalid: bool = True):
         from ocr_ds.datasets.pipelines.compose import Compose
 
-        if data_root is not None:
-            if not os.path.isabs(ann_file):
-                ann_file = os.path.join(data_root, ann_file)
-            if img_prefix and not os.path.isabs(img_prefix):
-                img_prefix = os.path.join(data_root, img_prefix)
-        self.ann_file = ann_file
-        self.img_prefix = img_prefix
+        if ann_file_backend != "disk":
+            raise UserError(f"ann_file_backend: only 'disk' is supported (got "
+                            f"{ann_file_backend!r})")
+
+        def join(path: str | None) -> str | None:
+            if data_root is None or path is None or os.path.isabs(path):
+                return path
+            return os.path.join(data_root, path)
+
+        self.ann_file = join(ann_file)
+        self.img_prefix, self.seg_prefix = join(img_prefix), join(seg_prefix)
+        self.proposal_file = join(proposal_file)
         self.test_mode = test_mode
         self.skip_invalid = skip_invalid
-        self.CLASSES = tuple(classes) if classes is not None else self.CLASSES
-        coco = icdar_dir_to_coco(img_prefix, ann_file) if os.path.isdir(ann_file) \
-            else load_coco(ann_file)
+        self.CLASSES = _class_names(classes) if classes is not None else self.CLASSES
+        coco = icdar_dir_to_coco(self.img_prefix or "", self.ann_file) \
+            if os.path.isdir(self.ann_file) else load_coco(self.ann_file)
         self._index(coco, select_first_k)
-        if not test_mode and filter_empty_gt:
-            keep = [i for i, info in enumerate(self.data_infos)
-                    if self._anns[info["id"]] and min(info.get("width", 32),
-                                                      info.get("height", 32)) >= 32]
-            self.data_infos = [self.data_infos[i] for i in keep]
+        if not test_mode:  # mmdet's _filter_imgs: empty images (optional), then small ones
+            self.data_infos = [
+                info for info in self.data_infos
+                if not (filter_empty_gt and not self._has_kept_annotation(info["id"]))
+                and min(info.get("width", 32), info.get("height", 32)) >= 32]
+        self.flag = np.zeros(len(self), dtype=np.uint8)
         self.pipeline = Compose(pipeline, "pipeline")
         self._skipped = SkipCounter(type(self).__name__)
 
@@ -128,6 +137,10 @@ class IcdarDataset(Dataset):
             info["filename"] = info["file_name"]
             infos.append(info)
         self.data_infos = infos
+
+    def _has_kept_annotation(self, img_id: Any) -> bool:
+        return any(self._any_category or ann.get("category_id", 1) in self.cat2label
+                   for ann in self._anns[img_id])
 
     def __len__(self) -> int:
         return len(self.data_infos)
@@ -157,11 +170,12 @@ class IcdarDataset(Dataset):
         return dict(bboxes=np.asarray(bboxes, np.float32).reshape(-1, 4),
                     labels=np.asarray(labels, np.int64),
                     bboxes_ignore=np.asarray(bboxes_ignore, np.float32).reshape(-1, 4),
-                    masks=masks, masks_ignore=masks_ignore,
-                    seg_map=info["filename"].rsplit(".", 1)[0] + ".png")
+                    masks_ignore=masks_ignore, masks=masks,
+                    seg_map=info["filename"].replace("jpg", "png"))  # sic: MMOCR's rule
 
     def pre_pipeline(self, results: dict[str, Any]) -> dict[str, Any]:
-        results.update(img_prefix=self.img_prefix, bbox_fields=[], mask_fields=[],
+        results.update(img_prefix=self.img_prefix, seg_prefix=self.seg_prefix,
+                       proposal_file=self.proposal_file, bbox_fields=[], mask_fields=[],
                        seg_fields=[])
         return results
 
@@ -171,56 +185,20 @@ class IcdarDataset(Dataset):
             results["ann_info"] = self.get_ann_info(idx)
         return self.pipeline(self.pre_pipeline(results))
 
-    def __getitem__(self, idx: int) -> dict[str, Any]:
-        if self.test_mode:
-            try:
-                sample = self.prepare(idx)
-            except InvalidSample as exc:
-                raise exc.to_user_error() from None
-            if sample is None:
-                raise UserError(f"{self.ann_file}: the test pipeline dropped image "
-                                f"{self.data_infos[idx]['filename']}")
-            return sample
-        last: Any = "the pipeline dropped every sample"
-        for _ in range(max(len(self), 1) * 2):
-            try:
-                sample = self.prepare(idx)
-            except InvalidSample as exc:
-                if not self.skip_invalid:
-                    raise exc.to_user_error() from None
-                self._skipped.record(exc)
-                sample, last = None, exc
-            if sample is not None:
-                return sample
-            idx = int(np.random.randint(len(self)))  # mmdet's _rand_another
-        raise UserError(f"{self.ann_file}: no usable training sample among {len(self)} images "
-                        f"(e.g. {last}); expected readable images with text annotations")
+    def _another(self, idx: int) -> int:
+        return int(np.random.choice(len(self)))  # mmdet's _rand_another (one flag group)
 
-    def gt_polygons(self) -> tuple[list[list[list[float]]], list[list[list[float]]]]:
-        """Per image, the cared and the don't-care polygons (flat lists), for the metric."""
-        gts, ignored = [], []
-        for i in range(len(self)):
-            ann = self.get_ann_info(i)
-            gts.append([list(np.asarray(m[0], np.float64).reshape(-1)) for m in ann["masks"]])
-            ignored.append([list(np.asarray(m[0], np.float64).reshape(-1))
-                            for m in ann["masks_ignore"]])
-        return gts, ignored
+    def eval_infos(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return ([{"filename": info["file_name"]} for info in self.data_infos],
+                [self.get_ann_info(i) for i in range(len(self))])
 
-    def evaluate(self, results: list[dict[str, Any]], metric: str | list[str] = "hmean-iou",
-                 logger: Any = None, score_thr: float | None = None,
-                 min_score_thr: float = 0.3, max_score_thr: float = 0.9, step: float = 0.1,
-                 rank_list: str | None = None, **kwargs: Any) -> dict[str, float]:
-        """``hmean-iou`` of ``results`` (one ``{'boundary_result': ...}`` per image, in order)."""
-        from ocr_ds.metrics.hmean_iou import eval_hmean
 
-        if len(results) != len(self):
-            raise UserError(f"evaluate: {len(results)} results for {len(self)} images of "
-                            f"{self.ann_file}")
-        metrics = metric if isinstance(metric, (list, tuple)) else [metric]
-        if score_thr is not None:  # MMOCR's deprecated spelling
-            min_score_thr = score_thr
-        gts, ignored = self.gt_polygons()
-        log = logger if isinstance(logger, logging.Logger) else None
-        return eval_hmean(results, gts, ignored, metrics, min_score_thr, max_score_thr, step,
-                          img_names=[info["filename"] for info in self.data_infos],
-                          rank_list=rank_list, logger=log)
+def _class_names(classes: Sequence[str] | str) -> tuple[str, ...]:
+    """mmdet's ``get_classes``: a list of names, or a file with one name per line."""
+    if isinstance(classes, str):
+        if not os.path.isfile(classes):
+            raise UserError(f"classes: expected a list of names or a file of names (got "
+                            f"{classes!r}, not a file)")
+        with open(classes, encoding="utf-8") as f:
+            return tuple(line.rstrip("\n") for line in f if line.rstrip("\n"))
+    return tuple(classes)

@@ -8,10 +8,17 @@ Formats (``file_format``):
 
 * ``'txt'``: one annotation per line, read by the ``parser`` (``LineStrParser`` for
   ``path TEXT``, ``LineJsonParser`` for JSON lines).
-* ``'lmdb'``: an lmdb directory with ``num-samples`` and ``label-%09d`` (1-based). When it also
-  holds ``image-%09d`` values, each annotation is ``{'filename': 'image-%09d', 'text': label}``
-  and the images are read from the same lmdb (``LoadImageFromLMDB``, ``img_prefix`` = the lmdb
-  dir). Without images each label value is an annotation line for the ``parser``.
+* ``'lmdb'``, read with ``LineJsonParser`` (a ``LineStrParser`` is refused, as MMOCR 0.6.3
+  does: an lmdb's lines reach the parser as JSON):
+
+  - MMOCR 0.6 (``recog2lmdb``): ``num-samples`` and ``label-%09d`` (1-based). With
+    ``image-%09d`` values too, annotation i is ``{"filename": "image-%09d", "text": label}`` and
+    the images are read from the same lmdb (``LoadImageFromLMDB``, ``img_prefix`` = the lmdb
+    dir); without, each label value is a JSON line (``--label-only``).
+  - MMOCR 0.5 (``txt2lmdb``): ``total_number`` and the lines of a label file under keys ``0``,
+    ``1``, ... A line of two space-separated fields becomes ``{"filename", "text"}``, one of four
+    ``{"filename", "height", "width", "annotations"}`` (MMOCR 0.6.3's reading); any other line
+    (e.g. JSON) goes to the parser as it is.
 
 The lmdb environment is opened lazily in the process that reads (a data-loader worker), never
 kept by the constructor (it opens one briefly to read the count, then closes it) and never
@@ -19,6 +26,7 @@ pickled.
 """
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Mapping
 
@@ -29,7 +37,7 @@ from ocr_ds.registry import PARSERS, build
 
 
 class _LmdbAnnotations:
-    """Labels (and whether images are stored) of an MMOCR recognition lmdb."""
+    """Annotation lines of an MMOCR recognition lmdb (0.6's layout or 0.5's)."""
 
     def __init__(self, path: str):
         import lmdb
@@ -38,24 +46,48 @@ class _LmdbAnnotations:
             raise UserError(f"ann_file: lmdb directory not found: {path}")
         try:
             # short-lived: readers open their own environment, per process
-            count, image = lmdb_read_once(path, [b"num-samples", b"image-000000001"])
+            count, old_count, image = lmdb_read_once(
+                path, [b"num-samples", b"total_number", b"image-000000001"])
         except lmdb.Error as exc:
             raise UserError(f"ann_file: cannot open lmdb {path}: {exc}") from None
-        self.has_images = image is not None
-        if count is None:
-            raise UserError(f"ann_file: {path}: no 'num-samples' key (expected an MMOCR "
-                            "recognition lmdb: num-samples, label-%09d, optional image-%09d)")
+        self.deprecated_format = count is None and old_count is not None
+        self.has_images = image is not None and not self.deprecated_format
+        if count is None and old_count is None:
+            raise UserError(f"ann_file: {path}: no 'num-samples' key (MMOCR 0.6's recog2lmdb) "
+                            "nor 'total_number' (0.5's txt2lmdb); expected an MMOCR recognition "
+                            "lmdb")
+        key = "num-samples" if count is not None else "total_number"
+        raw = count if count is not None else old_count
         try:
-            self.total = int(count.decode("utf-8"))
+            self.total = int(raw.decode("utf-8"))
         except ValueError:
-            raise UserError(f"ann_file: {path}: num-samples is not an integer "
-                            f"(got {count[:20]!r})") from None
+            raise UserError(f"ann_file: {path}: {key} is not an integer "
+                            f"(got {raw[:20]!r})") from None
         self.path = path
         self._reader = LmdbBackend(path)
 
-    def label(self, index: int) -> str:
-        """Label value of annotation ``index`` (0-based); ``FileNotFoundError`` if missing."""
-        return self._reader.get_text(f"label-{index + 1:09d}")
+    def key(self, index: int) -> str:
+        """The lmdb key of annotation ``index`` (0-based)."""
+        return str(index) if self.deprecated_format else f"label-{index + 1:09d}"
+
+    def line(self, index: int) -> str:
+        """The annotation line ``index`` as the parser gets it (MMOCR 0.6.3's
+        ``LmdbAnnFileBackend``); ``FileNotFoundError`` if the key is missing."""
+        value = self._reader.get_text(self.key(index))
+        if self.deprecated_format:
+            # MMOCR strips '/n' here (meaning '\n'), which also cut a trailing 'n' or '/'
+            # off texts; txt2lmdb stored lines without newlines, so nothing is stripped.
+            fields = value.split(" ")
+            if len(fields) == 2:
+                return json.dumps(dict(filename=fields[0], text=fields[1]), ensure_ascii=False)
+            if len(fields) == 4:
+                return json.dumps(dict(zip(("filename", "height", "width", "annotations"),
+                                           fields)), ensure_ascii=False)
+            return value
+        if self.has_images:
+            return json.dumps(dict(filename=f"image-{index + 1:09d}", text=value),
+                              ensure_ascii=False)
+        return value
 
     def __len__(self) -> int:
         return self.total
@@ -68,19 +100,25 @@ class AnnFileLoader:
         ann_file: Annotation file (txt) or lmdb directory.
         parser: Parser config, e.g. ``dict(type='LineStrParser', keys=['filename', 'text'],
             keys_idx=[0, 1], separator=' ')``.
-        repeat: Times the annotations are repeated. Defaults to 1.
+        repeat: Times the annotations are repeated (a float keeps ``int(n * repeat)`` of
+            them, as MMOCR). Defaults to 1.
         file_format: ``'txt'`` or ``'lmdb'``. Defaults to ``'txt'``.
         file_storage_backend: Only ``'disk'`` is supported. Defaults to ``'disk'``.
     """
 
-    def __init__(self, ann_file: str, parser: Mapping[str, Any], repeat: int = 1,
+    def __init__(self, ann_file: str, parser: Mapping[str, Any], repeat: float = 1,
                  file_format: str = "txt", file_storage_backend: str = "disk", **kwargs: Any):
-        if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
-            raise bad_value("loader.repeat", repeat, "an integer >= 1")
+        if not isinstance(repeat, (int, float)) or isinstance(repeat, bool) or not repeat > 0:
+            raise bad_value("loader.repeat", repeat, "a number > 0")
         if file_format not in ("txt", "lmdb"):
             raise bad_value("loader.file_format", file_format, "'txt' or 'lmdb'")
         if file_storage_backend != "disk":
             raise bad_value("loader.file_storage_backend", file_storage_backend, "'disk'")
+        if file_format == "lmdb" and isinstance(parser, Mapping) \
+                and parser.get("type") == "LineStrParser":
+            raise UserError("loader.parser.type: an lmdb is read with LineJsonParser, as in "
+                            "MMOCR 0.6.3 (got 'LineStrParser'); use parser=dict(type="
+                            "'LineJsonParser', keys=['filename', 'text'])")
         self.ann_file = str(ann_file)
         self.repeat = repeat
         self.file_format = file_format
@@ -110,30 +148,28 @@ class AnnFileLoader:
         return len(self._lmdb) if self._lmdb is not None else len(self._lines or [])
 
     def __len__(self) -> int:
-        return self.num_annotations() * self.repeat
+        return int(self.num_annotations() * self.repeat)
 
     def where(self, index: int) -> str:
         """Where annotation ``index`` lives, for messages: ``file:line`` or ``lmdb:label-key``."""
         i = index % max(1, self.num_annotations())
         if self._lmdb is not None:
-            return f"{self.ann_file}:label-{i + 1:09d}"
+            return f"{self.ann_file}:{self._lmdb.key(i)}"
         return f"{self.ann_file}:{i + 1}"
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         n = self.num_annotations()
-        if not 0 <= index < n * self.repeat:
+        if not 0 <= index < len(self):
             raise IndexError(index)
         i = index % n
         where = self.where(i)
         if self._lmdb is not None:
             try:
-                line = self._lmdb.label(i)
+                line = self._lmdb.line(i)
             except FileNotFoundError:
                 raise InvalidSample(MALFORMED_ANNOTATION, where, "key missing") from None
             except UnicodeDecodeError:
                 raise InvalidSample(MALFORMED_ANNOTATION, where, "not UTF-8") from None
-            if self._lmdb.has_images:
-                return {"filename": f"image-{i + 1:09d}", "text": line}
         else:
             line = self._lines[i]  # type: ignore[index]
         if not line.strip():
@@ -151,7 +187,8 @@ class AnnFileLoader:
 class HardDiskLoader(AnnFileLoader):
     """MMOCR's older name for a text annotation file loader."""
 
-    def __init__(self, ann_file: str, parser: Mapping[str, Any], repeat: int = 1, **kwargs: Any):
+    def __init__(self, ann_file: str, parser: Mapping[str, Any], repeat: float = 1,
+                 **kwargs: Any):
         kwargs.pop("file_format", None)
         super().__init__(ann_file, parser, repeat, file_format="txt", **kwargs)
 
@@ -159,6 +196,7 @@ class HardDiskLoader(AnnFileLoader):
 class LmdbLoader(AnnFileLoader):
     """MMOCR's older name for an lmdb annotation loader."""
 
-    def __init__(self, ann_file: str, parser: Mapping[str, Any], repeat: int = 1, **kwargs: Any):
+    def __init__(self, ann_file: str, parser: Mapping[str, Any], repeat: float = 1,
+                 **kwargs: Any):
         kwargs.pop("file_format", None)
         super().__init__(ann_file, parser, repeat, file_format="lmdb", **kwargs)

@@ -30,7 +30,7 @@ from torch.utils.data import Dataset
 from ocr_ds.datasets.invalid import EMPTY_ANNOTATION, OUT_OF_CHARSET, InvalidSample, SkipCounter
 from ocr_ds.datasets.pipelines import Compose
 from ocr_ds.errors import UserError
-from ocr_ds.metrics.recog_metric import METRICS, eval_ocr_metric
+from ocr_ds.metrics.recog_metric import eval_ocr_metric
 from ocr_ds.models.textrecog.dictionary import Charset
 from ocr_ds.registry import LOADERS, build
 
@@ -182,5 +182,4 @@ class OCRDataset(Dataset):
             (logger if isinstance(logger, logging.Logger) else logging.getLogger("ocr_ds")
              ).warning("OCRDataset(%s): %d unreadable annotation(s) left out of evaluation",
                        self.ann_file, left_out)
-        names = tuple(METRICS) if metric == "acc" else metric
-        return eval_ocr_metric(preds, gts, metric=names)
+        return eval_ocr_metric(preds, gts, metric=metric)

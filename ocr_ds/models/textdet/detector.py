@@ -10,15 +10,16 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import torch
-import torch.nn as nn
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
+from ocr_ds.models.common.base import BaseModule
 
 
-class SingleStageTextDetector(nn.Module):
-    """Args mirror MMOCR 0.x: ``backbone``, ``neck``, ``bbox_head`` dicts; ``pretrained``
-    (deprecated, a backbone checkpoint); ``train_cfg``/``test_cfg``/``show_score``/``init_cfg``
+class SingleStageTextDetector(BaseModule):
+    """Args mirror MMOCR 0.x: ``backbone``, ``neck``, ``bbox_head`` dicts (built in this
+    order, as mmdet's ``SingleStageDetector``); ``pretrained`` (deprecated, a backbone
+    checkpoint); ``init_cfg`` as any ``BaseModule``'s; ``train_cfg``/``test_cfg``/``show_score``
     are accepted and unused, as in MMOCR's segmentation detectors."""
 
     #: batch keys the head's loss takes, in the order the pipeline produces them
@@ -29,7 +30,7 @@ class SingleStageTextDetector(nn.Module):
     def __init__(self, backbone: Mapping, neck: Mapping, bbox_head: Mapping,
                  train_cfg: Any = None, test_cfg: Any = None, pretrained: str | None = None,
                  show_score: bool = False, init_cfg: Any = None):
-        super().__init__()
+        super().__init__(init_cfg=init_cfg)
         backbone = dict(backbone)
         if pretrained is not None:
             if backbone.get("init_cfg") is not None:
@@ -54,7 +55,13 @@ class SingleStageTextDetector(nn.Module):
                     f"Collect(keys=['img', {', '.join(repr(k) for k in self.target_keys)}])")
         preds = self.bbox_head(self.extract_feat(img))
         if return_loss:
-            targets = {k: batch[k].to(preds.device) for k in self.target_keys}
+            targets = {k: batch[k].to(img.device) for k in self.target_keys}
             return self.bbox_head.loss(preds, **targets)
         metas = batch.get("img_metas") or [{} for _ in range(img.shape[0])]
-        return [self.bbox_head.get_boundary(preds[i], metas[i]) for i in range(img.shape[0])]
+        return [self.bbox_head.get_boundary(self.sample_preds(preds, i), metas[i])
+                for i in range(img.shape[0])]
+
+    @staticmethod
+    def sample_preds(preds: Any, i: int) -> Any:
+        """Sample ``i``'s part of the head's output (a ``(N, C, H, W)`` map here)."""
+        return preds[i]

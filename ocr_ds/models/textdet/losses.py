@@ -1,4 +1,4 @@
-"""Losses of DBNet and PSENet, as MMOCR 0.x computes them.
+"""The target fitting the detection losses share (DBNet's, PSENet's), as MMOCR 0.x.
 
 Targets arrive as dense tensors at the (padded) input resolution, ``(N, H, W)`` or
 ``(N, K, H, W)``; :func:`fit_target` brings them to the prediction's resolution
@@ -8,183 +8,35 @@ the predictions, so the losses behave the same under bf16/fp16 engines.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-from ocr_ds.errors import UserError
+
+def nearest_index(src: int, dst: int, device: torch.device | None = None) -> torch.Tensor:
+    """The source row (or column) of each of ``dst`` outputs of a nearest-neighbour resize from
+    ``src``, as OpenCV's ``INTER_NEAREST`` picks it (``floor(i / (dst / src))`` in double
+    precision): what MMOCR's ``BitmapMasks.rescale`` (``mmcv.imrescale``) does to targets."""
+    inv = 1.0 / (dst / src)
+    return torch.tensor([min(math.floor(i * inv), src - 1) for i in range(dst)],
+                        dtype=torch.long, device=device)
 
 
 def fit_target(target: torch.Tensor, size: Sequence[int], ratio: float = 1.0) -> torch.Tensor:
-    """Rescale a ``(N, [K,] H, W)`` target by ``ratio`` and pad/crop it to ``size`` (fp32)."""
+    """Rescale a ``(N, [K,] H, W)`` target by ``ratio`` and pad/crop it to ``size`` (fp32).
+
+    The rescaled size is ``int(H * ratio + 0.5)`` x ``int(W * ratio + 0.5)`` and the pixels
+    those of OpenCV's nearest-neighbour resize, as mmcv's ``imrescale`` computes them."""
     t = target.float()
-    lead = t.shape[:-2]
-    t = t.reshape(-1, 1, *t.shape[-2:])
     if ratio != 1.0:
         h, w = t.shape[-2:]
-        t = F.interpolate(t, size=(int(h * ratio + 0.5), int(w * ratio + 0.5)), mode="nearest")
+        nh, nw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+        t = t.index_select(-2, nearest_index(h, nh, t.device))
+        t = t.index_select(-1, nearest_index(w, nw, t.device))
     h, w = t.shape[-2:]
     th, tw = int(size[0]), int(size[1])
     if (h, w) != (th, tw):
         t = F.pad(t[..., :th, :tw], (0, max(tw - w, 0), 0, max(th - h, 0)))
-    return t.reshape(*lead, th, tw)
-
-
-def dice_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None,
-              eps: float = 1e-6) -> torch.Tensor:
-    """``1 - 2|P.T| / (|P| + |T|)`` over the whole batch (MMOCR's ``DiceLoss``)."""
-    pred = pred.reshape(pred.shape[0], -1)
-    target = target.reshape(target.shape[0], -1)
-    if mask is not None:
-        mask = mask.reshape(mask.shape[0], -1)
-        pred = pred * mask
-        target = target * mask
-    inter = (pred * target).sum()
-    return 1 - 2 * inter / (pred.sum() + target.sum() + eps)
-
-
-class DBLoss(nn.Module):
-    """DBNet loss: ``alpha * prob + db + beta * thr``.
-
-    ``loss_prob``: balanced BCE on the probability map, every positive and at most
-    ``negative_ratio`` times as many of the hardest negatives (or dice if ``bbce_loss=False``);
-    ``loss_db``: dice on the approximate binary map; ``loss_thr``: L1 on the threshold map inside
-    its mask. Shrink and ``###`` regions are masked by ``gt_shrink_mask``.
-
-    Args:
-        alpha: Weight of ``loss_prob``. Defaults to 1 (MMOCR's configs use 5).
-        beta: Weight of ``loss_thr``. Defaults to 1 (MMOCR's configs use 10).
-        negative_ratio: OHEM negatives per positive. Defaults to 3.
-        eps: Numerical guard. Defaults to 1e-6.
-        bbce_loss: Balanced BCE (True) or dice (False) for ``loss_prob``. Defaults to False.
-    """
-
-    def __init__(self, alpha: float = 1, beta: float = 1, reduction: str = "mean",
-                 negative_ratio: float = 3.0, eps: float = 1e-6, bbce_loss: bool = False):
-        super().__init__()
-        if reduction not in ("mean", "sum"):
-            raise UserError(f"loss.reduction: expected 'mean' or 'sum' (got {reduction!r})")
-        self.alpha = alpha
-        self.beta = beta
-        self.negative_ratio = negative_ratio
-        self.eps = eps
-        self.bbce_loss = bbce_loss
-
-    def balance_bce_loss(self, pred: torch.Tensor, gt: torch.Tensor,
-                         mask: torch.Tensor) -> torch.Tensor:
-        positive = gt * mask
-        negative = (1 - gt) * mask
-        pos_count = int(positive.sum())
-        neg_count = min(int(negative.sum()), int(pos_count * self.negative_ratio))
-        p = pred.clamp(0, 1)
-        # log clamped at -100 as torch's binary_cross_entropy; written out because that
-        # function refuses to run under autocast
-        loss = -(gt * torch.log(p).clamp(min=-100) + (1 - gt) * torch.log(1 - p).clamp(min=-100))
-        pos_loss = (loss * positive).sum()
-        neg_loss = torch.topk((loss * negative).reshape(-1), neg_count).values.sum()
-        return (pos_loss + neg_loss) / (pos_count + neg_count + self.eps)
-
-    def l1_thr_loss(self, pred: torch.Tensor, gt: torch.Tensor,
-                    mask: torch.Tensor) -> torch.Tensor:
-        return torch.abs((pred - gt) * mask).sum() / (mask.sum() + self.eps)
-
-    def forward(self, preds: torch.Tensor, downsample_ratio: float, gt_shrink: torch.Tensor,
-                gt_shrink_mask: torch.Tensor, gt_thr: torch.Tensor,
-                gt_thr_mask: torch.Tensor) -> dict[str, torch.Tensor]:
-        """``preds``: ``(N, 3, H, W)`` probability, threshold and binary maps."""
-        preds = preds.float()
-        size = preds.shape[2:]
-        shrink = (fit_target(gt_shrink, size, downsample_ratio) > 0).float()
-        shrink_mask = fit_target(gt_shrink_mask, size, downsample_ratio)
-        thr = fit_target(gt_thr, size, downsample_ratio)
-        thr_mask = fit_target(gt_thr_mask, size, downsample_ratio)
-        pred_prob, pred_thr, pred_db = preds[:, 0], preds[:, 1], preds[:, 2]
-        if self.bbce_loss:
-            loss_prob = self.balance_bce_loss(pred_prob, shrink, shrink_mask)
-        else:
-            loss_prob = dice_loss(pred_prob, shrink, shrink_mask, self.eps)
-        loss_db = dice_loss(pred_db, shrink, shrink_mask, self.eps)
-        loss_thr = self.l1_thr_loss(pred_thr, thr, thr_mask)
-        return dict(loss_prob=self.alpha * loss_prob, loss_db=loss_db,
-                    loss_thr=self.beta * loss_thr)
-
-
-class PSELoss(nn.Module):
-    """PSENet loss: ``alpha * text dice (OHEM) + (1 - alpha) * mean kernel dice``.
-
-    The text map (the full-size kernel) is trained with dice over all positives and the
-    ``ohem_ratio`` times as many highest-scoring negatives; each smaller kernel with dice over
-    the pixels predicted as text (``kernel_sample_type='adaptive'``) or labelled text ('hard').
-
-    Args:
-        alpha: Weight of the text loss. Defaults to 0.7.
-        ohem_ratio: Negatives per positive for the text loss. Defaults to 3.
-        reduction: 'mean' or 'sum' over the batch. Defaults to 'mean'.
-        kernel_sample_type: 'adaptive' or 'hard'. Defaults to 'adaptive'.
-    """
-
-    def __init__(self, alpha: float = 0.7, ohem_ratio: float = 3, reduction: str = "mean",
-                 kernel_sample_type: str = "adaptive"):
-        super().__init__()
-        if reduction not in ("mean", "sum"):
-            raise UserError(f"loss.reduction: expected 'mean' or 'sum' (got {reduction!r})")
-        if kernel_sample_type not in ("adaptive", "hard"):
-            raise UserError(f"loss.kernel_sample_type: expected 'adaptive' or 'hard' "
-                            f"(got {kernel_sample_type!r})")
-        self.alpha = alpha
-        self.ohem_ratio = ohem_ratio
-        self.reduction = reduction
-        self.kernel_sample_type = kernel_sample_type
-
-    @staticmethod
-    def dice_loss_with_logits(pred: torch.Tensor, target: torch.Tensor,
-                              mask: torch.Tensor) -> torch.Tensor:
-        """Per-sample ``1 - 2|P.T| / (|P|^2 + |T|^2)`` with sigmoid(pred), smoothed by 1e-3."""
-        smooth = 0.001
-        n = pred.shape[0]
-        pred = torch.sigmoid(pred).reshape(n, -1) * mask.reshape(n, -1)
-        target = (target > 0.5).float().reshape(n, -1) * mask.reshape(n, -1)
-        a = (pred * target).sum(1) + smooth
-        b = (pred * pred).sum(1) + smooth
-        c = (target * target).sum(1) + smooth
-        return 1 - 2 * a / (b + c)
-
-    def ohem_img(self, score: torch.Tensor, gt_text: torch.Tensor,
-                 gt_mask: torch.Tensor) -> torch.Tensor:
-        """All effective positives plus the top-scoring ``ohem_ratio`` x as many negatives."""
-        pos = gt_text > 0.5
-        pos_num = int((pos & (gt_mask > 0.5)).sum())
-        neg = ~pos
-        neg_num = min(int(pos_num * self.ohem_ratio), int(neg.sum()))
-        if pos_num == 0 or neg_num == 0:
-            return (gt_mask > 0.5).float()
-        threshold = torch.topk(score[neg], neg_num).values[-1]
-        return (((score >= threshold) | pos) & (gt_mask > 0.5)).float()
-
-    def forward(self, score_maps: torch.Tensor, downsample_ratio: float,
-                gt_kernels: torch.Tensor, gt_mask: torch.Tensor) -> dict[str, torch.Tensor]:
-        """``score_maps``: ``(N, K, h, w)`` logits, text first; ``gt_kernels``: ``(N, K, H, W)``."""
-        score_maps = score_maps.float()
-        size = score_maps.shape[2:]
-        kernels = fit_target(gt_kernels, size, downsample_ratio)
-        mask = fit_target(gt_mask, size, downsample_ratio)
-        if kernels.shape[1] != score_maps.shape[1]:
-            raise ValueError(f"PSELoss: {score_maps.shape[1]} predicted maps but "
-                             f"{kernels.shape[1]} target kernels")
-        pred_texts = score_maps[:, 0]
-        gt_texts = kernels[:, 0]
-        with torch.no_grad():
-            sampled = torch.stack([self.ohem_img(s, g, m) for s, g, m in
-                                   zip(pred_texts.detach(), gt_texts, mask)])
-        loss_text = self.dice_loss_with_logits(pred_texts, gt_texts, sampled)
-        if self.kernel_sample_type == "hard":
-            kernel_mask = (gt_texts > 0.5).float() * mask
-        else:
-            kernel_mask = (pred_texts.detach() > 0).float() * mask
-        loss_kernel = sum(self.dice_loss_with_logits(score_maps[:, i], kernels[:, i], kernel_mask)
-                          for i in range(1, score_maps.shape[1])) / (score_maps.shape[1] - 1)
-        reduce = torch.mean if self.reduction == "mean" else torch.sum
-        return dict(loss_text=self.alpha * reduce(loss_text),
-                    loss_kernel=(1 - self.alpha) * reduce(loss_kernel))
+    return t

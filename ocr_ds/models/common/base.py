@@ -1,0 +1,77 @@
+"""``BaseModule``: mmcv 1.x's ``init_cfg`` / ``init_weights`` protocol, which MMOCR's models use.
+
+What a model's weights are after ``init_weights()`` is decided by this walk, not by reading an
+``init_cfg`` alone, and MMOCR's numbers depend on it:
+
+1. a module with an ``init_cfg`` first applies it to every layer of its subtree whose class
+   (or a direct base class) ``layer=`` names (:func:`ocr_ds.models.common.init.initialize`);
+   a ``Pretrained`` ``init_cfg`` ends the walk there;
+2. then every *direct child* that has an ``init_weights`` method runs it, in registration
+   order -- so a child's own init (e.g. :class:`~ocr_ds.models.common.conv_module.ConvModule`'s
+   Kaiming) overwrites what its parent's ``init_cfg`` just did, and a layer inside a plain
+   ``nn.Sequential``/``nn.ModuleList`` (which have no ``init_weights``) keeps its parent's.
+
+The containers below are the ``BaseModule`` versions mmcv's models use (their children are
+walked); use torch's own where MMOCR does.
+
+The builder (:func:`ocr_ds.engine.builder.build_model`) calls ``init_weights()`` once on the
+whole model, after construction and before ``--load-from``, as MMOCR's ``tools/train.py``.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable, Mapping
+
+import torch.nn as nn
+
+from ocr_ds.models.common.init import initialize
+
+
+class BaseModule(nn.Module):
+    """``nn.Module`` with mmcv's ``init_cfg`` (a dict or list of dicts, or None)."""
+
+    def __init__(self, init_cfg: Mapping | list | None = None):
+        super().__init__()
+        self._is_init = False
+        self.init_cfg = copy.deepcopy(init_cfg)
+
+    @property
+    def is_init(self) -> bool:
+        return self._is_init
+
+    def init_weights(self) -> None:
+        """Apply ``init_cfg``, then the children's own ``init_weights`` (once per module)."""
+        if self._is_init:
+            return
+        if self.init_cfg:
+            initialize(self, self.init_cfg)
+            if isinstance(self.init_cfg, Mapping) and self.init_cfg.get("type") == "Pretrained":
+                return              # the loaded weights must not be overwritten below
+        for child in self.children():
+            if hasattr(child, "init_weights"):
+                child.init_weights()
+        self._is_init = True
+
+
+class Sequential(BaseModule, nn.Sequential):
+    """``nn.Sequential`` whose children are walked by ``init_weights``."""
+
+    def __init__(self, *args: nn.Module, init_cfg: Any = None):
+        BaseModule.__init__(self, init_cfg)
+        nn.Sequential.__init__(self, *args)
+
+
+class ModuleList(BaseModule, nn.ModuleList):
+    """``nn.ModuleList`` whose children are walked by ``init_weights``."""
+
+    def __init__(self, modules: Iterable[nn.Module] | None = None, init_cfg: Any = None):
+        BaseModule.__init__(self, init_cfg)
+        nn.ModuleList.__init__(self, modules)
+
+
+class ModuleDict(BaseModule, nn.ModuleDict):
+    """``nn.ModuleDict`` whose children are walked by ``init_weights``."""
+
+    def __init__(self, modules: Mapping[str, nn.Module] | None = None, init_cfg: Any = None):
+        BaseModule.__init__(self, init_cfg)
+        nn.ModuleDict.__init__(self, modules)

@@ -1,0 +1,30 @@
+"""Suite-wide fixtures: ``mmocr_ref``, MMOCR 0.6.3's own code for the parity tests.
+
+``mmocr_ref.call(REF_SIDE_FILE, FUNC, **kwargs)`` runs ``FUNC`` of a ref-side module (a file
+that imports mmocr/mmdet/mmcv) in the reference venv and returns its result; see
+``tests/parity/README.md``. ``tests/parity`` is put on ``sys.path``: tests import the
+comparisons with ``from parity import ...``. The venv is built on first use (once per machine, cached outside
+the checkout); the tests that use it are skipped, with the reason, only where PyPI cannot be
+reached to build it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "parity"))
+
+import refenv  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mmocr_ref():
+    try:
+        venv = refenv.ensure_venv()
+    except refenv.Unavailable as exc:
+        pytest.skip(str(exc))
+    ref = refenv.Reference(venv)
+    yield ref
+    ref.close()

@@ -1,0 +1,176 @@
+"""Tiny data at exactly the paths an MMOCR config names, in the format its datasets read.
+
+:func:`make_data` walks ``data.train``/``val``/``test`` of a loaded config (through
+``ConcatDataset``/``UniformConcatDataset``) and writes, under ``root`` (the directory the run
+starts in, so MMOCR's relative ``data/...`` paths resolve), for every leaf dataset:
+
+* ``IcdarDataset``: a COCO json at ``ann_file`` and its scenes under ``img_prefix``;
+* ``TextDetDataset``: the same scenes, one JSON line per image (``file_name``, ``height``,
+  ``width``, ``annotations``) in a txt file or a label lmdb, as its loader says;
+* ``OCRDataset``: word crops under ``img_prefix`` and their labels in a txt file or a label
+  lmdb, in the parser's layout (``LineStrParser`` keys/keys_idx/separator, or
+  ``LineJsonParser``).
+
+Images come from the project's generators (``ocr_ds.tools.gen_det_data`` scenes -- its curved
+CTW1500-style ones, 14-point polygons, for data under a ``ctw1500`` path -- and
+``gen_recog_data`` words), a fixed seed per dataset.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterator, Mapping
+
+import cv2
+import lmdb
+import numpy as np
+
+from ocr_ds.tools.gen_det_data import curved_scene, scene
+from ocr_ds.tools.gen_recog_data import render_word
+
+WORDS = ["hello", "world", "ocr", "text", "zoo", "model", "seven", "eight"]
+
+
+def leaves(spec: Any, key: str) -> Iterator[tuple[str, Mapping]]:
+    """``(key path, dataset dict)`` of every leaf dataset under ``spec``."""
+    if not isinstance(spec, Mapping):
+        return
+    if "datasets" in spec:
+        for i, member in enumerate(spec["datasets"]):
+            yield from leaves(member, f"{key}.datasets.{i}")
+    else:
+        yield key, spec
+
+
+def _write_image(path: str, img: np.ndarray) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    ok, buf = cv2.imencode(os.path.splitext(path)[1] or ".jpg", img)
+    assert ok
+    with open(path, "wb") as f:
+        f.write(buf.tobytes())
+
+
+def _write_lines(path: str, lines: list[str], file_format: str) -> None:
+    """A text file, or an MMOCR 0.6 label lmdb (``num-samples``, ``label-%09d`` from 1)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    if file_format == "lmdb":
+        env = lmdb.open(path, map_size=1 << 24)
+        with env.begin(write=True) as txn:
+            txn.put(b"num-samples", str(len(lines)).encode())
+            for i, line in enumerate(lines, 1):
+                txn.put(f"label-{i:09d}".encode(), line.encode("utf-8"))
+        env.close()
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(line + "\n" for line in lines)
+
+
+def _scenes(rng: np.random.Generator, count: int, size: int, curved: bool = False):
+    for i in range(count):
+        img, anns = curved_scene(rng, size) if curved else scene(rng, size)
+        yield f"img_{i + 1}.jpg", img, anns
+
+
+def _coco_anns(anns, image_id: int, first_id: int) -> list[dict]:
+    out = []
+    for j, (quad, text) in enumerate(anns):
+        pts = [int(v) for v in np.asarray(quad).reshape(-1)]
+        xs, ys = pts[0::2], pts[1::2]
+        w, h = max(xs) - min(xs), max(ys) - min(ys)
+        out.append(dict(id=first_id + j, image_id=image_id, category_id=1,
+                        bbox=[min(xs), min(ys), w, h], area=float(w * h),
+                        segmentation=[pts], iscrowd=int(text == "###")))
+    return out
+
+
+def make_det(spec: Mapping, root: str, rng: np.random.Generator, count: int, size: int) -> None:
+    ann_file = os.path.join(root, spec["ann_file"])
+    img_prefix = os.path.join(root, spec["img_prefix"])
+    curved = "ctw1500" in spec["ann_file"].lower()
+    if spec["type"] == "IcdarDataset":
+        images, annotations = [], []
+        for i, (name, img, anns) in enumerate(_scenes(rng, count, size, curved)):
+            _write_image(os.path.join(img_prefix, name), img)
+            images.append(dict(id=i, file_name=name, height=size, width=size))
+            annotations += _coco_anns(anns, i, len(annotations))
+        os.makedirs(os.path.dirname(ann_file), exist_ok=True)
+        with open(ann_file, "w", encoding="utf-8") as f:
+            json.dump(dict(images=images, annotations=annotations,
+                           categories=[dict(id=1, name="text")]), f)
+        return
+    # TextDetDataset: JSON lines through its loader
+    loader = spec.get("loader", {})
+    lines = []
+    for i, (name, img, anns) in enumerate(_scenes(rng, count, size, curved)):
+        _write_image(os.path.join(img_prefix, name), img)
+        lines.append(json.dumps(dict(file_name=name, height=size, width=size,
+                                     annotations=_coco_anns(anns, i, 0))))
+    _write_lines(ann_file, lines, loader.get("file_format", "txt"))
+
+
+def make_recog(spec: Mapping, root: str, rng: np.random.Generator, count: int) -> None:
+    loader = spec.get("loader", {})
+    parser = loader.get("parser", {"type": "LineStrParser"})
+    img_prefix = os.path.join(root, spec.get("img_prefix") or "")
+    lines = []
+    for i in range(count):
+        word = WORDS[i % len(WORDS)]
+        name = f"word_{i + 1}.jpg"
+        _write_image(os.path.join(img_prefix, name), render_word(word, rng))
+        if parser.get("type") == "LineJsonParser":
+            keys = parser.get("keys", ["filename", "text"])
+            lines.append(json.dumps({keys[0]: name, keys[1]: word}))
+        else:
+            keys = parser.get("keys", ["filename", "text"])
+            idx = parser.get("keys_idx", [0, 1])
+            sep = parser.get("separator", " ")
+            fields = [""] * (max(idx) + 1)
+            values = dict(filename=name, text=word)
+            for k, j in zip(keys, idx):
+                fields[j] = values.get(k, "0")
+            lines.append(sep.join(fields))
+    _write_lines(os.path.join(root, spec["ann_file"]), lines, loader.get("file_format", "txt"))
+
+
+def make_data(cfg: Mapping, root: str, images_per_set: int = 2, size: int = 160
+              ) -> dict[str, int]:
+    """Write every split's data; returns the number of training samples per leaf key path."""
+    train_counts: dict[str, int] = {}
+    seed = 0
+    done: set[tuple[str, str]] = set()
+    for split in ("train", "val", "test"):
+        for key, spec in leaves(cfg["data"].get(split), f"data.{split}"):
+            seed += 1
+            rng = np.random.default_rng(seed)
+            where = (str(spec.get("ann_file")), str(spec.get("img_prefix")))
+            if where not in done:
+                done.add(where)
+                if spec["type"] in ("IcdarDataset", "TextDetDataset"):
+                    make_det(spec, root, rng, images_per_set, size)
+                elif spec["type"] == "OCRDataset":
+                    make_recog(spec, root, rng, images_per_set)
+                else:
+                    raise AssertionError(f"{key}: no tiny-data maker for {spec['type']}")
+            if split == "train":
+                train_counts[key] = images_per_set
+    return train_counts
+
+
+def torchvision_weights(torch_home: str, depths=(18, 50)) -> None:
+    """Stand-ins for torchvision's ImageNet ResNets (``torchvision://resnetNN``) in a torch hub
+    cache under ``torch_home``: random weights under torchvision's names (``fc`` included), so
+    the configs' ``init_cfg=dict(type='Pretrained', ...)`` runs as it would with the real files,
+    without a download."""
+    import torch
+
+    from ocr_ds.models.common.resnet import ResNet
+
+    folder = os.path.join(torch_home, "hub", "checkpoints")
+    os.makedirs(folder, exist_ok=True)
+    for depth in depths:
+        net = ResNet(depth=depth)
+        state = dict(net.state_dict())
+        width = 512 * (1 if depth < 50 else 4)
+        state["fc.weight"] = torch.zeros(1000, width)
+        state["fc.bias"] = torch.zeros(1000)
+        torch.save(state, os.path.join(folder, f"resnet{depth}-00000000.pth"))
