@@ -51,41 +51,52 @@ def _shm_files(pids: list[int]) -> list[str]:
     return sorted(found)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("launcher", ["deepspeed", "torchrun", "gpus"])
-def test_signal_to_the_launcher_alone_stops_every_rank(tmp_path, launcher, sig):
-    tag, wd, log = uuid.uuid4().hex, str(tmp_path / "wd"), str(tmp_path / "log")
-    port = cu.free_port()
-    job = cu.start(_command(launcher, wd, port), log, cu.env(OCR_DS_TEST_JOB=tag))
+def test_signal_to_the_launcher_alone_stops_every_rank(tmp_path, launcher):
+    """Two jobs side by side: one launcher gets SIGINT, the other SIGTERM."""
+    jobs = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        tag, wd, port = uuid.uuid4().hex, str(tmp_path / sig.name), cu.free_port()
+        log = str(tmp_path / f"{sig.name}.log")
+        jobs[sig] = dict(tag=tag, wd=wd, port=port, log=log,
+                         proc=cu.start(_command(launcher, wd, port), log, cu.env(OCR_DS_TEST_JOB=tag)))
     try:
-        cu.wait_until(lambda: os.path.exists(os.path.join(wd, "latest")) or job.poll() is not None,
-                      120, "the first checkpoint")
-        assert job.poll() is None, cu.tail(log)
-        ranks = cu.job_ranks(tag)
-        assert sorted(ranks) == [0, 1], (ranks, cu.tail(log))
-        shm_before = _shm_files(cu.job_processes(tag))
-        os.kill(job.pid, sig)  # the launcher alone, not its process group
-        t0 = time.monotonic()
-        cu.wait_until(lambda: not cu.job_ranks(tag), 30, "every rank to stop")
-        took = time.monotonic() - t0
-        cu.wait_until(lambda: not cu.job_processes(tag), 15, "every process of the job to exit")
-        job.wait(timeout=10)
+        for j in jobs.values():
+            cu.wait_until(lambda: os.path.exists(os.path.join(j["wd"], "latest"))
+                          or j["proc"].poll() is not None, 120, "the first checkpoint")
+            assert j["proc"].poll() is None, cu.tail(j["log"])
+            ranks = cu.job_ranks(j["tag"])
+            assert sorted(ranks) == [0, 1], (ranks, cu.tail(j["log"]))
+            j["shm"] = _shm_files(cu.job_processes(j["tag"]))
+        for sig, j in jobs.items():
+            os.kill(j["proc"].pid, sig)  # the launcher alone, not its process group
+            j["t0"] = time.monotonic()
+        for j in jobs.values():
+            cu.wait_until(lambda: not cu.job_ranks(j["tag"]), 30, "every rank to stop")
+            j["took"] = time.monotonic() - j["t0"]
+        for j in jobs.values():
+            cu.wait_until(lambda: not cu.job_processes(j["tag"]), 15,
+                          "every process of the job to exit")
+            j["proc"].wait(timeout=10)
     finally:
-        if job.poll() is None:
-            cu._kill_group(job)
-        cu.kill_pids(cu.job_processes(tag))
-    out = cu.tail(log, 20000)
-    assert took < 30, (took, out[-4000:])
-    with open(os.path.join(wd, "latest")) as f:
-        latest = f.read()
-    assert os.path.isfile(os.path.join(wd, latest, "ocr_ds_meta.json")), out[-4000:]
-    if not (launcher == "torchrun" and sig == signal.SIGINT):
-        # the ranks stopped cleanly and wrote where they were (torchrun passes SIGINT on to the
-        # ranks, which then stop at once, as Ctrl-C does: `latest` stays on the last epoch)
-        # (a stop at the end of an epoch names that epoch's scheduled checkpoint)
-        assert f"checkpoint {os.path.join(wd, latest)} is complete: run again with " \
-            "--auto-resume" in out, out[-4000:]
-    assert not port_in_use(port, "0.0.0.0"), f"master port {port} still in use"
-    assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{port}_*")
-    left = [f for f in shm_before if os.path.exists(f)]
-    assert not left, left
+        for j in jobs.values():
+            if j["proc"].poll() is None:
+                cu._kill_group(j["proc"])
+            cu.kill_pids(cu.job_processes(j["tag"]))
+    for sig, j in jobs.items():
+        wd, port = j["wd"], j["port"]
+        out = cu.tail(j["log"], 20000)
+        assert j["took"] < 30, (sig.name, j["took"], out[-4000:])
+        with open(os.path.join(wd, "latest")) as f:
+            latest = f.read()
+        assert os.path.isfile(os.path.join(wd, latest, "ocr_ds_meta.json")), out[-4000:]
+        if not (launcher == "torchrun" and sig == signal.SIGINT):
+            # the ranks stopped cleanly and wrote where they were (torchrun passes SIGINT on to
+            # the ranks, which then stop at once, as Ctrl-C does: `latest` stays on the last
+            # epoch) (a stop at the end of an epoch names that epoch's scheduled checkpoint)
+            assert f"checkpoint {os.path.join(wd, latest)} is complete: run again with " \
+                "--auto-resume" in out, (sig.name, out[-4000:])
+        assert not port_in_use(port, "0.0.0.0"), f"master port {port} still in use ({sig.name})"
+        assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{port}_*")
+        left = [f for f in j["shm"] if os.path.exists(f)]
+        assert not left, (sig.name, left)

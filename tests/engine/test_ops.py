@@ -55,19 +55,6 @@ def _stamp(build: str) -> tuple[float, str]:
         return os.stat(os.path.join(build, f"{OP}.so")).st_mtime, f.read()
 
 
-def test_a_stale_lock_is_removed_with_one_line(built_op, tmp_path):
-    build = _copy_build(built_op, str(tmp_path))
-    lock = os.path.join(build, "lock")
-    open(lock, "w").close()  # what a build killed midway leaves: nobody holds it
-    before = _stamp(build)
-    proc = _ops_build(sys.executable, _env(TORCH_EXTENSIONS_DIR=str(tmp_path)))
-    out, _ = proc.communicate(timeout=120)  # (without the fix: a silent wait, forever)
-    assert proc.returncode == 0, out
-    lines = [line for line in out.splitlines() if "build lock" in line]
-    assert len(lines) == 1 and lines[0].startswith(f"removed a stale DeepSpeed op build lock {lock}"), out
-    assert not os.path.exists(lock) and _stamp(build) == before  # and nothing was rebuilt
-
-
 def test_a_live_builder_is_announced_and_its_death_clears_its_lock(built_op, tmp_path):
     build = _copy_build(built_op, str(tmp_path))
     lock = os.path.join(build, "lock")
@@ -108,14 +95,26 @@ def _venv(path: str) -> str:
     return os.path.join(path, "bin", "python")
 
 
-def test_two_venvs_each_have_their_build_and_alternate_without_rebuilding(built_op, tmp_path):
+def test_two_venvs_alternate_without_rebuilding_and_a_stale_lock_is_one_line(built_op, tmp_path):
+    """Two checkouts' venvs, each with its build as `make setup` left it; the first has a lock
+    left by a build killed midway (nobody holds it). Runs alternate a, b, a: the stale lock goes
+    with one line (without the fix: a silent wait, forever), each run uses its own directory,
+    and nothing is rebuilt in either."""
     pythons = [_venv(str(tmp_path / name)) for name in ("checkout_a", "checkout_b")]
-    builds = []
-    for name in ("checkout_a", "checkout_b"):  # as `make setup` left each venv
-        builds.append(_copy_build(built_op, str(tmp_path / name / "torch_extensions")))
+    builds = [_copy_build(built_op, str(tmp_path / name / "torch_extensions"))
+              for name in ("checkout_a", "checkout_b")]
+    lock = os.path.join(builds[0], "lock")
+    open(lock, "w").close()
     stamps = [_stamp(b) for b in builds]
     env = _env()
-    for python, build in [*zip(pythons, builds), *zip(pythons, builds)]:  # a, b, a, b
-        out, _ = _ops_build(python, env).communicate(timeout=120)
-        assert f"in {os.path.dirname(build)}" in out, out  # each its own directory
+    outs = []
+    for i in (0, 1, 0):
+        proc = _ops_build(pythons[i], env)
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0 and f"in {os.path.dirname(builds[i])}" in out, out
+        outs.append(out)
+    lines = [line for line in outs[0].splitlines() if "build lock" in line]
+    assert len(lines) == 1 and lines[0].startswith(
+        f"removed a stale DeepSpeed op build lock {lock}"), outs[0]
+    assert not os.path.exists(lock) and "build lock" not in outs[1] + outs[2]
     assert [_stamp(b) for b in builds] == stamps  # no rebuild in either
