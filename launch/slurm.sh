@@ -16,7 +16,9 @@
 # STOP_SIGNAL    e.g. USR1@120: srun --signal=USR1@120 (SIGUSR1 to every task 120 s before the
 #                time limit, --time in SRUN_ARGS) and train.py --stop-signal SIGUSR1: the ranks
 #                finish their iteration, write a checkpoint and exit 75 (a bare name, e.g. USR1,
-#                only makes train.py stop on it, for `scancel --signal=USR1 JOBID`)
+#                only makes train.py stop on it, for `scancel --signal=USR1 JOBID`). Default:
+#                USR2 (train.py --stop-signal SIGUSR2, no srun --signal). SIGINT or SIGTERM to
+#                this script sends it to every task (through srun): the ranks stop the same way
 # REQUEUE        1: when the job stopped that way (exit 75), run it again as a new job with
 #                --auto-resume, until it exits otherwise or this script gets SIGINT/SIGTERM
 #                (srun jobs cannot be requeued; sbatch launch/sbatch_train.sh can)
@@ -74,16 +76,21 @@ if [[ $PYTHON == */* ]]; then export PATH="$(dirname "$PYTHON"):$PATH"; fi
 
 GRES=()
 if (( GPU_GRES )); then GRES=(--gres="gpu:$TASKS_PER_NODE"); fi
-SIGNAL=() STOP=()
+# the ranks' stop signal: STOP_SIGNAL's, else SIGUSR2 (srun forwards both to every task as
+# they are, whereas a SIGTERM to srun makes it SIGKILL the step at once)
+SIGNAL=() STOP_NAME=USR2
 if [[ -n $STOP_SIGNAL ]]; then
-  name=${STOP_SIGNAL%@*}; name=${name#SIG}
-  STOP=(--stop-signal "SIG$name")
-  if [[ $STOP_SIGNAL == *@* ]]; then SIGNAL=(--signal="$name@${STOP_SIGNAL#*@}"); fi
+  STOP_NAME=${STOP_SIGNAL%@*}; STOP_NAME=${STOP_NAME#SIG}
+  if [[ $STOP_SIGNAL == *@* ]]; then SIGNAL=(--signal="$STOP_NAME@${STOP_SIGNAL#*@}"); fi
 fi
+STOP=(--stop-signal "SIG$STOP_NAME")
 EXIT_STOPPED=75  # ocr_ds/train.py: stopped on request after writing a checkpoint
 RESUME=()
-# stopping this script (Ctrl-C, SIGTERM) ends it for good after the running job
-trap 'REQUEUE=0' INT TERM
+SRUN=
+# SIGINT/SIGTERM to this script alone (Ctrl-C, `timeout`, a supervisor, a CI runner) send the
+# stop signal through srun to every task: the ranks stop cleanly (checkpoint, exit 75) and the
+# script then ends for good. (srun runs in the background so that the trap runs at once.)
+trap 'REQUEUE=0; [[ -z $SRUN ]] || kill -s "$STOP_NAME" "$SRUN" 2>/dev/null || true' INT TERM
 while true; do
   # SRUN_ARGS is split on purpose (several flags in one variable, as in MMOCR)
   # shellcheck disable=SC2086
@@ -91,8 +98,15 @@ while true; do
   srun -p "$PARTITION" --job-name="$JOB_NAME" "${GRES[@]}" --ntasks="$GPUS" \
     --ntasks-per-node="$TASKS_PER_NODE" --cpus-per-task="$CPUS_PER_TASK" --kill-on-bad-exit=1 \
     "${SIGNAL[@]}" $SRUN_ARGS "$PYTHON" -u "$ROOT/ocr_ds/train.py" "$CONFIG" \
-    --work-dir="$WORK_DIR" --launcher slurm "${STOP[@]}" "${RESUME[@]}" "$@" && rc=0 || rc=$?
+    --work-dir="$WORK_DIR" --launcher slurm "${STOP[@]}" "${RESUME[@]}" "$@" &
+  SRUN=$!
   { set +x; } 2>/dev/null
+  # a trapped signal interrupts `wait`: wait again until srun has really finished
+  while true; do
+    wait "$SRUN" && rc=0 || rc=$?
+    kill -0 "$SRUN" 2>/dev/null || break
+  done
+  SRUN=
   if (( rc != EXIT_STOPPED || ! REQUEUE )); then exit "$rc"; fi
   echo "slurm.sh: training stopped after a checkpoint (exit $rc); starting it again (REQUEUE=1)" >&2
   RESUME=(--auto-resume)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -38,6 +39,45 @@ def test_slurm_sh_trains_two_tasks(slurm1, tmp_path):
     assert "--ntasks=2 --ntasks-per-node=2 --cpus-per-task=1 --kill-on-bad-exit=1" in out
     assert "--gres" not in out and "--launcher slurm" in out
     cu.assert_trained(str(tmp_path / "wd"))
+
+
+def test_slurm_sh_stop_signal_requeue_and_sigterm_to_the_script(slurm1, tmp_path):
+    """STOP_SIGNAL=USR1 REQUEUE=1: SIGUSR1 to one task -> every rank saves and exits 75 ->
+    slurm.sh starts the job again with --auto-resume; then SIGTERM to slurm.sh alone (what
+    `timeout` or a supervisor sends) -> it sends SIGUSR1 through srun to every task, the ranks
+    save and exit 75, and the script ends for good with 75, leaving no rank behind and `latest`
+    on a complete checkpoint."""
+    tag, wd, log = uuid.uuid4().hex, str(tmp_path / "wd"), str(tmp_path / "log")
+    e = cu.env(**slurm1, **TWO_TASKS, STOP_SIGNAL="USR1", REQUEUE="1", OCR_DS_TEST_JOB=tag)
+    job = cu.start([SLURM_SH, "debug", "ocr_ds-requeue", cu.TOY, wd, "--no-validate",
+                    "--cfg-options", "total_epochs=100000", "data.train.num_samples=960",
+                    "log_config.interval=5", "checkpoint_config.interval=100000"], log, e)
+    try:
+        cu.wait_until(lambda: "Epoch [1][10/120]" in _logs(wd) or job.poll() is not None, 180,
+                      "the job to train")
+        ranks = cu.job_ranks(tag)
+        assert job.poll() is None and sorted(ranks) == [0, 1], (ranks, cu.tail(log))
+        os.kill(ranks[1], signal.SIGUSR1)
+        # (until its training loop runs, a stop signal ends a rank at once: nothing to save)
+        cu.wait_until(lambda: "Epoch [" in _logs(wd).split("resumed from")[-1]
+                      or job.poll() is not None, 180, "the job to start again and train")
+        assert job.poll() is None, cu.tail(log)
+        os.kill(job.pid, signal.SIGTERM)  # slurm.sh alone
+        rc, out, _ = cu.finish(job, log, 60)
+        cu.wait_until(lambda: not cu.job_ranks(tag), 15, "every rank to exit")
+    finally:
+        if job.poll() is None:
+            cu._kill_group(job)
+        cu.kill_pids(list(cu.job_ranks(tag).values()))
+    assert rc == 75, out[-6000:]
+    assert "--signal" not in out and "--stop-signal SIGUSR1" in out  # a bare name: no srun --signal
+    assert out.count("starting it again (REQUEUE=1)") == 1 and "--auto-resume" in out, out[-6000:]
+    logs = _logs(wd)
+    # the second stop: SIGTERM to slurm.sh -> its stop signal through srun to every task
+    assert "received SIGUSR1 (rank 1)" in logs and "received SIGUSR1 (every rank)" in logs, logs[-6000:]
+    assert logs.count("Training stopped at epoch") == 2, logs[-6000:]
+    with open(os.path.join(wd, "latest")) as f:
+        assert os.path.isfile(os.path.join(wd, f.read(), "ocr_ds_meta.json"))
 
 
 def test_sbatch_wait_trains_two_tasks(slurm1, tmp_path):

@@ -48,8 +48,10 @@ def _logged(wd: str, text: str) -> bool:
 @pytest.mark.slow
 def test_stop_signal_to_one_rank_then_auto_resume_is_bit_identical(tmp_path):
     ref, wd = str(tmp_path / "ref"), str(tmp_path / "stopped")
-    helpers.train(["--work-dir", ref, *RUN], ranks=2)
-
+    # the uninterrupted run, side by side with the one that is stopped
+    ref_log = open(tmp_path / "ref.out", "w+")
+    ref_run = subprocess.Popen(helpers.command(["--work-dir", ref, *RUN], ranks=2), cwd=helpers.ROOT,
+                               env=helpers.env(), stdout=ref_log, stderr=subprocess.STDOUT)
     proc = subprocess.Popen(helpers.command(["--work-dir", wd, *RUN], ranks=2), cwd=helpers.ROOT,
                             env=helpers.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -59,9 +61,13 @@ def test_stop_signal_to_one_rank_then_auto_resume_is_bit_identical(tmp_path):
                     if "--local_rank=1" in " ".join(p.cmdline())]
         rank1.send_signal(signal.SIGUSR1)  # rank 0 hears nothing: it must stop with rank 1
         out, _ = proc.communicate(timeout=120)
+        ref_run.wait(timeout=240)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        for p in (proc, ref_run):
+            if p.poll() is None:
+                p.kill()
+        ref_log.close()
+    assert ref_run.returncode == 0, (tmp_path / "ref.out").read_text()[-3000:]
     assert proc.returncode == stop.EXIT_STOPPED, out[-3000:]
     tag = _latest(wd)
     assert tag.startswith("iter_"), tag  # inside epoch 1: a mid-epoch checkpoint
