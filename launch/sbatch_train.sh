@@ -56,7 +56,8 @@ ENDING=0    # SLURM itself is ending this run (SIGTERM): it decides about a requ
 STOPPING=0  # we passed the stop signal on
 # pass the signals on to srun, which passes them to every task
 trap 'STOPPING=1; [[ -z $SRUN ]] || kill -s "$STOP_SIGNAL" "$SRUN" 2>/dev/null || true' "$STOP_SIGNAL"
-trap 'ENDING=1; [[ -z $SRUN ]] || kill -s TERM "$SRUN" 2>/dev/null || true' TERM
+# (as the stop signal: srun answers a SIGTERM of its own by SIGKILLing every task at once)
+trap 'ENDING=1; [[ -z $SRUN ]] || kill -s "$STOP_SIGNAL" "$SRUN" 2>/dev/null || true' TERM
 set -x
 srun --kill-on-bad-exit=1 "$PYTHON" -u "$ROOT/ocr_ds/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
   --launcher slurm --stop-signal "SIG$STOP_SIGNAL" "${RESUME[@]}" "$@" &
