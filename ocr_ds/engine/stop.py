@@ -139,11 +139,16 @@ def install(signals: Sequence[signal.Signals]) -> None:
         signal.siginterrupt(sig, False)
 
 
-def uninstall() -> None:
-    """Give the signals :func:`install` took their handlers back; forget any request."""
+def uninstall(stopped: bool = False) -> None:
+    """Give the signals :func:`install` took their handlers back; forget any request.
+
+    ``stopped``: the run stopped cleanly and this process is about to exit 75; ignore these
+    signals instead until it has. A launcher may SIGTERM the ranks still winding down when the
+    first one exits (srun --kill-on-bad-exit takes 75 for a failure), which would turn their
+    exit 75 into 143 and hide the clean stop from the script that requeues."""
     while _PREVIOUS:
         sig, handler = _PREVIOUS.popitem()
-        signal.signal(sig, handler)
+        signal.signal(sig, signal.SIG_IGN if stopped else handler)
     REQUEST.reason = None
 
 

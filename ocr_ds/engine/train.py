@@ -124,10 +124,14 @@ def train(cfg: Any, *, stop_signal: Any = None, **kwargs: Any) -> None:
     signals = stop.stop_signals(stop_signal, cfg)
     # a launcher gone during start-up is acted on after the first iteration
     stop.watch_launchers()
+    stopped = False
     try:
         _train(cfg, signals=signals, startup=startup, **kwargs)
+    except stop.Stopped:
+        stopped = True
+        raise
     finally:
-        stop.uninstall()
+        stop.uninstall(stopped)
 
 
 def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deterministic: bool,
