@@ -14,6 +14,7 @@ import torch
 
 from ocr_ds import registry
 from ocr_ds.checkpoint_io import load_checkpoint_any, match_state_dict
+from ocr_ds.engine import ops
 from ocr_ds.errors import UserError
 from ocr_ds.translate.zero_buffers import ModelFacts
 
@@ -25,6 +26,8 @@ def init_distributed(backend_hint: str | None = None) -> None:
 
     if torch.distributed.is_initialized():
         return
+    # DeepSpeed would JIT-build its comm op here: from this venv's build, with stale locks cleared
+    ops.prepare()
     backend = get_accelerator().communication_backend_name()
     timeout = timedelta(seconds=int(os.environ.get("OCR_DS_DIST_TIMEOUT", "1800")))
     deepspeed.init_distributed(dist_backend=backend, auto_mpi_discovery=False, timeout=timeout)
