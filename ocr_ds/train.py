@@ -175,6 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"note: {note}", file=sys.stderr)
         print(json.dumps(tr.ds_config, indent=2, sort_keys=True))
         return 0
+    from ocr_ds.engine.allocator import setup_cpu_malloc
+
+    # before any rank starts: in this process by mallopt, in the ranks --gpus N starts by the
+    # environment they inherit
+    setup_cpu_malloc(cfg.get("cpu_malloc"))
     if args.launcher == "none" and (args.gpus or args.gpu_ids) and "WORLD_SIZE" not in os.environ:
         from ocr_ds.engine.spawn import spawn_local_ranks
 

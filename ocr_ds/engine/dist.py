@@ -70,12 +70,29 @@ def all_reduce_max(value: float) -> float:
     return float(t.item())
 
 
-def all_finite(value: torch.Tensor) -> bool:
-    """Whether ``value`` is finite on every rank (so all ranks stop together, none hangs)."""
-    flag = torch.tensor([1.0 if bool(torch.isfinite(value).all()) else 0.0])
+def first_nonfinite(values: list[torch.Tensor]) -> tuple[int, int, float] | None:
+    """The first NaN/inf among ``values`` (scalars, one per iteration, the same count on every
+    rank) over all ranks: ``(index, rank, value)`` of the earliest index, lowest rank first;
+    None if all are finite everywhere. One all-reduce and one host sync for the whole list."""
+    if not values:
+        return None
+    v = torch.stack([x.detach().reshape(()).double() for x in values])
+    bad = ~torch.isfinite(v)
+    n = len(values)
+    # argmax of a 0/1 vector is its first 1; none bad -> n
+    index = torch.where(bad.any(), bad.to(torch.uint8).argmax(), n)
+    # row r holds rank r's (first bad index, its value); the other rows are zero, so a sum
+    # over ranks fills every row without mixing them (NaN + 0 stays NaN)
+    table = torch.zeros(get_world_size(), 2, dtype=torch.float64, device=v.device)
+    table[get_rank(), 0] = index.double()
+    table[get_rank(), 1] = torch.where(bad.any(), v[index.clamp(max=n - 1)], 0.0)
     if is_dist():
-        tdist.all_reduce(flag, op=tdist.ReduceOp.MIN)
-    return bool(flag.item() == 1.0)
+        tdist.all_reduce(table)
+    rows = table.tolist()
+    first = min(range(len(rows)), key=lambda r: (rows[r][0], r))
+    if rows[first][0] >= n:
+        return None
+    return int(rows[first][0]), first, rows[first][1]
 
 
 def free_port() -> int:

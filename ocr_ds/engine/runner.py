@@ -10,6 +10,14 @@ hook in one ordered list. State the hooks read lives on the :class:`Runner` as p
 * ``iters_per_epoch``, ``max_epochs`` (None for iteration-based runs), ``max_iters``;
 * ``log_buffer``: named scalars of the current logging interval (losses, time, ...);
 * ``val_metrics``: metrics of an evaluation that just ran, for the writers; cleared afterwards.
+
+A training step issues no host synchronisation and no collective of its own (on a GPU the
+kernels of the next steps queue behind it): the losses stay tensors until the logger reads
+them, and whether they were finite is decided by :meth:`Runner.check_finite` at the points
+where the ranks meet anyway — every logging iteration, before every checkpoint and evaluation,
+and at the end — with one all-reduce for all the iterations since the last check. A non-finite
+loss therefore still stops every rank before a checkpoint of its weights is written, and the
+message names the iteration it happened at.
 """
 from __future__ import annotations
 
@@ -57,6 +65,22 @@ class NonFiniteLoss(TrainingFault):
     """The loss became NaN or inf; training stops with the last good checkpoint intact."""
 
 
+def interval_means(buffer: dict[str, list]) -> dict[str, float]:
+    """The mean of each key's values; tensors are summed where they are and read back in one
+    transfer per device (one host sync per logging iteration, not one per value)."""
+    sums: dict[str, float] = {}
+    on_device: dict[torch.device, list[tuple[str, torch.Tensor]]] = {}
+    for key, values in buffer.items():
+        sums[key] = sum(float(v) for v in values if not isinstance(v, torch.Tensor))
+        tensors = [v.detach().reshape(()).double() for v in values if isinstance(v, torch.Tensor)]
+        if tensors:
+            on_device.setdefault(tensors[0].device, []).append((key, torch.stack(tensors).sum()))
+    for parts in on_device.values():
+        for (key, _), total in zip(parts, torch.stack([t for _, t in parts]).tolist()):
+            sums[key] += total
+    return {key: sums[key] / len(values) for key, values in buffer.items() if values}
+
+
 class Runner:
     """Holds the loop state and calls hooks. Built by :mod:`ocr_ds.engine.train`."""
 
@@ -87,6 +111,8 @@ class Runner:
         self.log_buffer: dict[str, list[float]] = {}
         self.val_metrics: dict[str, float] | None = None
         self.skipped_steps = 0
+        # (iteration, epoch, loss) of the steps since the last check_finite, losses on device
+        self._unchecked: list[tuple[int, int, torch.Tensor]] = []
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -109,6 +135,19 @@ class Runner:
         for hook in self.hooks:
             getattr(hook, stage)(self)
 
+    def check_finite(self) -> None:
+        """Raise :class:`NonFiniteLoss` on every rank if any rank had a NaN/inf loss since the
+        last check. Collective: called by every rank at the same points (the logger, before a
+        checkpoint or an evaluation, at the end of the run); costs nothing when no step ran."""
+        pending, self._unchecked = self._unchecked, []
+        bad = dist.first_nonfinite([loss for _, _, loss in pending])
+        if bad is not None:
+            index, rank, value = bad
+            it, epoch, _ = pending[index]
+            raise NonFiniteLoss(f"loss is not finite ({value} on rank {rank}) at iteration {it} "
+                                f"(epoch {epoch}); stopping. The last checkpoint in "
+                                f"{self.work_dir} is intact")
+
     # -- the loop -------------------------------------------------------------------------------
     def run(self, skip_samples: int = 0) -> None:
         """Train until ``max_epochs``/``max_iters``; ``skip_samples`` resumes inside an epoch."""
@@ -117,6 +156,7 @@ class Runner:
             while not self.done():
                 self.train_epoch(skip_samples)
                 skip_samples = 0
+            self.check_finite()  # the last iterations' losses, had no hook checked them
         finally:
             self.call("after_run")
 
@@ -145,20 +185,18 @@ class Runner:
         engine = self.engine
         losses = engine(self.to_device(batch))
         loss, log_vars = parse_losses(losses)
-        if not dist.all_finite(loss.detach()):
-            raise NonFiniteLoss(f"loss is not finite ({float(loss.detach())} on rank "
-                                f"{dist.get_rank()}) at iteration {self.iter + 1} "
-                                f"(epoch {self.epoch + 1}); stopping. The last checkpoint in "
-                                f"{self.work_dir} is intact")
+        # checked for NaN/inf later, at the next sync point (see check_finite), not here
+        self._unchecked.append((self.iter + 1, self.epoch + 1, log_vars["loss"]))
         engine.backward(loss)
         clipping = engine.gradient_clipping() > 0
         own_norm = None
         if clipping and engine.is_gradient_accumulation_boundary() and not (
                 engine.zero_optimization() or engine.fp16_enabled() or engine.bfloat16_enabled()):
-            # DeepSpeed clips plain fp32 gradients itself but does not keep the norm: measure it
+            # DeepSpeed clips plain fp32 gradients itself but does not keep the norm: measure
+            # it, as a tensor (the logger reads it back with the losses)
             grads = [p.grad for p in self.model.parameters() if p.grad is not None]
-            own_norm = float(torch.linalg.vector_norm(
-                torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))) if grads else 0.0
+            own_norm = torch.linalg.vector_norm(torch.stack(
+                [torch.linalg.vector_norm(g.float()) for g in grads])) if grads else 0.0
         skipped_before = engine.skipped_steps
         engine.step()
         for name, value in log_vars.items():
@@ -175,4 +213,4 @@ class Runner:
         if clipping and engine.was_step_applied():
             norm = own_norm if own_norm is not None else engine.get_global_grad_norm()
             if norm is not None:
-                self.put("grad_norm", float(norm))
+                self.put("grad_norm", norm)

@@ -23,7 +23,7 @@ from typing import Any, Mapping
 import torch
 
 from ocr_ds import registry
-from ocr_ds.engine import builder, dist
+from ocr_ds.engine import allocator, builder, dist
 from ocr_ds.engine import checkpoint as ckpt
 from ocr_ds.engine.data import (build_loader, loader_settings, process_settings,
                                  setup_multi_processes)
@@ -61,6 +61,7 @@ def env_info() -> dict[str, str]:
     return {"sys.platform": sys.platform, "Python": sys.version.replace("\n", ""),
             "PyTorch": torch.__version__, "DeepSpeed": deepspeed.__version__,
             "CUDA available": str(torch.cuda.is_available()), "host": platform.node(),
+            "CPU malloc": allocator.applied,
             "world_size": str(dist.get_world_size())}
 
 

@@ -54,6 +54,7 @@ class CheckpointHook(Hook):
             self.save(runner, f"iter_{runner.iter + 1}", after_epoch=False)
 
     def save(self, runner: Any, tag: str, after_epoch: bool) -> None:
+        runner.check_finite()  # never save the weights a NaN/inf loss produced
         ckpt.save(runner.engine, self.root, tag, progress_meta(runner, after_epoch),
                   save_optimizer=self.save_optimizer)
         runner.logger.info("Saving checkpoint at %s", tag)
