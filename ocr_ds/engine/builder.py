@@ -114,11 +114,17 @@ def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger,
                match.summary())
 
 
-def build_engine(model: torch.nn.Module, ds_config: dict[str, Any]) -> Any:
+def build_engine(model: torch.nn.Module, ds_config: dict[str, Any], speed: Any = None) -> Any:
+    """``deepspeed.initialize`` with the speed settings (:mod:`ocr_ds.translate.speed`):
+    channels-last weights before it, ``engine.compile`` after it."""
     import deepspeed
 
+    if speed is not None and speed.channels_last:
+        model.to(memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
     engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=params, config=ds_config)
+    if speed is not None and speed.compile is not None:
+        engine.compile(**speed.compile)
     if engine.world_size == 1 and not engine.zero_optimization():
         # a gradient all-reduce over one rank only flattens and copies every gradient back
         engine.enable_backward_allreduce = False

@@ -48,15 +48,18 @@ def parse_losses(losses: dict[str, Any]) -> tuple[torch.Tensor, dict[str, torch.
     return loss, {k: v.detach() for k, v in log_vars.items()}
 
 
-def to_device(batch: dict[str, Any], device: torch.device,
-              dtype: torch.dtype | None) -> dict[str, Any]:
-    """Move the batch's tensors to ``device``; float ones to ``dtype`` (a half-precision module)."""
+def to_device(batch: dict[str, Any], device: torch.device, dtype: torch.dtype | None,
+              channels_last: bool = False) -> dict[str, Any]:
+    """Move the batch's tensors to ``device``; float ones to ``dtype`` (a half-precision module);
+    the 4-D ``img`` to channels-last memory format if asked (``channels_last=True``)."""
     out = {}
     for key, value in batch.items():
         if isinstance(value, torch.Tensor):
             value = value.to(device, non_blocking=True)
             if value.is_floating_point() and dtype is not None:
                 value = value.to(dtype)
+            if channels_last and key == "img" and value.dim() == 4:
+                value = value.contiguous(memory_format=torch.channels_last)
         out[key] = value
     return out
 
@@ -88,7 +91,8 @@ class Runner:
                  max_epochs: int | None, max_iters: int, iters_per_epoch: int,
                  logger: logging.Logger, meta: dict[str, Any], input_dtype: torch.dtype | None,
                  device: torch.device, timestamp: str, cfg: Any,
-                 evaluate: Callable[[], dict[str, float]] | None = None):
+                 evaluate: Callable[[], dict[str, float]] | None = None,
+                 channels_last: bool = False):
         self.engine = engine
         self.model = engine.module
         self.train_loader = train_loader
@@ -101,6 +105,7 @@ class Runner:
         self.logger = logger
         self.meta = meta
         self.input_dtype = input_dtype
+        self.channels_last = channels_last
         self.device = device
         self.timestamp = timestamp
         self.cfg = cfg
@@ -179,7 +184,7 @@ class Runner:
         self.epoch += 1
 
     def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
-        return to_device(batch, self.device, self.input_dtype)
+        return to_device(batch, self.device, self.input_dtype, self.channels_last)
 
     def train_step(self, batch: dict[str, Any]) -> None:
         engine = self.engine
