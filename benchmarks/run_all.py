@@ -1,6 +1,6 @@
 """Every benchmark in one run, then one table of the ratios against their goals.
 
-    python benchmarks/run_all.py [--quick] [--only engine_overhead zero_memory scaling data_throughput]
+    python benchmarks/run_all.py [--quick] [--only engine_overhead zero_memory scaling data_throughput peer_step]
     python -m benchmarks [--quick]          (the same)
 
 Each benchmark runs as its own process (``python benchmarks/<name>.py [--quick] --json FILE``),
@@ -23,7 +23,7 @@ from typing import Callable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-ORDER = ("engine_overhead", "zero_memory", "scaling", "data_throughput")
+ORDER = ("engine_overhead", "zero_memory", "scaling", "data_throughput", "peer_step")
 
 
 def _engine_overhead(res: dict) -> list[tuple]:
@@ -70,8 +70,21 @@ def _data_throughput(res) -> list[tuple]:
     return out
 
 
+def _peer_step(rows: list[dict]) -> list[tuple]:
+    """Our step / MMOCR 0.6.3's per model and setting; the goal is on the recommended one."""
+    out = []
+    for r in rows:
+        if r["setting"].startswith("mmocr"):
+            continue
+        goal = r["setting"] == "best"
+        out.append(("peer_step", f"{r['model']} {r['setting']}: step time / MMOCR 0.6.3's",
+                    r["ratio"], "<= 0.9" if goal else "(info)", r["ratio"] <= 0.9 if goal else None))
+    return out
+
+
 SUMMARIES: dict[str, Callable] = {"engine_overhead": _engine_overhead, "zero_memory": _zero_memory,
-                                  "scaling": _scaling, "data_throughput": _data_throughput}
+                                  "scaling": _scaling, "data_throughput": _data_throughput,
+                                  "peer_step": _peer_step}
 
 
 def run_one(name: str, quick: bool) -> tuple[int, object]:
