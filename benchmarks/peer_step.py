@@ -195,19 +195,30 @@ def compare(model_name: str, settings: list[str], mmocr_settings: list[str], rou
                                           model_name, name, weights, str(batch), str(size)], _env())
         for name in settings:
             ready[name] = workers[name].expect("READY")
+        failed: dict[str, str] = {}
         for r in range(rounds):
             order = list(workers) if r % 2 == 0 else list(reversed(workers))
             for name in order:
-                workers[name].run(steps)
+                if name in failed:
+                    continue
+                try:
+                    workers[name].run(steps)
+                except RuntimeError as exc:  # one setting failing must not end the comparison
+                    if name == mmocr_settings[0]:
+                        raise
+                    failed[name] = str(exc).strip().splitlines()[-1][:200]
+                    print(f"  {model_name} {name}: FAILED: {failed[name]}", flush=True)
             print(f"  {model_name} round {r + 1}/{rounds}: " + ", ".join(
-                f"{n} {statistics.median(w.times[-1]) * 1000:.0f} ms" for n, w in workers.items()),
-                flush=True)
+                f"{n} {statistics.median(w.times[-1]) * 1000:.0f} ms"
+                for n, w in workers.items() if n not in failed), flush=True)
     finally:
         for w in workers.values():
             w.close()
     base = workers[mmocr_settings[0]]
-    rows = []
+    rows = [{"model": model_name, "setting": name, "failed": why} for name, why in failed.items()]
     for name, w in workers.items():
+        if name in failed:
+            continue
         per_round = [statistics.median(t) / statistics.median(b)
                      for t, b in zip(w.times, base.times)]
         rows.append({"model": model_name, "setting": name, "batch": batch, "size": size,
@@ -257,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'model':<6} {'setting':<18} {'batch':>5} {'step ms':>9} {'/ MMOCR':>8} "
           f"{'faults/step':>11} {'maxrss MB':>9} {'first loss':>11}")
     for r in rows:
+        if "failed" in r:
+            print(f"  {r['model']:<6} {r['setting']:<18} FAILED: {r['failed']}")
+            continue
         shape = f"{r['batch']}" + (f"x{r['size']}" if r["size"] else "")
         print(f"  {r['model']:<6} {r['setting']:<18} {shape:>5} {r['step_ms']:9.0f} "
               f"{r['ratio']:8.3f} {r['faults_per_step']:11.0f} {r['rss_mb']:9d} "

@@ -74,7 +74,7 @@ def _peer_step(rows: list[dict]) -> list[tuple]:
     """Our step / MMOCR 0.6.3's per model and setting; the goal is on the recommended one."""
     out = []
     for r in rows:
-        if r["setting"].startswith("mmocr"):
+        if r["setting"].startswith("mmocr") or "failed" in r:
             continue
         goal = r["setting"] == "best"
         out.append(("peer_step", f"{r['model']} {r['setting']}: step time / MMOCR 0.6.3's",
