@@ -19,11 +19,14 @@ MODELS: dict[str, str] = {
     # text recognition
     "CRNNNet": "ocr_ds.models.textrecog.crnn.crnn:CRNNNet",
     # text detection
-    "DBNet": "ocr_ds.models.textdet.dbnet:DBNet",
+    "DBNet": "ocr_ds.models.textdet.dbnet.model:DBNet",
     "PSENet": "ocr_ds.models.textdet.psenet.psenet:PSENet",
     # -- DBNet++ / R50-DCN (issue 15)
     # -- PANet (issue 15)
+    "PANet": "ocr_ds.models.textdet.panet.panet:PANet",
     # -- FCENet, TextSnake (issue 15)
+    "FCENet": "ocr_ds.models.textdet.fcenet.fcenet:FCENet",
+    "TextSnake": "ocr_ds.models.textdet.textsnake.textsnake:TextSnake",
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
@@ -44,18 +47,31 @@ COMPONENTS: dict[str, str] = {
     # text detection
     "ResNet": "ocr_ds.models.common.resnet:ResNet",
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
-    "FPNC": "ocr_ds.models.textdet.necks:FPNC",
-    "DBHead": "ocr_ds.models.textdet.heads:DBHead",
-    "DBLoss": "ocr_ds.models.textdet.losses:DBLoss",
-    "DBPostprocessor": "ocr_ds.models.textdet.postprocess:DBPostprocessor",
     # -- PSENet
     "FPNF": "ocr_ds.models.textdet.psenet.fpnf:FPNF",
     "PSEHead": "ocr_ds.models.textdet.psenet.head:PSEHead",
     "PSELoss": "ocr_ds.models.textdet.psenet.loss:PSELoss",
     "PSEPostprocessor": "ocr_ds.models.textdet.psenet.postprocessor:PSEPostprocessor",
-    # -- DBNet++ / R50-DCN (issue 15)
+    # -- DBNet, DBNet++ / R50-DCN (issue 15)
+    "FPNC": "ocr_ds.models.textdet.dbnet.neck:FPNC",
+    "DBHead": "ocr_ds.models.textdet.dbnet.head:DBHead",
+    "DBLoss": "ocr_ds.models.textdet.dbnet.loss:DBLoss",
+    "DBPostprocessor": "ocr_ds.models.textdet.dbnet.postprocess:DBPostprocessor",
     # -- PANet (issue 15)
+    "FPEM_FFM": "ocr_ds.models.textdet.panet.fpem_ffm:FPEM_FFM",
+    "PANHead": "ocr_ds.models.textdet.panet.head:PANHead",
+    "PANLoss": "ocr_ds.models.textdet.panet.loss:PANLoss",
+    "PANPostprocessor": "ocr_ds.models.textdet.panet.postprocessor:PANPostprocessor",
     # -- FCENet, TextSnake (issue 15)
+    "FPN": "ocr_ds.models.textdet.fcenet.fpn:FPN",
+    "mmdet.FPN": "ocr_ds.models.textdet.fcenet.fpn:FPN",
+    "FCEHead": "ocr_ds.models.textdet.fcenet.head:FCEHead",
+    "FCELoss": "ocr_ds.models.textdet.fcenet.loss:FCELoss",
+    "FCEPostprocessor": "ocr_ds.models.textdet.fcenet.postprocess:FCEPostprocessor",
+    "FPN_UNet": "ocr_ds.models.textdet.textsnake.neck:FPN_UNet",
+    "TextSnakeHead": "ocr_ds.models.textdet.textsnake.head:TextSnakeHead",
+    "TextSnakeLoss": "ocr_ds.models.textdet.textsnake.loss:TextSnakeLoss",
+    "TextSnakePostprocessor": "ocr_ds.models.textdet.textsnake.postprocess:TextSnakePostprocessor",
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)
@@ -102,7 +118,7 @@ PIPELINES: dict[str, str] = {
     "ColorJitter": "ocr_ds.datasets.pipelines.textdet_color:ColorJitter",
     "Resize": "ocr_ds.datasets.pipelines.textdet_geometry:Resize",
     "ScaleAspectJitter": "ocr_ds.datasets.pipelines.textdet_geometry:ScaleAspectJitter",
-    "RandomScaling": "ocr_ds.datasets.pipelines.textdet_geometry:RandomScaling",
+    "RandomScaling": "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomScaling",
     "RandomFlip": "ocr_ds.datasets.pipelines.textdet_geometry:RandomFlip",
     "RandomRotateTextDet": "ocr_ds.datasets.pipelines.textdet_geometry:RandomRotateTextDet",
     "ImgAug": "ocr_ds.datasets.pipelines.textdet_imgaug:ImgAug",
@@ -114,7 +130,16 @@ PIPELINES: dict[str, str] = {
     "CustomFormatBundle": "ocr_ds.datasets.pipelines.textdet_formatting:CustomFormatBundle",
     "MultiScaleFlipAug": "ocr_ds.datasets.pipelines.textdet_formatting:MultiScaleFlipAug",
     # -- PANet (issue 15)
+    "PANetTargets": "ocr_ds.datasets.pipelines.targets.panet:PANetTargets",
     # -- FCENet, TextSnake, CTW1500 transforms (issue 15)
+    "RandomCropFlip": "ocr_ds.datasets.pipelines.textdet_poly_crop:RandomCropFlip",
+    "RandomCropPolyInstances":
+        "ocr_ds.datasets.pipelines.textdet_poly_crop:RandomCropPolyInstances",
+    "RandomRotatePolyInstances":
+        "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomRotatePolyInstances",
+    "SquareResizePad": "ocr_ds.datasets.pipelines.textdet_poly_aug:SquareResizePad",
+    "FCENetTargets": "ocr_ds.datasets.pipelines.targets.fcenet:FCENetTargets",
+    "TextSnakeTargets": "ocr_ds.datasets.pipelines.targets.textsnake:TextSnakeTargets",
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
@@ -141,6 +166,8 @@ CONV_LAYERS: dict[str, str] = {
     "Conv2d": "torch.nn:Conv2d",
     "Conv3d": "torch.nn:Conv3d",
     # -- deformable convolution (issue 15)
+    "DCNv2": "ocr_ds.models.common.dcn:ModulatedDeformConv2dPack",
+    "DCN": "ocr_ds.models.common.dcn:DeformConv2dPack",
 }
 NORM_LAYERS: dict[str, str] = {
     "BN": "torch.nn:BatchNorm2d",

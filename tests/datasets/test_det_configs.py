@@ -29,9 +29,13 @@ def pipelines(cfg):
 
 def test_all_det_configs_are_there():
     names = {os.path.basename(p) for p in CONFIGS}
-    assert {"dbnet_r18_fpnc_1200e_icdar2015.py", "dbnet_r50_fpnc_1200e_icdar2015.py",
+    assert {"dbnet_r18_fpnc_1200e_icdar2015.py", "dbnet_r50dcnv2_fpnc_1200e_icdar2015.py",
+            "dbnet_r50dcnv2_fpnc_100k_iters_synthtext.py", "dbnetpp_r50dcnv2_fpnc_1200e_icdar2015.py",
+            "dbnetpp_r50dcnv2_fpnc_100k_iter_synthtext.py", "dbnetpp_r50dcnv2_synth_cpu.py",
             "psenet_r50_fpnf_600e_icdar2015.py", "psenet_r50_fpnf_sbn_1x_icdar2015.py",
-            "dbnet_r18_synth_cpu.py", "psenet_r50_synth_cpu.py"} <= names
+            "dbnet_r18_synth_cpu.py", "psenet_r50_synth_cpu.py",
+            "panet_r18_fpem_ffm_600e_ctw1500.py", "panet_r18_fpem_ffm_600e_icdar2015.py",
+            "panet_r50_fpem_ffm_600e_icdar2017.py", "panet_r18_synth_cpu.py"} <= names
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=os.path.basename)
@@ -46,10 +50,14 @@ def test_config_builds(path):
     assert cfg["evaluation"]["metric"] == "hmean-iou"
 
 
-@pytest.mark.parametrize("name", ["dbnet/dbnet_r18_synth_cpu.py", "psenet/psenet_r50_synth_cpu.py"])
+@pytest.mark.parametrize("name", ["dbnet/dbnet_r18_synth_cpu.py", "psenet/psenet_r50_synth_cpu.py",
+                                  "panet/panet_r18_synth_cpu.py",
+                                  "fcenet/fcenet_r50_synth_curved_cpu.py",
+                                  "textsnake/textsnake_r50_synth_curved_cpu.py"])
 def test_cpu_demo_trains_and_evaluates(name, tmp_path):
     cfg = Config.fromfile(os.path.join(REPO, "configs/textdet", name)).to_dict()
-    generate(str(tmp_path), num_train=2, num_test=2, seed=0, size=128)
+    generate(str(tmp_path), num_train=2, num_test=2, seed=0, size=128,
+             curved=cfg["synth_data"].get("curved", False))
     data = copy.deepcopy(cfg["data"])
     for split in ("train", "val"):
         for key in ("ann_file", "img_prefix"):

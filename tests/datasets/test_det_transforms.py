@@ -8,8 +8,8 @@ from ocr_ds.datasets.pipelines.textdet_color import ColorJitter
 from ocr_ds.datasets.pipelines.textdet_crop import EastRandomCrop, RandomCropInstances
 from ocr_ds.datasets.pipelines.textdet_formatting import CustomFormatBundle, MultiScaleFlipAug
 from ocr_ds.datasets.pipelines.textdet_geometry import (Pad, RandomFlip, RandomRotateTextDet,
-                                                        RandomScaling, Resize,
-                                                        ScaleAspectJitter)
+                                                        Resize, ScaleAspectJitter)
+from ocr_ds.datasets.pipelines.textdet_poly_aug import RandomScaling
 from ocr_ds.datasets.pipelines.textdet_imgaug import ImgAug
 from ocr_ds.datasets.pipelines.textdet_loading import LoadTextAnnotations
 from ocr_ds.errors import UserError

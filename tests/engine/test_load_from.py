@@ -14,16 +14,13 @@ from parity import ref_file
 
 REF = ref_file(__file__, "mmocr_checkpoints.py")
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoints")
-_DBNET = pytest.mark.xfail(strict=True, raises=(AssertionError, UserError),
-                           reason="MMOCR's DBNet tree (ConvModule necks, DCN) lands with the "
-                                  "DBNet family's branch (det-dcn); remove this mark then")
-
 # MMOCR 0.6.3 config (relative to its configs/) of each supported model
 MMOCR_MODELS = [
     "textdet/psenet/psenet_r50_fpnf_600e_icdar2015.py",
+    "textdet/panet/panet_r18_fpem_ffm_600e_icdar2015.py",
     "textrecog/crnn/crnn_academic_dataset.py",
-    pytest.param("textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py", marks=_DBNET),
-    pytest.param("textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py", marks=_DBNET),
+    "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py",
+    "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py",
 ]
 
 
@@ -73,7 +70,7 @@ def test_mmocr_checkpoint_loads_with_nothing_missing(mmocr_ref, tmp_path, logger
     assert all(torch.equal(v, theirs[k]) for k, v in model.state_dict().items())
 
 
-@pytest.mark.parametrize("family", ["psenet", pytest.param("dbnet", marks=_DBNET)])
+@pytest.mark.parametrize("family", ["psenet", "dbnet"])
 def test_earlier_ocr_ds_checkpoint_loads_renamed(logger, family):
     path = os.path.join(FIXTURES, f"ocr_ds_9380a69_{family}.pth")
     io = torch.load(os.path.join(FIXTURES, f"ocr_ds_9380a69_{family}_io.pt"), weights_only=True)

@@ -63,6 +63,15 @@ def grads_of(model):
             if p.grad is not None}
 
 
+def split_grads(model):
+    """The gradients of everything but the backbone, and the norm of each backbone gradient
+    (a detector's reply stays small; the backbone has its own tests)."""
+    grads = grads_of(model)
+    return dict(grads={k: g for k, g in grads.items() if not k.startswith('backbone.')},
+                backbone_grad_norms={k: float(g.norm()) for k, g in grads.items()
+                                     if k.startswith('backbone.')})
+
+
 def init_stats(model):
     """Per-tensor mean and std of every floating parameter and buffer."""
     out = {}
@@ -88,3 +97,19 @@ def publish_checkpoint(model, path):
     torch.save(checkpoint, path, _use_new_zipfile_serialization=False)
     os.remove(tmp)
     return path
+
+
+def detector_run(model, img, targets, checkpoint):
+    """A freshly built, initialised detector: its init statistics and shapes, written as
+    MMOCR's checkpoint file (the weights cross as a file: a 100 MB reply would cost seconds),
+    then its train losses and gradients on (img, targets); ``parity.check_detector`` is our
+    side."""
+    out = dict(init=init_stats(model), shapes={k: list(v.shape) for k, v in
+                                                model.state_dict().items()})
+    publish_checkpoint(model, checkpoint)
+    model.train()
+    metas = [dict(img_shape=tuple(img.shape[2:]) + (3,)) for _ in range(len(img))]
+    losses = model.forward_train(img, metas, **targets)
+    sum(losses.values()).backward()
+    out.update(losses={k: v.detach() for k, v in losses.items()}, **split_grads(model))
+    return out

@@ -51,6 +51,37 @@ def test_generator_is_deterministic_and_writes_both_forms(tmp_path):
         gen_det_data.generate(str(tmp_path / "d"), 1, 1, size=10)
 
 
+def test_curved_option_writes_ctw1500_style_polygons(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    gen_det_data.main([str(a), "--num-train", "4", "--num-test", "1", "--seed", "2",
+                       "--size", "160", "--curved"])
+    gen_det_data.generate(str(b), 4, 1, seed=2, size=160, curved=True)
+    assert tree(a) == tree(b) and all(filecmp.cmp(a / f, b / f, shallow=False)
+                                      for f in tree(a))
+    assert not (a / "annotations").exists()          # ICDAR 2015 txt holds quadrilaterals
+    coco = json.loads((a / "instances_training.json").read_text())
+    anns = coco["annotations"]
+    assert len(anns) >= 6
+    bent = 0
+    for x in anns:
+        pts = np.array(x["segmentation"][0]).reshape(-1, 2)
+        assert pts.shape == (14, 2) and pts.min() >= 0 and pts.max() <= 160
+        top, bottom = pts[:7], pts[7:][::-1]
+        # the top side runs along the text and stays above (before rotation) the bottom one
+        assert np.linalg.norm(top[-1] - top[0]) > np.linalg.norm(bottom[0] - top[0])
+        # bent: the middle of the top side is off the chord between its ends
+        chord = top[-1] - top[0]
+        off = abs(np.cross(chord, top[3] - top[0])) / np.linalg.norm(chord)
+        bent += off > 2
+    assert 0 < bent < len(anns)
+    assert any(" " in x["text"] for x in anns)         # lines of several words
+    assert json.loads((a / "meta.json").read_text())["curved"] is True
+    assert not gen_det_data.ensure_generated(str(a), num_train=4, num_test=1, seed=2,
+                                             size=160, curved=True)
+    # the default scenes are not the curved ones (and their meta does not mention it)
+    assert "curved" not in gen_det_data._meta(1, 1, 0, 160, False)
+
+
 def tiny_config():
     norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
     return dict(
@@ -92,6 +123,44 @@ def test_infer_det_writes_json_and_png(tmp_path, capsys):
         assert len(b["points"]) >= 4 and 0 <= b["score"] <= 1
     assert cv2.imread(str(out / "a.png")).shape == (40, 70, 3)
     assert "a.jpg: " in capsys.readouterr().out
+
+
+CURVED_MODELS = {
+    "FCENet": dict(
+        type="FCENet",
+        backbone=dict(type="mmdet.ResNet", depth=18, base_channels=8, out_indices=(1, 2, 3),
+                      norm_eval=False),
+        neck=dict(type="mmdet.FPN", in_channels=[16, 32, 64], out_channels=8, num_outs=3,
+                  add_extra_convs="on_output", relu_before_extra_convs=True, act_cfg=None),
+        bbox_head=dict(type="FCEHead", in_channels=8, scales=(8, 16, 32),
+                       postprocessor=dict(type="FCEPostprocessor", text_repr_type="poly",
+                                          num_reconstr_points=20, score_thr=0.0))),
+    "TextSnake": dict(
+        type="TextSnake",
+        backbone=dict(type="mmdet.ResNet", depth=18, base_channels=8, norm_eval=False,
+                      style="caffe"),
+        neck=dict(type="FPN_UNet", in_channels=[8, 16, 32, 64], out_channels=8),
+        bbox_head=dict(type="TextSnakeHead", in_channels=8)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CURVED_MODELS))
+def test_infer_det_with_the_curved_text_detectors(name, tmp_path):
+    torch.manual_seed(0)
+    cfg = dict(tiny_config(), model=CURVED_MODELS[name])
+    model = registry.build(registry.MODELS, cfg["model"], "model")
+    model.init_weights()
+    ckpt = tmp_path / "det.pth"
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(config=cfg)), ckpt)
+    # small: at score_thr 0 every pixel of every level proposes a polygon for the NMS
+    cv2.imwrite(str(tmp_path / "a.jpg"), np.random.randint(0, 255, (24, 32, 3)).astype(np.uint8))
+    out = tmp_path / "out"
+    assert infer_det.main([str(ckpt), str(tmp_path / "a.jpg"), "--out-dir", str(out),
+                           "--score-thr", "0"]) == 0
+    res = json.loads((out / "a.json").read_text())
+    if name == "FCENet":
+        assert res["boundaries"] and all(len(b["points"]) == 20 for b in res["boundaries"])
+    assert cv2.imread(str(out / "a.png")).shape == (24, 32, 3)
 
 
 def test_infer_det_errors(tmp_path):

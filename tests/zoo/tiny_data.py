@@ -11,7 +11,8 @@ starts in, so MMOCR's relative ``data/...`` paths resolve), for every leaf datas
   lmdb, in the parser's layout (``LineStrParser`` keys/keys_idx/separator, or
   ``LineJsonParser``).
 
-Images come from the project's generators (``ocr_ds.tools.gen_det_data`` scenes and
+Images come from the project's generators (``ocr_ds.tools.gen_det_data`` scenes -- its curved
+CTW1500-style ones, 14-point polygons, for data under a ``ctw1500`` path -- and
 ``gen_recog_data`` words), a fixed seed per dataset.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ import cv2
 import lmdb
 import numpy as np
 
-from ocr_ds.tools.gen_det_data import scene
+from ocr_ds.tools.gen_det_data import curved_scene, scene
 from ocr_ds.tools.gen_recog_data import render_word
 
 WORDS = ["hello", "world", "ocr", "text", "zoo", "model", "seven", "eight"]
@@ -64,9 +65,9 @@ def _write_lines(path: str, lines: list[str], file_format: str) -> None:
             f.writelines(line + "\n" for line in lines)
 
 
-def _scenes(rng: np.random.Generator, count: int, size: int):
+def _scenes(rng: np.random.Generator, count: int, size: int, curved: bool = False):
     for i in range(count):
-        img, anns = scene(rng, size)
+        img, anns = curved_scene(rng, size) if curved else scene(rng, size)
         yield f"img_{i + 1}.jpg", img, anns
 
 
@@ -85,9 +86,10 @@ def _coco_anns(anns, image_id: int, first_id: int) -> list[dict]:
 def make_det(spec: Mapping, root: str, rng: np.random.Generator, count: int, size: int) -> None:
     ann_file = os.path.join(root, spec["ann_file"])
     img_prefix = os.path.join(root, spec["img_prefix"])
+    curved = "ctw1500" in spec["ann_file"].lower()
     if spec["type"] == "IcdarDataset":
         images, annotations = [], []
-        for i, (name, img, anns) in enumerate(_scenes(rng, count, size)):
+        for i, (name, img, anns) in enumerate(_scenes(rng, count, size, curved)):
             _write_image(os.path.join(img_prefix, name), img)
             images.append(dict(id=i, file_name=name, height=size, width=size))
             annotations += _coco_anns(anns, i, len(annotations))
@@ -99,7 +101,7 @@ def make_det(spec: Mapping, root: str, rng: np.random.Generator, count: int, siz
     # TextDetDataset: JSON lines through its loader
     loader = spec.get("loader", {})
     lines = []
-    for i, (name, img, anns) in enumerate(_scenes(rng, count, size)):
+    for i, (name, img, anns) in enumerate(_scenes(rng, count, size, curved)):
         _write_image(os.path.join(img_prefix, name), img)
         lines.append(json.dumps(dict(file_name=name, height=size, width=size,
                                      annotations=_coco_anns(anns, i, 0))))

@@ -44,7 +44,7 @@ test_pipeline_1333_736 = [
         ])
 ]
 
-# for dbnet_r50_fpnc (MMOCR's dbnet_r50dcnv2_fpnc)
+# for dbnet_r50dcnv2_fpnc
 img_norm_cfg_r50dcnv2 = dict(
     mean=[122.67891434, 116.66876762, 104.00698793],
     std=[58.395, 57.12, 57.375],

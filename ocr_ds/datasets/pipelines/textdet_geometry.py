@@ -39,8 +39,11 @@ def _cv_map(arr: np.ndarray, fn: Any) -> np.ndarray:
 def map_points(results: dict[str, Any], fn: Any) -> None:
     """Apply ``fn((n, 2) xy) -> (n, 2) xy`` to every polygon and box."""
     for key in results.get("mask_fields", []):
-        results[key] = [fn(np.asarray(p, np.float64).reshape(-1, 2)).reshape(-1)
-                        for p in results[key]]
+        # computed in float64, stored back in the polygon's own dtype (float32 as loaded,
+        # which is what MMOCR's PolygonMasks keep)
+        results[key] = [fn(np.asarray(p, np.float64).reshape(-1, 2)).reshape(-1).astype(
+            np.asarray(p).dtype if np.asarray(p).dtype.kind == "f" else np.float64)
+            for p in results[key]]
     for key in results.get("bbox_fields", []):
         boxes = np.asarray(results[key], np.float64).reshape(-1, 4)
         out = []
@@ -250,21 +253,6 @@ class ScaleAspectJitter:
             new_h = int(h * scale * math.sqrt(aspect))
         sx, sy = resize_results(results, new_w, new_h)
         results["scale_factor"] = np.array([sx, sy, sx, sy], dtype=np.float32)
-        return results
-
-
-class RandomScaling:
-    """MMOCR's ``RandomScaling``: long side to ``size`` x a ratio from ``scale``, keeping the
-    aspect ratio."""
-
-    def __init__(self, size: int = 800, scale: Sequence[float] = (3. / 4, 5. / 2)):
-        self.size = size
-        self.scale = value_range(list(scale), "RandomScaling.scale")
-
-    def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
-        h, w = results["img"].shape[:2]
-        factor = self.size / max(h, w) * np.random.uniform(min(self.scale), max(self.scale))
-        resize_results(results, int(w * factor), int(h * factor))
         return results
 
 

@@ -26,11 +26,19 @@ class ImgAug:
     ``['Fliplr', p]``, ``['Flipud', p]``, ``dict(cls='Affine', rotate=[a, b], scale=[s, t])``,
     ``['Rotate', [a, b]]``, ``['Resize', [lo, hi]]`` (one relative factor for both sides) or
     ``['Resize', x]``. Anything else is a config error naming the entry.
+
+    ``clip_invalid_ploys`` (MMOCR's spelling) is accepted with either value; polygons are
+    moved, never clipped to the image -- MMOCR's behaviour with ``False`` (its DBNet R50
+    SynthText configs); MMOCR's default ``True`` clips them with imgaug first.
     """
 
     SUPPORTED = ("Fliplr", "Flipud", "Affine", "Rotate", "Resize")
 
-    def __init__(self, args: Sequence[Any] | None = None):
+    def __init__(self, args: Sequence[Any] | None = None, clip_invalid_ploys: bool = True):
+        if not isinstance(clip_invalid_ploys, bool):
+            raise UserError(f"ImgAug.clip_invalid_ploys: expected True or False "
+                            f"(got {clip_invalid_ploys!r})")
+        self.clip_invalid_polys = clip_invalid_ploys
         self.ops: list[tuple[str, dict[str, Any]]] = []
         for i, arg in enumerate(args or []):
             key = f"ImgAug.args.{i}"

@@ -7,7 +7,8 @@
 * :mod:`.conv_module` -- ``ConvModule`` (conv -> norm -> activation with mmcv's child names
   ``conv``, ``bn``/``gn``/..., ``activate``) and ``build_conv_layer``.
 * :mod:`.norm`, :mod:`.activation` -- layers named by ``norm_cfg`` / ``act_cfg`` dicts.
-* :mod:`.resnet` -- mmdet's ResNet (``type='mmdet.ResNet'``).
+* :mod:`.resnet` -- mmdet's ResNet (``type='mmdet.ResNet'``), DCN stages included.
+* :mod:`.dcn` -- deformable convolution, mmcv's ``'DCNv2'`` and ``'DCN'`` conv layers.
 
 Names come from the tables in :mod:`ocr_ds.registry` (``CONV_LAYERS``, ``NORM_LAYERS``,
 ``ACTIVATIONS``, ``PLUGIN_LAYERS``), as every other kind does.

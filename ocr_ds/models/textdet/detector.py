@@ -55,7 +55,13 @@ class SingleStageTextDetector(BaseModule):
                     f"Collect(keys=['img', {', '.join(repr(k) for k in self.target_keys)}])")
         preds = self.bbox_head(self.extract_feat(img))
         if return_loss:
-            targets = {k: batch[k].to(preds.device) for k in self.target_keys}
+            targets = {k: batch[k].to(img.device) for k in self.target_keys}
             return self.bbox_head.loss(preds, **targets)
         metas = batch.get("img_metas") or [{} for _ in range(img.shape[0])]
-        return [self.bbox_head.get_boundary(preds[i], metas[i]) for i in range(img.shape[0])]
+        return [self.bbox_head.get_boundary(self.sample_preds(preds, i), metas[i])
+                for i in range(img.shape[0])]
+
+    @staticmethod
+    def sample_preds(preds: Any, i: int) -> Any:
+        """Sample ``i``'s part of the head's output (a ``(N, C, H, W)`` map here)."""
+        return preds[i]

@@ -1,4 +1,4 @@
-"""DBNet's loss and the target fitting both DBNet's and PSENet's losses use, as MMOCR 0.x.
+"""The target fitting the detection losses share (DBNet's, PSENet's), as MMOCR 0.x.
 
 Targets arrive as dense tensors at the (padded) input resolution, ``(N, H, W)`` or
 ``(N, K, H, W)``; :func:`fit_target` brings them to the prediction's resolution
@@ -12,10 +12,7 @@ import math
 from typing import Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-
-from ocr_ds.errors import UserError
 
 
 def nearest_index(src: int, dst: int, device: torch.device | None = None) -> torch.Tensor:
@@ -43,82 +40,3 @@ def fit_target(target: torch.Tensor, size: Sequence[int], ratio: float = 1.0) ->
     if (h, w) != (th, tw):
         t = F.pad(t[..., :th, :tw], (0, max(tw - w, 0), 0, max(th - h, 0)))
     return t
-
-
-def dice_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None,
-              eps: float = 1e-6) -> torch.Tensor:
-    """``1 - 2|P.T| / (|P| + |T|)`` over the whole batch (MMOCR's ``DiceLoss``)."""
-    pred = pred.reshape(pred.shape[0], -1)
-    target = target.reshape(target.shape[0], -1)
-    if mask is not None:
-        mask = mask.reshape(mask.shape[0], -1)
-        pred = pred * mask
-        target = target * mask
-    inter = (pred * target).sum()
-    return 1 - 2 * inter / (pred.sum() + target.sum() + eps)
-
-
-class DBLoss(nn.Module):
-    """DBNet loss: ``alpha * prob + db + beta * thr``.
-
-    ``loss_prob``: balanced BCE on the probability map, every positive and at most
-    ``negative_ratio`` times as many of the hardest negatives (or dice if ``bbce_loss=False``);
-    ``loss_db``: dice on the approximate binary map; ``loss_thr``: L1 on the threshold map inside
-    its mask. Shrink and ``###`` regions are masked by ``gt_shrink_mask``.
-
-    Args:
-        alpha: Weight of ``loss_prob``. Defaults to 1 (MMOCR's configs use 5).
-        beta: Weight of ``loss_thr``. Defaults to 1 (MMOCR's configs use 10).
-        negative_ratio: OHEM negatives per positive. Defaults to 3.
-        eps: Numerical guard. Defaults to 1e-6.
-        bbce_loss: Balanced BCE (True) or dice (False) for ``loss_prob``. Defaults to False.
-    """
-
-    def __init__(self, alpha: float = 1, beta: float = 1, reduction: str = "mean",
-                 negative_ratio: float = 3.0, eps: float = 1e-6, bbce_loss: bool = False):
-        super().__init__()
-        if reduction not in ("mean", "sum"):
-            raise UserError(f"loss.reduction: expected 'mean' or 'sum' (got {reduction!r})")
-        self.alpha = alpha
-        self.beta = beta
-        self.negative_ratio = negative_ratio
-        self.eps = eps
-        self.bbce_loss = bbce_loss
-
-    def balance_bce_loss(self, pred: torch.Tensor, gt: torch.Tensor,
-                         mask: torch.Tensor) -> torch.Tensor:
-        positive = gt * mask
-        negative = (1 - gt) * mask
-        pos_count = int(positive.sum())
-        neg_count = min(int(negative.sum()), int(pos_count * self.negative_ratio))
-        p = pred.clamp(0, 1)
-        # log clamped at -100 as torch's binary_cross_entropy; written out because that
-        # function refuses to run under autocast
-        loss = -(gt * torch.log(p).clamp(min=-100) + (1 - gt) * torch.log(1 - p).clamp(min=-100))
-        pos_loss = (loss * positive).sum()
-        neg_loss = torch.topk((loss * negative).reshape(-1), neg_count).values.sum()
-        return (pos_loss + neg_loss) / (pos_count + neg_count + self.eps)
-
-    def l1_thr_loss(self, pred: torch.Tensor, gt: torch.Tensor,
-                    mask: torch.Tensor) -> torch.Tensor:
-        return torch.abs((pred - gt) * mask).sum() / (mask.sum() + self.eps)
-
-    def forward(self, preds: torch.Tensor, downsample_ratio: float, gt_shrink: torch.Tensor,
-                gt_shrink_mask: torch.Tensor, gt_thr: torch.Tensor,
-                gt_thr_mask: torch.Tensor) -> dict[str, torch.Tensor]:
-        """``preds``: ``(N, 3, H, W)`` probability, threshold and binary maps."""
-        preds = preds.float()
-        size = preds.shape[2:]
-        shrink = (fit_target(gt_shrink, size, downsample_ratio) > 0).float()
-        shrink_mask = fit_target(gt_shrink_mask, size, downsample_ratio)
-        thr = fit_target(gt_thr, size, downsample_ratio)
-        thr_mask = fit_target(gt_thr_mask, size, downsample_ratio)
-        pred_prob, pred_thr, pred_db = preds[:, 0], preds[:, 1], preds[:, 2]
-        if self.bbce_loss:
-            loss_prob = self.balance_bce_loss(pred_prob, shrink, shrink_mask)
-        else:
-            loss_prob = dice_loss(pred_prob, shrink, shrink_mask, self.eps)
-        loss_db = dice_loss(pred_db, shrink, shrink_mask, self.eps)
-        loss_thr = self.l1_thr_loss(pred_thr, thr, thr_mask)
-        return dict(loss_prob=self.alpha * loss_prob, loss_db=loss_db,
-                    loss_thr=self.beta * loss_thr)

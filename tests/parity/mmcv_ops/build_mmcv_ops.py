@@ -25,7 +25,10 @@ sources += [shutil.copy(os.path.join(CSRC, "pytorch", f"{op}.cpp"), os.path.join
             for op in OPS]
 sources += [shutil.copy(os.path.join(CSRC, "pytorch", "cpu", f"{op}.cpp"),
                         os.path.join(src, f"{op}_cpu.cpp")) for op in CPU]
+# -DNDEBUG as mmcv's own setup.py build gets it (Python's CFLAGS): pixel_group_cpu.cpp asserts
+# `height == mask.size(0) == embedding.size(1) == ...`, a chained comparison that is false for
+# every real input and aborts the process when asserts are compiled in
 load(name="ocr_ds_mmcv_ops", sources=sources,
      extra_include_paths=[os.path.join(CSRC, "common")],
-     extra_cflags=["-O2", "-DMMCV_WITH_CPU"], build_directory=out, verbose=False)
+     extra_cflags=["-O2", "-DNDEBUG", "-DMMCV_WITH_CPU"], build_directory=out, verbose=False)
 print("built", out)

@@ -1,22 +1,18 @@
 """``PSEHead``: one 1x1 conv from the neck's map to K kernel logits (MMOCR 0.6.3's PSEHead).
 
-MMOCR's PSEHead is its PANHead with ``init_cfg=None``: PANHead's Normal(std=0.01) init of
-``out_conv`` is *not* applied, so ``out_conv`` keeps torch's default Conv2d initialisation.
-That is the effective initialisation reproduced here (``init_cfg`` may still ask for another).
+MMOCR's PSEHead is its PANHead with other defaults and ``init_cfg=None``: PANHead's
+Normal(std=0.01) init of ``out_conv`` is *not* applied, so ``out_conv`` keeps torch's default
+Conv2d initialisation. That is the effective initialisation reproduced here (``init_cfg`` may
+still ask for another).
 """
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-import torch
-import torch.nn as nn
-
-from ocr_ds.errors import UserError
-from ocr_ds.models.common.base import BaseModule
-from ocr_ds.models.textdet.head_mixin import HeadMixin, with_old_keys
+from ocr_ds.models.textdet.panet.head import PANHead
 
 
-class PSEHead(HeadMixin, BaseModule):
+class PSEHead(PANHead):
     """PSENet head: ``out_channels`` kernel logits, the text map first, then kernels shrinking
     to the smallest, at ``downsample_ratio`` of the input resolution.
 
@@ -36,28 +32,5 @@ class PSEHead(HeadMixin, BaseModule):
                  postprocessor: Mapping = dict(type="PSEPostprocessor", text_repr_type="poly"),
                  train_cfg: Any = None, test_cfg: Any = None, init_cfg: Any = None,
                  text_repr_type: str | None = None, decoding_type: str | None = None):
-        BaseModule.__init__(self, init_cfg=init_cfg)
-        HeadMixin.__init__(self, loss, with_old_keys(postprocessor, text_repr_type=text_repr_type,
-                                                     decoding_type=decoding_type))
-        channels = [in_channels] if isinstance(in_channels, int) else in_channels
-        if not isinstance(channels, (list, tuple)) or not channels or not all(
-                isinstance(c, int) and c > 0 for c in channels):
-            raise UserError(f"model.bbox_head.in_channels: expected a list of ints "
-                            f"(got {in_channels!r})")
-        if not isinstance(out_channels, int) or out_channels < 2:
-            raise UserError(f"model.bbox_head.out_channels: expected an int >= 2 "
-                            f"(got {out_channels!r})")
-        if not 0 < downsample_ratio <= 1:
-            raise UserError(f"model.bbox_head.downsample_ratio: expected a value in (0, 1] "
-                            f"(got {downsample_ratio!r})")
-        self.in_channels = list(channels)
-        self.out_channels = out_channels
-        self.downsample_ratio = float(downsample_ratio)
-        self.train_cfg = train_cfg
-        self.test_cfg = test_cfg
-        self.out_conv = nn.Conv2d(sum(self.in_channels), out_channels, kernel_size=1)
-
-    def forward(self, inputs: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
-        if isinstance(inputs, (list, tuple)):
-            inputs = torch.cat(list(inputs), dim=1)
-        return self.out_conv(inputs)
+        super().__init__(in_channels, out_channels, downsample_ratio, loss, postprocessor,
+                         train_cfg, test_cfg, init_cfg, text_repr_type, decoding_type)

@@ -1,8 +1,3 @@
-# DBNet with a ResNet-50 backbone and the FPNC neck: MMOCR 0.x's dbnet_r50dcnv2_fpnc without the
-# deformable convolutions (DCNv2 in stages 2-4), which ocr_ds does not implement. Everything
-# else is as MMOCR has it. ImageNet weights come from torch's local hub cache
-# ($TORCH_HOME/hub/checkpoints/resnet50-*.pth; never downloaded), or set
-# model.backbone.init_cfg=None.
 model = dict(
     type='DBNet',
     backbone=dict(
@@ -14,7 +9,9 @@ model = dict(
         norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=False,
         style='pytorch',
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
+        dcn=dict(type='DCNv2', deform_groups=1, fallback_on_stride=False),
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50'),
+        stage_with_dcn=(False, True, True, True)),
     neck=dict(
         type='FPNC', in_channels=[256, 512, 1024, 2048], lateral_channels=256),
     bbox_head=dict(

@@ -1,4 +1,5 @@
-"""DBNet: Real-time Scene Text Detection with Differentiable Binarization (Liao et al., 2020)."""
+"""``DBNet``: Real-time Scene Text Detection with Differentiable Binarization (Liao et al.,
+2020); DBNet++ is the same model with ``FPNC(asf_cfg=...)``."""
 from __future__ import annotations
 
 from ocr_ds.models.textdet.detector import SingleStageTextDetector

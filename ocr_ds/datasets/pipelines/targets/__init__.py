@@ -1,0 +1,1 @@
+"""Training-target steps of the detection families, one module per family."""
