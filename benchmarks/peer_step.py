@@ -17,8 +17,10 @@ process per side and setting, one thread each (``OMP_NUM_THREADS=1``):
 Both train the same fixed batch (``peer_batch.py``). After a warm-up step each, the workers take
 turns: in each round every worker runs ``--steps`` steps while the others wait, so a busy
 machine slows all sides alike. The ratio per setting is the median over rounds of (our median
-step time / MMOCR's median step time in that round); minor page faults per step show what the
-allocator setting changes. Settings (``--settings``; ``--list`` shows them):
+step time / MMOCR's median step time in that round), for the wall-clock time and for the
+process's CPU time (user + system: on a loaded machine the wall clock mostly measures the
+load, the CPU time much less); minor page faults per step show what the allocator setting
+changes. Settings (``--settings``; ``--list`` shows them):
 """
 from __future__ import annotations
 
@@ -122,14 +124,15 @@ def our_worker(model_name: str, setting: str, weights: str, batch: int, size: in
         cmd = line.split()
         if not cmd or cmd[0] == "quit":
             break
-        times, faults = [], []
+        times, cpu, faults = [], [], []
         for _ in range(int(cmd[1])):
             f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             step()
             times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
             faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
-        print("TIMES " + json.dumps({"times": times, "faults": faults,
+        print("TIMES " + json.dumps({"times": times, "cpu": cpu, "faults": faults,
                                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}),
               flush=True)
 
@@ -141,6 +144,7 @@ class Worker:
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.times: list[list[float]] = []
+        self.cpu: list[list[float]] = []
         self.faults: list[int] = []
         self.rss_mb = 0
 
@@ -156,6 +160,7 @@ class Worker:
         self.proc.stdin.flush()
         out = self.expect("TIMES")
         self.times.append(out["times"])
+        self.cpu.append(out["cpu"])
         self.faults += out["faults"]
         self.rss_mb = out["rss_mb"]
 
@@ -221,9 +226,13 @@ def compare(model_name: str, settings: list[str], mmocr_settings: list[str], rou
             continue
         per_round = [statistics.median(t) / statistics.median(b)
                      for t, b in zip(w.times, base.times)]
+        cpu_round = [statistics.median(t) / statistics.median(b)
+                     for t, b in zip(w.cpu, base.cpu)]
         rows.append({"model": model_name, "setting": name, "batch": batch, "size": size,
                      "step_ms": statistics.median(statistics.median(t) for t in w.times) * 1000,
+                     "cpu_ms": statistics.median(statistics.median(t) for t in w.cpu) * 1000,
                      "ratio": statistics.median(per_round), "ratios": per_round,
+                     "cpu_ratio": statistics.median(cpu_round),
                      "faults_per_step": statistics.median(w.faults), "rss_mb": w.rss_mb,
                      "first_loss": ready[name]["first_loss"], "setup_s": ready[name]["setup_s"]})
     return rows
@@ -265,16 +274,16 @@ def main(argv: list[str] | None = None) -> int:
                             ref_python, tmp)
     print(f"\npeer_step: {time.strftime('%Y-%m-%d %H:%M')}, load average {load:.1f} at start, "
           f"{os.getloadavg()[0]:.1f} at end; {rounds} rounds x {steps} steps, one thread each")
-    print(f"  {'model':<6} {'setting':<18} {'batch':>5} {'step ms':>9} {'/ MMOCR':>8} "
-          f"{'faults/step':>11} {'maxrss MB':>9} {'first loss':>11}")
+    print(f"  {'model':<6} {'setting':<18} {'batch':>6} {'step ms':>8} {'/ MMOCR':>8} "
+          f"{'CPU ms':>8} {'/ MMOCR':>8} {'faults/step':>11} {'maxrss MB':>9} {'first loss':>11}")
     for r in rows:
         if "failed" in r:
             print(f"  {r['model']:<6} {r['setting']:<18} FAILED: {r['failed']}")
             continue
         shape = f"{r['batch']}" + (f"x{r['size']}" if r["size"] else "")
-        print(f"  {r['model']:<6} {r['setting']:<18} {shape:>5} {r['step_ms']:9.0f} "
-              f"{r['ratio']:8.3f} {r['faults_per_step']:11.0f} {r['rss_mb']:9d} "
-              f"{r['first_loss']:11.5f}")
+        print(f"  {r['model']:<6} {r['setting']:<18} {shape:>6} {r['step_ms']:8.0f} "
+              f"{r['ratio']:8.3f} {r['cpu_ms']:8.0f} {r['cpu_ratio']:8.3f} "
+              f"{r['faults_per_step']:11.0f} {r['rss_mb']:9d} {r['first_loss']:11.5f}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)

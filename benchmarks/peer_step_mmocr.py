@@ -79,14 +79,15 @@ def main():
         cmd = line.split()
         if not cmd or cmd[0] == "quit":
             break
-        times, faults = [], []
+        times, cpu, faults = [], [], []
         for _ in range(int(cmd[1])):
             f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             step()
             times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
             faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
-        print("TIMES " + json.dumps({"times": times, "faults": faults,
+        print("TIMES " + json.dumps({"times": times, "cpu": cpu, "faults": faults,
                                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}),
               flush=True)
 

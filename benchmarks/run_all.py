@@ -79,6 +79,8 @@ def _peer_step(rows: list[dict]) -> list[tuple]:
         goal = r["setting"] == "best"
         out.append(("peer_step", f"{r['model']} {r['setting']}: step time / MMOCR 0.6.3's",
                     r["ratio"], "<= 0.9" if goal else "(info)", r["ratio"] <= 0.9 if goal else None))
+        out.append(("peer_step", f"{r['model']} {r['setting']}: step CPU time / MMOCR 0.6.3's",
+                    r["cpu_ratio"], "(info)", None))
     return out
 
 
