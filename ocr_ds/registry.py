@@ -28,6 +28,9 @@ MODELS: dict[str, str] = {
     "FCENet": "ocr_ds.models.textdet.fcenet.fcenet:FCENet",
     "TextSnake": "ocr_ds.models.textdet.textsnake.textsnake:TextSnake",
     # -- SAR, RobustScanner (issue 16)
+    "SARNet": "ocr_ds.models.textrecog.sar.sar:SARNet",
+    "RobustScanner": "ocr_ds.models.textrecog.robust_scanner.robust_scanner:RobustScanner",
+    "EncodeDecodeRecognizer": "ocr_ds.models.textrecog.recognizer:EncodeDecodeRecognizer",
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
@@ -73,7 +76,24 @@ COMPONENTS: dict[str, str] = {
     "TextSnakeLoss": "ocr_ds.models.textdet.textsnake.loss:TextSnakeLoss",
     "TextSnakePostprocessor": "ocr_ds.models.textdet.textsnake.postprocess:TextSnakePostprocessor",
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
+    "ResNet31OCR": "ocr_ds.models.common.resnet31_ocr:ResNet31OCR",
+    "BaseEncoder": "ocr_ds.models.textrecog.base:BaseEncoder",
+    "AttnConvertor": "ocr_ds.models.textrecog.convertors.attn:AttnConvertor",
+    "CELoss": "ocr_ds.models.textrecog.losses.ce:CELoss",
+    "SARLoss": "ocr_ds.models.textrecog.losses.ce:SARLoss",
+    "TFLoss": "ocr_ds.models.textrecog.losses.ce:TFLoss",
     # -- SAR, RobustScanner (issue 16)
+    "SAREncoder": "ocr_ds.models.textrecog.sar.sar:SAREncoder",
+    "ParallelSARDecoder": "ocr_ds.models.textrecog.sar.decoders:ParallelSARDecoder",
+    "SequentialSARDecoder": "ocr_ds.models.textrecog.sar.decoders:SequentialSARDecoder",
+    "ChannelReductionEncoder":
+        "ocr_ds.models.textrecog.robust_scanner.robust_scanner:ChannelReductionEncoder",
+    "RobustScannerDecoder":
+        "ocr_ds.models.textrecog.robust_scanner.robust_scanner:RobustScannerDecoder",
+    "SequenceAttentionDecoder":
+        "ocr_ds.models.textrecog.robust_scanner.attention:SequenceAttentionDecoder",
+    "PositionAttentionDecoder":
+        "ocr_ds.models.textrecog.robust_scanner.attention:PositionAttentionDecoder",
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
@@ -194,6 +214,17 @@ ACTIVATIONS: dict[str, str] = {
     "Tanh": "torch.nn:Tanh",
     "SiLU": "torch.nn:SiLU",
     "GELU": "torch.nn:GELU",
+    # MMOCR's own activation table falls back to mmcv's, spelled with its scope
+    **{f"mmcv.{name}": f"torch.nn:{name}" for name in (
+        "ReLU", "LeakyReLU", "PReLU", "RReLU", "ReLU6", "ELU", "Sigmoid", "Tanh", "SiLU",
+        "GELU")},
+}
+# ``attn_cfgs`` / ``ffn_cfgs`` / ``dropout_layer`` of mmcv's BaseTransformerLayer (MASTER, ABINet)
+TRANSFORMER_PARTS: dict[str, str] = {
+    "MultiheadAttention": "ocr_ds.models.common.mmcv_transformer:MultiheadAttention",
+    "FFN": "ocr_ds.models.common.mmcv_transformer:FFN",
+    "Dropout": "ocr_ds.models.common.mmcv_transformer:Dropout",
+    "DropPath": "ocr_ds.models.common.mmcv_transformer:DropPath",
 }
 # ``plugins=[dict(cfg=dict(type=...), stages=..., position=...)]`` of ResNet-like backbones
 PLUGIN_LAYERS: dict[str, str] = {
@@ -213,6 +244,7 @@ TABLES: dict[str, dict[str, str]] = {
     "norm layer": NORM_LAYERS,
     "activation": ACTIVATIONS,
     "plugin layer": PLUGIN_LAYERS,
+    "transformer part": TRANSFORMER_PARTS,
 }
 
 

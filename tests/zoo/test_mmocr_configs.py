@@ -35,6 +35,11 @@ CONFIGS: dict[str, str] = {
     # text recognition
     "textrecog/crnn/crnn_academic_dataset.py": "word_acc",
     "textrecog/crnn/crnn_toy_dataset.py": "word_acc",
+    "textrecog/sar/sar_r31_parallel_decoder_academic.py": "word_acc",
+    "textrecog/sar/sar_r31_parallel_decoder_toy_dataset.py": "word_acc",
+    "textrecog/sar/sar_r31_parallel_decoder_chinese.py": "word_acc",
+    "textrecog/sar/sar_r31_sequential_decoder_academic.py": "word_acc",
+    "textrecog/robust_scanner/robustscanner_r31_academic.py": "word_acc",
     # text detection
     "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
@@ -54,6 +59,17 @@ CONFIGS: dict[str, str] = {
 # rows marked None are not supported yet (their family is being built); they are skipped
 
 
+def dict_file(cfg: dict, root: str) -> None:
+    """The ``dict_file`` a label convertor names (MMOCR's comes from its model zoo): the
+    characters of the tiny data's words, one a line."""
+    from tiny_data import WORDS
+
+    path = os.path.join(root, cfg["model"]["label_convertor"]["dict_file"])
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(f"{c}\n" for c in sorted(set("".join(WORDS))))
+
+
 def _load_from_checkpoint(cfg: dict, root: str) -> None:
     """The checkpoint a fine-tuning config's ``load_from`` names (MMOCR's R50-DCN ICDAR 2015
     configs start from their SynthText run): this model's own initial weights, saved there."""
@@ -71,6 +87,7 @@ def _load_from_checkpoint(cfg: dict, root: str) -> None:
 PREPARE: dict[str, object] = {
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py": _load_from_checkpoint,
     "textdet/dbnetpp/dbnetpp_r50dcnv2_fpnc_1200e_icdar2015.py": _load_from_checkpoint,
+    "textrecog/sar/sar_r31_parallel_decoder_chinese.py": dict_file,
 }
 
 

@@ -9,7 +9,11 @@
 * :mod:`.norm`, :mod:`.activation` -- layers named by ``norm_cfg`` / ``act_cfg`` dicts.
 * :mod:`.resnet` -- mmdet's ResNet (``type='mmdet.ResNet'``), DCN stages included.
 * :mod:`.dcn` -- deformable convolution, mmcv's ``'DCNv2'`` and ``'DCN'`` conv layers.
+* :mod:`.transformer` -- MMOCR's transformer pieces (``MultiHeadAttention``,
+  ``PositionwiseFeedForward``, ``PositionalEncoding``, ``TFEncoderLayer``, ``TFDecoderLayer``).
+* :mod:`.mmcv_transformer` -- mmcv's ``BaseTransformerLayer`` with its ``MultiheadAttention``
+  and ``FFN`` (MASTER, ABINet).
 
 Names come from the tables in :mod:`ocr_ds.registry` (``CONV_LAYERS``, ``NORM_LAYERS``,
-``ACTIVATIONS``, ``PLUGIN_LAYERS``), as every other kind does.
+``ACTIVATIONS``, ``PLUGIN_LAYERS``, ``TRANSFORMER_PARTS``), as every other kind does.
 """

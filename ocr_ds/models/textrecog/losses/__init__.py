@@ -1,2 +1,2 @@
-"""Losses shared by recognisers: ``ctc`` (CTCLoss). Built by name through
+"""Losses shared by recognisers: ``ctc`` (CTCLoss), ``ce`` (CELoss, SARLoss, TFLoss). Built by name through
 :data:`ocr_ds.registry.COMPONENTS`."""
