@@ -141,8 +141,11 @@ def our_worker(model_name: str, setting: str, weights: str, batch: int, size: in
 class Worker:
     def __init__(self, name: str, cmd: list[str], env: dict[str, str]):
         self.name = name
+        # stderr to a file, not a pipe: DeepSpeed's start-up chatter would fill an unread pipe
+        # and block the worker
+        self.err = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=self.err, text=True)
         self.times: list[list[float]] = []
         self.cpu: list[list[float]] = []
         self.faults: list[int] = []
@@ -152,8 +155,9 @@ class Worker:
         for line in self.proc.stdout:
             if line.startswith(tag + " "):
                 return json.loads(line[len(tag) + 1:])
-        raise RuntimeError(f"worker {self.name} ended (exit {self.proc.wait()}):\n"
-                           f"{self.proc.stderr.read()[-4000:]}")
+        code = self.proc.wait()
+        self.err.seek(0)
+        raise RuntimeError(f"worker {self.name} ended (exit {code}):\n{self.err.read()[-4000:]}")
 
     def run(self, steps: int) -> None:
         self.proc.stdin.write(f"run {steps}\n")
@@ -173,6 +177,7 @@ class Worker:
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait()
+        self.err.close()
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:

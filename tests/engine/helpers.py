@@ -18,7 +18,9 @@ BIN = os.path.dirname(sys.executable)
 
 
 def env() -> dict[str, str]:
-    e = dict(os.environ)
+    # no malloc settings inherited from this process (train.py makes its own, see allocator.py)
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith("MALLOC_") and k != "OCR_DS_CPU_MALLOC"}
     e.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     e["PATH"] = BIN + os.pathsep + e.get("PATH", "")
     return e

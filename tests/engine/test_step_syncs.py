@@ -45,3 +45,22 @@ def test_no_sync_or_collective_between_logging_iterations(tmp_path):
         # the checks moved to the logging iterations: one non-finite check, one average
         logged = iters[LOG_INTERVAL]["ours"]
         assert sum(e.startswith("dist.all_reduce ocr_ds/engine/dist.py") for e in logged) >= 2
+
+
+def test_nan_on_one_rank_stops_every_rank_before_the_next_checkpoint(tmp_path):
+    """The check runs at logging iterations only, yet a NaN on rank 1 alone stops both ranks
+    with the iteration it happened at, before the epoch-2 checkpoint is written."""
+    wd = str(tmp_path)
+    # 6 iterations per epoch; the NaN at iteration 8 (epoch 2) is found at the log of 9
+    proc = helpers.train(["--work-dir", wd, "--seed", "0", "--cfg-options", "total_epochs=2",
+                          f"log_config.interval={LOG_INTERVAL}", "evaluation.interval=100",
+                          "model.nan_at_iter=8", "model.nan_on_rank=1"], ranks=2, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-4000:]
+    # both ranks stop with the same message (rank 0 never saw a NaN itself)
+    message = "error: loss is not finite (nan on rank 1) at iteration 8 (epoch 2)"
+    assert out.count(message) == 2, out[-4000:]
+    assert "Traceback" not in out, out[-4000:]
+    with open(os.path.join(wd, "latest")) as f:
+        assert f.read() == "epoch_1"  # the last good checkpoint is intact
+    assert not os.path.exists(os.path.join(wd, "epoch_2"))
