@@ -185,6 +185,9 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
            if not k.startswith("MALLOC_") and k != "OCR_DS_CPU_MALLOC"}
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1",
                PYTHONPATH=ROOT, **(extra or {}))
+    # this venv's tools first: DeepSpeed JIT-builds its comm op with the first ninja on PATH,
+    # and another ninja than the tests' rebuilds it (minutes on a busy machine)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     return env
 
 
