@@ -1,4 +1,5 @@
-"""CPU ranks keep freed memory (ocr_ds.engine.allocator): the switch, and the page faults it saves."""
+"""CPU ranks keep freed memory (ocr_ds.engine.allocator): the page faults it saves, in this process
+and in the processes it starts."""
 from __future__ import annotations
 
 import json
@@ -10,35 +11,19 @@ import sys
 import pytest
 
 from ocr_ds.engine import allocator
-from ocr_ds.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "malloc_probe.py")
 
 
-def test_switch_config_key_env_and_errors(monkeypatch):
-    monkeypatch.delenv(allocator.ENV_SWITCH, raising=False)
-    assert allocator.choose_mode(None) == "keep"
-    assert allocator.choose_mode("system") == "system"
-    with pytest.raises(UserError, match=r"^cpu_malloc: expected 'keep' or 'system' \(got 'off'\)$"):
-        allocator.choose_mode("off")
-    monkeypatch.setenv(allocator.ENV_SWITCH, "system")  # the environment wins over the config
-    assert allocator.choose_mode("keep") == "system"
-    assert allocator.setup_cpu_malloc("keep", cpu=True) == "system"
-    monkeypatch.setenv(allocator.ENV_SWITCH, "no")
-    with pytest.raises(UserError, match=r"^OCR_DS_CPU_MALLOC: expected 'keep' or 'system'"):
-        allocator.choose_mode(None)
-
-
-def test_an_allocator_the_user_set_up_is_left_alone(monkeypatch):
+def test_jemalloc_in_ld_preload_is_left_alone(monkeypatch):
+    # the modes, the switch and MALLOC_* set by the user: test_cpu_malloc_modes.py
     for var in ("LD_PRELOAD", "GLIBC_TUNABLES", allocator.ENV_SWITCH, *allocator.GLIBC_ENV):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2")
     assert allocator.setup_cpu_malloc(None, cpu=True) == "user: jemalloc (LD_PRELOAD)"
+    assert "MALLOC_MMAP_MAX_" not in os.environ
     monkeypatch.delenv("LD_PRELOAD")
-    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000000")
-    assert allocator.setup_cpu_malloc(None, cpu=True) == "user: MALLOC_TRIM_THRESHOLD_"
-    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "1000000"
     assert allocator.setup_cpu_malloc(None, cpu=False) == "gpu"
 
 
