@@ -5,8 +5,16 @@ DBNet: normalised random images and the four DBNetTargets maps at the input reso
 (``gt_shrink`` uint8 text kernels, ``gt_shrink_mask`` uint8 with ignored boxes, ``gt_thr``
 float32 in [0.3, 0.7] around the text, ``gt_thr_mask`` uint8 band), drawn as random word boxes.
 CRNN: random 1x32x100 crops and random lower-case words of 3-10 characters.
+
+:func:`serve` is both workers' loop: timed steps on request, one JSON line per round.
 """
 from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from typing import Callable
 
 import numpy as np
 
@@ -42,3 +50,26 @@ def crnn_batch(batch: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
     img = rng.standard_normal((batch, 1, 32, 100), dtype=np.float32)
     texts = ["".join(rng.choice(list(CHARS), int(rng.integers(3, 11)))) for _ in range(batch)]
     return img, texts
+
+
+def serve(step: Callable[[], object], first_loss: float, t0: float) -> None:
+    """Announce ``READY`` (the first loss, set-up seconds since ``t0``), then for each stdin
+    line ``steps N`` run ``step`` N times and print their wall and CPU times and page faults;
+    ``quit`` or end of input stops."""
+    print("READY " + json.dumps({"first_loss": first_loss, "setup_s": time.perf_counter() - t0}),
+          flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        times, cpu, faults = [], [], []
+        for _ in range(int(cmd[1])):
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            t, c = time.perf_counter(), time.process_time()
+            step()
+            times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+            faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print("TIMES " + json.dumps({"times": times, "cpu": cpu, "faults": faults,
+                                     "rss_mb": rss_mb}), flush=True)

@@ -73,7 +73,7 @@ def our_worker(model_name: str, setting: str, weights: str, batch: int, size: in
     import torch
 
     torch.set_num_threads(1)
-    from benchmarks.peer_batch import crnn_batch, dbnet_batch
+    from benchmarks.peer_batch import crnn_batch, dbnet_batch, serve
     from ocr_ds.config import Config
     from ocr_ds.engine import builder
     from ocr_ds.engine.dist import free_port
@@ -118,23 +118,7 @@ def our_worker(model_name: str, setting: str, weights: str, batch: int, size: in
 
     step()
     first = float(np.mean([float(v) for v in runner.log_buffer["loss"]]))
-    print("READY " + json.dumps({"first_loss": first, "setup_s": time.perf_counter() - t0}),
-          flush=True)
-    for line in sys.stdin:
-        cmd = line.split()
-        if not cmd or cmd[0] == "quit":
-            break
-        times, cpu, faults = [], [], []
-        for _ in range(int(cmd[1])):
-            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            t, c = time.perf_counter(), time.process_time()
-            step()
-            times.append(time.perf_counter() - t)
-            cpu.append(time.process_time() - c)
-            faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
-        print("TIMES " + json.dumps({"times": times, "cpu": cpu, "faults": faults,
-                                     "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}),
-              flush=True)
+    serve(step, first, t0)
 
 
 # -- the driver --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_batch import crnn_batch, dbnet_batch  # noqa: E402
+from peer_batch import crnn_batch, dbnet_batch, serve  # noqa: E402
 
 CONFIGS = {"dbnet": "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py",
            "crnn": "textrecog/crnn/crnn_academic_dataset.py"}
@@ -73,23 +73,7 @@ def main():
         return outputs["log_vars"]["loss"]
 
     first = step()
-    print("READY " + json.dumps({"first_loss": first, "setup_s": time.perf_counter() - t0}),
-          flush=True)
-    for line in sys.stdin:
-        cmd = line.split()
-        if not cmd or cmd[0] == "quit":
-            break
-        times, cpu, faults = [], [], []
-        for _ in range(int(cmd[1])):
-            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            t, c = time.perf_counter(), time.process_time()
-            step()
-            times.append(time.perf_counter() - t)
-            cpu.append(time.process_time() - c)
-            faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
-        print("TIMES " + json.dumps({"times": times, "cpu": cpu, "faults": faults,
-                                     "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}),
-              flush=True)
+    serve(step, first, t0)
 
 
 if __name__ == "__main__":

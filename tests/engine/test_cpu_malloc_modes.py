@@ -1,10 +1,12 @@
 """The CPU ranks' allocator set-up (ocr_ds.engine.allocator): 'auto' keeps freed memory for
 speed without ZeRO and returns it to the system under ZeRO; what each mode does to the resident
-memory after tensors are freed."""
+memory after tensors are freed, and the page faults 'keep' saves, in this process and in the
+processes it starts."""
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -15,6 +17,7 @@ from ocr_ds.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "malloc_return_probe.py")
+FAULT_PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "malloc_probe.py")
 OURS = {k for env in allocator.GLIBC_ENVS.values() for k in env}
 
 
@@ -57,11 +60,11 @@ def test_user_allocator_left_alone(clean_env, monkeypatch):
     assert os.environ["MALLOC_MMAP_THRESHOLD_"] == "65536"
 
 
-def _run(mode: str, env_extra: dict | None = None) -> subprocess.Popen:
+def _run(mode: str, env_extra: dict | None = None, probe: str = PROBE) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items()
            if k not in OURS and k not in (allocator.ENV_SWITCH, "GLIBC_TUNABLES")}
     env.update(OMP_NUM_THREADS="1", PYTHONPATH=ROOT, **(env_extra or {}))
-    return subprocess.Popen([sys.executable, PROBE, mode], env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, probe, mode], env=env, stdout=subprocess.PIPE,
                             text=True)
 
 
@@ -82,3 +85,24 @@ def test_return_gives_freed_tensors_back_keep_holds_them():
     assert ret[1] <= 8, ret                          # freed: gone from the resident set
     assert child[1] <= 8, child
     assert keep[1] >= 100, keep                      # kept for the next step
+
+
+def test_jemalloc_in_ld_preload_is_left_alone(clean_env, monkeypatch):
+    monkeypatch.setenv("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2")
+    assert allocator.setup_cpu_malloc(None, cpu=True) == "user: jemalloc (LD_PRELOAD)"
+    assert "MALLOC_MMAP_MAX_" not in os.environ
+    monkeypatch.delenv("LD_PRELOAD")
+    assert allocator.setup_cpu_malloc(None, cpu=False) == "gpu"
+
+
+@pytest.mark.skipif(not allocator._glibc(), reason="glibc's malloc only")
+def test_keep_makes_steady_steps_fault_free():
+    # the third: a child started with the exported environment (the ranks of --gpus N)
+    procs = [_run("keep", probe=FAULT_PROBE), _run("system", probe=FAULT_PROBE),
+             _run("system", dict(allocator.GLIBC_ENV), probe=FAULT_PROBE)]
+    (applied, keep), (_, system), (_, child) = [_result(p) for p in procs]
+    assert applied == "keep"
+    # glibc's defaults map and unmap the 19 MB activations at every step: ~50k faults a step
+    assert statistics.median(system[3:]) > 10_000, system
+    assert statistics.median(keep[3:]) < 100, keep
+    assert statistics.median(child[3:]) < 100, child
