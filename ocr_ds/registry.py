@@ -34,6 +34,7 @@ MODELS: dict[str, str] = {
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
+    "ABINet": "ocr_ds.models.textrecog.abinet.abinet:ABINet",
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -97,6 +98,14 @@ COMPONENTS: dict[str, str] = {
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
+    "ResNetABI": "ocr_ds.models.textrecog.abinet.backbone:ResNetABI",
+    "ABIVisionModel": "ocr_ds.models.textrecog.abinet.vision:ABIVisionModel",
+    "TransformerEncoder": "ocr_ds.models.textrecog.abinet.vision:TransformerEncoder",
+    "ABIVisionDecoder": "ocr_ds.models.textrecog.abinet.vision:ABIVisionDecoder",
+    "ABILanguageDecoder": "ocr_ds.models.textrecog.abinet.language:ABILanguageDecoder",
+    "ABIFuser": "ocr_ds.models.textrecog.abinet.language:ABIFuser",
+    "ABILoss": "ocr_ds.models.textrecog.abinet.loss:ABILoss",
+    "ABIConvertor": "ocr_ds.models.textrecog.abinet.loss:ABIConvertor",
 }
 
 DATASETS: dict[str, str] = {
