@@ -173,6 +173,11 @@ PIPELINES: dict[str, str] = {
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
+    "RandomWrapper": "ocr_ds.datasets.pipelines.wrappers:RandomWrapper",
+    "OneOfWrapper": "ocr_ds.datasets.pipelines.wrappers:OneOfWrapper",
+    "TorchVisionWrapper": "ocr_ds.datasets.pipelines.wrappers:TorchVisionWrapper",
+    "PyramidRescale": "ocr_ds.datasets.pipelines.recog_augment:PyramidRescale",
+    "Albu": "ocr_ds.datasets.pipelines.recog_augment:Albu",
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``
