@@ -52,6 +52,15 @@ def gather_object(obj: Any, dst: int = 0) -> list[Any] | None:
     return out
 
 
+def all_gather_object(obj: Any) -> list[Any]:
+    """Every rank's ``obj`` in rank order, on every rank."""
+    if not is_dist():
+        return [obj]
+    out: list[Any] = [None] * get_world_size()
+    tdist.all_gather_object(out, obj)
+    return out
+
+
 def all_reduce_mean(values: dict[str, float]) -> dict[str, float]:
     """Average a dict of floats over ranks (same keys in the same order on every rank)."""
     if not is_dist() or not values:
@@ -70,12 +79,13 @@ def all_reduce_max(value: float) -> float:
     return float(t.item())
 
 
-def all_finite(value: torch.Tensor) -> bool:
-    """Whether ``value`` is finite on every rank (so all ranks stop together, none hangs)."""
-    flag = torch.tensor([1.0 if bool(torch.isfinite(value).all()) else 0.0])
+def finite_and_any(value: torch.Tensor, flag: bool) -> tuple[bool, bool]:
+    """(``value`` is finite on every rank, ``flag`` is set on some rank), in one all-reduce, so
+    that every rank takes the same decision at the same iteration (none is left waiting)."""
+    t = torch.tensor([0.0 if bool(torch.isfinite(value).all()) else 1.0, 1.0 if flag else 0.0])
     if is_dist():
-        tdist.all_reduce(flag, op=tdist.ReduceOp.MIN)
-    return bool(flag.item() == 1.0)
+        tdist.all_reduce(t, op=tdist.ReduceOp.MAX)
+    return t[0].item() == 0.0, t[1].item() == 1.0
 
 
 def free_port() -> int:

@@ -9,7 +9,11 @@ hook in one ordered list. State the hooks read lives on the :class:`Runner` as p
 * ``inner_iter``: index of the running iteration within its epoch;
 * ``iters_per_epoch``, ``max_epochs`` (None for iteration-based runs), ``max_iters``;
 * ``log_buffer``: named scalars of the current logging interval (losses, time, ...);
-* ``val_metrics``: metrics of an evaluation that just ran, for the writers; cleared afterwards.
+* ``val_metrics``: metrics of an evaluation that just ran, for the writers; cleared afterwards;
+* ``stop_reason``: why the ranks agreed to stop (a signal, a launcher gone: see
+  :mod:`ocr_ds.engine.stop`); the loop then ends after the running iteration (or, at the last
+  iteration of an epoch, after that epoch's hooks), the hooks' ``on_stop`` save a checkpoint, and
+  :class:`~ocr_ds.engine.stop.Stopped` is raised.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from ocr_ds.engine import dist
+from ocr_ds.engine import dist, stop
 from ocr_ds.engine.hooks.base import Hook
 from ocr_ds.errors import TrainingFault
 
@@ -87,6 +91,8 @@ class Runner:
         self.log_buffer: dict[str, list[float]] = {}
         self.val_metrics: dict[str, float] | None = None
         self.skipped_steps = 0
+        self.stop_reason: str | None = None
+        self.stop_checkpoint: str | None = None  # set by the hook that saves on a stop
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -127,16 +133,33 @@ class Runner:
         first = skip_samples // loader.batch_size
         self.inner_iter = first
         self.call("before_train_epoch")
+        last = first + len(loader) - 1
         for i, batch in enumerate(loader, start=first):
             self.inner_iter = i  # as mmcv: the index of the running iteration, kept after the loop
             self.call("before_train_iter")
             self.train_step(batch)
             self.call("after_train_iter")
+            finished = not self.by_epoch and self.iter + 1 >= self.max_iters
+            if self.stop_reason and i < last and not finished:
+                self.stop(after_epoch=False)
             self.iter += 1
-            if not self.by_epoch and self.iter >= self.max_iters:
+            if finished:
                 break
         self.call("after_train_epoch")
+        if self.stop_reason and not (self.epoch + 1 >= self.max_epochs if self.by_epoch
+                                     else self.iter >= self.max_iters):
+            # asked at the last iteration of an epoch: its evaluation and checkpoint ran first
+            self.stop(after_epoch=True)
         self.epoch += 1
+
+    def stop(self, after_epoch: bool) -> None:
+        """Every rank: let the hooks save (``on_stop``), then end the run with ``Stopped``."""
+        done = self.iter + (0 if after_epoch else 1)
+        self.logger.warning("stopping after iteration %d (epoch %d): %s", done, self.epoch + 1,
+                            self.stop_reason)
+        for hook in self.hooks:
+            hook.on_stop(self, after_epoch)
+        raise stop.Stopped(self.stop_reason or "", self.stop_checkpoint, done)
 
     def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
         return to_device(batch, self.device, self.input_dtype)
@@ -145,7 +168,11 @@ class Runner:
         engine = self.engine
         losses = engine(self.to_device(batch))
         loss, log_vars = parse_losses(losses)
-        if not dist.all_finite(loss.detach()):
+        # one all-reduce decides both: a non-finite loss anywhere, a stop asked anywhere
+        finite, stopping = dist.finite_and_any(loss.detach(), stop.requested() is not None)
+        if stopping and self.stop_reason is None:  # once: which ranks were asked, and why
+            self.stop_reason = stop.describe(dist.all_gather_object(stop.requested()))
+        if not finite:
             raise NonFiniteLoss(f"loss is not finite ({float(loss.detach())} on rank "
                                 f"{dist.get_rank()}) at iteration {self.iter + 1} "
                                 f"(epoch {self.epoch + 1}); stopping. The last checkpoint in "

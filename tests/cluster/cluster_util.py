@@ -190,6 +190,12 @@ def job_ranks(tag: str) -> dict[int, int]:
     return ranks
 
 
+def job_processes(tag: str) -> list[int]:
+    """Every live process started with OCR_DS_TEST_JOB=tag (launchers, ranks, loader workers)."""
+    return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) != os.getpid()
+            and _environ(int(e)).get("OCR_DS_TEST_JOB") == tag and _alive(int(e))]
+
+
 def kill_pids(pids: Sequence[int]) -> None:
     for pid in pids:
         try:
