@@ -142,6 +142,10 @@ class Albu:
     which recognition samples do not have: accepted only as None / False.
     """
 
+    #: arguments holding typed dicts that are not pipeline steps (albumentations' names): the
+    #: static config check leaves them to this class, which checks them when built
+    own_typed_args = ("transforms",)
+
     def __init__(self, transforms: Sequence[Mapping[str, Any]], bbox_params: Any = None,
                  keymap: Any = None, update_pad_shape: bool = False,
                  skip_img_without_anno: bool = False):

@@ -71,9 +71,10 @@ class TorchVisionWrapper:
             raise UserError(f"TorchVisionWrapper.op: expected one of {sorted(OPS)} (the "
                             f"torchvision transforms ocr_ds reimplements) (got {op!r})")
         try:
-            self.transform = OPS[op](**kwargs, key=f"TorchVisionWrapper({op})")
+            # named by the wrapper, so that the pipeline's builder puts the config key in front
+            self.transform = OPS[op](**kwargs, key="TorchVisionWrapper")
         except TypeError as exc:
-            raise UserError(f"TorchVisionWrapper({op}): {exc}") from None
+            raise UserError(f"TorchVisionWrapper: {op}: {exc}") from None
         self.kwargs = kwargs
 
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:

@@ -86,14 +86,14 @@ def test_albu_matches_albumentations():
 
 @pytest.mark.parametrize("step, message", [
     (dict(type="TorchVisionWrapper", op="RandomErasing"),
-     r"TorchVisionWrapper.op: expected one of \['ColorJitter', 'RandomAffine', "
+     r"pipeline.0.op: expected one of \['ColorJitter', 'RandomAffine', "
      r"'RandomPerspective'\]"),
     (dict(type="TorchVisionWrapper", op="ColorJitter", hue=0.7),
-     r"TorchVisionWrapper\(ColorJitter\).hue: expected -0.5 <= low <= high <= 0.5"),
+     r"pipeline.0.hue: expected -0.5 <= low <= high <= 0.5"),
     (dict(type="Albu", transforms=[dict(type="Blur")]),
-     r"Albu.transforms.0.type: expected one of \['GaussNoise', 'MotionBlur'\]"),
-    (dict(type="RandomWrapper", p=2, transforms=[]), r"RandomWrapper.p: expected a probability"),
-    (dict(type="OneOfWrapper", transforms=[]), r"OneOfWrapper.transforms: expected a non-empty"),
+     r"pipeline.0.transforms.0.type: expected one of \['GaussNoise', 'MotionBlur'\]"),
+    (dict(type="RandomWrapper", p=2, transforms=[]), r"pipeline.0.p: expected a probability"),
+    (dict(type="OneOfWrapper", transforms=[]), r"pipeline.0.transforms: expected a non-empty"),
 ])
 def test_bad_steps_are_config_errors(step, message):
     with pytest.raises(UserError, match=message):
