@@ -79,13 +79,34 @@ def all_reduce_max(value: float) -> float:
     return float(t.item())
 
 
-def finite_and_any(value: torch.Tensor, flag: bool) -> tuple[bool, bool]:
-    """(``value`` is finite on every rank, ``flag`` is set on some rank), in one all-reduce, so
-    that every rank takes the same decision at the same iteration (none is left waiting)."""
-    t = torch.tensor([0.0 if bool(torch.isfinite(value).all()) else 1.0, 1.0 if flag else 0.0])
+def first_nonfinite(values: list[torch.Tensor], flag: bool = False
+                    ) -> tuple[tuple[int, int, float] | None, bool]:
+    """The first NaN/inf among ``values`` (scalars, one per iteration, the same count on every
+    rank) over all ranks: ``(index, rank, value)`` of the earliest index, lowest rank first;
+    None if all are finite everywhere; and whether ``flag`` is set on some rank (a stop asked),
+    so that every rank takes the same decision at the same iteration. One all-reduce and one
+    host sync for the whole list; nothing at all when ``values`` is empty (on every rank)."""
+    if not values:
+        return None, False
+    v = torch.stack([x.detach().reshape(()).double() for x in values])
+    bad = ~torch.isfinite(v)
+    n = len(values)
+    # argmax of a 0/1 vector is its first 1; none bad -> n
+    index = torch.where(bad.any(), bad.to(torch.uint8).argmax(), n)
+    # row r holds rank r's (first bad index, its value); the other rows are zero, so a sum
+    # over ranks fills every row without mixing them (NaN + 0 stays NaN)
+    table = torch.zeros(get_world_size(), 3, dtype=torch.float64, device=v.device)
+    table[get_rank(), 0] = index.double()
+    table[get_rank(), 1] = torch.where(bad.any(), v[index.clamp(max=n - 1)], 0.0)
+    table[get_rank(), 2] = 1.0 if flag else 0.0
     if is_dist():
-        tdist.all_reduce(t, op=tdist.ReduceOp.MAX)
-    return t[0].item() == 0.0, t[1].item() == 1.0
+        tdist.all_reduce(table)
+    rows = table.tolist()
+    stopping = any(row[2] for row in rows)
+    first = min(range(len(rows)), key=lambda r: (rows[r][0], r))
+    if rows[first][0] >= n:
+        return None, stopping
+    return (int(rows[first][0]), first, rows[first][1]), stopping
 
 
 def free_port() -> int:

@@ -118,6 +118,16 @@ def stop_signals(flag: Any = None, cfg: Any = None) -> tuple[signal.Signals, ...
     return tuple(dict.fromkeys([signal.SIGTERM, *configured]))
 
 
+def check_interval(cfg: Any = None) -> int:
+    """``stop_check_interval`` of ``cfg``: every how many iterations the ranks meet to agree on
+    a stop (and on NaN/inf losses; :class:`ocr_ds.engine.runner.Runner`); default 1."""
+    value = (cfg or {}).get("stop_check_interval", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UserError(f"stop_check_interval: expected a positive integer, the iterations "
+                        f"between two stop checks (got {value!r})")
+    return value
+
+
 _PREVIOUS: dict[signal.Signals, Any] = {}  # the handlers install() replaced
 
 

@@ -89,7 +89,7 @@ def _build_dataset(spec: Any, key: str, test_mode: bool):
 
 
 def make_evaluate(engine: Any, loader: Any, dataset: Any, logger: logging.Logger,
-                  device: torch.device, dtype: torch.dtype | None):
+                  device: torch.device, dtype: torch.dtype | None, channels_last: bool = False):
     """The evaluation callable the EvalHook uses: forward on every rank, metrics on rank 0."""
 
     def evaluate(metric_args: Mapping[str, Any]) -> dict[str, float]:
@@ -99,7 +99,8 @@ def make_evaluate(engine: Any, loader: Any, dataset: Any, logger: logging.Logger
         results: list[Any] = []
         with torch.no_grad():
             for batch in loader:
-                results.extend(engine(to_device(batch, device, dtype), return_loss=False))
+                results.extend(engine(to_device(batch, device, dtype, channels_last),
+                                      return_loss=False))
         model.train()
         # predictions go to rank 0 only (the metrics are computed there)
         gathered = dist.gather_object(list(zip(indices, results)))
@@ -217,7 +218,7 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     for note in tr.notes:
         logger.info("deepspeed config: %s", note)
     logger.info("DeepSpeed config:\n%s", json.dumps(tr.ds_config, indent=1))
-    engine = builder.build_engine(model, tr.ds_config)
+    engine = builder.build_engine(model, tr.ds_config, tr.speed)
 
     max_iters = max_iters_cfg or max_epochs * iters_per_epoch
     lr_hook = next(h for h in hooks if isinstance(h, LrUpdaterHook))
@@ -227,12 +228,14 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     if val_set is not None:
         val_loader = build_loader(val_set, val_settings, **loader_args)
         evaluate = make_evaluate(engine, val_loader, val_set, logger, device,
-                                 builder.input_dtype(tr.ds_config))
+                                 builder.input_dtype(tr.ds_config), tr.speed.channels_last)
     runner = Runner(engine=engine, train_loader=train_loader, hooks=[*hooks, startup],
                     work_dir=work_dir,
                     max_epochs=max_epochs, max_iters=max_iters, iters_per_epoch=iters_per_epoch,
                     logger=logger, meta=meta, input_dtype=builder.input_dtype(tr.ds_config),
-                    device=device, timestamp=timestamp, cfg=cfg, evaluate=evaluate)
+                    device=device, timestamp=timestamp, cfg=cfg, evaluate=evaluate,
+                    channels_last=tr.speed.channels_last,
+                    stop_check_interval=stop.check_interval(cfg))
 
     skip = 0
     if resume_from:

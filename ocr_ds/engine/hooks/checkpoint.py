@@ -70,6 +70,7 @@ class CheckpointHook(Hook):
         runner.logger.info("Saving checkpoint at %s (stopping: %s)", tag, runner.stop_reason)
 
     def save(self, runner: Any, tag: str, after_epoch: bool) -> None:
+        runner.check_finite()  # never save the weights a NaN/inf loss produced
         ckpt.save(runner.engine, self.root, tag, progress_meta(runner, after_epoch),
                   save_optimizer=self.save_optimizer)
         self.saved_at = (runner.iter if after_epoch else runner.iter + 1, self.save_optimizer)
