@@ -34,6 +34,7 @@ MODELS: dict[str, str] = {
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
+    "ABINet": "ocr_ds.models.textrecog.abinet.abinet:ABINet",
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -97,6 +98,14 @@ COMPONENTS: dict[str, str] = {
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
+    "ResNetABI": "ocr_ds.models.textrecog.abinet.backbone:ResNetABI",
+    "ABIVisionModel": "ocr_ds.models.textrecog.abinet.vision:ABIVisionModel",
+    "TransformerEncoder": "ocr_ds.models.textrecog.abinet.vision:TransformerEncoder",
+    "ABIVisionDecoder": "ocr_ds.models.textrecog.abinet.vision:ABIVisionDecoder",
+    "ABILanguageDecoder": "ocr_ds.models.textrecog.abinet.language:ABILanguageDecoder",
+    "ABIFuser": "ocr_ds.models.textrecog.abinet.language:ABIFuser",
+    "ABILoss": "ocr_ds.models.textrecog.abinet.loss:ABILoss",
+    "ABIConvertor": "ocr_ds.models.textrecog.abinet.loss:ABIConvertor",
 }
 
 DATASETS: dict[str, str] = {
@@ -164,6 +173,11 @@ PIPELINES: dict[str, str] = {
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
+    "RandomWrapper": "ocr_ds.datasets.pipelines.wrappers:RandomWrapper",
+    "OneOfWrapper": "ocr_ds.datasets.pipelines.wrappers:OneOfWrapper",
+    "TorchVisionWrapper": "ocr_ds.datasets.pipelines.wrappers:TorchVisionWrapper",
+    "PyramidRescale": "ocr_ds.datasets.pipelines.recog_augment:PyramidRescale",
+    "Albu": "ocr_ds.datasets.pipelines.recog_augment:Albu",
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``

@@ -7,8 +7,9 @@
   ``loader``, ``parser``) and, inside models, every other typed argument is a component, except
   mmcv's layer settings (``*_cfg``, ``*_cfgs``, ``dcn``, ``plugins``), which the component
   itself reads: of those only the ``type`` names are checked, against the table the component
-  builds them from (:data:`LAYER_TABLES`; ``init_cfg`` against the initialisers). Nothing is
-  built, so no data file is opened.
+  builds them from (:data:`LAYER_TABLES`; ``init_cfg`` against the initialisers). A class's
+  ``own_typed_args`` are left to the class (``Albu``'s ``transforms`` are albumentations'
+  names, not pipeline steps). Nothing is built, so no data file is opened.
 - :func:`metric_keys`: the result keys an evaluation of a dataset config will produce, from the
   dataset classes' own ``metric_keys`` (a concatenation prefixes them ``0_``.., and
   ``UniformConcatDataset`` adds ``mean_`` ones as its ``show_mean_scores`` says).
@@ -62,8 +63,11 @@ def check_typed(spec: Any, key: str, kind: str, *, top: bool = True,
     problems = [p for p in check_arguments(cls, args, key)
                 if top or ": required by " not in p]
     component = kind in ("model", "component")
+    own = getattr(cls, "own_typed_args", ())  # typed dicts the class reads itself (Albu's)
     for name, value in args.items():
         sub = f"{key}.{name}"
+        if name in own:
+            continue
         nested = NESTED.get(name)
         if component and _layer_setting(name):
             if not any(p.startswith(f"{sub}: ") for p in problems):  # not refused already

@@ -40,6 +40,11 @@ CONFIGS: dict[str, str] = {
     "textrecog/sar/sar_r31_parallel_decoder_chinese.py": "word_acc",
     "textrecog/sar/sar_r31_sequential_decoder_academic.py": "word_acc",
     "textrecog/robust_scanner/robustscanner_r31_academic.py": "word_acc",
+    # ABINet: abinet_academic.py starts from scratch in MMOCR 0.6.3 too (load_from None, the
+    # language model's init_cfg None); the zoo's weights have a language model converted from
+    # the paper's, which no config names
+    "textrecog/abinet/abinet_vision_only_academic.py": "word_acc",
+    "textrecog/abinet/abinet_academic.py": "word_acc",
     # text detection
     "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
