@@ -40,6 +40,8 @@ CONFIGS: dict[str, str] = {
     "textrecog/sar/sar_r31_parallel_decoder_chinese.py": "word_acc",
     "textrecog/sar/sar_r31_sequential_decoder_academic.py": "word_acc",
     "textrecog/robust_scanner/robustscanner_r31_academic.py": "word_acc",
+    "textrecog/master/master_r31_12e_ST_MJ_SA.py": "word_acc",
+    "textrecog/master/master_toy_dataset.py": "word_acc",
     # text detection
     "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
