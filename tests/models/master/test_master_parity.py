@@ -160,3 +160,23 @@ def test_decoder_errors_and_feat_size():
     with pytest.raises(UserError, match=r"model.decoder.feat_size: expected at least the 20 "
                                         r"positions \(H\*W\) of the backbone map \(got 8\)"):
         model(batch([40], ["ab"]))
+
+
+def test_demo_config_fits_its_crops():
+    """The narrow demo model (master_synth_cpu.py): its 32x128 crops give a 4x32 map, exactly
+    the decoder's feat_size; one training step's loss is finite and greedy decoding returns
+    max_seq_len steps of logits over DICT36, the start/end token and padding."""
+    cfg = Config.fromfile(os.path.join(ROOT, "configs", "textrecog", "master",
+                                       "master_synth_cpu.py"))
+    seed_all(0)
+    model = build(MODELS, copy.deepcopy(cfg["model"]), "model")
+    model.init_weights()
+    data = batch([128, 128], ["word", "demo"], height=32)
+    assert model.backbone(data["img"]).shape[-2:] == (4, 32)
+    assert 4 * 32 == cfg["model"]["decoder"]["feat_size"]
+    loss = model(copy.deepcopy(data), return_loss=True)["loss_ce"]
+    assert torch.isfinite(loss)
+    model.eval()
+    with torch.no_grad():
+        out = model.decoder.forward_test(model.backbone(data["img"]), None)
+    assert out.shape == (2, 12, 36 + 2)  # one start/end token (start_end_same), padding
