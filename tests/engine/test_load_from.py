@@ -21,6 +21,12 @@ MMOCR_MODELS = [
     "textrecog/crnn/crnn_academic_dataset.py",
     "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py",
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py",
+    "textdet/dbnetpp/dbnetpp_r50dcnv2_fpnc_1200e_icdar2015.py",
+    "textdet/fcenet/fcenet_r50dcnv2_fpn_1500e_ctw1500.py",
+    "textdet/textsnake/textsnake_r50_fpn_unet_1200e_ctw1500.py",
+    "textrecog/sar/sar_r31_parallel_decoder_academic.py",
+    "textrecog/sar/sar_r31_sequential_decoder_academic.py",
+    "textrecog/robust_scanner/robustscanner_r31_academic.py",
 ]
 
 

@@ -136,6 +136,11 @@ def make_data(cfg: Mapping, root: str, images_per_set: int = 2, size: int = 160
               ) -> dict[str, int]:
     """Write every split's data; returns the number of training samples per leaf key path."""
     train_counts: dict[str, int] = {}
+    # Mixtures of several training sets (the academic recognition configs) get one image per
+    # set: the batch that makes an epoch 2 iterations stays small, and a step of a large
+    # recogniser on one thread stays a few seconds. A single set keeps ``images_per_set``.
+    n_train = sum(1 for _ in leaves(cfg["data"].get("train"), "data.train"))
+    train_images = 1 if n_train >= 2 else images_per_set
     seed = 0
     done: set[tuple[str, str]] = set()
     for split in ("train", "val", "test"):
@@ -143,16 +148,17 @@ def make_data(cfg: Mapping, root: str, images_per_set: int = 2, size: int = 160
             seed += 1
             rng = np.random.default_rng(seed)
             where = (str(spec.get("ann_file")), str(spec.get("img_prefix")))
+            count = train_images if split == "train" else images_per_set
             if where not in done:
                 done.add(where)
                 if spec["type"] in ("IcdarDataset", "TextDetDataset"):
-                    make_det(spec, root, rng, images_per_set, size)
+                    make_det(spec, root, rng, count, size)
                 elif spec["type"] == "OCRDataset":
-                    make_recog(spec, root, rng, images_per_set)
+                    make_recog(spec, root, rng, count)
                 else:
                     raise AssertionError(f"{key}: no tiny-data maker for {spec['type']}")
             if split == "train":
-                train_counts[key] = images_per_set
+                train_counts[key] = count
     return train_counts
 
 
