@@ -24,6 +24,10 @@ fi
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 # the interpreter's bin dir first (DeepSpeed JIT-builds a comm op with the first ninja on PATH)
 if [[ $PYTHON == */* ]]; then export PATH="$(dirname "$PYTHON"):$PATH"; fi
+# the flags and the config checked once, in this one process, before srun starts the tasks:
+# bad input is one line in the job's log and exit 2, not one line per task
+WORLD_SIZE=${SLURM_NTASKS:-1} OCR_DS_CHECK_ONLY=1 "$PYTHON" "$ROOT/ocr_ds/train.py" "$CONFIG" \
+  --work-dir="$WORK_DIR" "$@"
 set -x
 srun --kill-on-bad-exit=1 "$PYTHON" -u "$ROOT/ocr_ds/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
   --launcher slurm "$@"

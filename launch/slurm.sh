@@ -54,6 +54,16 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 # op with the first `ninja` on PATH, and a ninja of another version rebuilds it (~60 s per run)
 if [[ $PYTHON == */* ]]; then export PATH="$(dirname "$PYTHON"):$PATH"; fi
 
+# OCR_DS_ENTRY=test (set by launch/slurm_test.sh): run ocr_ds/test.py CONFIG CHECKPOINT instead,
+# the fourth argument being the checkpoint
+if [[ ${OCR_DS_ENTRY:-train} == test ]]; then
+  MAIN=("$ROOT/ocr_ds/test.py" "$CONFIG" "$WORK_DIR")
+else
+  MAIN=("$ROOT/ocr_ds/train.py" "$CONFIG" --work-dir="$WORK_DIR")
+fi
+# the flags and the config checked once, here on the submit host, before srun starts the tasks:
+# bad input is one line and exit 2, not one line per task
+WORLD_SIZE=$GPUS OCR_DS_CHECK_ONLY=1 "$PYTHON" "${MAIN[@]}" "$@"
 GRES=()
 if (( GPU_GRES )); then GRES=(--gres="gpu:$TASKS_PER_NODE"); fi
 # SRUN_ARGS is split on purpose (several flags in one variable, as in MMOCR)
@@ -61,5 +71,4 @@ if (( GPU_GRES )); then GRES=(--gres="gpu:$TASKS_PER_NODE"); fi
 set -x
 exec srun -p "$PARTITION" --job-name="$JOB_NAME" "${GRES[@]}" --ntasks="$GPUS" \
   --ntasks-per-node="$TASKS_PER_NODE" --cpus-per-task="$CPUS_PER_TASK" --kill-on-bad-exit=1 \
-  $SRUN_ARGS "$PYTHON" -u "$ROOT/ocr_ds/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
-  --launcher slurm "$@"
+  $SRUN_ARGS "$PYTHON" -u "${MAIN[@]}" --launcher slurm "$@"

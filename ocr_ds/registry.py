@@ -13,7 +13,7 @@ import copy
 import importlib
 from typing import Any, Mapping
 
-from ocr_ds.errors import UserError, unknown_name
+from ocr_ds.errors import UserError, UserErrors, unknown_name
 
 MODELS: dict[str, str] = {
     # text recognition
@@ -263,16 +263,32 @@ def resolve(table: Mapping[str, str], name: Any, key: str) -> Any:
 
 
 def build(table: Mapping[str, str], cfg: Mapping[str, Any], key: str, **extra: Any) -> Any:
-    """Build ``cfg['type'](**rest, **extra)``; errors name ``key`` (e.g. ``model.backbone``)."""
+    """Build ``cfg['type'](**rest, **extra)``; errors name ``key`` (e.g. ``model.backbone``).
+
+    The arguments are first checked against the class's signature (unknown or missing keys,
+    values that contradict an annotation: :mod:`ocr_ds.config.arguments`); a ``TypeError`` or
+    ``ValueError`` the constructor still raises is the config's too. Errors a component raises
+    about its own arguments get the full key path (``backbone.depth`` -> ``model.backbone.depth``).
+    """
+    from ocr_ds.config.arguments import check_arguments, rewrite_key
+
     if not isinstance(cfg, Mapping) or "type" not in cfg:
         raise UserError(f"{key}: expected a dict with a 'type' key (got {cfg!r})")
     args = copy.deepcopy(dict(cfg))
-    cls = resolve(table, args.pop("type"), f"{key}.type")
+    name = args.pop("type")
+    cls = resolve(table, name, f"{key}.type")
     args.update(extra)
+    problems = check_arguments(cls, args, key)
+    if problems:
+        raise UserErrors(problems)
     try:
         return cls(**args)
-    except TypeError as exc:
-        # a wrong keyword in the config is the user's, not a bug of ours
-        if "unexpected keyword argument" in str(exc) or "missing" in str(exc):
-            raise UserError(f"{key}: {cfg['type']}: {exc}") from None
-        raise
+    except UserErrors as exc:
+        raise UserErrors([rewrite_key(m, key, cfg, cls) for m in exc.messages]) from None
+    except UserError as exc:
+        raise UserError(rewrite_key(str(exc), key, cfg, cls)) from None
+    except (TypeError, ValueError) as exc:
+        # the values came from the config: one line naming it, not a traceback
+        detail = " ".join(str(exc).split())[:300]
+        raise UserError(f"{key}: {name}: rejects these arguments ({type(exc).__name__}: "
+                        f"{detail})") from None

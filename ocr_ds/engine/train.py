@@ -23,7 +23,7 @@ from typing import Any, Mapping
 import torch
 
 from ocr_ds import registry
-from ocr_ds.engine import builder, dist
+from ocr_ds.engine import allocator, builder, dist
 from ocr_ds.engine import checkpoint as ckpt
 from ocr_ds.engine.data import (build_loader, loader_settings, process_settings,
                                  setup_multi_processes)
@@ -61,6 +61,7 @@ def env_info() -> dict[str, str]:
     return {"sys.platform": sys.platform, "Python": sys.version.replace("\n", ""),
             "PyTorch": torch.__version__, "DeepSpeed": deepspeed.__version__,
             "CUDA available": str(torch.cuda.is_available()), "host": platform.node(),
+            "CPU malloc": allocator.applied,
             "world_size": str(dist.get_world_size())}
 
 
@@ -136,6 +137,12 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     seed = init_random_seed(seed)
     set_random_seed(seed, deterministic)
     model = builder.build_model(cfg)
+    if (tr.ds_config.get("zero_optimization") or {}).get("stage", 0):
+        # again, with ZeRO's buffers sized from the model (the first call checked the config
+        # before the model was built)
+        tr = translate(cfg, world_size=world, accelerator=accelerator, ds_overrides=ds_overrides,
+                       ds_overrides_name=ds_overrides_name,
+                       model_facts=builder.model_facts(model))
     if load_from:
         builder.load_weights(model, load_from, logger, allow_unsafe_pickle)
     ensure_synth_data(cfg.get("synth_data"), logger)
@@ -158,7 +165,8 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
         raise UserError(f"data.train: {len(train_set)} samples give no full batch of "
                         f"{train_loader.batch_size} per rank at world size {world}")
     if resume_from:
-        ckpt.check_resumable(resume_from)
+        ckpt.check_fits(resume_from, model, world,
+                        (tr.ds_config.get("zero_optimization") or {}).get("stage", 0))
 
     if rank == 0:
         os.makedirs(work_dir, exist_ok=True)

@@ -11,6 +11,10 @@ Order of sources, later wins: the translation of the config's ``optimizer``,
 a DeepSpeed value contradicts a translated one, the explicit DeepSpeed value wins and a note says
 so (as Hugging Face's Trainer reports DeepSpeed/argument mismatches). ``"auto"`` in a DeepSpeed
 section means "the translated value".
+
+ZeRO's buffer sizes the user leaves unset (or sets to ``"auto"``) are derived from the model when
+the caller passes its :class:`~ocr_ds.translate.zero_buffers.ModelFacts` (the engine builder
+measures the model; see :mod:`ocr_ds.translate.zero_buffers`).
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from ocr_ds.translate.optimizer import (
 from ocr_ds.translate.precision import (
     check_precision_combination, cpu_fp16_error, translate_precision)
 from ocr_ds.translate.values import mapping, positive_int, to_json
+from ocr_ds.translate.zero_buffers import SIZE_KEYS, ModelFacts, fill_zero_buffers
 
 ACCELERATORS = ("cpu", "cuda")
 #: steps_per_print unless the user sets it: DeepSpeed's own progress lines would duplicate ours.
@@ -44,7 +49,8 @@ class Translation:
 
 def translate(cfg: Mapping, *, world_size: int, accelerator: str = "cpu",
               ds_overrides: Mapping | None = None,
-              ds_overrides_name: str = "ds_config") -> Translation:
+              ds_overrides_name: str = "ds_config",
+              model_facts: ModelFacts | None = None) -> Translation:
     """Translate an MMOCR config (nested dicts) into a DeepSpeed config.
 
     Args:
@@ -56,6 +62,8 @@ def translate(cfg: Mapping, *, world_size: int, accelerator: str = "cpu",
             section. Defaults to None.
         ds_overrides_name: how notes and errors name ``ds_overrides`` (e.g. the file path).
             Defaults to ``"ds_config"``.
+        model_facts: the model's parameter sizes; at ZeRO stage >= 1 the buffer sizes the user
+            did not set are derived from them. None leaves them to DeepSpeed. Defaults to None.
 
     Raises:
         UserError: anything in ``cfg`` or ``ds_overrides`` that DeepSpeed cannot express.
@@ -98,6 +106,12 @@ def translate(cfg: Mapping, *, world_size: int, accelerator: str = "cpu",
 
     _reconcile_batch(ds, translated, world_size, user_set, micro_key, notes)
     _check_zero(ds, user_set)
+    if "zero_optimization" in ds:
+        zero = ds["zero_optimization"]
+        given = [k for k in zero if k in SIZE_KEYS]
+        fill_zero_buffers(zero, model_facts, given,
+                          {k: user_set.get(f"zero_optimization.{k}", CONFIG_SECTION) for k in given},
+                          notes, accelerator)
     _check_precision(ds, precision, hook.hook_type, accelerator, user_set)
     fp16 = ds.get("fp16")
     fp16_on = isinstance(fp16, Mapping) and fp16.get("enabled")
@@ -167,6 +181,10 @@ def _merge(dst: dict, src: Mapping, prefix: str, source: str, translated: Mappin
     """Deep-merge ``src`` into ``dst`` in place, noting every translated value it changes."""
     for key, value in src.items():
         path = f"{prefix}{key}"
+        if value == "auto" and prefix == "zero_optimization." and key in SIZE_KEYS:
+            dst.pop(key, None)         # unset: derived from the model (or DeepSpeed's default)
+            user_set.pop(path, None)
+            continue
         if value == "auto":
             dst[key] = _auto_value(translated, path, source)
             user_set.pop(path, None)   # back to the translated value

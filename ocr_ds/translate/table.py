@@ -61,6 +61,13 @@ TRANSLATION_TABLE: list[tuple[str, str, str]] = [
      "takes the translated value"),
     ("deepspeed.zero_optimization", "zero_optimization",
      "only from the DeepSpeed section; stage 0-3; offload_optimizer/offload_param pass through"),
+    ("(ZeRO stage >= 1, the model's parameter sizes)",
+     "zero_optimization.reduce_bucket_size, allgather_bucket_size, sub_group_size, "
+     "stage3_prefetch_bucket_size, stage3_max_live_parameters, stage3_max_reuse_distance, "
+     "stage3_param_persistence_threshold, stage3_model_persistence_threshold",
+     "each one the stage reads and the user did not set (or set to \"auto\"): sized from the "
+     "model's largest layer instead of DeepSpeed's billion-parameter defaults, never above them; "
+     "the notes (--dry-run) give each value and why"),
     ("deepspeed.scheduler", "(refused)",
      "the lr is driven from lr_config by ocr_ds; a DeepSpeed scheduler would fight it"),
     ("lr_config", "(none)", "not a DeepSpeed setting: ocr_ds writes each param group's lr"),

@@ -17,8 +17,18 @@ from ocr_ds.engine import dist
 from ocr_ds.engine.hooks.base import PRIORITIES, Hook
 
 
+def memory_meaning() -> str:
+    """What :func:`peak_memory_mb` measures here, in words (logged once at the start)."""
+    if torch.cuda.is_available():
+        return ("peak CUDA memory allocated by tensors (torch.cuda.max_memory_allocated) since "
+                "the start, MiB, largest rank")
+    return ("peak resident memory of the process (ru_maxrss: also libraries, data and the "
+            "allocator's cache) since the start, MiB, largest rank")
+
+
 def peak_memory_mb() -> int:
-    """Peak accelerator memory (CUDA) or, on the CPU, the process's peak resident set, in MiB."""
+    """Peak accelerator memory (CUDA) or, on the CPU, the process's peak resident set, in MiB
+    (the largest over ranks, as mmcv reports it)."""
     if torch.cuda.is_available():
         mb = torch.cuda.max_memory_allocated() // (1024 * 1024)
     else:
@@ -39,6 +49,7 @@ class LoggerHook(Hook):
 
     def before_run(self, runner: Any) -> None:
         self.start_iter = runner.iter
+        runner.logger.info("memory: %s", memory_meaning())
         for w in self.writers:
             w.open(runner)
 
