@@ -32,6 +32,12 @@ done
 [[ $NODE_RANK =~ ^[0-9]+$ ]] && (( NODE_RANK < NNODES )) \
   || { echo "error: NODE_RANK: expected 0..$((NNODES - 1)) (got '$NODE_RANK')" >&2; exit 2; }
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+# DeepSpeed's JIT-built ops from this venv's own build (make setup), not the per-user cache
+# that every checkout shares and rebuilds in turn (train.py falls back to the same directory)
+if [[ -z ${TORCH_EXTENSIONS_DIR:-} && $PYTHON == */* && -f $(dirname "$PYTHON")/../pyvenv.cfg ]]; then
+  TORCH_EXTENSIONS_DIR=$(cd "$(dirname "$PYTHON")/.." && pwd)/torch_extensions
+  export TORCH_EXTENSIONS_DIR
+fi
 # the interpreter's bin dir first, as an activated venv has it: DeepSpeed JIT-builds a small comm
 # op with the first `ninja` on PATH, and a ninja of another version rebuilds it (~60 s per run)
 if [[ $PYTHON == */* ]]; then export PATH="$(dirname "$PYTHON"):$PATH"; fi

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "the DeepSpeed JSON on stdout, its notes on stderr, and exit (creates nothing; "
                    "at ZeRO stage >= 1 the model is built on the meta device to size ZeRO's "
                    "buffers)")
+    p.add_argument("--stop-signal", metavar="SIG",
+                   help="also stop cleanly on this signal (e.g. SIGUSR1), as on SIGTERM: finish the "
+                   "iteration, save a checkpoint, exit 75 (default: cfg.stop_signal)")
     return p
 
 
@@ -201,8 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.launcher == "none" and (args.gpus or args.gpu_ids) and "WORLD_SIZE" not in os.environ:
         from ocr_ds.engine.spawn import spawn_local_ranks
 
+        from ocr_ds.engine.stop import stop_signals
+
         code = spawn_local_ranks(sys.argv[1:] if argv is None else list(argv), args.gpus,
-                                 args.gpu_ids, cfg.get("dist_params"))
+                                 args.gpu_ids, cfg.get("dist_params"),
+                                 stop_signals(args.stop_signal, cfg))
         if code is not None:  # None: a single rank, trained in this process
             return code
     from ocr_ds.engine.launch import setup_env
@@ -214,11 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
           load_from=args.load_from or cfg.get("load_from"),
           resume_from=args.resume_from or cfg.get("resume_from"), auto_resume=args.auto_resume,
           allow_unsafe_pickle=args.allow_unsafe_pickle,
-          ds_overrides=ds_overrides, ds_overrides_name=ds_name)
+          ds_overrides=ds_overrides, ds_overrides_name=ds_name, stop_signal=args.stop_signal)
     return 0
 
 
 def _main_with_faults() -> int:
+    from ocr_ds.engine.stop import EXIT_STOPPED, Stopped
     from ocr_ds.errors import TrainingFault
 
     try:
@@ -226,6 +233,8 @@ def _main_with_faults() -> int:
     except TrainingFault as exc:  # a training fault, not bad input: one line, exit 1
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
+    except Stopped:  # asked to stop (signal, launcher gone): a checkpoint was saved and logged
+        return EXIT_STOPPED
 
 
 if __name__ == "__main__":

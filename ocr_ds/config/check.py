@@ -80,6 +80,10 @@ def check_config(cfg: Mapping[str, Any], *, mode: str = "train", world_size: int
             _check_data(cfg, problems, "val", build)
         _check_hooks(cfg, problems, by_epoch=max_epochs is not None or max_iters is None,
                      validate=validate)
+        from ocr_ds.engine import stop
+
+        problems.run(lambda: stop.stop_signals(None, cfg))
+        problems.run(lambda: stop.check_interval(cfg))
         out_dir = (cfg.get("checkpoint_config") or {}).get("out_dir") \
             if isinstance(cfg.get("checkpoint_config"), Mapping) else None
         if out_dir is not None:

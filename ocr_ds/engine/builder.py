@@ -14,6 +14,7 @@ import torch
 
 from ocr_ds import registry
 from ocr_ds.checkpoint_io import load_checkpoint_any, match_state_dict
+from ocr_ds.engine import ops
 from ocr_ds.errors import UserError
 from ocr_ds.translate.zero_buffers import ModelFacts
 
@@ -25,6 +26,8 @@ def init_distributed(backend_hint: str | None = None) -> None:
 
     if torch.distributed.is_initialized():
         return
+    # DeepSpeed would JIT-build its comm op here: from this venv's build, with stale locks cleared
+    ops.prepare()
     backend = get_accelerator().communication_backend_name()
     timeout = timedelta(seconds=int(os.environ.get("OCR_DS_DIST_TIMEOUT", "1800")))
     deepspeed.init_distributed(dist_backend=backend, auto_mpi_discovery=False, timeout=timeout)
@@ -133,11 +136,24 @@ def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger,
                match.summary())
 
 
-def build_engine(model: torch.nn.Module, ds_config: dict[str, Any]) -> Any:
+def build_engine(model: torch.nn.Module, ds_config: dict[str, Any], speed: Any = None) -> Any:
+    """``deepspeed.initialize``, then the speed settings (:mod:`ocr_ds.translate.speed`):
+    channels-last weights where the optimizer holds the parameters themselves, and
+    ``engine.compile``."""
     import deepspeed
 
     params = [p for p in model.parameters() if p.requires_grad]
     engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=params, config=ds_config)
+    if speed is not None and speed.channels_last and not (
+            engine.zero_optimization() or engine.fp16_enabled() or engine.bfloat16_enabled()):
+        # Only now, and only here: DeepSpeed's initial broadcast views each parameter as bytes
+        # (which a channels-last tensor cannot be), and under ZeRO or its fp16/bf16 optimizers
+        # the parameters are views of flat buffers that a new layout would cut loose. Elsewhere
+        # the channels-last inputs alone pick the NHWC kernels (the weights are reordered by
+        # the convolution itself).
+        model.to(memory_format=torch.channels_last)
+    if speed is not None and speed.compile is not None:
+        engine.compile(**speed.compile)
     if engine.world_size == 1 and not engine.zero_optimization():
         # a gradient all-reduce over one rank only flattens and copies every gradient back
         engine.enable_backward_allreduce = False

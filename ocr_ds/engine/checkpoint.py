@@ -218,11 +218,12 @@ def _stage_kind(stage: int) -> str:
     return {0: "without ZeRO", 3: "ZeRO-3"}.get(stage, "ZeRO-1/2")
 
 
-def check_fits(path: str, model: torch.nn.Module, world_size: int, zero_stage: int) -> None:
+def check_fits(path: str, model: torch.nn.Module, zero_stage: int) -> tuple[str, str, dict]:
     """Before anything is written: the checkpoint ``path`` names has every file DeepSpeed will
-    read, was saved in an optimizer-state layout this run can load (ZeRO stage, world size) and
-    holds the config's model (names and shapes). Otherwise a :class:`UserError`, where
-    DeepSpeed would fail with a traceback after the work dir exists."""
+    read, was saved in an optimizer-state layout this run can load (ZeRO stage; another world
+    size is converted, :mod:`ocr_ds.engine.universal`) and holds the config's model (names and
+    shapes). Otherwise a :class:`UserError`, where DeepSpeed would fail with a traceback after
+    the work dir exists. Returns :func:`check_resumable`'s ``(root, tag, meta)``."""
     root, tag, meta = check_resumable(path)
     ckpt = os.path.join(root, tag)
     saved_world = int(meta.get("world_size", 1))
@@ -248,10 +249,6 @@ def check_fits(path: str, model: torch.nn.Module, world_size: int, zero_stage: i
                         f"{saved_stage}), this run trains {_stage_kind(zero_stage)} (stage "
                         f"{zero_stage}); expected the same optimizer-state layout: set "
                         f"deepspeed.zero_optimization.stage={saved_stage}")
-    if max(saved_stage, zero_stage) >= 1 and saved_world != world_size:
-        raise UserError(f"--resume-from: {ckpt} holds ZeRO optimizer states of {saved_world} "
-                        f"ranks, this run has {world_size}; expected the same world size "
-                        "(or convert it with DeepSpeed's universal checkpoint tools first)")
     if saved_stage == 3:
         shapes = {k: tuple(v) for part in states.get("param_shapes") or [] for k, v in part.items()}
     else:
@@ -264,16 +261,23 @@ def check_fits(path: str, model: torch.nn.Module, world_size: int, zero_stage: i
     if wrong:
         raise UserError(f"--resume-from: {ckpt}: {len(wrong)} model tensors do not fit, e.g. "
                         f"{'; '.join(wrong[:2])}; expected a checkpoint of the config's model")
+    return root, tag, meta
 
 
-def load(engine: Any, path: str) -> dict[str, Any]:
+def load(engine: Any, path: str, universal_dir: str | None = None) -> dict[str, Any]:
     """Restore model, optimizer and this rank's RNG from ``path``; returns the metadata.
+    ``universal_dir``: DeepSpeed reads the weights and optimizer state from this universal
+    conversion of the checkpoint instead (:mod:`ocr_ds.engine.universal`).
 
     Only our own checkpoints (with ``ocr_ds_meta.json``) are resumed: DeepSpeed reads its files
     with a full unpickler, so a directory we did not write is refused by :func:`resolve`."""
     root, tag, meta = check_resumable(path)
     ckpt = os.path.join(root, tag)
-    load_path, _ = engine.load_checkpoint(root, tag=tag)
+    if universal_dir:
+        load_path, _ = engine.load_checkpoint(os.path.dirname(universal_dir),
+                                              tag=os.path.basename(universal_dir))
+    else:
+        load_path, _ = engine.load_checkpoint(root, tag=tag)
     if load_path is None:
         raise UserError(f"--resume-from: DeepSpeed could not load {ckpt}")
     rng_file = os.path.join(ckpt, f"ocr_ds_rng_rank{dist.get_rank()}.pt")

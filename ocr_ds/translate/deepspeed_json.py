@@ -28,6 +28,7 @@ from ocr_ds.translate.optimizer import (
     finalize_optimizer, translate_optimizer, translate_optimizer_hook)
 from ocr_ds.translate.precision import (
     check_precision_combination, cpu_fp16_error, translate_precision)
+from ocr_ds.translate.speed import Speed, apply_fused_optimizer, translate_speed
 from ocr_ds.translate.values import mapping, positive_int, to_json
 from ocr_ds.translate.zero_buffers import SIZE_KEYS, ModelFacts, fill_zero_buffers
 
@@ -45,6 +46,7 @@ class Translation:
 
     ds_config: dict               #: JSON-serialisable, for ``deepspeed.initialize(config=...)``
     notes: list[str] = field(default_factory=list)  #: lines for stderr: choices, overrides
+    speed: Speed = field(default_factory=Speed)     #: compile / channels_last (not JSON keys)
 
 
 def translate(cfg: Mapping, *, world_size: int, accelerator: str = "cpu",
@@ -55,7 +57,8 @@ def translate(cfg: Mapping, *, world_size: int, accelerator: str = "cpu",
 
     Args:
         cfg: the loaded config; reads ``optimizer``, ``optimizer_config``, ``data``, ``fp16``,
-            ``bf16``, ``autocast`` and ``deepspeed``.
+            ``bf16``, ``autocast``, the speed keys (``compile``, ``channels_last``,
+            ``fused_optimizer``: :mod:`ocr_ds.translate.speed`) and ``deepspeed``.
         world_size: number of data-parallel ranks (``train_batch_size`` counts them all).
         accelerator: ``'cpu'`` or ``'cuda'``, as the caller detected it.
         ds_overrides: the user's DeepSpeed JSON (CLI); wins over the config's ``deepspeed``
@@ -118,9 +121,11 @@ def translate(cfg: Mapping, *, world_size: int, accelerator: str = "cpu",
     finalize_optimizer(ds, accelerator=accelerator, key=_key_namer(user_set),
                        fp16_dynamic=(fp16.get("loss_scale", 0) == 0) if fp16_on else None,
                        notes=notes)
+    apply_fused_optimizer(cfg, ds, notes)
+    speed = translate_speed(cfg, ds, notes)
     ds = to_json(ds, "deepspeed")
     json.dumps(ds)  # the contract: a plain JSON document
-    return Translation(ds_config=ds, notes=notes)
+    return Translation(ds_config=ds, notes=notes, speed=speed)
 
 
 def _key_namer(user_set: Mapping[str, str]) -> Callable[[str], str]:

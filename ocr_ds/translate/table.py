@@ -55,6 +55,16 @@ TRANSLATION_TABLE: list[tuple[str, str, str]] = [
      "'bfloat16' or 'float16'; the model stays fp32 under torch.autocast (closest to mmcv's fp16)"),
     ("autocast.lower_precision_safe_modules", "torch_autocast.lower_precision_safe_modules",
      "full class names, e.g. torch.nn.modules.conv.Conv2d"),
+    ("fused_optimizer=True (ocr_ds key)", "optimizer.params.fused or optimizer.params.foreach",
+     "torch.optim's fused kernel (SGD, Adam, AdamW, Adagrad) or else its multi-tensor one "
+     "(Adadelta, RMSprop, ...); DeepSpeed's adam/adamw run FusedAdam on GPUs anyway; an explicit "
+     "fused/foreach wins"),
+    ("compile=True or dict(backend, mode, dynamic, fullgraph, options) (ocr_ds key)",
+     "(engine.compile(backend, compile_kwargs))",
+     "torch.compile through DeepSpeed's engine.compile() after initialize; DeepSpeed's "
+     "DeepCompile options go in deepspeed.compile and turn it on too"),
+    ("channels_last=True (ocr_ds key)", "(none)",
+     "the model and the 'img' batches in channels-last memory format (not a DeepSpeed setting)"),
     ("deepspeed (config section), then --deepspeed-config FILE",
      "(any key, deep-merged)",
      "explicit DeepSpeed values win over translated ones, with a note giving both; \"auto\" "

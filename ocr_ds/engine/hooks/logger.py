@@ -2,7 +2,8 @@
 values over the interval and over ranks, and hands the result to the writers (text/JSON log,
 TensorBoard). Evaluation results are handed over right after the evaluation that made them.
 
-All ranks take part in the averaging (an all-reduce); only rank 0 has writers.
+All ranks take part in the averaging (an all-reduce, and the check for non-finite losses:
+:meth:`~ocr_ds.engine.runner.Runner.check_finite`); only rank 0 has writers.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import torch
 
 from ocr_ds.engine import dist
 from ocr_ds.engine.hooks.base import PRIORITIES, Hook
+from ocr_ds.engine.runner import interval_means
 
 
 def memory_meaning() -> str:
@@ -73,8 +75,8 @@ class LoggerHook(Hook):
         self._log_val(runner)
 
     def _log_train(self, runner: Any) -> None:
-        averaged = {k: sum(float(v) for v in vals) / len(vals) for k, vals in runner.log_buffer.items()}
-        averaged = dist.all_reduce_mean(averaged)
+        runner.check_finite()  # the ranks meet here anyway: stop on a NaN/inf loss first
+        averaged = dist.all_reduce_mean(interval_means(runner.log_buffer))
         runner.log_buffer.clear()
         record: "OrderedDict[str, Any]" = OrderedDict(mode="train")
         record["epoch"] = runner.epoch + 1
