@@ -33,6 +33,7 @@ MODELS: dict[str, str] = {
     "EncodeDecodeRecognizer": "ocr_ds.models.textrecog.recognizer:EncodeDecodeRecognizer",
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
+    "MASTER": "ocr_ds.models.textrecog.master.master:MASTER",
     # -- ABINet (issue 16)
     "ABINet": "ocr_ds.models.textrecog.abinet.abinet:ABINet",
     # tiny model for engine tests and benchmarks
@@ -48,8 +49,8 @@ COMPONENTS: dict[str, str] = {
     # -- CRNN
     "VeryDeepVgg": "ocr_ds.models.textrecog.crnn.vgg:VeryDeepVgg",
     "CRNNDecoder": "ocr_ds.models.textrecog.crnn.decoder:CRNNDecoder",
-    # text detection
-    "ResNet": "ocr_ds.models.common.resnet:ResNet",
+    # text detection (MMOCR's own registry has no bare "ResNet" for detection: its detection
+    # configs say "mmdet.ResNet"; bare "ResNet" is the recognition one, MASTER's below)
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
     # -- PSENet
     "FPNF": "ocr_ds.models.textdet.psenet.fpnf:FPNF",
@@ -97,6 +98,8 @@ COMPONENTS: dict[str, str] = {
         "ocr_ds.models.textrecog.robust_scanner.attention:PositionAttentionDecoder",
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
+    "ResNet": "ocr_ds.models.textrecog.master.resnet:ResNet",
+    "MasterDecoder": "ocr_ds.models.textrecog.master.decoder:MasterDecoder",
     # -- ABINet (issue 16)
     "ResNetABI": "ocr_ds.models.textrecog.abinet.backbone:ResNetABI",
     "ABIVisionModel": "ocr_ds.models.textrecog.abinet.vision:ABIVisionModel",
@@ -242,7 +245,10 @@ TRANSFORMER_PARTS: dict[str, str] = {
 }
 # ``plugins=[dict(cfg=dict(type=...), stages=..., position=...)]`` of ResNet-like backbones
 PLUGIN_LAYERS: dict[str, str] = {
+    "ConvModule": "ocr_ds.models.common.conv_module:ConvModule",
     # -- MASTER's GCAModule (issue 16)
+    "GCAModule": "ocr_ds.models.textrecog.master.plugins:GCAModule",
+    "Maxpool2d": "ocr_ds.models.textrecog.master.plugins:Maxpool2d",
 }
 
 TABLES: dict[str, dict[str, str]] = {
