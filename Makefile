@@ -15,6 +15,10 @@ STAMP       := $(VENV)/.ocr_ds-installed
 DEMO_CONFIG ?= configs/textrecog/crnn/crnn_synth_cpu.py
 PYTEST_ARGS ?=
 DEMO_ARGS   ?=
+# DeepSpeed JIT-builds its ops (CPU: the shared-memory all-reduce) into this venv, never into the
+# per-user ~/.cache/torch_extensions that every checkout would share and rebuild in turn; `setup`
+# builds them, so the first run builds nothing (ocr_ds/engine/ops.py)
+export TORCH_EXTENSIONS_DIR ?= $(CURDIR)/$(VENV)/torch_extensions
 
 .PHONY: setup demo test clean
 
@@ -25,6 +29,7 @@ $(STAMP): setup.cfg setup.py Makefile
 	$(PY) -m pip install -q "$(TORCH_SPEC)" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 	$(PY) -m pip install -q -e ".[test]"
 	$(PY) -c "import torch, deepspeed; print('torch', torch.__version__, '| deepspeed', deepspeed.__version__)"
+	$(PY) -m ocr_ds.engine.ops build
 	touch $(STAMP)
 
 # The main job: CRNN on generated words, 2 ranks of one thread each (CPU ranks on a machine

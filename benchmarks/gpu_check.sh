@@ -2,7 +2,9 @@
 # GPU check: fp16 (static and dynamic loss scale) and bf16 training of DBNet-R18 and CRNN at ZeRO-0
 # and ZeRO-2 through ocr_ds/train.py on one GPU, a fixed number of iterations each; reports
 # images/s, peak GPU memory, loss-scale events and the last loss. Sized to finish in under 8
-# minutes on one H100 (12 runs of ~20-30 s after a one-time data generation).
+# minutes on one H100 (12 runs of ~20-30 s after a one-time data generation). Then the ZeRO
+# memory comparison (peak CUDA memory per rank, ocr_ds's ZeRO buffer sizes vs DeepSpeed's: 5
+# more short runs, about 2-3 minutes).
 #
 #   bash benchmarks/gpu_wheels.sh            # here, once: wheels the GPU machine lacks -> .whl/
 #   bash benchmarks/gpu_check.sh             # there (installs .whl/*.whl into /tmp/site first)
@@ -11,6 +13,9 @@
 # OUT is set, else to work_dirs/gpu_check/. Knobs (environment):
 #   GPU_CHECK_MODELS="crnn dbnet"  GPU_CHECK_ZERO="0 2"  GPU_CHECK_PREC="fp16_static fp16_dynamic bf16"
 #   GPU_CHECK_BUDGET=450   seconds after which the remaining runs are skipped (and reported so)
+#   GPU_CHECK_ZERO_MEMORY=1  the ZeRO memory comparison after the runs (default: on with a GPU);
+#   GPU_CHECK_ZERO_MEMORY_ARGS="..." its benchmarks/zero_memory.py arguments (default: the wide
+#   CRNN, 5 iterations of batch 16), GPU_CHECK_ZERO_MEMORY_TIMEOUT=300 its time limit in seconds
 #   GPU_CHECK_CPU=1        plumbing check without a GPU: bf16 only, 3 tiny iterations per run
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +65,7 @@ MODELS=${GPU_CHECK_MODELS:-crnn dbnet}
 ZERO=${GPU_CHECK_ZERO:-0 2}
 PRECS=${GPU_CHECK_PREC:-fp16_static fp16_dynamic bf16}
 BUDGET=${GPU_CHECK_BUDGET:-450}
+ZERO_MEMORY=${GPU_CHECK_ZERO_MEMORY:-$HAVE_GPU}
 EXTRA=()
 if [ "$HAVE_GPU" != 1 ]; then
     if [ "${GPU_CHECK_CPU:-0}" != 1 ]; then
@@ -112,9 +118,33 @@ for model in $MODELS; do
     done
 done
 
-# 4. The report.
+# 4. ZeRO memory: peak CUDA memory (and state) per rank at ZeRO-0/2/3 with ocr_ds's buffer sizes
+#    and DeepSpeed's, side by side, on the wide CRNN (benchmarks/zero_memory.py; 2 ranks when 2
+#    GPUs are there, else 1: then ZeRO partitions nothing and only the buffers differ). Started
+#    from $WORK, so it reads the words the CRNN runs generated (or generates them).
+: > "$WORK/zero_memory.md"
+if [ "$ZERO_MEMORY" = 1 ]; then
+    if [ $(( $(date +%s) - START )) -gt "$BUDGET" ]; then
+        echo "zero_memory: SKIPPED (budget ${BUDGET}s spent)" > "$WORK/zero_memory.md"
+    else
+        echo "== zero_memory"
+        ZRANKS=$("$PY" -c 'import torch; print(min(2, torch.cuda.device_count()) or 2)')
+        ZARGS=${GPU_CHECK_ZERO_MEMORY_ARGS:-"--config $REPO/benchmarks/gpu_check/crnn_wide_gpu_check.py --iters 5 --batch 16"}
+        # shellcheck disable=SC2086  # ZARGS: several arguments
+        timeout "${GPU_CHECK_ZERO_MEMORY_TIMEOUT:-300}" "$PY" "$REPO/benchmarks/zero_memory.py" \
+            --ranks "$ZRANKS" --cwd "$WORK" $ZARGS --json "$WORK/zero_memory.json" \
+            >"$WORK/zero_memory.out" 2>&1
+        rc=$?
+        { echo; echo "## ZeRO memory (benchmarks/zero_memory.py, exit $rc)"; echo; echo '```'
+          grep -v "buffer sizes: [0-9]* ranks x" "$WORK/zero_memory.out" | tail -40; echo '```'
+        } > "$WORK/zero_memory.md"
+        cat "$WORK/zero_memory.md"
+    fi
+fi
+
+# 5. The report.
 "$PY" "$REPO/benchmarks/gpu_check_report.py" "$WORK" | tee "$WORK/report.md"
-cat "$WORK/env.md" "$WORK/report.md" > "$REPORT_DIR/gpu_check.md"
+cat "$WORK/env.md" "$WORK/report.md" "$WORK/zero_memory.md" > "$REPORT_DIR/gpu_check.md"
 tar czf "$REPORT_DIR/logs.tar.gz" -C "$WORK" --exclude=./data --exclude='*.pt' \
     --exclude='*.pth' --exclude='global_step*' --exclude=logs.tar.gz . 2>/dev/null || true
 echo "gpu_check: $(( $(date +%s) - START )) s in all; report in $REPORT_DIR/gpu_check.md"

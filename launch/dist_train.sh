@@ -32,15 +32,30 @@ done
 [[ $NODE_RANK =~ ^[0-9]+$ ]] && (( NODE_RANK < NNODES )) \
   || { echo "error: NODE_RANK: expected 0..$((NNODES - 1)) (got '$NODE_RANK')" >&2; exit 2; }
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+# DeepSpeed's JIT-built ops from this venv's own build (make setup), not the per-user cache
+# that every checkout shares and rebuilds in turn (train.py falls back to the same directory)
+if [[ -z ${TORCH_EXTENSIONS_DIR:-} && $PYTHON == */* && -f $(dirname "$PYTHON")/../pyvenv.cfg ]]; then
+  TORCH_EXTENSIONS_DIR=$(cd "$(dirname "$PYTHON")/.." && pwd)/torch_extensions
+  export TORCH_EXTENSIONS_DIR
+fi
 # the interpreter's bin dir first, as an activated venv has it: DeepSpeed JIT-builds a small comm
 # op with the first `ninja` on PATH, and a ninja of another version rebuilds it (~60 s per run)
 if [[ $PYTHON == */* ]]; then export PATH="$(dirname "$PYTHON"):$PATH"; fi
-TRAIN=$ROOT/ocr_ds/train.py
+# OCR_DS_ENTRY=test (set by launch/dist_test.sh): run ocr_ds/test.py CONFIG CHECKPOINT instead,
+# the second argument being the checkpoint
+if [[ ${OCR_DS_ENTRY:-train} == test ]]; then
+  MAIN=("$ROOT/ocr_ds/test.py" "$CONFIG" "$WORK_DIR")
+else
+  MAIN=("$ROOT/ocr_ds/train.py" "$CONFIG" --work-dir="$WORK_DIR")
+fi
 
 if (( GPU_NUM == 1 && NNODES == 1 )); then
   set -x
-  exec "$PYTHON" "$TRAIN" "$CONFIG" --work-dir="$WORK_DIR" "$@"
+  exec "$PYTHON" "${MAIN[@]}" "$@"
 fi
+# the flags and the config checked once, here, before any rank starts: bad input is one line and
+# exit 2, not one line per rank followed by torchrun's report of the failed ranks
+WORLD_SIZE=$(( GPU_NUM * NNODES )) OCR_DS_CHECK_ONLY=1 "$PYTHON" "${MAIN[@]}" "$@"
 
 port_free() {  # nobody listens on port $1 on this machine
   "$PYTHON" -c 'import socket, sys
@@ -67,4 +82,4 @@ fi
 set -x
 exec "$PYTHON" -m torch.distributed.run --nnodes="$NNODES" --node_rank="$NODE_RANK" \
   --master_addr="$MASTER_ADDR" --master_port="$PORT" --nproc_per_node="$GPU_NUM" \
-  "$TRAIN" "$CONFIG" --work-dir="$WORK_DIR" --launcher pytorch "$@"
+  "${MAIN[@]}" --launcher pytorch "$@"

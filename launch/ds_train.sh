@@ -19,6 +19,12 @@ if [[ -z ${PYTHON:-} ]]; then
   if [[ -x $ROOT/.venv/bin/python ]]; then PYTHON=$ROOT/.venv/bin/python; else PYTHON=python; fi
 fi
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+# DeepSpeed's JIT-built ops from this venv's own build (make setup), not the per-user cache
+# that every checkout shares and rebuilds in turn (train.py falls back to the same directory)
+if [[ -z ${TORCH_EXTENSIONS_DIR:-} && $PYTHON == */* && -f $(dirname "$PYTHON")/../pyvenv.cfg ]]; then
+  TORCH_EXTENSIONS_DIR=$(cd "$(dirname "$PYTHON")/.." && pwd)/torch_extensions
+  export TORCH_EXTENSIONS_DIR
+fi
 if [[ $PYTHON == */* ]]; then export PATH="$(dirname "$PYTHON"):$PATH"; fi
 
 "$PYTHON" -m ocr_ds.engine.hostfile "$HOSTFILE" || exit $?

@@ -18,7 +18,9 @@ metadata they are foreign.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
+import io
 import json
 import os
 import pickle
@@ -114,6 +116,7 @@ def safe_load(path: str, allow_unsafe_pickle: bool = False, remedy: str | None =
     :class:`UserError` naming the file; ``remedy`` replaces the advice to pass the flag where
     the flag does not apply.
     """
+    _check_container(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -130,6 +133,30 @@ def safe_load(path: str, allow_unsafe_pickle: bool = False, remedy: str | None =
         return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # noqa: BLE001
         raise _corrupt(path, exc) from None
+
+
+#: first bytes of files people mistake for checkpoints, and what they are
+_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+               (b"\x93NUMPY", "a numpy .npy array"), (b"\x1f\x8b", "gzip-compressed"),
+               (b"\x89HDF", "an HDF5 file (Keras/h5py)"), (b"{", "JSON text"),
+               (b"[", "JSON text"))
+
+
+def _check_container(path: str) -> None:
+    """A file torch.save can have written starts as a zip (its default format) or a pickle
+    (the legacy one); anything else is named for what it is, not called a foreign pickle."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\x80"):
+        return
+    what = next((name for sig, name in _SIGNATURES if head.startswith(sig)), None)
+    if what is None:
+        what = "empty" if not head else "text" if head.isascii() else "not a zip or a pickle"
+    raise UserError(f"{path}: not a PyTorch checkpoint (it is {what}); expected a file written "
+                    "by torch.save (.pth)")
 
 
 def _corrupt(path: str, exc: BaseException) -> UserError:
@@ -175,7 +202,9 @@ def _from_deepspeed_dir(path: str, ours: bool, allow_unsafe_pickle: bool
 
         root, tag = os.path.split(os.path.normpath(path))
         try:
-            return get_fp32_state_dict_from_zero_checkpoint(root or ".", tag=tag)
+            # its tqdm bars ("Loading checkpoint shards") would be stderr noise on every rank
+            with contextlib.redirect_stderr(io.StringIO()):
+                return get_fp32_state_dict_from_zero_checkpoint(root or ".", tag=tag)
         except (OSError, ValueError, KeyError, RuntimeError, pickle.UnpicklingError) as exc:
             raise _corrupt(path, exc) from None
     model_file = os.path.join(path, "mp_rank_00_model_states.pt")

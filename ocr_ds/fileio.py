@@ -410,3 +410,21 @@ class FileClient:
 
     def get_text(self, filepath: str | os.PathLike, encoding: str = "utf-8") -> str:
         return self.client.get_text(filepath, encoding=encoding)
+
+
+def read_text(path: str | os.PathLike, what: str = "text file") -> str:
+    """The UTF-8 text of a local file a user gave (a config, an annotation file), a leading
+    byte-order mark dropped (editors on Windows write one; mmcv accepts it in configs). Any other
+    encoding is a one-line :class:`UserError` saying where decoding failed and what it looks like.
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        looks = ""
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            looks = "; it starts with a UTF-16 byte-order mark"
+        line = data[:exc.start].count(b"\n") + 1
+        raise UserError(f"{os.fspath(path)}: not UTF-8 (byte 0x{data[exc.start]:02x} at line "
+                        f"{line}{looks}); expected a UTF-8 {what}: re-save it as UTF-8") from None

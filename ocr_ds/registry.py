@@ -13,7 +13,7 @@ import copy
 import importlib
 from typing import Any, Mapping
 
-from ocr_ds.errors import UserError, unknown_name
+from ocr_ds.errors import UserError, UserErrors, unknown_name
 
 MODELS: dict[str, str] = {
     # text recognition
@@ -35,7 +35,9 @@ MODELS: dict[str, str] = {
     "NRTR": "ocr_ds.models.textrecog.nrtr.nrtr:NRTR",
     "SATRN": "ocr_ds.models.textrecog.satrn.satrn:SATRN",
     # -- MASTER (issue 16)
+    "MASTER": "ocr_ds.models.textrecog.master.master:MASTER",
     # -- ABINet (issue 16)
+    "ABINet": "ocr_ds.models.textrecog.abinet.abinet:ABINet",
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -49,8 +51,8 @@ COMPONENTS: dict[str, str] = {
     # -- CRNN
     "VeryDeepVgg": "ocr_ds.models.textrecog.crnn.vgg:VeryDeepVgg",
     "CRNNDecoder": "ocr_ds.models.textrecog.crnn.decoder:CRNNDecoder",
-    # text detection
-    "ResNet": "ocr_ds.models.common.resnet:ResNet",
+    # text detection (MMOCR's own registry has no bare "ResNet" for detection: its detection
+    # configs say "mmdet.ResNet"; bare "ResNet" is the recognition one, MASTER's below)
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
     # -- PSENet
     "FPNF": "ocr_ds.models.textdet.psenet.fpnf:FPNF",
@@ -103,7 +105,17 @@ COMPONENTS: dict[str, str] = {
     "ShallowCNN": "ocr_ds.models.textrecog.satrn.satrn:ShallowCNN",
     "SatrnEncoder": "ocr_ds.models.textrecog.satrn.satrn:SatrnEncoder",
     # -- MASTER (issue 16)
+    "ResNet": "ocr_ds.models.textrecog.master.resnet:ResNet",
+    "MasterDecoder": "ocr_ds.models.textrecog.master.decoder:MasterDecoder",
     # -- ABINet (issue 16)
+    "ResNetABI": "ocr_ds.models.textrecog.abinet.backbone:ResNetABI",
+    "ABIVisionModel": "ocr_ds.models.textrecog.abinet.vision:ABIVisionModel",
+    "TransformerEncoder": "ocr_ds.models.textrecog.abinet.vision:TransformerEncoder",
+    "ABIVisionDecoder": "ocr_ds.models.textrecog.abinet.vision:ABIVisionDecoder",
+    "ABILanguageDecoder": "ocr_ds.models.textrecog.abinet.language:ABILanguageDecoder",
+    "ABIFuser": "ocr_ds.models.textrecog.abinet.language:ABIFuser",
+    "ABILoss": "ocr_ds.models.textrecog.abinet.loss:ABILoss",
+    "ABIConvertor": "ocr_ds.models.textrecog.abinet.loss:ABIConvertor",
 }
 
 DATASETS: dict[str, str] = {
@@ -171,6 +183,11 @@ PIPELINES: dict[str, str] = {
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
     # -- ABINet (issue 16)
+    "RandomWrapper": "ocr_ds.datasets.pipelines.wrappers:RandomWrapper",
+    "OneOfWrapper": "ocr_ds.datasets.pipelines.wrappers:OneOfWrapper",
+    "TorchVisionWrapper": "ocr_ds.datasets.pipelines.wrappers:TorchVisionWrapper",
+    "PyramidRescale": "ocr_ds.datasets.pipelines.recog_augment:PyramidRescale",
+    "Albu": "ocr_ds.datasets.pipelines.recog_augment:Albu",
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``
@@ -235,7 +252,10 @@ TRANSFORMER_PARTS: dict[str, str] = {
 }
 # ``plugins=[dict(cfg=dict(type=...), stages=..., position=...)]`` of ResNet-like backbones
 PLUGIN_LAYERS: dict[str, str] = {
+    "ConvModule": "ocr_ds.models.common.conv_module:ConvModule",
     # -- MASTER's GCAModule (issue 16)
+    "GCAModule": "ocr_ds.models.textrecog.master.plugins:GCAModule",
+    "Maxpool2d": "ocr_ds.models.textrecog.master.plugins:Maxpool2d",
 }
 
 TABLES: dict[str, dict[str, str]] = {
@@ -264,16 +284,32 @@ def resolve(table: Mapping[str, str], name: Any, key: str) -> Any:
 
 
 def build(table: Mapping[str, str], cfg: Mapping[str, Any], key: str, **extra: Any) -> Any:
-    """Build ``cfg['type'](**rest, **extra)``; errors name ``key`` (e.g. ``model.backbone``)."""
+    """Build ``cfg['type'](**rest, **extra)``; errors name ``key`` (e.g. ``model.backbone``).
+
+    The arguments are first checked against the class's signature (unknown or missing keys,
+    values that contradict an annotation: :mod:`ocr_ds.config.arguments`); a ``TypeError`` or
+    ``ValueError`` the constructor still raises is the config's too. Errors a component raises
+    about its own arguments get the full key path (``backbone.depth`` -> ``model.backbone.depth``).
+    """
+    from ocr_ds.config.arguments import check_arguments, rewrite_key
+
     if not isinstance(cfg, Mapping) or "type" not in cfg:
         raise UserError(f"{key}: expected a dict with a 'type' key (got {cfg!r})")
     args = copy.deepcopy(dict(cfg))
-    cls = resolve(table, args.pop("type"), f"{key}.type")
+    name = args.pop("type")
+    cls = resolve(table, name, f"{key}.type")
     args.update(extra)
+    problems = check_arguments(cls, args, key)
+    if problems:
+        raise UserErrors(problems)
     try:
         return cls(**args)
-    except TypeError as exc:
-        # a wrong keyword in the config is the user's, not a bug of ours
-        if "unexpected keyword argument" in str(exc) or "missing" in str(exc):
-            raise UserError(f"{key}: {cfg['type']}: {exc}") from None
-        raise
+    except UserErrors as exc:
+        raise UserErrors([rewrite_key(m, key, cfg, cls) for m in exc.messages]) from None
+    except UserError as exc:
+        raise UserError(rewrite_key(str(exc), key, cfg, cls)) from None
+    except (TypeError, ValueError) as exc:
+        # the values came from the config: one line naming it, not a traceback
+        detail = " ".join(str(exc).split())[:300]
+        raise UserError(f"{key}: {name}: rejects these arguments ({type(exc).__name__}: "
+                        f"{detail})") from None

@@ -19,7 +19,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, NoReturn, Sequence
+from typing import Any, Sequence
 
 if __package__ in (None, ""):  # run as a script: import the package, not this file's folder
     _root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,19 +27,11 @@ if __package__ in (None, ""):  # run as a script: import the package, not this f
         sys.path.pop(0)
     sys.path.insert(0, _root)
 
-from ocr_ds.errors import UserError, run_cli  # noqa: E402
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit 2 (no usage block)."""
-
-    def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see --help)", file=sys.stderr)
-        raise SystemExit(2)
+from ocr_ds.errors import CliParser, UserError, check_only, run_cli  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="ocr_ds/train.py", description="Train an OCR model (MMOCR 0.x config) on DeepSpeed.")
+    p = CliParser(prog="ocr_ds/train.py", description="Train an OCR model (MMOCR 0.x config) on DeepSpeed.")
     p.add_argument("config_pos", nargs="?", metavar="config", help="train config file path")
     p.add_argument("--config", dest="config_opt", metavar="CONFIG",
                    help="train config file path (alternative to the positional argument)")
@@ -67,7 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="load --load-from checkpoints that are not weights-only (full pickle: "
                    "can run code) - only for files you trust")
     p.add_argument("--dry-run", action="store_true",
-                   help="print the DeepSpeed JSON on stdout and exit (creates nothing)")
+                   help="check the whole config (every problem, one line each, exit 2), print "
+                   "the DeepSpeed JSON on stdout, its notes on stderr, and exit (creates nothing; "
+                   "at ZeRO stage >= 1 the model is built on the meta device to size ZeRO's "
+                   "buffers)")
+    p.add_argument("--stop-signal", metavar="SIG",
+                   help="also stop cleanly on this signal (e.g. SIGUSR1), as on SIGTERM: finish the "
+                   "iteration, save a checkpoint, exit 75 (default: cfg.stop_signal)")
     return p
 
 
@@ -163,23 +161,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         ds_overrides = load_ds_json(args.deepspeed_config)
     work_dir = decide_work_dir(args, cfg)
     cfg["work_dir"] = work_dir
-    if args.dry_run:
-        import torch
+    import torch
 
+    from ocr_ds.config.check import check_config, raise_problems
+
+    accelerator = "cuda" if torch.cuda.is_available() else "cpu"
+    # every problem the config shows without data, all at once, before any rank starts; a dry
+    # run also builds the model and the pipelines (a real run does that next anyway)
+    raise_problems(check_config(cfg, world_size=world_size_hint(args), accelerator=accelerator,
+                                validate=not args.no_validate, ds_overrides=ds_overrides,
+                                ds_overrides_name=ds_name, work_dir=work_dir,
+                                build=args.dry_run))
+    if check_only():
+        return 0
+    if args.dry_run:
         from ocr_ds.translate import translate
 
-        accelerator = "cuda" if torch.cuda.is_available() else "cpu"
-        tr = translate(cfg, world_size=world_size_hint(args), accelerator=accelerator,
-                       ds_overrides=ds_overrides, ds_overrides_name=ds_name)
+        kwargs = dict(world_size=world_size_hint(args), accelerator=accelerator,
+                      ds_overrides=ds_overrides, ds_overrides_name=ds_name)
+        tr = translate(cfg, **kwargs)
+        if (tr.ds_config.get("zero_optimization") or {}).get("stage", 0):
+            # ZeRO's buffer sizes come from the model: measure it on the meta device
+            from ocr_ds.engine.builder import measure_model
+
+            try:
+                facts = measure_model(cfg)
+            except UserError as exc:  # e.g. pretrained weights missing here: still print
+                print(f"note: zero_optimization: buffer sizes not derived in this dry run, the "
+                      f"model cannot be built here ({exc}); training derives them",
+                      file=sys.stderr)
+            else:
+                tr = translate(cfg, **kwargs, model_facts=facts)
         for note in tr.notes:
             print(f"note: {note}", file=sys.stderr)
         print(json.dumps(tr.ds_config, indent=2, sort_keys=True))
         return 0
+    from ocr_ds.engine.allocator import setup_cpu_malloc, zero_stage
+
+    # before any rank starts: in this process by mallopt, in the ranks --gpus N starts by the
+    # environment they inherit
+    setup_cpu_malloc(cfg.get("cpu_malloc"), zero=zero_stage(cfg, ds_overrides))
     if args.launcher == "none" and (args.gpus or args.gpu_ids) and "WORLD_SIZE" not in os.environ:
         from ocr_ds.engine.spawn import spawn_local_ranks
 
+        from ocr_ds.engine.stop import stop_signals
+
         code = spawn_local_ranks(sys.argv[1:] if argv is None else list(argv), args.gpus,
-                                 args.gpu_ids, cfg.get("dist_params"))
+                                 args.gpu_ids, cfg.get("dist_params"),
+                                 stop_signals(args.stop_signal, cfg))
         if code is not None:  # None: a single rank, trained in this process
             return code
     from ocr_ds.engine.launch import setup_env
@@ -191,11 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
           load_from=args.load_from or cfg.get("load_from"),
           resume_from=args.resume_from or cfg.get("resume_from"), auto_resume=args.auto_resume,
           allow_unsafe_pickle=args.allow_unsafe_pickle,
-          ds_overrides=ds_overrides, ds_overrides_name=ds_name)
+          ds_overrides=ds_overrides, ds_overrides_name=ds_name, stop_signal=args.stop_signal)
     return 0
 
 
 def _main_with_faults() -> int:
+    from ocr_ds.engine.stop import EXIT_STOPPED, Stopped
     from ocr_ds.errors import TrainingFault
 
     try:
@@ -203,6 +233,8 @@ def _main_with_faults() -> int:
     except TrainingFault as exc:  # a training fault, not bad input: one line, exit 1
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
+    except Stopped:  # asked to stop (signal, launcher gone): a checkpoint was saved and logged
+        return EXIT_STOPPED
 
 
 if __name__ == "__main__":

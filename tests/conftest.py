@@ -1,11 +1,14 @@
-"""Suite-wide fixtures: ``mmocr_ref``, MMOCR 0.6.3's own code for the parity tests.
+"""Suite-wide fixtures.
 
-``mmocr_ref.call(REF_SIDE_FILE, FUNC, **kwargs)`` runs ``FUNC`` of a ref-side module (a file
-that imports mmocr/mmdet/mmcv) in the reference venv and returns its result; see
-``tests/parity/README.md``. ``tests/parity`` is put on ``sys.path``: tests import the
-comparisons with ``from parity import ...``. The venv is built on first use (once per machine, cached outside
-the checkout); the tests that use it are skipped, with the reason, only where PyPI cannot be
-reached to build it.
+``mmocr_ref``: MMOCR 0.6.3's own code for the parity tests. ``mmocr_ref.call(REF_SIDE_FILE,
+FUNC, **kwargs)`` runs ``FUNC`` of a ref-side module (a file that imports mmocr/mmdet/mmcv) in
+the reference venv and returns its result; see ``tests/parity/README.md``. ``tests/parity`` is
+put on ``sys.path``: tests import the comparisons with ``from parity import ...``. The venv is
+built on first use (once per machine, cached outside the checkout); the tests that use it are
+skipped, with the reason, only where PyPI cannot be reached to build it.
+
+``demo_checkpoints``: the CRNN (ZeRO-3, 2 ranks) and DBNet demo checkpoints ``test.py`` is
+tested on (tests/demo_checkpoints.py).
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "parity"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import refenv  # noqa: E402
 
@@ -28,3 +32,11 @@ def mmocr_ref():
     ref = refenv.Reference(venv)
     yield ref
     ref.close()
+
+
+@pytest.fixture(scope="session")
+def demo_checkpoints(tmp_path_factory):
+    """Trained once per session on tiny data, with an exported and an MMOCR-format .pth."""
+    from demo_checkpoints import make_demo_checkpoints
+
+    return make_demo_checkpoints(tmp_path_factory.mktemp("demo"))

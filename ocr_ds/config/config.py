@@ -213,11 +213,9 @@ def _file_to_dict(path: str, chain: tuple[str, ...], referrer: str | None) -> di
     if real in chain:
         cycle = " -> ".join(chain[chain.index(real):] + (real,))
         raise UserError(f"{path}: circular _base_: {cycle}")
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: expected a UTF-8 text file ({exc.reason})") from None
+    from ocr_ds.fileio import read_text
+
+    text = read_text(path, "config file")  # a BOM is accepted, as mmcv does
     text = _substitute_file_vars(text, path)
     is_py = ext == ".py"
     text, refs = _hide_base_refs(text, quote=not is_py)

@@ -60,7 +60,7 @@ def parse_value(text: str, key: str = "value") -> Any:
     # remove every whitespace character; quotes (the shell may have kept them) go in _parse
     text = "".join(text.split())
     _check_brackets(text, key)
-    return _parse(text)
+    return _parse(text, key)
 
 
 def _check_brackets(text: str, key: str) -> None:
@@ -75,17 +75,25 @@ def _check_brackets(text: str, key: str) -> None:
         raise UserError(f"--cfg-options {key}: expected balanced brackets (got {text!r})")
 
 
-def _parse(text: str) -> Any:
+def _parse(text: str, key: str) -> Any:
     # mmcv strips quotes at every level, so `['a','b']` is ['a', 'b'] and not ["'a'", "'b'"]
     text = text.strip("'\"")
-    is_tuple = False
+    is_tuple, enclosed = False, True
     if text.startswith("(") and text.endswith(")") and _encloses(text):
         is_tuple, text = True, text[1:-1]
     elif text.startswith("[") and text.endswith("]") and _encloses(text):
         text = text[1:-1]
     elif "," not in text:
         return _scalar(text)
-    items = [_parse(part) for part in _split_top_level(text)]
+    else:
+        enclosed = False
+    parts = _split_top_level(text)
+    if not enclosed and parts == [text]:
+        # a comma only inside brackets, not around them (``dict(a=1,b=2)``): mmcv recurses
+        # forever on it; neither a value nor a list of values
+        raise UserError(f"--cfg-options {key}: expected a value or a list/tuple of values "
+                        f"(got {text!r}); set a dict's keys one by one, e.g. {key}.type=...")
+    items = [_parse(part, key) for part in parts]
     return tuple(items) if is_tuple else items
 
 

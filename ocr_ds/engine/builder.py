@@ -14,7 +14,9 @@ import torch
 
 from ocr_ds import registry
 from ocr_ds.checkpoint_io import load_checkpoint_any, match_state_dict
+from ocr_ds.engine import ops
 from ocr_ds.errors import UserError
+from ocr_ds.translate.zero_buffers import ModelFacts
 
 
 def init_distributed(backend_hint: str | None = None) -> None:
@@ -24,6 +26,8 @@ def init_distributed(backend_hint: str | None = None) -> None:
 
     if torch.distributed.is_initialized():
         return
+    # DeepSpeed would JIT-build its comm op here: from this venv's build, with stale locks cleared
+    ops.prepare()
     backend = get_accelerator().communication_backend_name()
     timeout = timedelta(seconds=int(os.environ.get("OCR_DS_DIST_TIMEOUT", "1800")))
     deepspeed.init_distributed(dist_backend=backend, auto_mpi_discovery=False, timeout=timeout)
@@ -79,6 +83,24 @@ def build_model(cfg: Mapping[str, Any], init: bool = True) -> torch.nn.Module:
     return model
 
 
+def model_facts(model: torch.nn.Module) -> ModelFacts:
+    """The trainable parameters' sizes the translator derives ZeRO's buffer sizes from."""
+    numels = tuple(p.numel() for p in model.parameters() if p.requires_grad)
+    tensor = max(((p.numel(), n) for n, p in model.named_parameters() if p.requires_grad),
+                 default=(0, ""))
+    layer = max(((sum(p.numel() for p in m.parameters(recurse=False) if p.requires_grad), n)
+                 for n, m in model.named_modules()), default=(0, ""))
+    return ModelFacts(tensor_numels=numels, largest_layer=layer[0], largest_layer_name=layer[1],
+                      largest_tensor_name=tensor[1])
+
+
+def measure_model(cfg: Mapping[str, Any]) -> ModelFacts:
+    """:func:`model_facts` of ``cfg['model']`` built on the meta device: no memory, no weights
+    (for ``--dry-run``, which must not train or allocate a model to print the DeepSpeed JSON)."""
+    with torch.device("meta"):
+        return model_facts(build_model(cfg, init=False))
+
+
 def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger,
                  allow_unsafe_pickle: bool = False) -> None:
     """``--load-from``: our checkpoints, plain state dicts, MMOCR 0.6.3's checkpoints.
@@ -114,15 +136,29 @@ def load_weights(model: torch.nn.Module, path: str, logger: logging.Logger,
                match.summary())
 
 
-def build_engine(model: torch.nn.Module, ds_config: dict[str, Any]) -> Any:
+def build_engine(model: torch.nn.Module, ds_config: dict[str, Any], speed: Any = None) -> Any:
+    """``deepspeed.initialize``, then the speed settings (:mod:`ocr_ds.translate.speed`):
+    channels-last weights where the optimizer holds the parameters themselves, and
+    ``engine.compile``."""
     import deepspeed
 
     params = [p for p in model.parameters() if p.requires_grad]
     engine, _, _, _ = deepspeed.initialize(model=model, model_parameters=params, config=ds_config)
+    if speed is not None and speed.channels_last and not (
+            engine.zero_optimization() or engine.fp16_enabled() or engine.bfloat16_enabled()):
+        # Only now, and only here: DeepSpeed's initial broadcast views each parameter as bytes
+        # (which a channels-last tensor cannot be), and under ZeRO or its fp16/bf16 optimizers
+        # the parameters are views of flat buffers that a new layout would cut loose. Elsewhere
+        # the channels-last inputs alone pick the NHWC kernels (the weights are reordered by
+        # the convolution itself).
+        model.to(memory_format=torch.channels_last)
+    if speed is not None and speed.compile is not None:
+        engine.compile(**speed.compile)
     if engine.world_size == 1 and not engine.zero_optimization():
         # a gradient all-reduce over one rank only flattens and copies every gradient back
         engine.enable_backward_allreduce = False
     share_zero3_fp32_partitions(engine.optimizer)
+    share_zero12_fp32_partitions(engine.optimizer)
     return engine
 
 
@@ -142,15 +178,41 @@ def share_zero3_fp32_partitions(optimizer: Any) -> int:
     if not lp or not hp or getattr(optimizer, "offload_optimizer", False) or \
             getattr(optimizer, "offload_param", False) or getattr(optimizer, "swap_optimizer", False):
         return 0
+    return sum(_share(low, high) for low, high in zip(lp, hp))
+
+
+def share_zero12_fp32_partitions(optimizer: Any) -> int:
+    """The same for ZeRO-1/2: let the optimizer update this rank's slice of the flat parameter
+    buffer in place when the model is fp32.
+
+    DeepSpeed 0.19's stage 1/2 always clones the slice as its "fp32 master"
+    (``single_partition_of_fp32_groups``), a copy only mixed precision needs: in fp32 training
+    that is 4 bytes per parameter / world size on every rank (ZeRO-2 held 0.757 x ZeRO-0 instead
+    of 0.53 at 2 ranks). After each step DeepSpeed copies the master into the slice and
+    all-gathers the slices; on checkpoint load it copies the other way: for aliases both are
+    no-ops. Skipped under CPU offload (the master then lives elsewhere). Returns the number of
+    slices now shared.
+    """
+    slices = getattr(optimizer, "parallel_partitioned_bit16_groups", None)
+    masters = getattr(optimizer, "single_partition_of_fp32_groups", None)
+    if not slices or not masters or getattr(optimizer, "cpu_offload", False):
+        return 0
     shared = 0
-    for low, high in zip(lp, hp):
-        if (low is not None and high is not low and low.dtype == high.dtype
-                and low.device == high.device and low.shape == high.shape
-                and low.untyped_storage().data_ptr() != high.untyped_storage().data_ptr()
-                and torch.equal(low, high)):
-            high.data = low.data
-            shared += 1
+    for i, (parts, master) in enumerate(zip(slices, masters)):
+        rank = torch.distributed.get_rank(group=optimizer.real_dp_process_group[i])
+        shared += _share(parts[rank], master)
     return shared
+
+
+def _share(low: Any, high: Any) -> int:
+    """Make ``high`` (the optimizer's copy) use ``low``'s storage when they are equal fp32 twins."""
+    if (low is not None and high is not low and low.dtype == high.dtype
+            and low.device == high.device and low.shape == high.shape
+            and low.untyped_storage().data_ptr() != high.untyped_storage().data_ptr()
+            and torch.equal(low, high)):
+        high.data = low.data
+        return 1
+    return 0
 
 
 def input_dtype(ds_config: Mapping[str, Any]) -> torch.dtype | None:

@@ -205,14 +205,79 @@ def check_resumable(path: str) -> tuple[str, str, dict[str, Any]]:
     return root, tag, meta
 
 
-def load(engine: Any, path: str) -> dict[str, Any]:
+def _states(path: str) -> dict[str, Any]:
+    """A DeepSpeed model-states file of ours, tensors memory-mapped (shapes without reading)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    except Exception as exc:  # noqa: BLE001 - truncated or foreign: the user's file
+        raise UserError(f"--resume-from: {path}: cannot be read ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0][:160] if str(exc) else ''})") from None
+
+
+def _stage_kind(stage: int) -> str:
+    return {0: "without ZeRO", 3: "ZeRO-3"}.get(stage, "ZeRO-1/2")
+
+
+def check_fits(path: str, model: torch.nn.Module, zero_stage: int) -> tuple[str, str, dict]:
+    """Before anything is written: the checkpoint ``path`` names has every file DeepSpeed will
+    read, was saved in an optimizer-state layout this run can load (ZeRO stage; another world
+    size is converted, :mod:`ocr_ds.engine.universal`) and holds the config's model (names and
+    shapes). Otherwise a :class:`UserError`, where DeepSpeed would fail with a traceback after
+    the work dir exists. Returns :func:`check_resumable`'s ``(root, tag, meta)``."""
+    root, tag, meta = check_resumable(path)
+    ckpt = os.path.join(root, tag)
+    saved_world = int(meta.get("world_size", 1))
+    z3 = os.path.join(ckpt, "zero_pp_rank_0_mp_rank_00_model_states.pt")
+    states_file = z3 if os.path.isfile(z3) else os.path.join(ckpt, "mp_rank_00_model_states.pt")
+    if not os.path.isfile(states_file):
+        raise UserError(f"--resume-from: {ckpt}: no DeepSpeed model states "
+                        "(mp_rank_00_model_states.pt) in it; expected a complete checkpoint")
+    states = _states(states_file)
+    saved_stage = int(((states.get("ds_config") or {}).get("zero_optimization") or {})
+                      .get("stage", 0))
+    needed = []
+    if saved_stage >= 1:
+        needed = [f"zero_pp_rank_{r}_mp_rank_00_optim_states.pt" for r in range(saved_world)]
+    if saved_stage == 3:
+        needed += [f"zero_pp_rank_{r}_mp_rank_00_model_states.pt" for r in range(saved_world)]
+    missing = [n for n in needed if not os.path.isfile(os.path.join(ckpt, n))]
+    if missing:
+        raise UserError(f"--resume-from: {ckpt}: {len(missing)} of the files its {saved_world} "
+                        f"ranks wrote are missing, e.g. {missing[0]}")
+    if _stage_kind(saved_stage) != _stage_kind(zero_stage):
+        raise UserError(f"--resume-from: {ckpt} was saved {_stage_kind(saved_stage)} (stage "
+                        f"{saved_stage}), this run trains {_stage_kind(zero_stage)} (stage "
+                        f"{zero_stage}); expected the same optimizer-state layout: set "
+                        f"deepspeed.zero_optimization.stage={saved_stage}")
+    if saved_stage == 3:
+        shapes = {k: tuple(v) for part in states.get("param_shapes") or [] for k, v in part.items()}
+    else:
+        shapes = {k: tuple(v.shape) for k, v in (states.get("module") or {}).items()
+                  if hasattr(v, "shape")}
+    own = dict(model.named_parameters())
+    wrong = [f"{k}: checkpoint {shapes[k]} vs model {tuple(p.shape)}" for k, p in own.items()
+             if k in shapes and shapes[k] != tuple(p.shape)]
+    wrong += [f"{k}: not in the checkpoint" for k in own if k not in shapes]
+    if wrong:
+        raise UserError(f"--resume-from: {ckpt}: {len(wrong)} model tensors do not fit, e.g. "
+                        f"{'; '.join(wrong[:2])}; expected a checkpoint of the config's model")
+    return root, tag, meta
+
+
+def load(engine: Any, path: str, universal_dir: str | None = None) -> dict[str, Any]:
     """Restore model, optimizer and this rank's RNG from ``path``; returns the metadata.
+    ``universal_dir``: DeepSpeed reads the weights and optimizer state from this universal
+    conversion of the checkpoint instead (:mod:`ocr_ds.engine.universal`).
 
     Only our own checkpoints (with ``ocr_ds_meta.json``) are resumed: DeepSpeed reads its files
     with a full unpickler, so a directory we did not write is refused by :func:`resolve`."""
     root, tag, meta = check_resumable(path)
     ckpt = os.path.join(root, tag)
-    load_path, _ = engine.load_checkpoint(root, tag=tag)
+    if universal_dir:
+        load_path, _ = engine.load_checkpoint(os.path.dirname(universal_dir),
+                                              tag=os.path.basename(universal_dir))
+    else:
+        load_path, _ = engine.load_checkpoint(root, tag=tag)
     if load_path is None:
         raise UserError(f"--resume-from: DeepSpeed could not load {ckpt}")
     rng_file = os.path.join(ckpt, f"ocr_ds_rng_rank{dist.get_rank()}.pt")

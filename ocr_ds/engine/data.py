@@ -17,7 +17,8 @@ import logging
 import math
 import os
 import random
-from typing import Any, Iterator, Mapping
+import signal
+from typing import Any, Iterator, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -146,9 +147,14 @@ def setup_multi_processes(settings: Mapping[str, Any], workers_per_gpu: int,
                            "set it in the environment to change this", var, workers_per_gpu)
 
 
-def worker_init_fn(worker_id: int, num_workers: int, rank: int, seed: int) -> None:
+def worker_init_fn(worker_id: int, num_workers: int, rank: int, seed: int,
+                   ignore_signals: Sequence[int] = ()) -> None:
     """Seed a data-loader worker as mmcv does: ``num_workers * rank + worker_id + seed`` for
-    numpy, ``random`` and torch; and keep OpenCV to this worker's own thread."""
+    numpy, ``random`` and torch; keep OpenCV to this worker's own thread; ignore the rank's
+    stop signals (sent to a whole process group they must not kill the worker before its rank
+    has saved: :mod:`ocr_ds.engine.stop`)."""
+    for sig in ignore_signals:
+        signal.signal(sig, signal.SIG_IGN)
     worker_seed = num_workers * rank + worker_id + seed
     np.random.seed(worker_seed % 2**32)
     random.seed(worker_seed)
@@ -158,7 +164,7 @@ def worker_init_fn(worker_id: int, num_workers: int, rank: int, seed: int) -> No
 
 def build_loader(dataset, settings: Mapping[str, Any], *, rank: int, world_size: int, seed: int,
                  pad: bool = True, device: torch.device | None = None,
-                 mp_start_method: str | None = None) -> DataLoader:
+                 mp_start_method: str | None = None, ignore_signals: Sequence[int] = ()) -> DataLoader:
     """A DataLoader over ``dataset`` with our sampler; ``seed`` feeds shuffling and workers.
 
     Memory is pinned for a CUDA ``device`` unless ``settings['pin_memory']`` says otherwise;
@@ -172,7 +178,8 @@ def build_loader(dataset, settings: Mapping[str, Any], *, rank: int, world_size:
         # a persistent_workers=True left in a config run with workers_per_gpu=0 is ignored
         extra["persistent_workers"] = bool(settings.get("persistent_workers", False))
         extra["worker_init_fn"] = functools.partial(worker_init_fn, num_workers=workers,
-                                                    rank=rank, seed=seed)
+                                                    rank=rank, seed=seed,
+                                                    ignore_signals=tuple(ignore_signals))
         if mp_start_method is not None:
             extra["multiprocessing_context"] = mp_start_method
         if "prefetch_factor" in settings:

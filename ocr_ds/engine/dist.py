@@ -52,6 +52,15 @@ def gather_object(obj: Any, dst: int = 0) -> list[Any] | None:
     return out
 
 
+def all_gather_object(obj: Any) -> list[Any]:
+    """Every rank's ``obj`` in rank order, on every rank."""
+    if not is_dist():
+        return [obj]
+    out: list[Any] = [None] * get_world_size()
+    tdist.all_gather_object(out, obj)
+    return out
+
+
 def all_reduce_mean(values: dict[str, float]) -> dict[str, float]:
     """Average a dict of floats over ranks (same keys in the same order on every rank)."""
     if not is_dist() or not values:
@@ -70,12 +79,34 @@ def all_reduce_max(value: float) -> float:
     return float(t.item())
 
 
-def all_finite(value: torch.Tensor) -> bool:
-    """Whether ``value`` is finite on every rank (so all ranks stop together, none hangs)."""
-    flag = torch.tensor([1.0 if bool(torch.isfinite(value).all()) else 0.0])
+def first_nonfinite(values: list[torch.Tensor], flag: bool = False
+                    ) -> tuple[tuple[int, int, float] | None, bool]:
+    """The first NaN/inf among ``values`` (scalars, one per iteration, the same count on every
+    rank) over all ranks: ``(index, rank, value)`` of the earliest index, lowest rank first;
+    None if all are finite everywhere; and whether ``flag`` is set on some rank (a stop asked),
+    so that every rank takes the same decision at the same iteration. One all-reduce and one
+    host sync for the whole list; nothing at all when ``values`` is empty (on every rank)."""
+    if not values:
+        return None, False
+    v = torch.stack([x.detach().reshape(()).double() for x in values])
+    bad = ~torch.isfinite(v)
+    n = len(values)
+    # argmax of a 0/1 vector is its first 1; none bad -> n
+    index = torch.where(bad.any(), bad.to(torch.uint8).argmax(), n)
+    # row r holds rank r's (first bad index, its value); the other rows are zero, so a sum
+    # over ranks fills every row without mixing them (NaN + 0 stays NaN)
+    table = torch.zeros(get_world_size(), 3, dtype=torch.float64, device=v.device)
+    table[get_rank(), 0] = index.double()
+    table[get_rank(), 1] = torch.where(bad.any(), v[index.clamp(max=n - 1)], 0.0)
+    table[get_rank(), 2] = 1.0 if flag else 0.0
     if is_dist():
-        tdist.all_reduce(flag, op=tdist.ReduceOp.MIN)
-    return bool(flag.item() == 1.0)
+        tdist.all_reduce(table)
+    rows = table.tolist()
+    stopping = any(row[2] for row in rows)
+    first = min(range(len(rows)), key=lambda r: (rows[r][0], r))
+    if rows[first][0] >= n:
+        return None, stopping
+    return (int(rows[first][0]), first, rows[first][1]), stopping
 
 
 def free_port() -> int:

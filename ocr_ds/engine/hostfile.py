@@ -14,14 +14,13 @@ DeepSpeed lets through: a missing file and ``slots=0``. Each problem is one line
 """
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import sys
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from ocr_ds.errors import UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, run_cli
 
 # DeepSpeed's pattern (runner._parse_hostfile), matched with re.search on the stripped line
 PATTERN = re.compile(r"^(\S+)\s+slots=(\d+)")
@@ -61,7 +60,7 @@ def parse_hostfile(path: str) -> OrderedDict[str, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m ocr_ds.engine.hostfile",
+    p = CliParser(prog="python -m ocr_ds.engine.hostfile",
                                 description="Check a DeepSpeed hostfile (exit 2 if it is bad).")
     p.add_argument("hostfile")
     args = p.parse_args(argv)

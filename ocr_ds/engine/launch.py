@@ -19,9 +19,10 @@ torchrun's agent hosts it) checks first that it is free, so a clash is one line 
 instead of ranks joining another job's rendezvous or waiting for the timeout.
 
 Two process-level chores ride along, since every launch path passes here before DeepSpeed
-starts: the interpreter's own tools go first on PATH (DeepSpeed JIT-builds a comm op with the
-first ``ninja``), and at exit the process group is closed and its threads are let go idle
-before the interpreter finalizes (else a finished rank can die with SIGABRT).
+starts: DeepSpeed's JIT-built ops come from this venv's directory, built with the interpreter's
+own ``ninja`` (:mod:`ocr_ds.engine.ops`), and at exit the process group is closed and its
+threads are let go idle before the interpreter finalizes (else a finished rank can die with
+SIGABRT).
 """
 from __future__ import annotations
 
@@ -29,12 +30,12 @@ import atexit
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import zlib
 from typing import Mapping
 
+from ocr_ds.engine import ops
 from ocr_ds.engine.dist import free_port, port_in_use
 from ocr_ds.errors import UserError
 
@@ -102,7 +103,8 @@ def setup_env(launcher: str, dist_params: Mapping | None, local_rank: int | None
     """Export RANK/WORLD_SIZE/LOCAL_RANK/MASTER_ADDR/MASTER_PORT for ``launcher``, then make sure
     the master port is free where this process is the one that binds it."""
     env = os.environ
-    _prefer_interpreter_tools()
+    ops.use_venv_dir()
+    ops.prefer_interpreter_tools()
     port = config_port(dist_params)
     if launcher == "slurm":
         _require("slurm", ("SLURM_PROCID", "SLURM_NTASKS", "SLURM_NODELIST"),
@@ -187,19 +189,6 @@ def _let_threads_settle(timeout: float = 2.0) -> None:
             except OSError:
                 continue
         quiet = 0 if running else quiet + 1
-
-
-def _prefer_interpreter_tools() -> None:
-    """Put the interpreter's bin dir first on PATH when it holds a ``ninja``, as an activated
-    venv would. DeepSpeed JIT-builds its CPU comm op with the first ninja on PATH, into a cache
-    shared by every run of this user. Its .ninja_log keeps a hash of each build command, and
-    ninja 1.11 (/usr/bin/ninja on Debian 12) and the venv's newer ninja hash differently: a venv
-    python started without activating the venv rebuilds the op (~60 s) with the system ninja,
-    and the next activated run rebuilds it back."""
-    bindir = os.path.dirname(sys.executable)
-    path = os.environ.get("PATH", "")
-    if os.access(os.path.join(bindir, "ninja"), os.X_OK) and path.split(os.pathsep)[0] != bindir:
-        os.environ["PATH"] = bindir + (os.pathsep + path if path else "")
 
 
 def binds_master_port() -> bool:

@@ -9,7 +9,27 @@ hook in one ordered list. State the hooks read lives on the :class:`Runner` as p
 * ``inner_iter``: index of the running iteration within its epoch;
 * ``iters_per_epoch``, ``max_epochs`` (None for iteration-based runs), ``max_iters``;
 * ``log_buffer``: named scalars of the current logging interval (losses, time, ...);
-* ``val_metrics``: metrics of an evaluation that just ran, for the writers; cleared afterwards.
+* ``val_metrics``: metrics of an evaluation that just ran, for the writers; cleared afterwards;
+* ``stop_reason``: why the ranks agreed to stop (a signal, a launcher gone: see
+  :mod:`ocr_ds.engine.stop`); the loop then ends after the running iteration (or, at the last
+  iteration of an epoch, after that epoch's hooks), the hooks' ``on_stop`` save a checkpoint, and
+  :class:`~ocr_ds.engine.stop.Stopped` is raised.
+
+
+A training step issues no host synchronisation and no collective of its own (on a GPU the
+kernels of the next steps queue behind it): the losses stay tensors until the logger reads
+them, and whether they were finite is decided by :meth:`Runner.check_finite` at the points
+where the ranks meet anyway — every logging iteration, before every checkpoint and evaluation,
+at the end, and every ``stop_check_interval`` iterations (below) — with one all-reduce for all
+the iterations since the last check. A non-finite
+loss therefore still stops every rank before a checkpoint of its weights is written, and the
+message names the iteration it happened at.
+
+The same all-reduce carries the stop request (a signal, the launcher gone): the ranks agree to
+stop at a sync point, so all of them stop after the same iteration. ``stop_check_interval``
+(config key, default 1) adds a sync point every that many iterations: 1 stops right after the
+running iteration and costs one small all-reduce and host sync per step; the log interval (or
+more) leaves a step with no collective of its own, and a stop then acts at the next sync point.
 """
 from __future__ import annotations
 
@@ -18,7 +38,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from ocr_ds.engine import dist
+from ocr_ds.engine import dist, stop
 from ocr_ds.engine.hooks.base import Hook
 from ocr_ds.errors import TrainingFault
 
@@ -40,21 +60,40 @@ def parse_losses(losses: dict[str, Any]) -> tuple[torch.Tensor, dict[str, torch.
     return loss, {k: v.detach() for k, v in log_vars.items()}
 
 
-def to_device(batch: dict[str, Any], device: torch.device,
-              dtype: torch.dtype | None) -> dict[str, Any]:
-    """Move the batch's tensors to ``device``; float ones to ``dtype`` (a half-precision module)."""
+def to_device(batch: dict[str, Any], device: torch.device, dtype: torch.dtype | None,
+              channels_last: bool = False) -> dict[str, Any]:
+    """Move the batch's tensors to ``device``; float ones to ``dtype`` (a half-precision module);
+    the 4-D ``img`` to channels-last memory format if asked (``channels_last=True``)."""
     out = {}
     for key, value in batch.items():
         if isinstance(value, torch.Tensor):
             value = value.to(device, non_blocking=True)
             if value.is_floating_point() and dtype is not None:
                 value = value.to(dtype)
+            if channels_last and key == "img" and value.dim() == 4:
+                value = value.contiguous(memory_format=torch.channels_last)
         out[key] = value
     return out
 
 
 class NonFiniteLoss(TrainingFault):
     """The loss became NaN or inf; training stops with the last good checkpoint intact."""
+
+
+def interval_means(buffer: dict[str, list]) -> dict[str, float]:
+    """The mean of each key's values; tensors are summed where they are and read back in one
+    transfer per device (one host sync per logging iteration, not one per value)."""
+    sums: dict[str, float] = {}
+    on_device: dict[torch.device, list[tuple[str, torch.Tensor]]] = {}
+    for key, values in buffer.items():
+        sums[key] = sum(float(v) for v in values if not isinstance(v, torch.Tensor))
+        tensors = [v.detach().reshape(()).double() for v in values if isinstance(v, torch.Tensor)]
+        if tensors:
+            on_device.setdefault(tensors[0].device, []).append((key, torch.stack(tensors).sum()))
+    for parts in on_device.values():
+        for (key, _), total in zip(parts, torch.stack([t for _, t in parts]).tolist()):
+            sums[key] += total
+    return {key: sums[key] / len(values) for key, values in buffer.items() if values}
 
 
 class Runner:
@@ -64,7 +103,8 @@ class Runner:
                  max_epochs: int | None, max_iters: int, iters_per_epoch: int,
                  logger: logging.Logger, meta: dict[str, Any], input_dtype: torch.dtype | None,
                  device: torch.device, timestamp: str, cfg: Any,
-                 evaluate: Callable[[], dict[str, float]] | None = None):
+                 evaluate: Callable[[], dict[str, float]] | None = None,
+                 channels_last: bool = False, stop_check_interval: int = 1):
         self.engine = engine
         self.model = engine.module
         self.train_loader = train_loader
@@ -77,6 +117,8 @@ class Runner:
         self.logger = logger
         self.meta = meta
         self.input_dtype = input_dtype
+        self.channels_last = channels_last
+        self.stop_check_interval = stop_check_interval
         self.device = device
         self.timestamp = timestamp
         self.cfg = cfg
@@ -87,6 +129,10 @@ class Runner:
         self.log_buffer: dict[str, list[float]] = {}
         self.val_metrics: dict[str, float] | None = None
         self.skipped_steps = 0
+        self.stop_reason: str | None = None
+        self.stop_checkpoint: str | None = None  # set by the hook that saves on a stop
+        # (iteration, epoch, loss) of the steps since the last check_finite, losses on device
+        self._unchecked: list[tuple[int, int, torch.Tensor]] = []
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -109,6 +155,24 @@ class Runner:
         for hook in self.hooks:
             getattr(hook, stage)(self)
 
+    def check_finite(self) -> None:
+        """Raise :class:`NonFiniteLoss` on every rank if any rank had a NaN/inf loss since the
+        last check, and set ``stop_reason`` on every rank if a stop was asked on any. Collective:
+        called by every rank at the same points (the logger, before a checkpoint or an
+        evaluation, every ``stop_check_interval`` iterations, at the end of the run); costs
+        nothing when no step ran since the last check."""
+        pending, self._unchecked = self._unchecked, []
+        bad, stopping = dist.first_nonfinite([loss for _, _, loss in pending],
+                                             stop.requested() is not None)
+        if stopping and self.stop_reason is None:  # once: which ranks were asked, and why
+            self.stop_reason = stop.describe(dist.all_gather_object(stop.requested()))
+        if bad is not None:
+            index, rank, value = bad
+            it, epoch, _ = pending[index]
+            raise NonFiniteLoss(f"loss is not finite ({value} on rank {rank}) at iteration {it} "
+                                f"(epoch {epoch}); stopping. The last checkpoint in "
+                                f"{self.work_dir} is intact")
+
     # -- the loop -------------------------------------------------------------------------------
     def run(self, skip_samples: int = 0) -> None:
         """Train until ``max_epochs``/``max_iters``; ``skip_samples`` resumes inside an epoch."""
@@ -117,6 +181,7 @@ class Runner:
             while not self.done():
                 self.train_epoch(skip_samples)
                 skip_samples = 0
+            self.check_finite()  # the last iterations' losses, had no hook checked them
         finally:
             self.call("after_run")
 
@@ -127,38 +192,55 @@ class Runner:
         first = skip_samples // loader.batch_size
         self.inner_iter = first
         self.call("before_train_epoch")
+        last = first + len(loader) - 1
         for i, batch in enumerate(loader, start=first):
             self.inner_iter = i  # as mmcv: the index of the running iteration, kept after the loop
             self.call("before_train_iter")
             self.train_step(batch)
             self.call("after_train_iter")
+            if (self.iter + 1) % self.stop_check_interval == 0:
+                self.check_finite()  # a sync point: NaN/inf anywhere, a stop asked anywhere
+            finished = not self.by_epoch and self.iter + 1 >= self.max_iters
+            if self.stop_reason and i < last and not finished:
+                self.stop(after_epoch=False)
             self.iter += 1
-            if not self.by_epoch and self.iter >= self.max_iters:
+            if finished:
                 break
         self.call("after_train_epoch")
+        if self.stop_reason and not (self.epoch + 1 >= self.max_epochs if self.by_epoch
+                                     else self.iter >= self.max_iters):
+            # asked at the last iteration of an epoch: its evaluation and checkpoint ran first
+            self.stop(after_epoch=True)
         self.epoch += 1
 
+    def stop(self, after_epoch: bool) -> None:
+        """Every rank: let the hooks save (``on_stop``), then end the run with ``Stopped``."""
+        done = self.iter + (0 if after_epoch else 1)
+        self.logger.warning("stopping after iteration %d (epoch %d): %s", done, self.epoch + 1,
+                            self.stop_reason)
+        for hook in self.hooks:
+            hook.on_stop(self, after_epoch)
+        raise stop.Stopped(self.stop_reason or "", self.stop_checkpoint, done)
+
     def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
-        return to_device(batch, self.device, self.input_dtype)
+        return to_device(batch, self.device, self.input_dtype, self.channels_last)
 
     def train_step(self, batch: dict[str, Any]) -> None:
         engine = self.engine
         losses = engine(self.to_device(batch))
         loss, log_vars = parse_losses(losses)
-        if not dist.all_finite(loss.detach()):
-            raise NonFiniteLoss(f"loss is not finite ({float(loss.detach())} on rank "
-                                f"{dist.get_rank()}) at iteration {self.iter + 1} "
-                                f"(epoch {self.epoch + 1}); stopping. The last checkpoint in "
-                                f"{self.work_dir} is intact")
+        # checked for NaN/inf later, at the next sync point (see check_finite), not here
+        self._unchecked.append((self.iter + 1, self.epoch + 1, log_vars["loss"]))
         engine.backward(loss)
         clipping = engine.gradient_clipping() > 0
         own_norm = None
         if clipping and engine.is_gradient_accumulation_boundary() and not (
                 engine.zero_optimization() or engine.fp16_enabled() or engine.bfloat16_enabled()):
-            # DeepSpeed clips plain fp32 gradients itself but does not keep the norm: measure it
+            # DeepSpeed clips plain fp32 gradients itself but does not keep the norm: measure
+            # it, as a tensor (the logger reads it back with the losses)
             grads = [p.grad for p in self.model.parameters() if p.grad is not None]
-            own_norm = float(torch.linalg.vector_norm(
-                torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))) if grads else 0.0
+            own_norm = torch.linalg.vector_norm(torch.stack(
+                [torch.linalg.vector_norm(g.float()) for g in grads])) if grads else 0.0
         skipped_before = engine.skipped_steps
         engine.step()
         for name, value in log_vars.items():
@@ -175,4 +257,4 @@ class Runner:
         if clipping and engine.was_step_applied():
             norm = own_norm if own_norm is not None else engine.get_global_grad_norm()
             if norm is not None:
-                self.put("grad_norm", float(norm))
+                self.put("grad_norm", norm)

@@ -6,6 +6,12 @@ Here the parent process becomes a small launcher, like torchrun on one machine: 
 CUDA_VISIBLE_DEVICES = the chosen devices on a GPU machine; on a machine without GPUs, N CPU
 ranks), watches them, and when one fails stops the others, so a job either finishes on every
 rank or ends with that rank's exit code — it never waits on a dead peer.
+
+Stopping: SIGINT or SIGTERM to this process sends SIGTERM to every rank, which then finishes its
+iteration, saves a checkpoint and exits with 75 (:mod:`ocr_ds.engine.stop`); the job exits 75
+when all did. Other stop signals (``--stop-signal``) are passed on to the ranks as they are. A
+rank also stops by itself if this process dies (``PR_SET_PDEATHSIG``, and the rank's launcher
+watch).
 """
 from __future__ import annotations
 
@@ -22,8 +28,9 @@ from ocr_ds.engine.launch import config_port, env_port
 from ocr_ds.errors import UserError
 
 TRAIN_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "train.py")
-# how long the other ranks get to exit after SIGTERM before SIGKILL
-TERM_GRACE_S = 10.0
+# how long ranks get after SIGTERM (to finish an iteration and save) before SIGKILL
+TERM_GRACE_S = 25.0
+EXIT_STOPPED = 75  # ocr_ds.engine.stop.EXIT_STOPPED (not imported: it would not change alone)
 
 
 def _cuda_count() -> int:
@@ -54,7 +61,8 @@ def _exit_code(returncode: int) -> int:
 
 
 def spawn_local_ranks(argv: Sequence[str], gpus: int | None, gpu_ids: Sequence[int] | None,
-                      dist_params: Mapping | None) -> int | None:
+                      dist_params: Mapping | None,
+                      stop_signals: Sequence[int] = (signal.SIGTERM,)) -> int | None:
     """Run ``train.py argv`` as one rank per device and return the job's exit code.
 
     Returns None when there is a single rank that can run in this process (``--gpus 1``, or one
@@ -82,36 +90,58 @@ def spawn_local_ranks(argv: Sequence[str], gpus: int | None, gpu_ids: Sequence[i
     procs: list[subprocess.Popen] = []
     for rank in range(len(ids)):
         env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(len(ids)),
-                   LOCAL_WORLD_SIZE=str(len(ids)), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+                   LOCAL_WORLD_SIZE=str(len(ids)), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+                   OCR_DS_LAUNCHER_PID=str(os.getpid()))
         if cuda:
             env["CUDA_VISIBLE_DEVICES"] = _visible(ids)
         procs.append(subprocess.Popen([sys.executable, "-u", TRAIN_PY, *argv], env=env,
                                       preexec_fn=_die_with_parent))
-    return _supervise(procs)
+    return _supervise(procs, [s for s in stop_signals if s != signal.SIGTERM])
 
 
-def _supervise(procs: list[subprocess.Popen]) -> int:
-    """Wait for every rank; on the first failure (or a signal to us) stop the rest."""
+def _supervise(procs: list[subprocess.Popen], forward: Sequence[int] = ()) -> int:
+    """Wait for every rank; on the first failure (or SIGINT/SIGTERM to us) stop the rest;
+    pass the signals in ``forward`` on to the ranks."""
     stop: list[int] = []
 
     def on_signal(signum: int, _frame: object) -> None:
         stop.append(signum)
 
+    def pass_on(signum: int, _frame: object) -> None:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signum)
+
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    old.update({s: signal.signal(s, pass_on) for s in forward})
+    stopping_since = None
     try:
         while True:
             codes = [p.poll() for p in procs]
-            failed = [(r, c) for r, c in enumerate(codes) if c not in (None, 0)]
+            if None not in codes and set(codes) <= {0, EXIT_STOPPED}:
+                # every rank finished, or stopped on request after saving
+                return EXIT_STOPPED if EXIT_STOPPED in codes else 0
+            failed = [(r, c) for r, c in enumerate(codes) if c not in (None, 0, EXIT_STOPPED)]
+            if EXIT_STOPPED in codes and not failed and not stop:
+                # the others are stopping too (the ranks agree on the iteration): give them time
+                stopping_since = stopping_since or time.monotonic()
+                if time.monotonic() - stopping_since < TERM_GRACE_S:
+                    time.sleep(0.1)
+                    continue
+                failed = [(r, c) for r, c in enumerate(codes) if c is None]
             if failed or stop:
                 _terminate(procs)
                 if stop:
-                    return 128 + stop[0]
+                    codes = [p.returncode for p in procs]
+                    return EXIT_STOPPED if all(c == EXIT_STOPPED for c in codes) else 128 + stop[0]
                 rank, code = failed[0]
+                if code is None:  # did not follow the others' stop in time
+                    print(f"ocr_ds: rank {rank} did not stop within {TERM_GRACE_S:.0f} s of the "
+                          "others; stopped it", file=sys.stderr, flush=True)
+                    return 1
                 print(f"ocr_ds: rank {rank} exited with code {_exit_code(code)}; stopped the "
                       "other ranks", file=sys.stderr, flush=True)
                 return _exit_code(code)
-            if all(c == 0 for c in codes):
-                return 0
             time.sleep(0.1)
     finally:
         for s, handler in old.items():

@@ -23,12 +23,13 @@ from typing import Any, Mapping
 import torch
 
 from ocr_ds import registry
-from ocr_ds.engine import builder, dist
+from ocr_ds.engine import allocator, builder, dist, stop, universal
 from ocr_ds.engine import checkpoint as ckpt
 from ocr_ds.engine.data import (build_loader, loader_settings, process_settings,
                                  setup_multi_processes)
 from ocr_ds.engine.hooks.build import build_hooks
 from ocr_ds.engine.hooks.lr import LrUpdaterHook
+from ocr_ds.engine.hooks.startup import StartupTimes
 from ocr_ds.engine.preflight import check_datasets
 from ocr_ds.engine.runner import Runner, to_device
 from ocr_ds.engine.synth import ensure_synth_data
@@ -61,6 +62,7 @@ def env_info() -> dict[str, str]:
     return {"sys.platform": sys.platform, "Python": sys.version.replace("\n", ""),
             "PyTorch": torch.__version__, "DeepSpeed": deepspeed.__version__,
             "CUDA available": str(torch.cuda.is_available()), "host": platform.node(),
+            "CPU malloc": allocator.applied,
             "world_size": str(dist.get_world_size())}
 
 
@@ -87,7 +89,7 @@ def _build_dataset(spec: Any, key: str, test_mode: bool):
 
 
 def make_evaluate(engine: Any, loader: Any, dataset: Any, logger: logging.Logger,
-                  device: torch.device, dtype: torch.dtype | None):
+                  device: torch.device, dtype: torch.dtype | None, channels_last: bool = False):
     """The evaluation callable the EvalHook uses: forward on every rank, metrics on rank 0."""
 
     def evaluate(metric_args: Mapping[str, Any]) -> dict[str, float]:
@@ -97,7 +99,8 @@ def make_evaluate(engine: Any, loader: Any, dataset: Any, logger: logging.Logger
         results: list[Any] = []
         with torch.no_grad():
             for batch in loader:
-                results.extend(engine(to_device(batch, device, dtype), return_loss=False))
+                results.extend(engine(to_device(batch, device, dtype, channels_last),
+                                      return_loss=False))
         model.train()
         # predictions go to rank 0 only (the metrics are computed there)
         gathered = dist.gather_object(list(zip(indices, results)))
@@ -114,14 +117,36 @@ def make_evaluate(engine: Any, loader: Any, dataset: Any, logger: logging.Logger
     return evaluate
 
 
-def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deterministic: bool,
-          validate: bool, load_from: str | None, resume_from: str | None, auto_resume: bool,
-          ds_overrides: Mapping[str, Any] | None, ds_overrides_name: str = "ds_config",
-          allow_unsafe_pickle: bool = False) -> None:
+def train(cfg: Any, *, stop_signal: Any = None, **kwargs: Any) -> None:
+    """Train (``kwargs``: see :func:`_train`). SIGTERM and ``stop_signal`` (else the config's)
+    stop it cleanly: it raises :class:`~ocr_ds.engine.stop.Stopped` after saving a checkpoint,
+    and does so too when the launcher of this rank is gone (:mod:`ocr_ds.engine.stop`)."""
+    startup = StartupTimes()
+    startup.mark("Python and imports")
+    signals = stop.stop_signals(stop_signal, cfg)
+    # a launcher gone during start-up is acted on after the first iteration
+    stop.watch_launchers()
+    stopped = False
+    try:
+        _train(cfg, signals=signals, startup=startup, **kwargs)
+    except stop.Stopped:
+        stopped = True
+        raise
+    finally:
+        stop.uninstall(stopped)
+
+
+def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deterministic: bool,
+           validate: bool, load_from: str | None, resume_from: str | None, auto_resume: bool,
+           ds_overrides: Mapping[str, Any] | None, ds_overrides_name: str = "ds_config",
+           allow_unsafe_pickle: bool = False, signals: tuple = (),
+           startup: StartupTimes | None = None) -> None:
     from ocr_ds.schedules import LrSchedule
     from ocr_ds.translate import translate
 
+    startup = startup or StartupTimes()
     builder.init_distributed()
+    startup.mark("process group")
     rank, world = dist.get_rank(), dist.get_world_size()
     logger = make_logger(None, rank)
     # Everything a user can get wrong is checked before the work dir is created, so a bad
@@ -136,6 +161,12 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     seed = init_random_seed(seed)
     set_random_seed(seed, deterministic)
     model = builder.build_model(cfg)
+    if (tr.ds_config.get("zero_optimization") or {}).get("stage", 0):
+        # again, with ZeRO's buffers sized from the model (the first call checked the config
+        # before the model was built)
+        tr = translate(cfg, world_size=world, accelerator=accelerator, ds_overrides=ds_overrides,
+                       ds_overrides_name=ds_overrides_name,
+                       model_facts=builder.model_facts(model))
     if load_from:
         builder.load_weights(model, load_from, logger, allow_unsafe_pickle)
     ensure_synth_data(cfg.get("synth_data"), logger)
@@ -151,14 +182,26 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     check_datasets(train_set, val_set)
     device = builder.device()
     loader_args = dict(rank=rank, world_size=world, seed=seed, device=device,
-                       mp_start_method=proc_settings["mp_start_method"])
+                       mp_start_method=proc_settings["mp_start_method"], ignore_signals=signals)
     train_loader = build_loader(train_set, train_settings, **loader_args)
     iters_per_epoch = len(train_loader)
     if iters_per_epoch == 0:
         raise UserError(f"data.train: {len(train_set)} samples give no full batch of "
                         f"{train_loader.batch_size} per rank at world size {world}")
+    startup.mark("model and data")
+    if auto_resume:  # as mmdet: the newest checkpoint of this work dir wins over resume_from
+        resume_from = ckpt.find_resume(_checkpoint_root(cfg, work_dir)) or resume_from
+    universal_from = None
     if resume_from:
-        ckpt.check_resumable(resume_from)
+        # before anything is written: the files, the optimizer-state layout and the shapes
+        root, tag, saved = ckpt.check_fits(
+            resume_from, model, (tr.ds_config.get("zero_optimization") or {}).get("stage", 0))
+        if universal.needs_conversion(os.path.join(root, tag), saved, world):
+            # another world size: DeepSpeed must be told at initialize to read the universal
+            # format
+            universal_from = os.path.join(root, tag)
+            tr.ds_config["checkpoint"] = dict(tr.ds_config.get("checkpoint") or {},
+                                              load_universal=True)
 
     if rank == 0:
         os.makedirs(work_dir, exist_ok=True)
@@ -175,7 +218,7 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     for note in tr.notes:
         logger.info("deepspeed config: %s", note)
     logger.info("DeepSpeed config:\n%s", json.dumps(tr.ds_config, indent=1))
-    engine = builder.build_engine(model, tr.ds_config)
+    engine = builder.build_engine(model, tr.ds_config, tr.speed)
 
     max_iters = max_iters_cfg or max_epochs * iters_per_epoch
     lr_hook = next(h for h in hooks if isinstance(h, LrUpdaterHook))
@@ -185,18 +228,27 @@ def train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, determ
     if val_set is not None:
         val_loader = build_loader(val_set, val_settings, **loader_args)
         evaluate = make_evaluate(engine, val_loader, val_set, logger, device,
-                                 builder.input_dtype(tr.ds_config))
-    runner = Runner(engine=engine, train_loader=train_loader, hooks=hooks, work_dir=work_dir,
+                                 builder.input_dtype(tr.ds_config), tr.speed.channels_last)
+    runner = Runner(engine=engine, train_loader=train_loader, hooks=[*hooks, startup],
+                    work_dir=work_dir,
                     max_epochs=max_epochs, max_iters=max_iters, iters_per_epoch=iters_per_epoch,
                     logger=logger, meta=meta, input_dtype=builder.input_dtype(tr.ds_config),
-                    device=device, timestamp=timestamp, cfg=cfg, evaluate=evaluate)
+                    device=device, timestamp=timestamp, cfg=cfg, evaluate=evaluate,
+                    channels_last=tr.speed.channels_last,
+                    stop_check_interval=stop.check_interval(cfg))
 
-    if auto_resume and not resume_from:
-        resume_from = ckpt.find_resume(_checkpoint_root(cfg, work_dir))
     skip = 0
     if resume_from:
-        skip = resume(runner, resume_from, world)
-    runner.run(skip_samples=skip)
+        skip = resume(runner, resume_from, world, universal_from)
+    startup.mark("DeepSpeed engine")
+    stop.install(signals)  # from here on these signals stop cleanly (before: at once)
+    try:
+        runner.run(skip_samples=skip)
+    except stop.Stopped as exc:
+        logger.warning("Training stopped at epoch %d, iter %d (%s); checkpoint %s is complete: "
+                       "run again with --auto-resume to continue (exit code %d)", runner.epoch + 1,
+                       exc.iteration, exc.reason, exc.checkpoint, stop.EXIT_STOPPED)
+        raise
     logger.info("Training finished: epoch %d, iter %d", runner.epoch, runner.iter)
 
 
@@ -205,9 +257,17 @@ def _checkpoint_root(cfg: Mapping[str, Any], work_dir: str) -> str:
     return os.path.join(out_dir, os.path.basename(os.path.normpath(work_dir))) if out_dir else work_dir
 
 
-def resume(runner: Runner, path: str, world: int) -> int:
-    """Restore a checkpoint into ``runner``; returns the samples of the epoch already seen."""
-    meta = ckpt.load(runner.engine, path)
+def resume(runner: Runner, path: str, world: int, universal_from: str | None = None) -> int:
+    """Restore a checkpoint into ``runner``; returns the samples of the epoch this rank skips.
+
+    ``universal_from``: the checkpoint was written at another world size with ZeRO shards; it is
+    read through DeepSpeed's universal format (:mod:`ocr_ds.engine.universal`)."""
+    if universal_from:
+        universal.use_own_stage3_loader(runner.engine)
+        meta = ckpt.load(runner.engine, path, universal.convert(universal_from, runner.logger))
+        universal.restore_buffers(runner.engine, universal_from)
+    else:
+        meta = ckpt.load(runner.engine, path)
     runner.epoch, runner.iter = meta["epoch"], meta["iter"]
     old_world = meta.get("world_size", world)
     if old_world != world:  # mmcv rescales the iteration count when the world size changes
@@ -218,6 +278,8 @@ def resume(runner: Runner, path: str, world: int) -> int:
     for hook in runner.hooks:
         if type(hook).__name__ in states:
             hook.load_state_dict(states[type(hook).__name__])
-    inner = meta.get("inner_iter", 0)
     runner.logger.info("resumed from %s: epoch %d, iter %d", path, runner.epoch, runner.iter)
-    return inner * meta.get("samples_per_gpu", runner.train_loader.batch_size) if old_world == world else 0
+    # the samples of the running epoch already trained on, by all ranks together, now shared
+    # out over this world size (the sampler deals them round-robin, so they are its first ones)
+    seen = meta.get("inner_iter", 0) * meta.get("samples_per_gpu", runner.train_loader.batch_size)
+    return seen * old_world // world

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -25,15 +26,54 @@ def test_pipeline(cfg: Mapping[str, Any], default: Sequence[dict]) -> list[dict]
     return copy.deepcopy(list(default))
 
 
-def build_with_weights(model_cfg: Any, state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
-    """The config's model with the checkpoint's weights, in eval mode; every tensor must be there."""
+def strip_pretrained(model_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The model config without backbone pre-training (the checkpoint replaces it anyway)."""
+    cfg = copy.deepcopy(dict(model_cfg))
+    cfg.pop("pretrained", None)
+    if isinstance(cfg.get("backbone"), Mapping):
+        cfg["backbone"] = dict(cfg["backbone"], init_cfg=None)
+        cfg["backbone"].pop("pretrained", None)
+    return cfg
+
+
+def build_with_weights(model_cfg: Any, state: Mapping[str, torch.Tensor],
+                       source: str = "checkpoint") -> torch.nn.Module:
+    """The config's model with the checkpoint's weights, in eval mode; every tensor must be
+    there, in the model's shape (``source`` names the checkpoint in errors)."""
     from ocr_ds import registry
 
     model = registry.build(registry.MODELS, model_cfg, "model")
     match = match_state_dict(model, state)      # earlier ocr_ds names renamed to MMOCR's
     absent = match.missing + [k for k, _, _ in match.mismatched]
     if absent:
-        raise UserError(f"checkpoint: {len(absent)} model tensors missing or of another shape, "
+        raise UserError(f"{source}: {len(absent)} model tensors missing or of another shape, "
                         f"e.g. {absent[:3]} (does the config match the checkpoint?)")
     model.load_state_dict(match.loadable, strict=False)
     return model.eval()
+
+
+def read_images(paths: Sequence[str], flags: int | None = None) -> list[Any]:
+    """Every image file named on the command line, decoded (OpenCV's ``IMREAD_COLOR`` unless
+    ``flags``), checked before anything is written: a missing or undecodable one is a one-line
+    error (decoded from bytes: ``cv2.imread`` would print a warning of its own first)."""
+    import cv2
+    import numpy as np
+
+    images = []
+    for path in paths:
+        if not os.path.isfile(path):
+            raise UserError(f"{path}: no such image file")
+        img = cv2.imdecode(np.fromfile(path, np.uint8),
+                           cv2.IMREAD_COLOR if flags is None else flags)
+        if img is None:
+            raise UserError(f"{path}: not a readable image (OpenCV cannot decode it)")
+        images.append(img)
+    return images
+
+
+def torch_device(name: str) -> torch.device:
+    """``--device``: a torch device name, as a one-line error when torch does not know it."""
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise UserError(f"--device: {exc}") from None

@@ -15,10 +15,11 @@ Label files are ``FILENAME TEXT`` lines (``.txt``) or JSON lines (``.jsonl``), a
 """
 from __future__ import annotations
 
-import argparse
+import os
 from typing import Sequence
 
-from ocr_ds.errors import UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, run_cli
+from ocr_ds.outputs import check_file_creatable
 from ocr_ds.tools.to_lmdb import read_labels
 
 
@@ -38,7 +39,7 @@ def collect_chars(label_files: Sequence[str], label_format: str = "auto",
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="python -m ocr_ds.tools.build_dict",
         description="Write the characters of label files as a dict_file (one per line).")
     parser.add_argument("labels", nargs="+", help="label files (.txt or .jsonl)")
@@ -48,9 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--label-format", default="auto", help="auto, txt or jsonl (auto)")
     parser.add_argument("--separator", default=" ", help="txt field separator (a space)")
     args = parser.parse_args(argv)
+    check_file_creatable(args.out, "--out")  # before reading every label file
     chars = collect_chars(args.labels, args.label_format, args.separator, args.order)
     if not chars:
         raise UserError(f"{', '.join(args.labels)}: no characters in the texts")
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
         f.writelines(f"{c}\n" for c in chars)
     print(f"wrote {len(chars)} characters to {args.out}")

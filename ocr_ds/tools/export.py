@@ -12,14 +12,13 @@ Works for every ZeRO stage (ZeRO partitions are merged into fp32 weights). The o
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Sequence
 
 from ocr_ds.checkpoint_io import load_checkpoint_any
 from ocr_ds.engine.checkpoint import atomic_torch_save
-from ocr_ds.errors import UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, run_cli
 
 
 def export(src: str, dst: str, allow_unsafe_pickle: bool = False) -> int:
@@ -32,7 +31,7 @@ def export(src: str, dst: str, allow_unsafe_pickle: bool = False) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m ocr_ds.tools.export", description=__doc__.splitlines()[0])
+    p = CliParser(prog="python -m ocr_ds.tools.export", description=__doc__.splitlines()[0])
     p.add_argument("checkpoint", help="checkpoint directory (or work dir with 'latest', or .pth)")
     p.add_argument("out", help="output .pth file")
     p.add_argument("--allow-unsafe-pickle", action="store_true",

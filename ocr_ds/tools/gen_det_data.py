@@ -32,7 +32,6 @@ Writes, under OUT_DIR, MMOCR's ICDAR 2015 layout:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
@@ -42,7 +41,7 @@ import cv2
 import numpy as np
 
 from ocr_ds.datasets.textdet.icdar_txt import polygon_annotation
-from ocr_ds.errors import bad_value, run_cli
+from ocr_ds.errors import CliParser, bad_value, run_cli
 from ocr_ds.tools._synth_common import ensure_current
 
 FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
@@ -340,7 +339,7 @@ def ensure_generated(out_dir: str, **kwargs: Any) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="python -m ocr_ds.tools.gen_det_data",
         description="Render synthetic text-detection scenes (COCO JSON + ICDAR txt forms).")
     parser.add_argument("out_dir", help="output folder (e.g. data/synth_det)")

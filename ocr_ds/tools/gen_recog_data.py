@@ -21,7 +21,6 @@ Writes, under OUT_DIR:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
@@ -30,7 +29,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from ocr_ds.errors import UserError, bad_value, run_cli
+from ocr_ds.errors import CliParser, UserError, bad_value, run_cli
 from ocr_ds.tools._synth_common import ensure_current
 from ocr_ds.tools.to_lmdb import write_recog_lmdb
 
@@ -183,7 +182,7 @@ def ensure_generated(out_dir: str, **kwargs: Any) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="python -m ocr_ds.tools.gen_recog_data",
         description="Render a synthetic word-recognition data set (txt + lmdb forms).")
     parser.add_argument("out_dir", help="output folder (e.g. data/synth_recog)")

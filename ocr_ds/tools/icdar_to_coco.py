@@ -11,17 +11,16 @@ Pairs every ``img_N.<ext>`` of IMG_DIR with ``GT_DIR/gt_img_N.txt`` (lines
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from typing import Sequence
 
 from ocr_ds.datasets.textdet.icdar_txt import icdar_dir_to_coco
-from ocr_ds.errors import run_cli
+from ocr_ds.errors import CliParser, run_cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ocr_ds.tools.icdar_to_coco",
+    parser = CliParser(prog="python -m ocr_ds.tools.icdar_to_coco",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("img_dir", help="folder of img_N.jpg images")
     parser.add_argument("gt_dir", help="folder of gt_img_N.txt annotations")

@@ -13,8 +13,6 @@ config saved in the checkpoint. For each image, ``DIR/<name>.json`` holds
 """
 from __future__ import annotations
 
-import argparse
-import copy
 import json
 import os
 from typing import Any, Mapping, Sequence
@@ -23,8 +21,9 @@ import cv2
 import numpy as np
 import torch
 
-from ocr_ds.errors import UserError, run_cli
-from ocr_ds.tools._infer_common import build_with_weights, load_weights, test_pipeline
+from ocr_ds.errors import CliParser, UserError, run_cli
+from ocr_ds.tools._infer_common import (build_with_weights, load_weights, read_images,
+                                        strip_pretrained, test_pipeline, torch_device)
 
 # used when the config has no test pipeline (a checkpoint of a bare model)
 DEFAULT_TEST_PIPELINE = [
@@ -37,16 +36,6 @@ DEFAULT_TEST_PIPELINE = [
         dict(type="ImageToTensor", keys=["img"]),
         dict(type="Collect", keys=["img"])]),
 ]
-
-
-def strip_pretrained(model_cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """The model config without backbone pre-training (the checkpoint replaces it anyway)."""
-    cfg = copy.deepcopy(dict(model_cfg))
-    cfg.pop("pretrained", None)
-    if isinstance(cfg.get("backbone"), Mapping):
-        cfg["backbone"] = dict(cfg["backbone"], init_cfg=None)
-        cfg["backbone"].pop("pretrained", None)
-    return cfg
 
 
 def build_detector(cfg: Mapping[str, Any], state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
@@ -86,7 +75,7 @@ def infer(model: torch.nn.Module, pipeline: Any, path: str, device: torch.device
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ocr_ds.tools.infer_det",
+    parser = CliParser(prog="python -m ocr_ds.tools.infer_det",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", help=".pth file or checkpoint directory")
     parser.add_argument("images", nargs="+", help="image files")
@@ -111,16 +100,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         raise UserError(f"{args.checkpoint}: holds no config; give --config")
     from ocr_ds.datasets.pipelines.compose import Compose
+    from ocr_ds.outputs import check_dir_creatable
 
-    device = torch.device(args.device)
+    device = torch_device(args.device)
+    images = read_images(args.images)
+    check_dir_creatable(args.out_dir, "--out-dir")
     model = build_detector(cfg, state).to(device)
     pipeline = Compose(test_pipeline(cfg, DEFAULT_TEST_PIPELINE), "data.test.pipeline")
     os.makedirs(args.out_dir, exist_ok=True)
     used: set[str] = set()
-    for path in args.images:
-        img = cv2.imread(path, cv2.IMREAD_COLOR)
-        if img is None:
-            raise UserError(f"{path}: not a readable image")
+    for path, img in zip(args.images, images):
         boundaries = infer(model, pipeline, path, device, args.score_thr)
         stem = os.path.splitext(os.path.basename(path))[0]
         name, n = stem, 1

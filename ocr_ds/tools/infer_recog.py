@@ -8,19 +8,19 @@ Prints ``IMAGE<TAB>TEXT<TAB>SCORE`` per crop (score: mean character confidence, 
 CHECKPOINT is an exported ``.pth`` (``{'state_dict': ..., 'meta': {'config': ...}}``), a plain
 state dict (then ``--config`` is required) or one of our DeepSpeed checkpoint directories. The
 model and the test pipeline come from ``--config`` if given, else from the config saved in the
-checkpoint. An image that cannot be read prints an error line on stderr and makes the exit
-status 1; the other images are still recognised.
+checkpoint. A missing or undecodable image is a one-line error (exit 2) before anything is
+printed, as in ``infer_det``.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Any, Mapping, Sequence
 
 import torch
 
-from ocr_ds.errors import UserError, run_cli
-from ocr_ds.tools._infer_common import build_with_weights, load_weights, test_pipeline
+from ocr_ds.errors import CliParser, UserError, run_cli
+from ocr_ds.tools._infer_common import (build_with_weights, load_weights, read_images,
+                                        test_pipeline, torch_device)
 
 # the CRNN test pipeline, used when the config has none
 DEFAULT_TEST_PIPELINE = [
@@ -51,7 +51,7 @@ def recognise(model: torch.nn.Module, pipeline: Any, path: str,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="python -m ocr_ds.tools.infer_recog",
         description="Print IMAGE<TAB>TEXT<TAB>SCORE for each word crop.")
     parser.add_argument("checkpoint", help="exported .pth, state dict or checkpoint directory")
@@ -75,10 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = meta["config"]
     else:
         raise UserError(f"{args.checkpoint}: holds no config; pass --config")
-    try:
-        device = torch.device(args.device)
-    except RuntimeError as exc:
-        raise UserError(f"--device: {exc}") from None
+    device = torch_device(args.device)
+    read_images(args.images)  # all of them exist and decode, before the first line is printed
     model = build_recognizer(cfg, state).to(device)
     pipeline = Compose(test_pipeline(cfg, DEFAULT_TEST_PIPELINE), key="data.test.pipeline")
     status = 0

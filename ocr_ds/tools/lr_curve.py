@@ -28,7 +28,7 @@ import os
 import sys
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from ocr_ds.errors import UserError, bad_value, run_cli
+from ocr_ds.errors import CliParser, UserError, bad_value, run_cli
 from ocr_ds.schedules import LrSchedule
 from ocr_ds.schedules.run import _positive_int, run_length
 
@@ -97,7 +97,7 @@ def plot(curve: Sequence[tuple[int, int, float]], path: str, title: str) -> None
 
 
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="python -m ocr_ds.tools.lr_curve",
         description="Print the lr of every training iteration of a config.")
     parser.add_argument("config", help="config file (.py, .json, .yaml)")

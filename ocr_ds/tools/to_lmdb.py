@@ -38,7 +38,7 @@ import sys
 import tempfile
 from typing import Any, Iterator, Sequence
 
-from ocr_ds.errors import UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, run_cli
 
 DEFAULT_BATCH = 1000
 INITIAL_MAP_SIZE = 64 << 20  # doubled on lmdb.MapFullError; the file only holds what is used
@@ -369,7 +369,7 @@ def _det_hint(out: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="python -m ocr_ds.tools.to_lmdb",
         description="Pack a recognition data set (labels + images) or the images of a "
                     "detection data set into an lmdb (MMOCR's key layout). The output appears "

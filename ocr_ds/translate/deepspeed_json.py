@@ -11,6 +11,10 @@ Order of sources, later wins: the translation of the config's ``optimizer``,
 a DeepSpeed value contradicts a translated one, the explicit DeepSpeed value wins and a note says
 so (as Hugging Face's Trainer reports DeepSpeed/argument mismatches). ``"auto"`` in a DeepSpeed
 section means "the translated value".
+
+ZeRO's buffer sizes the user leaves unset (or sets to ``"auto"``) are derived from the model when
+the caller passes its :class:`~ocr_ds.translate.zero_buffers.ModelFacts` (the engine builder
+measures the model; see :mod:`ocr_ds.translate.zero_buffers`).
 """
 from __future__ import annotations
 
@@ -24,7 +28,9 @@ from ocr_ds.translate.optimizer import (
     finalize_optimizer, translate_optimizer, translate_optimizer_hook)
 from ocr_ds.translate.precision import (
     check_precision_combination, cpu_fp16_error, translate_precision)
+from ocr_ds.translate.speed import Speed, apply_fused_optimizer, translate_speed
 from ocr_ds.translate.values import mapping, positive_int, to_json
+from ocr_ds.translate.zero_buffers import SIZE_KEYS, ModelFacts, fill_zero_buffers
 
 ACCELERATORS = ("cpu", "cuda")
 #: steps_per_print unless the user sets it: DeepSpeed's own progress lines would duplicate ours.
@@ -40,22 +46,27 @@ class Translation:
 
     ds_config: dict               #: JSON-serialisable, for ``deepspeed.initialize(config=...)``
     notes: list[str] = field(default_factory=list)  #: lines for stderr: choices, overrides
+    speed: Speed = field(default_factory=Speed)     #: compile / channels_last (not JSON keys)
 
 
 def translate(cfg: Mapping, *, world_size: int, accelerator: str = "cpu",
               ds_overrides: Mapping | None = None,
-              ds_overrides_name: str = "ds_config") -> Translation:
+              ds_overrides_name: str = "ds_config",
+              model_facts: ModelFacts | None = None) -> Translation:
     """Translate an MMOCR config (nested dicts) into a DeepSpeed config.
 
     Args:
         cfg: the loaded config; reads ``optimizer``, ``optimizer_config``, ``data``, ``fp16``,
-            ``bf16``, ``autocast`` and ``deepspeed``.
+            ``bf16``, ``autocast``, the speed keys (``compile``, ``channels_last``,
+            ``fused_optimizer``: :mod:`ocr_ds.translate.speed`) and ``deepspeed``.
         world_size: number of data-parallel ranks (``train_batch_size`` counts them all).
         accelerator: ``'cpu'`` or ``'cuda'``, as the caller detected it.
         ds_overrides: the user's DeepSpeed JSON (CLI); wins over the config's ``deepspeed``
             section. Defaults to None.
         ds_overrides_name: how notes and errors name ``ds_overrides`` (e.g. the file path).
             Defaults to ``"ds_config"``.
+        model_facts: the model's parameter sizes; at ZeRO stage >= 1 the buffer sizes the user
+            did not set are derived from them. None leaves them to DeepSpeed. Defaults to None.
 
     Raises:
         UserError: anything in ``cfg`` or ``ds_overrides`` that DeepSpeed cannot express.
@@ -98,15 +109,23 @@ def translate(cfg: Mapping, *, world_size: int, accelerator: str = "cpu",
 
     _reconcile_batch(ds, translated, world_size, user_set, micro_key, notes)
     _check_zero(ds, user_set)
+    if "zero_optimization" in ds:
+        zero = ds["zero_optimization"]
+        given = [k for k in zero if k in SIZE_KEYS]
+        fill_zero_buffers(zero, model_facts, given,
+                          {k: user_set.get(f"zero_optimization.{k}", CONFIG_SECTION) for k in given},
+                          notes, accelerator)
     _check_precision(ds, precision, hook.hook_type, accelerator, user_set)
     fp16 = ds.get("fp16")
     fp16_on = isinstance(fp16, Mapping) and fp16.get("enabled")
     finalize_optimizer(ds, accelerator=accelerator, key=_key_namer(user_set),
                        fp16_dynamic=(fp16.get("loss_scale", 0) == 0) if fp16_on else None,
                        notes=notes)
+    apply_fused_optimizer(cfg, ds, notes)
+    speed = translate_speed(cfg, ds, notes)
     ds = to_json(ds, "deepspeed")
     json.dumps(ds)  # the contract: a plain JSON document
-    return Translation(ds_config=ds, notes=notes)
+    return Translation(ds_config=ds, notes=notes, speed=speed)
 
 
 def _key_namer(user_set: Mapping[str, str]) -> Callable[[str], str]:
@@ -167,6 +186,10 @@ def _merge(dst: dict, src: Mapping, prefix: str, source: str, translated: Mappin
     """Deep-merge ``src`` into ``dst`` in place, noting every translated value it changes."""
     for key, value in src.items():
         path = f"{prefix}{key}"
+        if value == "auto" and prefix == "zero_optimization." and key in SIZE_KEYS:
+            dst.pop(key, None)         # unset: derived from the model (or DeepSpeed's default)
+            user_set.pop(path, None)
+            continue
         if value == "auto":
             dst[key] = _auto_value(translated, path, source)
             user_set.pop(path, None)   # back to the translated value

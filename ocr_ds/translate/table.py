@@ -55,12 +55,29 @@ TRANSLATION_TABLE: list[tuple[str, str, str]] = [
      "'bfloat16' or 'float16'; the model stays fp32 under torch.autocast (closest to mmcv's fp16)"),
     ("autocast.lower_precision_safe_modules", "torch_autocast.lower_precision_safe_modules",
      "full class names, e.g. torch.nn.modules.conv.Conv2d"),
+    ("fused_optimizer=True (ocr_ds key)", "optimizer.params.fused or optimizer.params.foreach",
+     "torch.optim's fused kernel (SGD, Adam, AdamW, Adagrad) or else its multi-tensor one "
+     "(Adadelta, RMSprop, ...); DeepSpeed's adam/adamw run FusedAdam on GPUs anyway; an explicit "
+     "fused/foreach wins"),
+    ("compile=True or dict(backend, mode, dynamic, fullgraph, options) (ocr_ds key)",
+     "(engine.compile(backend, compile_kwargs))",
+     "torch.compile through DeepSpeed's engine.compile() after initialize; DeepSpeed's "
+     "DeepCompile options go in deepspeed.compile and turn it on too"),
+    ("channels_last=True (ocr_ds key)", "(none)",
+     "the model and the 'img' batches in channels-last memory format (not a DeepSpeed setting)"),
     ("deepspeed (config section), then --deepspeed-config FILE",
      "(any key, deep-merged)",
      "explicit DeepSpeed values win over translated ones, with a note giving both; \"auto\" "
      "takes the translated value"),
     ("deepspeed.zero_optimization", "zero_optimization",
      "only from the DeepSpeed section; stage 0-3; offload_optimizer/offload_param pass through"),
+    ("(ZeRO stage >= 1, the model's parameter sizes)",
+     "zero_optimization.reduce_bucket_size, allgather_bucket_size, sub_group_size, "
+     "stage3_prefetch_bucket_size, stage3_max_live_parameters, stage3_max_reuse_distance, "
+     "stage3_param_persistence_threshold, stage3_model_persistence_threshold",
+     "each one the stage reads and the user did not set (or set to \"auto\"): sized from the "
+     "model's largest layer instead of DeepSpeed's billion-parameter defaults, never above them; "
+     "the notes (--dry-run) give each value and why"),
     ("deepspeed.scheduler", "(refused)",
      "the lr is driven from lr_config by ocr_ds; a DeepSpeed scheduler would fight it"),
     ("lr_config", "(none)", "not a DeepSpeed setting: ocr_ds writes each param group's lr"),

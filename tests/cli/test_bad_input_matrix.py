@@ -12,8 +12,10 @@ case must be refused before DeepSpeed is started (and so before the work dir is 
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -220,7 +222,7 @@ CASES = [
     ("runner-type", "config", "train", opts("runner.type=Looper", "runner.max_epochs=2"), "runner.type"),
     ("epochs-disagree", "config", "train", opts("runner.type=EpochBasedRunner", "runner.max_epochs=4"), "total_epochs"),
     ("unknown-model", "config", "train", opts("model.type=Transformer9000"), "model.type: unknown 'Transformer9000'"),
-    ("model-bad-arg", "config", "train", opts("model.hidden_size=3"), "model: ToyRegressor"),
+    ("model-bad-arg", "config", "train", opts("model.hidden_size=3"), "model.hidden_size: not an argument of ToyRegressor"),
     ("unknown-dataset", "config", "train", opts("data.train.type=Imagenet"), "data.train.type: unknown 'Imagenet'"),
     ("loader-typo", "config", "train", opts("data.shufle=True"), "unknown loader setting"),
     ("workers-negative", "config", "train", opts("data.workers_per_gpu=-1"), "data.workers_per_gpu"),
@@ -293,7 +295,7 @@ CASES = [
     ("export-foreign", "checkpoint", "export", tool_ckpt(ckpt_file("foreign"), "{d}/../out/x.pth"),
      "pass --allow-unsafe-pickle to load it anyway, only for files you trust"),
     ("export-garbage", "checkpoint", "export", tool_ckpt(ckpt_file("garbage"), "{d}/../out/x.pth"),
-     "cannot be read as a PyTorch checkpoint"),
+     "ckpt.pth: not a PyTorch checkpoint (it is text)"),
     ("infer-recog-foreign", "checkpoint", "infer_recog", tool_ckpt(ckpt_file("foreign"), "{d}/a.png"),
      "refusing to unpickle"),
     ("infer-det-truncated", "checkpoint", "infer_det",
@@ -322,18 +324,19 @@ CASES = [
 ]
 
 
+# the cases of issue 13 (test.py, config checks, encodings, checkpoints, every tool's flags)
+from more_bad_inputs import more_cases  # noqa: E402
+
+CASES += more_cases(sys.modules[__name__])
+
+ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.engine.hostfile",
+           **{tool: f"ocr_ds.tools.{tool}" for tool in (
+               "export", "infer_recog", "infer_det", "eval_results", "lr_curve", "to_lmdb",
+               "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict")}}
+
+
 def _entry(name: str):
-    if name == "train":
-        from ocr_ds.train import main
-    elif name == "hostfile":
-        from ocr_ds.engine.hostfile import main
-    elif name == "export":
-        from ocr_ds.tools.export import main
-    elif name == "infer_recog":
-        from ocr_ds.tools.infer_recog import main
-    else:
-        from ocr_ds.tools.infer_det import main
-    return main
+    return importlib.import_module(ENTRIES[name]).main
 
 
 def _snapshot(root: Path) -> set[str]:
@@ -341,29 +344,34 @@ def _snapshot(root: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("case,category,entry,build,message", CASES, ids=[c[0] for c in CASES])
-def test_bad_input(case, category, entry, build, message, tmp_path, capsys, monkeypatch):
+def test_bad_input(case, category, entry, build, message, tmp_path, capfd, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "DISPLAY"):
         monkeypatch.delenv(var, raising=False)
-    from ocr_ds.engine import builder
+    from ocr_ds.engine import builder, spawn
 
     def no_engine(*a, **k):
         raise AssertionError("bad input reached deepspeed.initialize")
 
+    def no_ranks(*a, **k):
+        raise AssertionError("bad input reached the start of the ranks (--gpus N)")
+
     monkeypatch.setattr(builder, "init_distributed", lambda *a, **k: None)
     monkeypatch.setattr(builder, "build_engine", no_engine)
+    monkeypatch.setattr(spawn, "spawn_local_ranks", no_ranks)
     inputs = tmp_path / "in"
     inputs.mkdir()
     argv = build(inputs)
     work_dir = tmp_path / "wd"
-    if entry == "train":
+    if entry == "train" and "--work-dir" not in argv:
         argv = argv + ["--work-dir", str(work_dir)]
     before = _snapshot(tmp_path)
-    capsys.readouterr()
+    capfd.readouterr()
     with pytest.raises(SystemExit) as exc:
         run_cli(lambda: _entry(entry)(argv))
     assert exc.value.code == 2
-    err = capsys.readouterr().err.strip()
+    # capfd: what C libraries write to fd 2 (an OpenCV warning) counts as a line too
+    err = capfd.readouterr().err.strip()
     assert "\n" not in err and "Traceback" not in err, err
     assert err.startswith("error: "), err
     assert message in err, err
@@ -375,8 +383,19 @@ def test_matrix_covers_every_category():
     counts = Counter(c[1] for c in CASES)
     assert len(CASES) >= 40 and len({c[0] for c in CASES}) == len(CASES)
     for category, least in {"flag": 8, "cfg-options": 4, "config": 15, "annotation": 8,
-                            "image": 3, "hostfile": 5, "checkpoint": 9, "mc-config": 7}.items():
+                            "image": 3, "hostfile": 5, "checkpoint": 9, "mc-config": 7,
+                            "test": 15, "output": 5, "tool": 10}.items():
         assert counts[category] >= least, (category, counts)
+
+
+def test_matrix_covers_every_tool():
+    """Each command-line tool under ocr_ds/tools has a row (a new tool gets one too)."""
+    import ocr_ds.tools
+
+    tools = {name[:-3] for name in os.listdir(os.path.dirname(ocr_ds.tools.__file__))
+             if name.endswith(".py") and not name.startswith("_")}
+    assert tools <= set(ENTRIES), sorted(tools - set(ENTRIES))
+    assert set(ENTRIES) <= {c[2] for c in CASES}, sorted(set(ENTRIES) - {c[2] for c in CASES})
 
 
 def test_cfg_options_never_evaluate_code(tmp_path, monkeypatch, capsys):
@@ -395,7 +414,7 @@ def test_cfg_options_never_evaluate_code(tmp_path, monkeypatch, capsys):
     # a dry run with such values (they reach every part of the config) runs no code either
     with pytest.raises(SystemExit) as exc:
         run_cli(lambda: main([TOY, "--dry-run", "--work-dir", str(tmp_path / "wd"), "--cfg-options",
-                              f"work_dir_note={payload}", f"data.note=({payload})"]))
+                              f"work_dir_note={payload}", f"notes=({payload})"]))
     assert exc.value.code == 0
     assert os.listdir(tmp_path) == []
 
@@ -422,15 +441,23 @@ def _reach_engine(monkeypatch, tmp_path, argv: list[str]) -> None:
         main(argv + ["--work-dir", str(tmp_path / "wd")])
 
 
-@pytest.mark.parametrize("good", ["recog", "recog-one-bad-image", "det", "mc-disk"])
+@pytest.mark.parametrize("good", ["recog", "recog-one-bad-image", "det", "mc-disk",
+                                  "recog-bom", "det-bom", "config-bom"])
 def test_good_data_passes_the_checks(good, tmp_path, monkeypatch):
     d = tmp_path / "in"
+    bom = "\ufeff"  # editors on Windows start UTF-8 files with it; mmcv accepts it
     if good == "recog":
         argv = recog_case("a.png hello\n")(d)
     elif good == "recog-one-bad-image":  # one bad sample is skipped, not an error
         argv = recog_case("gone.png hello\na.png world\n")(d)
+    elif good == "recog-bom":
+        argv = recog_case(bom + "a.png hello\n")(d)
     elif good == "det":
         argv = det_case(GOOD_COCO)(d)
+    elif good == "det-bom":
+        argv = det_case(bom + json.dumps(GOOD_COCO))(d)
+    elif good == "config-bom":
+        argv = [_write(d / "cfg.py", bom + open(TOY).read())]
     else:
         argv = mc_case("mc_file_client_args = dict(backend='disk')\n", recog_cfg)(d)
     _reach_engine(monkeypatch, tmp_path, argv)
@@ -539,3 +566,4 @@ def test_probe_closes_the_lmdb_it_opened(tmp_path):
     assert dataset[1]["img"].shape[-2:] == (8, 8)  # and reading afterwards opens it again
     assert os.path.realpath(db) in fileio.open_lmdb_environments()
     fileio.close_lmdb_environment(db)
+

@@ -76,7 +76,10 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$MUNGE/munge.socket
+# cred_expire: a requeued job may start again after this many seconds (120 by default); the
+# scheduler pass that then starts it runs every sched_interval seconds (60 by default)
+AuthInfo=socket=$MUNGE/munge.socket,cred_expire=10
+SchedulerParameters=sched_interval=2
 MpiDefault=none
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -89,7 +92,9 @@ ReturnToService=2
 # a job asking more than the nodes have is refused at once instead of pending forever
 EnforcePartLimits=ALL
 SlurmdParameters=config_overrides
-KillWait=5
+# seconds between SIGTERM and SIGKILL when a job ends early (scancel, requeue, time limit): ranks
+# stopping on SIGTERM write their checkpoint in it (SLURM's default is 30)
+KillWait=30
 # sbatch --wait polls after 2, 10, 42 s, unless MinJobAge/2 > 2 s: that holds the poll at 2 s
 MinJobAge=4
 SlurmctldPidFile=$d/slurmctld.pid

@@ -45,9 +45,10 @@ def need(*tools: str, root: bool = False) -> None:
 def env(**extra: str) -> dict[str, str]:
     """A clean environment: the venv first on PATH (DeepSpeed JIT-builds a comm op with the first
     ninja it finds; another ninja version rebuilds it, ~60 s), one thread per rank, no launcher
-    variables inherited from an outer job."""
+    variables inherited from an outer job, no malloc settings (train.py makes its own)."""
     e = {k: v for k, v in os.environ.items()
-         if k not in _LAUNCHER_VARS and not k.startswith(_LAUNCHER_PREFIXES)}
+         if k not in _LAUNCHER_VARS and not k.startswith(_LAUNCHER_PREFIXES)
+         and not k.startswith("MALLOC_") and k != "OCR_DS_CPU_MALLOC"}  # nothing exported
     # PYTHONFAULTHANDLER: a rank that aborts (SIGABRT/SIGSEGV) prints where its threads were
     e.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
     e["PATH"] = BIN + os.pathsep + e.get("PATH", "")
@@ -129,6 +130,8 @@ def assert_trained(work_dir: str, world_size: int = 2, epochs: int = 1) -> None:
     with open(log) as f:
         text = f.read()
     assert f"world_size: {world_size}" in text, text[:2000]
+    # every launcher gets CPU ranks that keep freed memory, with nothing exported (issue 17)
+    assert "CPU malloc: keep" in text, text[:2000]
     assert f"Training finished: epoch {epochs}" in text, text[-2000:]
 
 
@@ -188,6 +191,12 @@ def job_ranks(tag: str) -> dict[int, int]:
         if rank is not None and rank.isdigit():
             ranks[int(rank)] = pid
     return ranks
+
+
+def job_processes(tag: str) -> list[int]:
+    """Every live process started with OCR_DS_TEST_JOB=tag (launchers, ranks, loader workers)."""
+    return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) != os.getpid()
+            and _environ(int(e)).get("OCR_DS_TEST_JOB") == tag and _alive(int(e))]
 
 
 def kill_pids(pids: Sequence[int]) -> None:

@@ -18,25 +18,29 @@ BIN = os.path.dirname(sys.executable)
 
 
 def env() -> dict[str, str]:
-    e = dict(os.environ)
+    # no malloc settings inherited from this process (train.py makes its own, see allocator.py)
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith("MALLOC_") and k != "OCR_DS_CPU_MALLOC"}
     e.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     e["PATH"] = BIN + os.pathsep + e.get("PATH", "")
     return e
 
 
 def command(args: list[str], ranks: int = 1, config: str = TOY,
-            port: int | None = None) -> list[str]:
-    """``python ocr_ds/train.py`` (ranks=1) or ``deepspeed --num_gpus N ocr_ds/train.py``."""
+            port: int | None = None, script: str = TRAIN) -> list[str]:
+    """``python ocr_ds/train.py`` (ranks=1) or ``deepspeed --num_gpus N ocr_ds/train.py``
+    (``script``: a wrapper that takes train.py's arguments)."""
     if ranks == 1:
-        return [sys.executable, TRAIN, config, *args]
+        return [sys.executable, script, config, *args]
     return [os.path.join(BIN, "deepspeed"), "--num_gpus", str(ranks), "--master_port",
-            str(port or free_port()), TRAIN, "--config", config, *args]
+            str(port or free_port()), script, "--config", config, *args]
 
 
 def train(args: list[str], ranks: int = 1, timeout: int = 300, check: bool = True,
-          config: str = TOY, port: int | None = None) -> subprocess.CompletedProcess:
+          config: str = TOY, port: int | None = None,
+          script: str = TRAIN) -> subprocess.CompletedProcess:
     """Run :func:`command` to its end (an AssertionError with the output if it fails)."""
-    cmd = command(args, ranks, config, port)
+    cmd = command(args, ranks, config, port, script)
     proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-4000:]}\n"

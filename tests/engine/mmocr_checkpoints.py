@@ -9,7 +9,8 @@ def publish(config, path, seed=0):
     by mmcv's save_checkpoint + tools/publish_model.py; the config's absolute path and the
     number of tensors."""
     cfg = load_config(config)['model']
-    if cfg.get('backbone', {}).get('init_cfg', {}).get('type') == 'Pretrained':
+    init_cfg = cfg.get('backbone', {}).get('init_cfg')    # a dict, a list or None
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
         cfg['backbone']['init_cfg'] = None     # would download torchvision's weights
     model = build_model(cfg, seed=seed)
     publish_checkpoint(model, path)

@@ -29,6 +29,7 @@ MMOCR_MODELS = [
     "textrecog/sar/sar_r31_parallel_decoder_academic.py",
     "textrecog/sar/sar_r31_sequential_decoder_academic.py",
     "textrecog/robust_scanner/robustscanner_r31_academic.py",
+    "textrecog/master/master_r31_12e_ST_MJ_SA.py",
 ]
 
 
@@ -65,7 +66,8 @@ def test_mmocr_checkpoint_loads_with_nothing_missing(mmocr_ref, tmp_path, logger
     path = str(tmp_path / "mmocr.pth")
     ref = mmocr_ref.call(REF, "publish", config=config, path=path)
     model_cfg = Config.fromfile(ref["config"]).to_dict()["model"]   # MMOCR's own file
-    if (model_cfg.get("backbone", {}).get("init_cfg") or {}).get("type") == "Pretrained":
+    init_cfg = model_cfg.get("backbone", {}).get("init_cfg")   # a dict, a list or None
+    if isinstance(init_cfg, dict) and init_cfg.get("type") == "Pretrained":
         model_cfg["backbone"]["init_cfg"] = None
     model = build_model({"model": model_cfg})
     load_weights(model, path, logger)

@@ -67,6 +67,9 @@ def test_logs_text_json_and_tensorboard(tmp_path):
     assert all(TRAIN_LINE.match(l) for l in train), train[0]
     assert all(VAL_LINE.match(l) for l in val), val[0]
     assert "grad_norm: " in train[0]  # clipping on -> grad_norm logged
+    # the log says which memory its `memory` field is (a CPU rank here)
+    assert " - ocr_ds - INFO - memory: peak resident memory of the process (ru_maxrss" in \
+        helpers.text_log(wd)
     records = helpers.json_log(wd)
     first = records[1]
     assert list(first)[:5] == ["mode", "epoch", "iter", "lr", "memory"]

@@ -1,5 +1,7 @@
 """Per-rank memory accounting (ocr_ds.engine.memory) on real DeepSpeed ranks: ZeRO-0 holds every
-byte of parameters, gradients and Adam state on each rank; ZeRO-3 at 2 ranks half of each."""
+byte of parameters, gradients and Adam state on each rank; ZeRO-3 at 2 ranks half of each; ZeRO-2
+half of the gradients and Adam state and no fp32 master copy; the engine sizes ZeRO's buffers
+from the model, keeping the user's values."""
 from __future__ import annotations
 
 import sys
@@ -25,7 +27,7 @@ def records(tmp_path_factory):
     zero = dict(stage3_param_persistence_threshold=0)
     return {stage: zero_memory.measure(str(cfg), stage, ranks=2, iters=2, zero=zero,
                                        work_dir=str(tmp_path_factory.mktemp(f"z{stage}")))
-            for stage in (0, 3)}
+            for stage in (0, 2, 3)}
 
 
 def test_zero0_every_rank_holds_everything(records):
@@ -50,3 +52,30 @@ def test_zero3_each_rank_holds_half(records):
         assert fig["master"] == 0
         assert fig["total"] - fig["other"] <= 0.55 * (z0["total"] - z0["other"])
     assert sum(r["after_backward"]["params"] for r in records[3]) == 4 * P
+
+
+def test_zero2_holds_no_fp32_master_copy(records):
+    z0 = records[0][0]["after_backward"]
+    for rec in records[2]:
+        fig = rec["after_backward"]
+        # the optimizer updates this rank's slice of the flat buffer in place
+        # (builder.share_zero12_fp32_partitions)
+        assert fig["master"] == 0
+        assert fig["params"] >= 4 * P                     # the whole flat buffer (plus padding)
+        assert fig["optimizer"] == 8 * P // 2 + 4         # this rank's slice, one step scalar
+        # (with the master copy: 0.85 here)
+        assert fig["total"] - fig["other"] <= 0.75 * (z0["total"] - z0["other"])
+
+
+def test_engine_sizes_zero_buffers_from_the_model(records):
+    z2, z3 = records[2][0]["zero_config"], records[3][0]["zero_config"]
+    # 18 k parameters: buckets at the 2**20-element floor; CPU ranks do not prefetch
+    assert (z2["reduce_bucket_size"], z2["allgather_bucket_size"]) == (2**20, 2**20)
+    assert (z3["reduce_bucket_size"], z3["sub_group_size"]) == (2**20, 2**20)
+    assert z3["stage3_prefetch_bucket_size"] == 0
+    assert z3["stage3_param_persistence_threshold"] == 0  # the user's value is kept
+
+
+def test_cpu_ranks_return_freed_memory_under_zero_only(records):
+    # ocr_ds.engine.allocator's 'auto': freed memory kept for speed without ZeRO, returned under it
+    assert [records[s][0]["cpu_malloc"] for s in (0, 2, 3)] == ["keep", "return", "return"]

@@ -93,5 +93,5 @@ def test_missing_targets_and_bad_parts_are_user_errors():
     bad["bbox_head"]["loss"] = dict(type="NoLoss")
     with pytest.raises(UserError, match="model.bbox_head.loss.type"):
         registry.build(registry.MODELS, bad, "model")
-    with pytest.raises(UserError, match="unexpected keyword"):
+    with pytest.raises(UserError, match="bbox_head.no_such_arg"):
         registry.build(registry.MODELS, dbnet_cfg(no_such_arg=1), "model")

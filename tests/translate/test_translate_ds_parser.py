@@ -19,6 +19,7 @@ from deepspeed.runtime.engine import DeepSpeedEngine  # noqa: E402
 from deepspeed.runtime.zero.utils import ZERO_SUPPORTED_OPTIMIZERS  # noqa: E402
 
 from ocr_ds.translate import translate  # noqa: E402
+from ocr_ds.translate.zero_buffers import SIZE_KEYS  # noqa: E402
 from translate_cases import CASES  # noqa: E402
 
 
@@ -66,6 +67,12 @@ def test_deepspeed_parser_accepts_and_reads_back(cfg, kwargs, expected, monkeypa
     assert parsed.optimizer_params == ds["optimizer"]["params"]
     assert parsed.zero_optimization_stage == ds.get("zero_optimization", {}).get("stage", 0)
     assert parsed.zero_allow_untested_optimizer == ds.get("zero_allow_untested_optimizer", False)
+    # every ZeRO buffer size reads back as written (either spelling of a key)
+    fields = type(parsed.zero_config).model_fields
+    for key, value in ds.get("zero_optimization", {}).items():
+        if key in SIZE_KEYS:
+            name = next(n for n, f in fields.items() if key in (n, f.alias))
+            assert getattr(parsed.zero_config, name) == value, key
 
     fp16 = ds.get("fp16", {})
     assert parsed.float16_config.enabled == fp16.get("enabled", False)

@@ -151,9 +151,10 @@ BAD = [
      "world_size = 4 x 2"),
     ("user_micro_zero", cfg_with(deepspeed=dict(train_micro_batch_size_per_gpu=0)), {},
      "deepspeed.train_micro_batch_size_per_gpu: expected a positive integer (got 0)"),
+    # (a ZeRO buffer size may be "auto": derived from the model, see translate_cases.py)
     ("auto_without_value", DBNET, {"ds_overrides": {"zero_optimization": {
-        "stage": 2, "reduce_bucket_size": "auto"}}},
-     "ds_config.zero_optimization.reduce_bucket_size: 'auto', but the config gives no value"),
+        "stage": 2, "overlap_comm": "auto"}}},
+     "ds_config.zero_optimization.overlap_comm: 'auto', but the config gives no value"),
     ("user_max_grad_norm", cfg_with(deepspeed=dict(optimizer=dict(params=dict(
         max_grad_norm=1.0)))), {}, "deepspeed.optimizer.params.max_grad_norm: DeepSpeed rejects"),
     ("user_unknown_optimizer", cfg_with(deepspeed=dict(optimizer=dict(type="Nope"))), {},

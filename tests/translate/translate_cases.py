@@ -5,6 +5,8 @@ a diff here. ``test_translate_ds_parser.py`` feeds every one of them to DeepSpee
 """
 from __future__ import annotations
 
+from ocr_ds.translate.zero_buffers import ModelFacts
+
 SILENT = 2**31 - 1
 
 
@@ -28,6 +30,22 @@ DYNAMIC_FP16 = {"enabled": True, "loss_scale": 0, "initial_scale_power": 16,
                 "loss_scale_window": 2000, "hysteresis": 2, "min_loss_scale": 1}
 # BatchNorm cannot mix half weights with fp32 running stats: buffers follow the parameters
 FP16_BUFFERS = {"buffer_dtype": "fp16"}
+
+# Model facts for the ZeRO buffer sizes: the toy regressor of the engine tests (18 k parameters),
+# a wide CRNN-like recogniser (48 M: VGG convolutions and two 1024-wide BiLSTMs) and a 1.7 G
+# transformer-like model whose layers outgrow some of DeepSpeed's defaults.
+SMALL = ModelFacts(tensor_numels=(16384, 256, 256, 256, 1024, 4), largest_layer=16640,
+                   largest_layer_name="fc1", largest_tensor_name="fc1.weight")
+MEDIUM = ModelFacts(tensor_numels=(9437184, 4718592) + (4194304,) * 8 + (1024,) * 20 + (128,) * 10,
+                    largest_layer=16793600, largest_layer_name="decoder.rnn",
+                    largest_tensor_name="backbone.conv5.weight")
+LARGE = ModelFacts(tensor_numels=(102760448,) + (16777216,) * 96 + (4096,) * 200 + (65536,) * 24,
+                   largest_layer=102760448, largest_layer_name="embed",
+                   largest_tensor_name="embed.weight")
+ADAM_ZERO3 = dict(ADAM_CLIP, deepspeed=dict(zero_optimization=dict(stage=3)))
+ADAM_OPTIMIZER_CPU = {"type": "adam", "params": {"lr": 0.001, "betas": [0.9, 0.999],
+                                                 "weight_decay": 0.0001, "adam_w_mode": False,
+                                                 "torch_adam": True}}
 
 # (id, cfg, translate kwargs, expected ds_config)
 CASES = [
@@ -149,6 +167,65 @@ CASES = [
         optimizer={"type": "adam", "params": {"lr": 0.001, "betas": [0.9, 0.999],
                                               "weight_decay": 0.0001, "adam_w_mode": False,
                                               "torch_adam": True}})),
+    # small model: buckets at the 2**20-element floor; no prefetch on CPU ranks; the largest
+    # layer (16,640) rounded up to 1,024s; tensors of <= 4 elements (1 % budget: 181) stay whole
+    ("zero3_small_model", ADAM_ZERO3, dict(world_size=2, model_facts=SMALL), _base(
+        train_batch_size=16, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
+        gradient_clipping=35.0, optimizer=ADAM_OPTIMIZER_CPU,
+        zero_optimization={"stage": 3, "reduce_bucket_size": 2**20, "sub_group_size": 2**20,
+                           "stage3_prefetch_bucket_size": 0,
+                           "stage3_max_live_parameters": 17408,
+                           "stage3_max_reuse_distance": 17408,
+                           "stage3_param_persistence_threshold": 4,
+                           "stage3_model_persistence_threshold": 181})),
+    # medium model: buckets of 1/32 of its 47.7 M parameters (1,491,624, rounded up to 1,024s);
+    # gathers sized by its largest layer (the 16.8 M-element BiLSTM)
+    ("zero2_medium_model", dict(ADAM_CLIP, deepspeed=dict(zero_optimization=dict(stage=2))),
+     dict(world_size=2, model_facts=MEDIUM), _base(
+        train_batch_size=16, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
+        gradient_clipping=35.0, optimizer=ADAM_OPTIMIZER_CPU,
+        zero_optimization={"stage": 2, "reduce_bucket_size": 1491968,
+                           "allgather_bucket_size": 1491968})),
+    ("zero3_medium_model", ADAM_ZERO3, dict(world_size=2, model_facts=MEDIUM), _base(
+        train_batch_size=16, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
+        gradient_clipping=35.0, optimizer=ADAM_OPTIMIZER_CPU,
+        zero_optimization={"stage": 3, "reduce_bucket_size": 1491968, "sub_group_size": 1491968,
+                           "stage3_prefetch_bucket_size": 0,
+                           "stage3_max_live_parameters": 16793600,
+                           "stage3_max_reuse_distance": 16793600,
+                           "stage3_param_persistence_threshold": 1024,
+                           "stage3_model_persistence_threshold": 477319})),
+    # the user's values are kept, under either spelling; "auto" means derived
+    ("zero3_medium_model_user_sizes", dict(ADAM_CLIP, deepspeed=dict(zero_optimization=dict(
+        stage=3, reduce_bucket_size=123456, prefetch_bucket_size=1000, sub_group_size="auto"))),
+     dict(world_size=2, model_facts=MEDIUM,
+          ds_overrides={"zero_optimization": {"stage3_max_live_parameters": 10**9}}), _base(
+        train_batch_size=16, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
+        gradient_clipping=35.0, optimizer=ADAM_OPTIMIZER_CPU,
+        zero_optimization={"stage": 3, "reduce_bucket_size": 123456, "prefetch_bucket_size": 1000,
+                           "stage3_max_live_parameters": 10**9, "sub_group_size": 1491968,
+                           "stage3_max_reuse_distance": 16793600,
+                           "stage3_param_persistence_threshold": 1024,
+                           "stage3_model_persistence_threshold": 477319})),
+    # large model on GPUs: buckets of 1/32 of 1.7 G; a layer of 102.8 M elements, prefetched
+    # (capped at DeepSpeed's default 5e7)
+    ("zero3_large_model_8gpu", dict(ADAM_ZERO3), dict(world_size=8, accelerator="cuda",
+                                                      model_facts=LARGE), _base(
+        train_batch_size=64, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
+        gradient_clipping=35.0,
+        optimizer={"type": "adam", "params": {"lr": 0.001, "betas": [0.9, 0.999],
+                                              "weight_decay": 0.0001, "adam_w_mode": False}},
+        zero_optimization={"stage": 3, "reduce_bucket_size": 53617664,
+                           "sub_group_size": 53617664, "stage3_prefetch_bucket_size": 50000000,
+                           "stage3_max_live_parameters": 205520896,
+                           "stage3_max_reuse_distance": 102760448,
+                           "stage3_param_persistence_threshold": 65536,
+                           "stage3_model_persistence_threshold": 17157652})),
+    # ZeRO-0 reads no buffer size: nothing derived
+    ("zero0_medium_model", dict(ADAM_CLIP, deepspeed=dict(zero_optimization=dict(stage=0))),
+     dict(world_size=2, model_facts=MEDIUM), _base(
+        train_batch_size=16, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
+        gradient_clipping=35.0, optimizer=ADAM_OPTIMIZER_CPU, zero_optimization={"stage": 0})),
     ("user_overrides", dict(DBNET, deepspeed=dict(
         train_micro_batch_size_per_gpu=8, gradient_clipping=1.0, steps_per_print=50,
         optimizer=dict(params=dict(lr=0.01)))),

@@ -46,6 +46,13 @@ CONFIGS: dict[str, str] = {
     "textrecog/nrtr/nrtr_r31_1by8_1by4_academic.py": "word_acc",
     "textrecog/satrn/satrn_academic.py": "word_acc",
     "textrecog/satrn/satrn_small.py": "word_acc",
+    # ABINet: abinet_academic.py starts from scratch in MMOCR 0.6.3 too (load_from None, the
+    # language model's init_cfg None); the zoo's weights have a language model converted from
+    # the paper's, which no config names
+    "textrecog/abinet/abinet_vision_only_academic.py": "word_acc",
+    "textrecog/abinet/abinet_academic.py": "word_acc",
+    "textrecog/master/master_r31_12e_ST_MJ_SA.py": "word_acc",
+    "textrecog/master/master_toy_dataset.py": "word_acc",
     # text detection
     "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",

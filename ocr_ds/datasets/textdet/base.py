@@ -56,6 +56,21 @@ class DetDatasetBase(Dataset):
         raise UserError(f"{self.ann_file}: no usable training sample among {len(self)} images "
                         f"(e.g. {last}); expected readable images with text annotations")
 
+    @classmethod
+    def metric_keys(cls, metric: str | Sequence[str] | None, key: str = "evaluation.metric"
+                    ) -> list[str]:
+        """The keys :meth:`evaluate` returns for ``metric``; an unknown name is a UserError at
+        ``key`` (checked before a run starts)."""
+        from ocr_ds.metrics.hmean import METRICS
+
+        names = [metric] if isinstance(metric, str) else list(metric or ["hmean-iou"])
+        unknown = [m for m in names if m not in METRICS]
+        if unknown:
+            raise UserError(f"{key}: expected 'hmean-iou' or 'hmean-ic13' for {cls.__name__} "
+                            f"(got {unknown[0]!r})")
+        return [f"{m}:{part}" for m in METRICS if m in names
+                for part in ("recall", "precision", "hmean")]
+
     def evaluate(self, results: Sequence[dict[str, Any]], metric: str | list[str] = "hmean-iou",
                  logger: Any = None, score_thr: float | None = None,
                  min_score_thr: float = 0.3, max_score_thr: float = 0.9, step: float = 0.1,

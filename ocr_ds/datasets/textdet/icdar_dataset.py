@@ -30,9 +30,10 @@ def load_coco(ann_file: str) -> dict[str, Any]:
     """Read and minimally check a COCO detection JSON."""
     if not os.path.isfile(ann_file):
         raise UserError(f"ann_file: file not found (got {ann_file!r})")
+    from ocr_ds.fileio import read_text
+
     try:
-        with open(ann_file, encoding="utf-8") as f:
-            coco = json.load(f)
+        coco = json.loads(read_text(ann_file, "COCO JSON file"))
     except json.JSONDecodeError as exc:
         raise UserError(f"{ann_file}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(coco, dict) or not isinstance(coco.get("images"), list):

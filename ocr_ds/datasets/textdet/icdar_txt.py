@@ -21,11 +21,9 @@ DONT_CARE = "###"
 
 def parse_icdar_txt(path: str) -> list[tuple[list[float], str]]:
     """``[(points, transcription), ...]`` of one ICDAR 2015 ground-truth file."""
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            lines = f.read().splitlines()
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    from ocr_ds.fileio import read_text
+
+    lines = read_text(path, "ICDAR ground-truth file").splitlines()
     out = []
     for n, line in enumerate(lines, 1):
         line = line.strip().lstrip("\ufeff")

@@ -56,8 +56,9 @@ class TextDetDataset(DetDatasetBase):
         self.img_prefix = img_prefix
         self.test_mode = test_mode
         self.skip_invalid = skip_invalid
-        self.data_infos = build(LOADERS, {**copy.deepcopy(dict(loader)), "ann_file": ann_file},
-                                "loader")
+        # ann_file passed apart from the loader's config: its errors name this dataset's key
+        loader_cfg = {k: v for k, v in copy.deepcopy(dict(loader)).items() if k != "ann_file"}
+        self.data_infos = build(LOADERS, loader_cfg, "loader", ann_file=ann_file)
         self.pipeline = Compose(pipeline, "pipeline")
         self.flag = np.zeros(len(self), dtype=np.uint8)
         self.CLASSES = 0

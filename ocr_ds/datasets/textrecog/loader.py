@@ -32,7 +32,7 @@ from typing import Any, Mapping
 
 from ocr_ds.datasets.invalid import EMPTY_ANNOTATION, MALFORMED_ANNOTATION, InvalidSample
 from ocr_ds.errors import UserError, bad_value
-from ocr_ds.fileio import LmdbBackend, lmdb_read_once
+from ocr_ds.fileio import LmdbBackend, lmdb_read_once, read_text
 from ocr_ds.registry import PARSERS, build
 
 
@@ -63,6 +63,16 @@ class _LmdbAnnotations:
         except ValueError:
             raise UserError(f"ann_file: {path}: {key} is not an integer "
                             f"(got {raw[:20]!r})") from None
+        if self.total < 1:
+            raise UserError(f"ann_file: {path}: {key}: expected a positive count of labels "
+                            f"(got {self.total})")
+        # the last label must be there: a count larger than the labels would fail mid-epoch
+        first, last_key = self.key(0), self.key(self.total - 1)
+        (last,) = lmdb_read_once(path, [last_key.encode()])
+        if last is None:
+            raise UserError(f"ann_file: {path}: {key} is {self.total}, but there is no "
+                            f"{last_key}; expected {first} .. {last_key} (a count that "
+                            "matches the labels)")
         self.path = path
         self._reader = LmdbBackend(path)
 
@@ -134,9 +144,11 @@ class AnnFileLoader:
     def _read_lines(path: str) -> list[str]:
         if not os.path.isfile(path):
             raise UserError(f"ann_file: file not found: {path}")
-        # utf-8-sig: a BOM on the first line must not become part of a filename
-        with open(path, encoding="utf-8-sig") as f:
-            return [line.rstrip("\r\n") for line in f]
+        # a BOM on the first line must not become part of a filename; lines end at \n, \r\n
+        # or \r only, as when Python iterates a text file (MMOCR's list_from_file)
+        text = read_text(path, "annotation file").replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        return lines[:-1] if lines and lines[-1] == "" else lines
 
     @property
     def has_images(self) -> bool:

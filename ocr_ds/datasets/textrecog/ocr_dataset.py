@@ -30,7 +30,7 @@ from torch.utils.data import Dataset
 from ocr_ds.datasets.invalid import EMPTY_ANNOTATION, OUT_OF_CHARSET, InvalidSample, SkipCounter
 from ocr_ds.datasets.pipelines import Compose
 from ocr_ds.errors import UserError
-from ocr_ds.metrics.recog_metric import eval_ocr_metric
+from ocr_ds.metrics.recog_metric import METRICS, eval_ocr_metric
 from ocr_ds.models.textrecog.dictionary import Charset
 from ocr_ds.registry import LOADERS, build
 
@@ -69,8 +69,9 @@ class OCRDataset(Dataset):
         self.test_mode = test_mode
         self.skip_invalid = skip_invalid
         loader_cfg = copy.deepcopy(dict(loader or DEFAULT_LOADER))
-        loader_cfg["ann_file"] = self.ann_file
-        self.data_infos = build(LOADERS, loader_cfg, "loader")
+        loader_cfg.pop("ann_file", None)  # the dataset's wins, as in MMOCR
+        # passed apart from the loader's config, so its errors name ann_file (this dataset's key)
+        self.data_infos = build(LOADERS, loader_cfg, "loader", ann_file=self.ann_file)
         if len(self.data_infos) == 0:
             raise UserError(f"ann_file: {self.ann_file}: no annotations")
         self.pipeline = Compose(pipeline, key="pipeline") if pipeline is not None else None
@@ -162,6 +163,21 @@ class OCRDataset(Dataset):
                 text = None
             texts.append(text if isinstance(text, str) else None)
         return texts
+
+    @classmethod
+    def metric_keys(cls, metric: str | Sequence[str] | None, key: str = "evaluation.metric"
+                    ) -> list[str]:
+        """The keys :meth:`evaluate` returns for ``metric`` (``'acc'``: all of them); an
+        unknown name is a UserError at ``key`` (checked before a run starts)."""
+        if metric in (None, "acc") or (not isinstance(metric, str) and list(metric) == ["acc"]):
+            names = list(METRICS)
+        else:
+            names = [metric] if isinstance(metric, str) else list(metric)
+        unknown = [m for m in names if m not in METRICS]
+        if unknown:
+            raise UserError(f"{key}: expected 'acc' or some of {', '.join(METRICS)} for "
+                            f"{cls.__name__} (got {unknown[0]!r})")
+        return list(eval_ocr_metric([""], [""], metric=names))  # in evaluate's order
 
     def evaluate(self, results: Sequence[Mapping[str, Any]], metric: str | Sequence[str] = "acc",
                  logger: Any = None, **kwargs: Any) -> dict[str, float]:

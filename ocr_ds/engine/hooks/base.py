@@ -20,6 +20,10 @@ class Hook:
     def after_train_epoch(self, runner: Any) -> None: ...
     def after_run(self, runner: Any) -> None: ...
 
+    def on_stop(self, runner: Any, after_epoch: bool) -> None:
+        """The ranks agreed to stop (a signal, the launcher gone) after the running iteration
+        (``after_epoch``: after the epoch's hooks). Called on every rank; collectives allowed."""
+
     def state_dict(self) -> dict[str, Any]:
         """What must survive a resume (e.g. the best score); plain JSON-able values."""
         return {}

@@ -81,6 +81,7 @@ class EvalHook(Hook):
             self._evaluate(runner, f"iter_{runner.iter + 1}", after_epoch=False)
 
     def _evaluate(self, runner: Any, current: str, after_epoch: bool = True) -> None:
+        runner.check_finite()  # neither evaluate nor keep as best the weights of a NaN loss
         metrics = runner.evaluate(self.metric_args)
         runner.val_metrics = metrics
         if self.save_best is None or not metrics:

@@ -2,7 +2,8 @@
 values over the interval and over ranks, and hands the result to the writers (text/JSON log,
 TensorBoard). Evaluation results are handed over right after the evaluation that made them.
 
-All ranks take part in the averaging (an all-reduce); only rank 0 has writers.
+All ranks take part in the averaging (an all-reduce, and the check for non-finite losses:
+:meth:`~ocr_ds.engine.runner.Runner.check_finite`); only rank 0 has writers.
 """
 from __future__ import annotations
 
@@ -15,10 +16,21 @@ import torch
 
 from ocr_ds.engine import dist
 from ocr_ds.engine.hooks.base import PRIORITIES, Hook
+from ocr_ds.engine.runner import interval_means
+
+
+def memory_meaning() -> str:
+    """What :func:`peak_memory_mb` measures here, in words (logged once at the start)."""
+    if torch.cuda.is_available():
+        return ("peak CUDA memory allocated by tensors (torch.cuda.max_memory_allocated) since "
+                "the start, MiB, largest rank")
+    return ("peak resident memory of the process (ru_maxrss: also libraries, data and the "
+            "allocator's cache) since the start, MiB, largest rank")
 
 
 def peak_memory_mb() -> int:
-    """Peak accelerator memory (CUDA) or, on the CPU, the process's peak resident set, in MiB."""
+    """Peak accelerator memory (CUDA) or, on the CPU, the process's peak resident set, in MiB
+    (the largest over ranks, as mmcv reports it)."""
     if torch.cuda.is_available():
         mb = torch.cuda.max_memory_allocated() // (1024 * 1024)
     else:
@@ -39,6 +51,7 @@ class LoggerHook(Hook):
 
     def before_run(self, runner: Any) -> None:
         self.start_iter = runner.iter
+        runner.logger.info("memory: %s", memory_meaning())
         for w in self.writers:
             w.open(runner)
 
@@ -62,8 +75,8 @@ class LoggerHook(Hook):
         self._log_val(runner)
 
     def _log_train(self, runner: Any) -> None:
-        averaged = {k: sum(float(v) for v in vals) / len(vals) for k, vals in runner.log_buffer.items()}
-        averaged = dist.all_reduce_mean(averaged)
+        runner.check_finite()  # the ranks meet here anyway: stop on a NaN/inf loss first
+        averaged = dist.all_reduce_mean(interval_means(runner.log_buffer))
         runner.log_buffer.clear()
         record: "OrderedDict[str, Any]" = OrderedDict(mode="train")
         record["epoch"] = runner.epoch + 1

@@ -5,7 +5,10 @@ Text line (mmcv ``TextLoggerHook``)::
     Epoch [1][10/50]\tlr: 1.000e-03, eta: 0:01:02, time: 0.123, data_time: 0.010, memory: 312, loss_ctc: 1.2345, loss: 1.2345
     Epoch(val) [1][50]\tword_acc: 0.9100, ...
 
-``memory`` is the peak CUDA memory in MiB, or the process's peak resident set on the CPU.
+``memory`` is, in MiB and for the largest rank, the peak CUDA memory allocated by tensors
+(``torch.cuda.max_memory_allocated``) on GPUs, or on CPU ranks the process's peak resident set
+(``ru_maxrss``: everything the process holds, libraries and data included); the log says which
+at the start.
 """
 from __future__ import annotations
 

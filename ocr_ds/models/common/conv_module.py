@@ -56,6 +56,8 @@ class ConvModule(nn.Module):
         order: The order of 'conv', 'norm', 'act'. Defaults to ('conv', 'norm', 'act').
     """
 
+    _abbr_ = "conv_block"   # mmcv's: its name as a plugin (``conv_block_after_stage_1``)
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple,
                  stride: int | tuple = 1, padding: int | tuple = 0,
                  dilation: int | tuple = 1, groups: int = 1, bias: bool | str = "auto",

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import torch
 import torch.nn as nn
 
+from ocr_ds.errors import UserError
 from ocr_ds.models.common.plugin import build_plugin_layer
 
 PLUGIN_POSITIONS = ("before_conv1", "after_conv1", "after_conv2", "after_shortcut")
@@ -36,13 +37,15 @@ class BasicBlock(nn.Module):
         downsample: The shortcut's module, or None for identity. Defaults to None.
         use_conv1x1: First conv 1x1 (the stride then goes to the second). Defaults to False.
         plugins: A plugin dict or a list of them. Defaults to None.
+        plugins_key: The config key path of ``plugins``, for error messages (not MMOCR's
+            argument). Defaults to ``'plugins'``.
     """
 
     expansion = 1
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
                  downsample: nn.Module | None = None, use_conv1x1: bool = False,
-                 plugins: Any = None):
+                 plugins: Any = None, plugins_key: str = "plugins"):
         super().__init__()
         if use_conv1x1:
             self.conv1 = conv1x1(inplanes, planes)
@@ -52,8 +55,17 @@ class BasicBlock(nn.Module):
             self.conv2 = conv3x3(planes, planes * self.expansion)
         self.with_plugins = bool(plugins)
         if self.with_plugins:
-            plugins = [plugins] if isinstance(plugins, dict) else list(plugins)
-            by_position = {pos: [p["cfg"] for p in plugins if p.get("position") == pos]
+            if isinstance(plugins, dict):
+                plugins, keys = [plugins], [f"{plugins_key}.cfg"]
+            else:
+                plugins = list(plugins)
+                keys = [f"{plugins_key}.{i}.cfg" for i in range(len(plugins))]
+            for plugin, key in zip(plugins, keys):
+                if not isinstance(plugin, dict) or not isinstance(plugin.get("cfg"), dict):
+                    raise UserError(f"{key[:-4]}: expected dict(cfg=dict(type=...), "
+                                    f"position=...) (got {plugin!r})")
+            by_position = {pos: [(p["cfg"], k) for p, k in zip(plugins, keys)
+                                 if p.get("position") == pos]
                            for pos in PLUGIN_POSITIONS}
         self.planes = planes
         self.bn1 = nn.BatchNorm2d(planes)
@@ -72,14 +84,16 @@ class BasicBlock(nn.Module):
             self.after_shortcut_plugin_names = self.make_block_plugins(
                 planes, by_position["after_shortcut"])
 
-    def make_block_plugins(self, in_channels: int, plugins: Sequence[dict]) -> list[str]:
+    def make_block_plugins(self, in_channels: int, plugins: Sequence[tuple[dict, str]]
+                           ) -> list[str]:
         names = []
-        for plugin in plugins:
+        for plugin, key in plugins:
             plugin = dict(plugin)
-            name, layer = build_plugin_layer(plugin, postfix=plugin.pop("postfix", ""),
+            name, layer = build_plugin_layer(plugin, postfix=plugin.pop("postfix", ""), key=key,
                                              in_channels=in_channels, out_channels=in_channels)
             if hasattr(self, name):
-                raise ValueError(f"duplicate plugin {name}")
+                raise UserError(f"{key}: a second plugin named {name!r} in one block; give "
+                                f"it a 'postfix'")
             self.add_module(name, layer)
             names.append(name)
         return names

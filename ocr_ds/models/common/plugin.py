@@ -3,6 +3,10 @@
 
 The child name is mmcv's: the class's ``_abbr_`` if it has one, else its name in snake case
 (``GCAModule`` -> ``gca_module``), plus the postfix -- it is part of the state-dict keys.
+
+A plugin class reports a bad argument with a ``ValueError`` whose message starts with the
+argument's name (``"n_head: expected ..."``); it becomes a one-line config error under the
+plugin's key path (``model.backbone.block_cfgs.plugins.cfg.n_head: expected ...``).
 """
 from __future__ import annotations
 
@@ -35,4 +39,6 @@ def build_plugin_layer(cfg: Mapping[str, Any], postfix: int | str = "", key: str
         layer = cls(**kwargs, **args)
     except TypeError as exc:
         raise UserError(f"{key}: {kind}: {exc}") from None
+    except ValueError as exc:
+        raise UserError(f"{key}.{exc}") from None
     return f"{abbr}{postfix}", layer

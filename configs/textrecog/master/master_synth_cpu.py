@@ -1,0 +1,144 @@
+# MASTER on generated word crops: the CPU demo of MMOCR's MASTER.
+#
+#   deepspeed --num_gpus 2 ocr_ds/train.py --config configs/textrecog/master/master_synth_cpu.py
+#
+# The data is the CRNN demo's (configs/textrecog/crnn/crnn_synth_cpu.py), rendered by
+#
+#   python -m ocr_ds.tools.gen_recog_data data/synth_recog \
+#       --num-train 50000 --num-test 2000 --seed 0
+#
+# which the engine runs from ``synth_data`` below when data/synth_recog is missing or was made
+# with other arguments.
+#
+# The model is configs/_base_/recog_models/master.py (the recognition ResNet with GCAModule
+# blocks and its Maxpool2d / ConvModule stage plugins, MasterDecoder, TFLoss, AttnConvertor)
+# narrowed to fit a CPU budget:
+# * stem 64/128 -> 16/32 channels, stages 256/256/512/512 -> 32/32/64/64 wide with one block
+#   each instead of 1/2/5/3 (GCA's ratio 1/16 and single head kept);
+# * decoder d_model 512 -> 64, 4 heads instead of 8, FFN 2048 -> 128, 2 layers instead of 3,
+#   no dropout on the map's position encoding (MMOCR: 0.2);
+# * 32-pixel-high crops, 32-128 wide (MMOCR: 48 high, 48-160 wide), aspect ratio kept: the
+#   map is 4 x 32, so feat_size = 128 (MMOCR: 6 x 40 = 240);
+# * DICT36, lower-case (the generated words are), max_seq_len 12 (10 characters + start/end);
+#   no test-time rotation (the generated crops are never tall);
+# * Adam 1e-3 (MMOCR: 4e-4 at batch 512) with warm-up and a cosine decay per iteration instead
+#   of a step at epoch 11, gradient clipping at 5.
+_base_ = [
+    '../../_base_/default_runtime.py', '../../_base_/recog_models/master.py'
+]
+
+data_root = 'data/synth_recog'
+synth_data = dict(
+    tool='gen_recog_data',
+    out_dir=data_root,
+    num_train=50000,
+    num_test=2000,
+    seed=0,
+    charset='DICT36')
+
+max_seq_len = 12
+label_convertor = dict(
+    type='AttnConvertor',
+    dict_type='DICT36',
+    with_unknown=False,
+    lower=True,
+    max_seq_len=max_seq_len)
+
+# MMOCR's MASTER (GCA blocks, stage plugins, Kaiming init) with the widths above
+model = dict(
+    backbone=dict(
+        stem_channels=[16, 32],
+        arch_layers=[1, 1, 1, 1],
+        arch_channels=[32, 32, 64, 64]),
+    decoder=dict(
+        d_model=64,
+        n_head=4,
+        d_inner=128,
+        n_layers=2,
+        feat_pe_drop=0.,
+        feat_size=4 * 32),
+    label_convertor=label_convertor,
+    max_seq_len=max_seq_len)
+
+img_norm_cfg = dict(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5])
+resize = dict(
+    type='ResizeOCR',
+    height=32,
+    min_width=32,
+    max_width=128,
+    keep_aspect_ratio=True)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    resize,
+    dict(type='ToTensorOCR'),
+    dict(type='NormalizeOCR', **img_norm_cfg),
+    dict(
+        type='Collect',
+        keys=['img'],
+        meta_keys=[
+            'filename', 'ori_shape', 'img_shape', 'text', 'valid_ratio',
+            'resize_shape'
+        ]),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    resize,
+    dict(type='ToTensorOCR'),
+    dict(type='NormalizeOCR', **img_norm_cfg),
+    dict(
+        type='Collect',
+        keys=['img'],
+        meta_keys=[
+            'filename', 'ori_shape', 'img_shape', 'valid_ratio',
+            'resize_shape'
+        ]),
+]
+parser = dict(
+    type='LineStrParser',
+    keys=['filename', 'text'],
+    keys_idx=[0, 1],
+    separator=' ')
+train = dict(
+    type='OCRDataset',
+    img_prefix=f'{data_root}/train',
+    ann_file=f'{data_root}/train_label.txt',
+    loader=dict(
+        type='AnnFileLoader', repeat=1, file_format='txt', parser=parser),
+    pipeline=None,
+    charset=label_convertor,
+    test_mode=False)
+test = dict(
+    type='OCRDataset',
+    img_prefix=f'{data_root}/test',
+    ann_file=f'{data_root}/test_label.txt',
+    loader=dict(
+        type='AnnFileLoader', repeat=1, file_format='txt', parser=parser),
+    pipeline=None,
+    test_mode=True)
+
+data = dict(
+    samples_per_gpu=32,
+    workers_per_gpu=1,
+    persistent_workers=True,
+    val_dataloader=dict(samples_per_gpu=128),
+    test_dataloader=dict(samples_per_gpu=128),
+    train=dict(
+        type='UniformConcatDataset', datasets=[train], pipeline=train_pipeline),
+    val=dict(
+        type='UniformConcatDataset', datasets=[test], pipeline=test_pipeline),
+    test=dict(
+        type='UniformConcatDataset', datasets=[test], pipeline=test_pipeline))
+
+optimizer = dict(type='Adam', lr=1e-3)
+optimizer_config = dict(grad_clip=dict(max_norm=5.0))
+lr_config = dict(
+    policy='CosineAnnealing',
+    min_lr=1e-5,
+    by_epoch=False,
+    warmup='linear',
+    warmup_iters=200,
+    warmup_ratio=0.1)
+runner = dict(type='EpochBasedRunner', max_epochs=6)
+checkpoint_config = dict(interval=1, max_keep_ckpts=2)
+evaluation = dict(interval=1, metric='acc', save_best='0_word_acc')
+log_config = dict(interval=50, hooks=[dict(type='TextLoggerHook')])

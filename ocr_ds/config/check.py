@@ -1,0 +1,246 @@
+"""Check a whole config without data: every problem found, one line each, full key paths.
+
+``train.py --dry-run`` and ``test.py --dry-run`` print what :func:`check_config` returns (exit 2
+when anything is wrong), and a real run calls it first, before DeepSpeed starts or a data file
+is opened, so a config with four problems shows four lines in one run instead of one per run.
+
+What is checked, section by section (each one is checked even when an earlier one failed):
+
+- run length (``runner`` / ``total_epochs``) and ``lr_config`` (every policy argument);
+- the DeepSpeed translation (``optimizer``, ``optimizer_config``, ``fp16``/``bf16``/``autocast``,
+  ``deepspeed``, ``data.samples_per_gpu``) and the optimizer's values, built once by torch on a
+  dummy parameter;
+- every ``type=`` name and constructor argument of the model, the datasets (and their loaders,
+  parsers, members), the pipeline steps, ``custom_hooks`` and ``log_config.hooks``, bound
+  against each class's signature (:mod:`.check_objects`); then the model and the pipelines are
+  built (no data needed) for what only their constructors check;
+- loader settings, ``checkpoint_config`` (with ``out_dir``: it must be creatable), ``evaluation``
+  (metric names against the validation dataset's classes, ``save_best`` among the metrics it
+  will produce, ``rule``), ``log_config``, ``dist_params``, ``mp_start_method``,
+  ``opencv_num_threads``, and the work dir (creatable).
+
+Data itself (annotation files, images, lmdbs) is checked by the real run, also before anything
+is written (:mod:`ocr_ds.engine.preflight`).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+from ocr_ds.config.check_objects import (check_dataset, check_optimizer_values, check_typed,
+                                         dataset_members, metric_keys)
+from ocr_ds.errors import UserError, UserErrors
+
+
+class _Problems(list):
+    """Problem lines in order, each once; :meth:`run` records what a check raises."""
+
+    def add(self, *lines: str) -> None:
+        for line in lines:
+            if line not in self:
+                self.append(line)
+
+    def run(self, check: Callable[[], Any], default: Any = None) -> Any:
+        try:
+            return check()
+        except UserErrors as exc:
+            self.add(*exc.messages)
+        except UserError as exc:
+            self.add(str(exc))
+        return default
+
+
+def check_config(cfg: Mapping[str, Any], *, mode: str = "train", world_size: int = 1,
+                 accelerator: str = "cpu", validate: bool = True,
+                 ds_overrides: Mapping[str, Any] | None = None,
+                 ds_overrides_name: str = "ds_config", work_dir: str | None = None,
+                 eval_metrics: Sequence[str] | None = None, build: bool = True) -> list[str]:
+    """Every problem of ``cfg`` found without data, one line each (empty: none found).
+
+    Args:
+        mode: ``'train'`` (what train.py reads) or ``'test'`` (what test.py reads: the model,
+            ``data.test``, ``--eval`` metrics).
+        world_size, accelerator, ds_overrides, ds_overrides_name: as for
+            :func:`ocr_ds.translate.translate`.
+        validate: train mode: whether ``data.val`` is evaluated (``--no-validate`` clears it).
+        work_dir: a directory the run will create; checked for being creatable.
+        eval_metrics: test mode: the ``--eval`` metric names.
+        build: also build the model and the pipelines (after their static checks passed); a
+            dry run does, a real run leaves it to the build that follows.
+    """
+    problems = _Problems()
+    if mode == "train":
+        max_epochs, max_iters = _check_schedule(cfg, problems)
+        ds = _check_translation(cfg, problems, world_size, accelerator, ds_overrides,
+                                ds_overrides_name)
+        if ds is not None:
+            problems.add(*check_optimizer_values(ds.get("optimizer")))
+        _check_model(cfg, problems, build)
+        _check_data(cfg, problems, "train", build)
+        if validate and (cfg.get("data") or {}).get("val") is not None:
+            _check_data(cfg, problems, "val", build)
+        _check_hooks(cfg, problems, by_epoch=max_epochs is not None or max_iters is None,
+                     validate=validate)
+        from ocr_ds.engine import stop
+
+        problems.run(lambda: stop.stop_signals(None, cfg))
+        problems.run(lambda: stop.check_interval(cfg))
+        out_dir = (cfg.get("checkpoint_config") or {}).get("out_dir") \
+            if isinstance(cfg.get("checkpoint_config"), Mapping) else None
+        if out_dir is not None:
+            problems.run(lambda: _creatable(out_dir, "checkpoint_config.out_dir"))
+    else:
+        _check_model(cfg, problems, build)
+        _check_data(cfg, problems, "test", build)
+        if eval_metrics:
+            spec = (cfg.get("data") or {}).get("test")
+            problems.run(lambda: metric_keys(spec, list(eval_metrics), "--eval"))
+    _check_process(cfg, problems)
+    if work_dir is not None:
+        problems.run(lambda: _creatable(work_dir, "work_dir"))
+    return list(problems)
+
+
+def raise_problems(problems: Sequence[str]) -> None:
+    """A :class:`UserErrors` carrying ``problems`` (nothing when empty)."""
+    if problems:
+        raise UserErrors(problems)
+
+
+def _creatable(path: Any, key: str) -> None:
+    from ocr_ds.outputs import check_dir_creatable
+
+    check_dir_creatable(path, key)
+
+
+def _check_schedule(cfg: Mapping, problems: _Problems) -> tuple[int | None, int | None]:
+    from ocr_ds.schedules import LrSchedule
+    from ocr_ds.schedules.run import run_length
+
+    max_epochs, max_iters = problems.run(lambda: run_length(cfg), (1, None))
+    problems.run(lambda: LrSchedule.from_config(
+        cfg.get("lr_config"), max_epochs=max_epochs, max_iters=max_iters or max_epochs,
+        iters_per_epoch=1))
+    return max_epochs, max_iters
+
+
+def _check_translation(cfg: Mapping, problems: _Problems, world_size: int, accelerator: str,
+                       ds_overrides: Any, ds_overrides_name: str) -> dict | None:
+    """Each translated section alone (so each shows its own problem), then the whole."""
+    from ocr_ds.translate import translate
+    from ocr_ds.translate.deepspeed_json import _micro_batch
+    from ocr_ds.translate.optimizer import (HookSettings, translate_optimizer,
+                                            translate_optimizer_hook)
+    from ocr_ds.translate.precision import translate_precision
+
+    before = len(problems)
+    hook = problems.run(lambda: translate_optimizer_hook(cfg.get("optimizer_config"), []),
+                        HookSettings())
+    if cfg.get("optimizer") is not None:
+        problems.run(lambda: translate_optimizer(cfg.get("optimizer"), []))
+    problems.run(lambda: translate_precision(cfg, hook, []))
+    problems.run(lambda: _micro_batch(cfg.get("data")))
+    if len(problems) > before:
+        return None
+    tr = problems.run(lambda: translate(cfg, world_size=world_size, accelerator=accelerator,
+                                        ds_overrides=ds_overrides,
+                                        ds_overrides_name=ds_overrides_name))
+    return tr.ds_config if tr is not None else None
+
+
+def _check_model(cfg: Mapping, problems: _Problems, build: bool) -> None:
+    from ocr_ds import registry
+
+    if cfg.get("model") is None:
+        problems.add("model: expected a dict with a 'type' key (got nothing)")
+        return
+    found = check_typed(cfg["model"], "model", "model")
+    problems.add(*found)
+    if build and not found:  # what only the constructors check (a pretrained file, ...)
+        problems.run(lambda: registry.build(registry.MODELS, cfg["model"], "model"))
+
+
+def _check_data(cfg: Mapping, problems: _Problems, split: str, build: bool) -> None:
+    from ocr_ds.engine.data import loader_settings
+
+    data = cfg.get("data")
+    if not isinstance(data, Mapping) or data.get(split) is None:
+        problems.add(f"data.{split}: expected a dataset dict (got nothing)")
+        return
+    problems.run(lambda: loader_settings(data, split))
+    key = f"data.{split}"
+    found = check_dataset(data[split], key)
+    problems.add(*found)
+    if not build or found:
+        return
+    from ocr_ds.datasets.pipelines.compose import Compose
+
+    for member, mkey in dataset_members(data[split], key):
+        if isinstance(member, Mapping) and member.get("pipeline") is not None:
+            problems.run(lambda: Compose(member["pipeline"], f"{mkey}.pipeline"))
+
+
+def _check_hooks(cfg: Mapping, problems: _Problems, by_epoch: bool, validate: bool) -> None:
+    """Each hook section through the real hook builder, alone, plus the static checks."""
+    from ocr_ds.engine.hooks.build import build_hooks
+
+    data = cfg.get("data") if isinstance(cfg.get("data"), Mapping) else {}
+    val = data.get("val") if validate else None
+    for section in ("checkpoint_config", "evaluation", "custom_hooks", "log_config"):
+        if cfg.get(section) is None:
+            continue
+        alone: dict[str, Any] = {section: cfg[section]}
+        if section == "evaluation":
+            alone["data"] = {"val": val}
+        problems.run(lambda: build_hooks(alone, schedule=None, runner_by_epoch=by_epoch,
+                                         validate=validate))
+    custom = cfg.get("custom_hooks")
+    if isinstance(custom, (list, tuple)):
+        for i, spec in enumerate(custom):
+            if isinstance(spec, Mapping):
+                problems.add(*check_typed(spec, f"custom_hooks.{i}", "hook",
+                                          skip_args=("priority",)))
+    log = cfg.get("log_config")
+    if isinstance(log, Mapping) and isinstance(log.get("hooks"), (list, tuple)):
+        for i, spec in enumerate(log["hooks"]):
+            if isinstance(spec, Mapping):
+                problems.add(*check_typed(spec, f"log_config.hooks.{i}", "logger"))
+    if val is not None and isinstance(cfg.get("evaluation"), Mapping):
+        _check_evaluation(cfg["evaluation"], val, problems)
+
+
+def _check_evaluation(ev: Mapping, val: Any, problems: _Problems) -> None:
+    from ocr_ds import registry
+    from ocr_ds.config.arguments import check_arguments
+    from ocr_ds.engine.hooks.evaluation import HOOK_ONLY_KEYS, infer_rule
+
+    # the metric arguments, bound to each validation dataset's evaluate()
+    metric_args = {k: v for k, v in ev.items() if k not in HOOK_ONLY_KEYS}
+    for member, _ in dataset_members(val, "data.val"):
+        name = member.get("type") if isinstance(member, Mapping) else None
+        if name in registry.DATASETS:
+            cls = registry.resolve(registry.DATASETS, name, "type")
+            if hasattr(cls, "evaluate"):
+                problems.add(*check_arguments(cls.evaluate, {"self": None, "results": [],
+                                                             **metric_args}, "evaluation"))
+    keys = problems.run(lambda: metric_keys(val, ev.get("metric"), "evaluation.metric"))
+    save_best, rule = ev.get("save_best"), ev.get("rule")
+    if not isinstance(save_best, str) or not keys:
+        return
+    if save_best != "auto" and save_best not in keys:
+        problems.add(f"evaluation.save_best: expected 'auto' or one of the metrics "
+                     f"{', '.join(keys)} (got {save_best!r})")
+        return
+    if rule is None:
+        problems.run(lambda: infer_rule(keys[0] if save_best == "auto" else save_best))
+
+
+def _check_process(cfg: Mapping, problems: _Problems) -> None:
+    from ocr_ds.engine.data import process_settings
+    from ocr_ds.engine.launch import config_port
+
+    problems.run(lambda: process_settings(cfg))
+    dist_params = cfg.get("dist_params")
+    if dist_params is not None and not isinstance(dist_params, Mapping):
+        problems.add(f"dist_params: expected a dict (got {dist_params!r})")
+    else:
+        problems.run(lambda: config_port(dist_params))

@@ -1,0 +1,144 @@
+"""Pictures of predictions for ``test.py --show-dir`` / ``--show``: one per test image, the size
+of the image as it was read, with the predicted polygons (detection) or text (recognition).
+
+The picture is drawn on the image as the dataset's own loading step read it (disk, lmdb or
+memcached alike), not rebuilt from the normalised network input: :func:`tap_pipelines` wraps
+the first step of every member dataset's pipeline to keep that image, and the last step to hand
+it on with the sample (key :data:`RAW_KEY`), only when pictures are wanted.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+
+from ocr_ds.engine.preflight import leaves
+
+RAW_KEY = "_ocr_ds_raw_image"
+_STASH = "_ocr_ds_raw_stash"
+
+
+class _Keep:
+    """The loading step, keeping a copy of the image it read and the name to save it under."""
+
+    def __init__(self, step: Callable, prefix: str):
+        self.step, self.prefix = step, prefix
+
+    def __call__(self, results: dict[str, Any]) -> dict[str, Any] | None:
+        results = self.step(results)
+        if results is not None and isinstance(results.get("img"), np.ndarray):
+            name = str(results.get("ori_filename") or results.get("filename") or "")
+            results[_STASH] = (results["img"].copy(), self.prefix + name)
+        return results
+
+
+class _HandOn:
+    """The last step, handing the kept image on with the sample it produces."""
+
+    def __init__(self, step: Callable):
+        self.step = step
+
+    def __call__(self, results: dict[str, Any]) -> dict[str, Any] | None:
+        kept = results.pop(_STASH, None) if isinstance(results, dict) else None
+        out = self.step(results)
+        if isinstance(out, dict):
+            out[RAW_KEY] = kept
+        return out
+
+
+def tap_pipelines(dataset: Any) -> None:
+    """Make every sample of ``dataset`` carry ``(image as read, name)`` under :data:`RAW_KEY`
+    (None where no image was read, e.g. a placeholder for an unreadable one). Members of a
+    concatenation with several members save under ``<member index>/``."""
+    members = list(leaves(dataset))
+    for i, member in enumerate(members):
+        steps = getattr(getattr(member, "pipeline", None), "transforms", None)
+        if not steps:
+            continue
+        steps[0] = _Keep(steps[0], f"{i}/" if len(members) > 1 else "")
+        steps[-1] = _HandOn(steps[-1])
+
+
+def safe_relative(name: str) -> str:
+    """``name`` as a path that stays inside the output directory (no root, no ``..``)."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return os.path.join(*parts) if parts else "image.png"
+
+
+def _bgr(img: np.ndarray) -> np.ndarray:
+    img = np.asarray(img)
+    if img.dtype != np.uint8:
+        img = np.clip(img, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img.copy()
+
+
+def draw_boundaries(img: np.ndarray, boundaries: list, score_thr: float) -> np.ndarray:
+    """The image with each boundary ``[x1, y1, ..., score]`` scoring at least ``score_thr``
+    drawn as a green polygon, its score above it."""
+    out = _bgr(img)
+    for b in boundaries:
+        if len(b) < 7 or float(b[-1]) < score_thr:
+            continue
+        pts = np.round(np.asarray(b[:-1], np.float64)).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(out, [pts], True, (0, 255, 0), 1, cv2.LINE_AA)
+        x, y = pts.reshape(-1, 2).min(axis=0)
+        cv2.putText(out, f"{float(b[-1]):.2f}", (int(x), max(int(y) - 2, 8)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.3, (0, 0, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def draw_text(img: np.ndarray, text: str) -> np.ndarray:
+    """The crop with the predicted text written over its top-left corner on a white box,
+    scaled to fit the crop (the picture keeps the crop's size)."""
+    out = _bgr(img)
+    h, w = out.shape[:2]
+    label = text if text else "''"
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 1.0
+    (tw, th), base = cv2.getTextSize(label, font, scale, 1)
+    scale = max(0.2, min(0.45 * h / max(th + base, 1), (w - 2) / max(tw, 1)))
+    (tw, th), base = cv2.getTextSize(label, font, scale, 1)
+    cv2.rectangle(out, (0, 0), (min(w - 1, tw + 2), min(h - 1, th + base + 2)), (255, 255, 255), -1)
+    cv2.putText(out, label, (1, th + 1), font, scale, (0, 0, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def draw_prediction(img: np.ndarray, pred: Any, score_thr: float) -> np.ndarray:
+    """A picture of ``pred``: polygons for ``boundary_result``, text for ``text``."""
+    if isinstance(pred, dict) and "boundary_result" in pred:
+        return draw_boundaries(img, pred["boundary_result"], score_thr)
+    if isinstance(pred, dict) and "text" in pred:
+        return draw_text(img, str(pred["text"]))
+    return _bgr(img)
+
+
+def save_picture(show_dir: str, name: str, picture: np.ndarray) -> str:
+    """Write ``picture`` to ``show_dir/<name>`` (a relative path; ``.png`` when the name has no
+    image extension OpenCV can write); returns the path."""
+    path = os.path.join(show_dir, safe_relative(name))
+    if not cv2.haveImageWriter(path):
+        path += ".png"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if not cv2.imwrite(path, picture):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+def display_available() -> str | None:
+    """Why ``--show`` cannot open a window here (None when it can)."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and \
+            os.name != "nt" and not os.uname().sysname == "Darwin":
+        return "no display ($DISPLAY is not set)"
+    info = cv2.getBuildInformation()
+    gui = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                if line.strip().startswith("GUI:")), "")
+    if gui.upper() in ("", "NONE"):
+        return "this OpenCV has no GUI support (opencv-python-headless)"
+    return None
+
+
+def show_window(picture: np.ndarray, title: str) -> None:
+    """Show ``picture`` until a key is pressed (mmcv's ``imshow`` with ``wait_time=0``)."""
+    cv2.imshow(title, picture)
+    cv2.waitKey(0)
