@@ -201,6 +201,12 @@ def share_zero12_fp32_partitions(optimizer: Any) -> int:
     for i, (parts, master) in enumerate(zip(slices, masters)):
         rank = torch.distributed.get_rank(group=optimizer.real_dp_process_group[i])
         shared += _share(parts[rank], master)
+    if shared and hasattr(optimizer, "_link_all_hp_params"):
+        # the parameters' hp fragments (what a universal-checkpoint load writes into, and what
+        # safe_get_full_fp32_param reads) were views of the old master storage: view the shared
+        # one instead, or a resume on another world size loads into memory nobody reads
+        optimizer._link_all_hp_params()
+        optimizer._hp_optimizer_states_linked = False
     return shared
 
 
