@@ -124,8 +124,8 @@ def worker(argv: list[str]) -> int:
     def snapshot(moment: str, engine) -> None:
         record[moment] = dict(rank_state_bytes(engine), rss=_memory_now())
 
-    def probed_build_engine(model, ds_config):
-        engine = build_engine(model, ds_config)
+    def probed_build_engine(model, ds_config, *args, **kwargs):
+        engine = build_engine(model, ds_config, *args, **kwargs)
         record["num_params"] = sum(getattr(p, "ds_numel", p.numel()) for p in engine.module.parameters())
         record["stage"] = engine.zero_optimization_stage()
         record["rank"] = torch.distributed.get_rank()

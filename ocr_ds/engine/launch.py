@@ -136,8 +136,12 @@ def setup_env(launcher: str, dist_params: Mapping | None, local_rank: int | None
             env["RANK"], env["WORLD_SIZE"] = "0", "1"
             env["LOCAL_RANK"] = str(local_rank or 0)
             env.setdefault("MASTER_ADDR", "127.0.0.1")
-            # nobody else joins a world of one: a fixed port could only clash
-            env["MASTER_PORT"] = str(free_port())
+            # nobody else joins a world of one: a fixed port could only clash; and a port free
+            # a moment ago may be taken now by a job that chose it the same way: choose again
+            for _ in range(20):
+                env["MASTER_PORT"] = str(free_port())
+                if not port_in_use(int(env["MASTER_PORT"]), "0.0.0.0"):
+                    break
     if local_rank is not None and "LOCAL_RANK" not in env:
         env["LOCAL_RANK"] = str(local_rank)
     check_master_port()

@@ -77,8 +77,15 @@ def start(cmd: Sequence[str], log: str, env_: dict[str, str] | None = None,
           cwd: str = ROOT) -> subprocess.Popen:
     """Start ``cmd`` in its own session (so it and everything it starts can be stopped at once)."""
     out = open(log, "w")
+    # SIGINT at its default action, as a terminal gives it: a test run started in the background
+    # of a shell (CI scripts, `cmd &`) inherits SIGINT ignored, and so would the launcher
     return subprocess.Popen(list(cmd), cwd=cwd, env=env_ or env(), stdout=out,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finish(proc: subprocess.Popen, log: str, timeout: float) -> tuple[int, str, float]:
