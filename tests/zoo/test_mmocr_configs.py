@@ -14,6 +14,7 @@ writes further data the config needs (a dictionary file, say).
 """
 from __future__ import annotations
 
+import concurrent.futures
 import glob
 import json
 import math
@@ -139,31 +140,52 @@ def smoke_options(cfg: dict, train_counts: dict[str, int]) -> list[str]:
     return opts
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_mmocr_config_trains_two_iterations(name, mmocr_configs, tmp_path):
-    if CONFIGS[name] is None:
-        pytest.skip(f"{name}: its model family is not supported yet")
-    path = os.path.join(mmocr_configs, name)
+def _train_row(name: str, configs: str, root) -> tuple[dict, subprocess.CompletedProcess, list]:
+    """Write the tiny data of MMOCR's config ``name`` under ``root`` and train it there (2
+    iterations, evaluation, checkpoint): (config, the process, its command)."""
+    path = os.path.join(configs, name)
     cfg = Config.fromfile(path).to_dict()
-    counts = make_data(cfg, str(tmp_path))
-    torchvision_weights(str(tmp_path / "torch"))
+    counts = make_data(cfg, str(root))
+    torchvision_weights(str(root / "torch"))
     if name in PREPARE:
-        PREPARE[name](cfg, str(tmp_path))
-    work = tmp_path / "work"
-    cmd = [sys.executable, TRAIN, path, "--work-dir", str(work), "--seed", "0",
+        PREPARE[name](cfg, str(root))
+    cmd = [sys.executable, TRAIN, path, "--work-dir", str(root / "work"), "--seed", "0",
            "--cfg-options", *smoke_options(cfg, counts)]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1",
-               TORCH_HOME=str(tmp_path / "torch"))
-    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=600)
+               TORCH_HOME=str(root / "torch"))
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    return cfg, proc, cmd
+
+
+@pytest.fixture(scope="module")
+def zoo_runs(request, mmocr_configs, tmp_path_factory):
+    """Every selected row's run, started at once two at a time (each runs one thread, so two
+    keep both cores busy), in the order the tests ask for them."""
+    names = [item.callspec.params["name"] for item in request.session.items
+             if getattr(item, "originalname", None) == "test_mmocr_config_trains_two_iterations"
+             and CONFIGS.get(item.callspec.params["name"]) is not None]
+    pool = concurrent.futures.ThreadPoolExecutor(2)
+    runs = {name: pool.submit(_train_row, name, mmocr_configs,
+                              tmp_path_factory.mktemp(name.rsplit("/", 1)[-1][:-3]))
+            for name in names}
+    yield runs
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_mmocr_config_trains_two_iterations(name, zoo_runs):
+    if CONFIGS[name] is None:
+        pytest.skip(f"{name}: its model family is not supported yet")
+    cfg, proc, cmd = zoo_runs[name].result(timeout=1200)
     assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    (log,) = glob.glob(str(work / "*.log.json"))
+    work = os.path.join(cmd[cmd.index("--work-dir") + 1])
+    (log,) = glob.glob(os.path.join(work, "*.log.json"))
     with open(log) as f:
         events = [json.loads(line) for line in f][1:]
     train = [e for e in events if e.get("mode") == "train"]
     assert len(train) == 2 and all(math.isfinite(e["loss"]) for e in train), train
     val = [e for e in events if e.get("mode") == "val"]
     assert val and any(k.endswith(CONFIGS[name]) for k in val[-1]), val
-    assert glob.glob(str(work / ("iter_2" if "max_iters" in str(cfg.get("runner")) else
-                                 "epoch_1")))
+    assert glob.glob(os.path.join(work, "iter_2" if "max_iters" in str(cfg.get("runner")) else
+                                  "epoch_1"))
