@@ -179,7 +179,7 @@ def test_mmocr_config_trains_two_iterations(name, zoo_runs):
         pytest.skip(f"{name}: its model family is not supported yet")
     cfg, proc, cmd = zoo_runs[name].result(timeout=1200)
     assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    work = os.path.join(cmd[cmd.index("--work-dir") + 1])
+    work = cmd[cmd.index("--work-dir") + 1]
     (log,) = glob.glob(os.path.join(work, "*.log.json"))
     with open(log) as f:
         events = [json.loads(line) for line in f][1:]
