@@ -23,6 +23,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import refenv  # noqa: E402
 
 
+# what ocr_ds exports for its process group (launch.setup_env) when a test runs train.py's code
+# in this process; left behind, every later subprocess would join "its" rendezvous on that port
+DIST_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+@pytest.fixture(autouse=True)
+def _restore_dist_env():
+    before = {k: os.environ.get(k) for k in DIST_ENV}
+    yield
+    for k, v in before.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @pytest.fixture(scope="session")
 def mmocr_ref():
     try:
