@@ -28,6 +28,8 @@ measured one left out.
 
     python benchmarks/zero_memory.py [--quick] [--config A.py B.py] [--stages 0 2 3] [--ranks 2]
                                      [--tiny-data]   # MMOCR's academic configs, no data sets
+                                     [--bf16]        # DeepSpeed's bf16 (bf16 weights and
+                                                     # gradients, fp32 master and Adam state)
 
 Goals, per rank, ocr_ds's sizes: the held state at ZeRO-3 <= 0.55 x ZeRO-0 (issue 8); the
 memory growth (RSS+) at ZeRO-3 <= 0.6 x ZeRO-0, at ZeRO-2 <= 0.8 x; the held state's peak inside
@@ -264,11 +266,12 @@ def _ratio(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
-def print_table(rows: list[dict], ranks: int, config: str = BIG_CONFIG) -> None:
+def print_table(rows: list[dict], ranks: int, config: str = BIG_CONFIG, bf16: bool = False) -> None:
     n, device = rows[0]["num_params"], rows[0]["device"]
     mem = "CUDA memory allocated" if device == "cuda" else "resident memory"
+    precision = "bf16 (fp32 master weights) + Adam" if bf16 else "fp32 + Adam"
     print(f"{os.path.relpath(config, ROOT)}: ZeRO memory per rank, {ranks} {device.upper()} ranks, "
-          f"fp32 + Adam, {n / 1e6:.1f} M parameters ({4 * n / MB:.0f} MB in fp32); MB = 2^20 bytes")
+          f"{precision}, {n / 1e6:.1f} M parameters ({4 * n / MB:.0f} MB in fp32); MB = 2^20 bytes")
     print(f"  state by kind (rank 0) right after backward = 'held'; 'peak' = largest of after "
           f"backward / inside step / after step. RSS+ = growth of {mem} since before the model, "
           f"largest at those moments; peak+ = its high-water mark (largest rank)")
@@ -306,11 +309,15 @@ def print_table(rows: list[dict], ranks: int, config: str = BIG_CONFIG) -> None:
 
 def run(quick: bool = False, stages=(0, 2, 3), ranks: int = 2, iters: int | None = None,
         batch: int | None = None, config: str = BIG_CONFIG, zero: dict | None = None,
-        compare: bool = True, cwd: str = ROOT, extra: tuple[str, ...] = ()) -> list[dict]:
+        compare: bool = True, cwd: str = ROOT, extra: tuple[str, ...] = (),
+        bf16: bool = False) -> list[dict]:
     """Measure every stage of ``config`` (at ZeRO-2/3 also with DeepSpeed's sizes when
-    ``compare``), print the table, return its rows (for benchmarks/run_all.py)."""
+    ``compare``; in DeepSpeed's bf16 mode when ``bf16``), print the table, return its rows (for
+    benchmarks/run_all.py)."""
     iters = iters or (4 if quick else 6)
     batch = batch or (1 if quick else 4)
+    if bf16:
+        extra = (*extra, "bf16 = dict(enabled=True)")
     results = {}
     for stage in stages:
         variants = [("ocr_ds", dict(zero or {}))]
@@ -322,8 +329,9 @@ def run(quick: bool = False, stages=(0, 2, 3), ranks: int = 2, iters: int | None
             results[(sizes, stage)] = measure(config, stage, ranks=ranks, iters=iters, batch=batch,
                                               zero=options, cwd=cwd, extra=extra)
     rows = summarize(results)
-    print_table(rows, ranks, config)
-    return [dict(r, config=os.path.relpath(config, ROOT)) for r in rows]
+    print_table(rows, ranks, config, bf16)
+    return [dict(r, config=os.path.relpath(config, ROOT), precision="bf16" if bf16 else "fp32")
+            for r in rows]
 
 
 def _tiny_data(config: str) -> str:
@@ -362,6 +370,9 @@ def main() -> None:
                    "tests' tests/zoo/tiny_data.py) in a temporary directory and start the jobs "
                    "there: MMOCR's academic configs without their data sets (memory does not "
                    "depend on what the images show)")
+    p.add_argument("--bf16", action="store_true",
+                   help="train in DeepSpeed's bf16 mode (bf16=dict(enabled=True): bf16 weights "
+                   "and gradients, fp32 master weights and Adam state)")
     p.add_argument("--json", help="also write the tables' rows to this file")
     a = p.parse_args()
     if os.path.exists("/proc/loadavg"):
@@ -372,7 +383,7 @@ def main() -> None:
         if a.tiny_data:
             cwd, extra = _tiny_data(config), ("data = dict(workers_per_gpu=0)",)
         rows += run(a.quick, a.stages, a.ranks, a.iters, a.batch, os.path.abspath(config),
-                    a.zero_options, not a.no_compare, cwd, extra)
+                    a.zero_options, not a.no_compare, cwd, extra, a.bf16)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f)

@@ -114,7 +114,7 @@ def translate(cfg: Mapping, *, world_size: int, accelerator: str = "cpu",
         given = [k for k in zero if k in SIZE_KEYS]
         fill_zero_buffers(zero, model_facts, given,
                           {k: user_set.get(f"zero_optimization.{k}", CONFIG_SECTION) for k in given},
-                          notes, accelerator)
+                          notes)
     _check_precision(ds, precision, hook.hook_type, accelerator, user_set)
     fp16 = ds.get("fp16")
     fp16_on = isinstance(fp16, Mapping) and fp16.get("enabled")

@@ -76,7 +76,7 @@ TRANSLATION_TABLE: list[tuple[str, str, str]] = [
      "stage3_prefetch_bucket_size, stage3_max_live_parameters, stage3_max_reuse_distance, "
      "stage3_param_persistence_threshold, stage3_model_persistence_threshold",
      "each one the stage reads and the user did not set (or set to \"auto\"): sized from the "
-     "model's largest layer instead of DeepSpeed's billion-parameter defaults, never above them; "
+     "model's parameter count and largest layer instead of DeepSpeed's billion-parameter defaults, never above them; "
      "the notes (--dry-run) give each value and why"),
     ("deepspeed.scheduler", "(refused)",
      "the lr is driven from lr_config by ocr_ds; a DeepSpeed scheduler would fight it"),

@@ -10,10 +10,12 @@ the whole gathered model: ZeRO-3 used more real memory than no ZeRO at all
 (benchmarks/zero_memory.py, issue 18).
 
 Here every buffer is sized from the model instead, the way Hugging Face's ``"auto"`` sizes them
-from the hidden size: gradient buckets and optimizer sub-groups from the parameter count (1/32
-of it, at most the largest tensor: larger gradients are reduced alone, in place), what ZeRO-3
-gathers and keeps from the *largest layer* (the parameters one module holds itself, gathered
-at once), the tensors kept whole on every rank from the small tensors' total. The engine
+from the hidden size: gradient buckets and optimizer sub-groups at 1/8 of the parameter count,
+what ZeRO-3 gathers ahead and keeps for reuse at 1/4 of it (at least the *largest layer*: the
+parameters one module holds itself, gathered at once), the tensors kept whole on every rank
+from the small tensors' total (5 %). Fractions rather than single layers: each collective is a
+wait for the slowest rank, and with one-layer sizes those waits cost more step time than
+DeepSpeed's defaults. The engine
 builder measures the model (:class:`ModelFacts`); :func:`fill_zero_buffers` writes the sizes
 into the ``zero_optimization`` section and says why in the notes. A value the user gave (also
 under its other DeepSpeed spelling, e.g. ``prefetch_bucket_size``) is kept.
@@ -28,10 +30,13 @@ from typing import Mapping, MutableMapping, Sequence
 #: Smallest bucket we choose (elements): below ~1 M elements (4 MB in fp32) a collective's fixed
 #: cost starts to show, and the memory saved is negligible.
 BUCKET_FLOOR = 2**20
-#: Gradient buckets (and ZeRO-3's optimizer sub-groups) hold this fraction of the model at most.
-BUCKET_SHARE = 32
+#: Gradient buckets (and ZeRO-3's optimizer sub-groups) hold this fraction of the model.
+BUCKET_SHARE = 8
+#: ZeRO-3 keeps a gathered parameter that is used again within this fraction of the model's
+#: elements, and gathers this much ahead in one collective.
+REUSE_SHARE = 4
 #: Tensors kept whole on every rank at ZeRO-3 may add up to this share of the model.
-PERSIST_SHARE = 0.01
+PERSIST_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -82,45 +87,53 @@ SIZES: tuple[_Size, ...] = (
     _Size("stage3_param_persistence_threshold", "param_persistence_threshold", (3,), int(1e5)),
     _Size("stage3_model_persistence_threshold", "model_persistence_threshold", (3,), sys.maxsize),
 )
+_DEFAULT = {s.key: s.default for s in SIZES}
 #: every spelling of every size key, for "auto" and for what counts as set by the user
 SIZE_KEYS: frozenset[str] = frozenset(
     name for s in SIZES for name in (s.key, s.other_name) if name is not None)
 
 
-def _rules(facts: ModelFacts, accelerator: str) -> dict[str, tuple[int, str]]:
+def _rules(facts: ModelFacts) -> dict[str, tuple[int, str]]:
     """Every size with its reason, before the cap at DeepSpeed's defaults."""
     n, layer = facts.num_params, max(facts.largest_layer, facts.largest_tensor)
-    bucket = _round_up(max(min(facts.largest_tensor, math.ceil(n / BUCKET_SHARE)), BUCKET_FLOOR),
-                       1024)
-    bucket_why = (f"1/{BUCKET_SHARE} of the model, at most its largest tensor, at least "
-                  f"{_count(BUCKET_FLOOR)}")
+    # Every collective is a wait for the slowest rank; on CPU ranks (no overlap with the
+    # computation) those waits, not the bytes, made ZeRO-3 with one-layer sizes (buckets of
+    # 1/32 of the model, one layer gathered and kept, 1 % kept whole) take 1.08-1.19x
+    # DeepSpeed's step (SATRN, ABINet; benchmarks/zero_memory.py): the sizes below keep the
+    # collectives few and the memory small.
+    bucket = _round_up(max(math.ceil(n / BUCKET_SHARE), BUCKET_FLOOR), 1024)
+    bucket_why = f"1/{BUCKET_SHARE} of the model, at least {_count(BUCKET_FLOOR)}"
     layer = _round_up(layer, 1024)
-    # CPU ranks compute and communicate in one stream: a prefetched gather cannot overlap the
-    # computation, it only holds the next layer's parameters earlier
-    prefetch = layer if accelerator == "cuda" else 0
+    reuse = _round_up(max(layer, math.ceil(n / REUSE_SHARE)), 1024)
+    # never above DeepSpeed's defaults (derived_sizes caps every size; the sum below must
+    # count the capped ones)
+    reuse, prefetch = min(reuse, _DEFAULT["stage3_max_reuse_distance"]), min(
+        reuse, _DEFAULT["stage3_prefetch_bucket_size"])
     persist, persisted = _persistence(facts)
     return {
-        "reduce_bucket_size": (bucket, f"{bucket_why}: gradients larger than the bucket are "
-                               "reduced one by one, in place; smaller ones are batched (and "
-                               "copied twice)"),
+        "reduce_bucket_size": (bucket, f"{bucket_why}: gradients are reduced in that many "
+                               "collectives (DeepSpeed's default: one, holding a second copy of "
+                               "the whole gradient)"),
         "allgather_bucket_size": (bucket, f"{bucket_why}, per chunk of the parameter all-gather "
                                   "after each step"),
         "sub_group_size": (bucket, f"{bucket_why}: the optimizer steps one sub-group at a time "
                            "and flattens its gradients (and Adam its temporaries) per "
                            "sub-group"),
         "stage3_prefetch_bucket_size": (
-            prefetch, "the largest layer: the next layer is gathered while this one computes"
-            if prefetch else "CPU ranks cannot overlap a gather with computation: prefetching "
-            "would only hold parameters longer"),
-        "stage3_max_live_parameters": (layer + prefetch, "the largest layer in use" + (
-            ", plus the prefetched one" if prefetch else "")),
-        "stage3_max_reuse_distance": (layer, "the largest layer: a gathered parameter is released "
-                                      "unless used again within one layer (DeepSpeed's default "
-                                      "keeps the whole model gathered from forward to backward)"),
+            prefetch, f"1/{REUSE_SHARE} of the model, at least its largest layer: the next "
+            "layers' parameters gathered in one collective"),
+        "stage3_max_live_parameters": (reuse + prefetch + layer, "what is kept for reuse, plus "
+                                       "the prefetched parameters, plus the largest layer"),
+        "stage3_max_reuse_distance": (reuse, f"1/{REUSE_SHARE} of the model, at least its "
+                                      "largest layer: a gathered parameter used again within "
+                                      "that many elements (the last layers of forward, in "
+                                      "backward; a module called several times) is kept, the "
+                                      "others released (DeepSpeed's default keeps the whole "
+                                      "model gathered from forward to backward)"),
         "stage3_param_persistence_threshold": (
             persist, f"the tensors of at most this many elements add up to {_count(persisted)}, "
             f"within {PERSIST_SHARE:.0%} of the model: kept whole on every rank, which saves "
-            "their tiny all-gathers"),
+            "their small all-gathers"),
         "stage3_model_persistence_threshold": (int(PERSIST_SHARE * n), f"at most "
                                                f"{PERSIST_SHARE:.0%} of the model kept whole"),
     }
@@ -139,13 +152,12 @@ def _persistence(facts: ModelFacts) -> tuple[int, int]:
     return threshold, total
 
 
-def derived_sizes(facts: ModelFacts, stage: int,
-                  accelerator: str = "cpu") -> list[tuple[str, int, str]]:
+def derived_sizes(facts: ModelFacts, stage: int) -> list[tuple[str, int, str]]:
     """``(key, value, reason)`` for each buffer size ZeRO ``stage`` reads, derived from ``facts``.
 
     Never above DeepSpeed's own default (a model that large gets DeepSpeed's sizes).
     """
-    rules = _rules(facts, accelerator)
+    rules = _rules(facts)
     out = []
     for size in SIZES:
         if stage not in size.stages:
@@ -158,8 +170,7 @@ def derived_sizes(facts: ModelFacts, stage: int,
 
 
 def fill_zero_buffers(zero: MutableMapping, facts: ModelFacts | None, user_keys: Sequence[str],
-                      source: Mapping[str, str], notes: list[str],
-                      accelerator: str = "cpu") -> None:
+                      source: Mapping[str, str], notes: list[str]) -> None:
     """Write the derived sizes into ``zero`` (the ``zero_optimization`` section) in place.
 
     Args:
@@ -168,7 +179,6 @@ def fill_zero_buffers(zero: MutableMapping, facts: ModelFacts | None, user_keys:
         user_keys: the size keys (any spelling) the user set to a value, not ``"auto"``.
         source: for each of those keys, the name of the section that set it (for the notes).
         notes: where the chosen values and their reasons go.
-        accelerator: ``'cpu'`` or ``'cuda'`` (prefetching only pays where it overlaps).
     """
     stage = zero.get("stage", 0)
     if stage == 0:
@@ -180,7 +190,7 @@ def fill_zero_buffers(zero: MutableMapping, facts: ModelFacts | None, user_keys:
     notes.append(f"zero_optimization: buffer sizes derived from the model ({facts.describe()}; "
                  f"DeepSpeed's defaults are sized for billion-parameter models); set any of them "
                  f"in the deepspeed section to override")
-    for key, value, reason in derived_sizes(facts, stage, accelerator):
+    for key, value, reason in derived_sizes(facts, stage):
         size = next(s for s in SIZES if s.key == key)
         given = next((n for n in (size.key, size.other_name) if n in user_keys), None)
         if given is not None:

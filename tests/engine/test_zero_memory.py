@@ -1,7 +1,8 @@
 """Per-rank memory accounting (ocr_ds.engine.memory) on real DeepSpeed ranks: ZeRO-0 holds every
 byte of parameters, gradients and Adam state on each rank; ZeRO-3 at 2 ranks half of each; ZeRO-2
-half of the gradients and Adam state and no fp32 master copy; the engine sizes ZeRO's buffers
-from the model, keeping the user's values."""
+half of the gradients and Adam state and no fp32 master copy; ZeRO-3 in bf16 half of the bf16
+weights and gradients plus an fp32 master of its half; the engine sizes ZeRO's buffers from the
+model, keeping the user's values."""
 from __future__ import annotations
 
 import sys
@@ -25,9 +26,13 @@ def records(tmp_path_factory):
                    "optimizer = dict(_delete_=True, type='Adam', lr=1e-3)\n")
     # every ZeRO-3 parameter partitioned (DeepSpeed keeps tensors under 1e5 elements whole)
     zero = dict(stage3_param_persistence_threshold=0)
-    return {stage: zero_memory.measure(str(cfg), stage, ranks=2, iters=2, zero=zero,
-                                       work_dir=str(tmp_path_factory.mktemp(f"z{stage}")))
-            for stage in (0, 2, 3)}
+    out = {stage: zero_memory.measure(str(cfg), stage, ranks=2, iters=2, zero=zero,
+                                      work_dir=str(tmp_path_factory.mktemp(f"z{stage}")))
+           for stage in (0, 2, 3)}
+    out["3bf16"] = zero_memory.measure(str(cfg), 3, ranks=2, iters=2, zero=zero,
+                                       work_dir=str(tmp_path_factory.mktemp("z3bf16")),
+                                       extra=("bf16 = dict(enabled=True)",))
+    return out
 
 
 def test_zero0_every_rank_holds_everything(records):
@@ -54,6 +59,16 @@ def test_zero3_each_rank_holds_half(records):
     assert sum(r["after_backward"]["params"] for r in records[3]) == 4 * P
 
 
+def test_zero3_bf16_holds_half_of_bf16_weights_and_fp32_master(records):
+    # zero_memory.py --bf16: bf16 weights and gradients, fp32 master weights and Adam state
+    for rec in records["3bf16"]:
+        fig = rec["after_backward"]
+        assert fig["params"] == 2 * P // 2                # bf16 partitions
+        assert fig["grads"] == 2 * P // 2
+        assert fig["master"] == 4 * P // 2                # fp32 copy of this rank's partition
+        assert fig["optimizer"] == 8 * P // 2 + 4
+
+
 def test_zero2_holds_no_fp32_master_copy(records):
     z0 = records[0][0]["after_backward"]
     for rec in records[2]:
@@ -69,10 +84,11 @@ def test_zero2_holds_no_fp32_master_copy(records):
 
 def test_engine_sizes_zero_buffers_from_the_model(records):
     z2, z3 = records[2][0]["zero_config"], records[3][0]["zero_config"]
-    # 18 k parameters: buckets at the 2**20-element floor; CPU ranks do not prefetch
+    # 18 k parameters: buckets at the 2**20-element floor; gathers of the largest layer (16,640
+    # elements, rounded up to 1,024s)
     assert (z2["reduce_bucket_size"], z2["allgather_bucket_size"]) == (2**20, 2**20)
     assert (z3["reduce_bucket_size"], z3["sub_group_size"]) == (2**20, 2**20)
-    assert z3["stage3_prefetch_bucket_size"] == 0
+    assert (z3["stage3_prefetch_bucket_size"], z3["stage3_max_reuse_distance"]) == (17408, 17408)
     assert z3["stage3_param_persistence_threshold"] == 0  # the user's value is kept
 
 

@@ -42,18 +42,19 @@ def test_meta_device_measure_equals_the_real_model():
 def test_dry_run_prints_derived_zero3_sizes_and_why(tmp_path, capsys):
     ds, notes = _dry_run(tmp_path, capsys, "deepspeed.zero_optimization.stage=3",
                          "deepspeed.zero_optimization.stage3_max_reuse_distance=7")
-    # CPU ranks: no prefetch; the toy's largest layer (2,080) rounded up to 1,024s; tensors of
-    # <= 4 elements (1 % of 2,276 = 22) kept whole; the user's reuse distance kept
+    # gathers sized by the toy's largest layer (2,080, rounded up to 1,024s; more than 1/4 of
+    # the model); tensors of <= 32 elements (5 % of 2,276 = 113) kept whole; the user's reuse
+    # distance kept
     assert ds["zero_optimization"] == {
         "stage": 3, "reduce_bucket_size": 2**20, "sub_group_size": 2**20,
-        "stage3_prefetch_bucket_size": 0, "stage3_max_live_parameters": 3072,
-        "stage3_max_reuse_distance": 7, "stage3_param_persistence_threshold": 4,
-        "stage3_model_persistence_threshold": 22}
+        "stage3_prefetch_bucket_size": 3072, "stage3_max_live_parameters": 3 * 3072,
+        "stage3_max_reuse_distance": 7, "stage3_param_persistence_threshold": 32,
+        "stage3_model_persistence_threshold": 113}
     assert ("note: zero_optimization: buffer sizes derived from the model (2.3 k trainable "
             "parameters in 6 tensors, largest tensor 2.0 k (net.1.weight), largest layer 2.1 k "
             "(net.1)") in notes
-    assert "note: zero_optimization.stage3_prefetch_bucket_size: 0: CPU ranks cannot " \
-        "overlap" in notes
+    assert "note: zero_optimization.stage3_prefetch_bucket_size: 3072 (3.1 k): 1/4 of the " \
+        "model, at least its largest layer" in notes
     assert "note: zero_optimization.stage3_max_reuse_distance: 7 from deepspeed kept" in notes
 
 

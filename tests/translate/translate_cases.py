@@ -167,34 +167,35 @@ CASES = [
         optimizer={"type": "adam", "params": {"lr": 0.001, "betas": [0.9, 0.999],
                                               "weight_decay": 0.0001, "adam_w_mode": False,
                                               "torch_adam": True}})),
-    # small model: buckets at the 2**20-element floor; no prefetch on CPU ranks; the largest
-    # layer (16,640) rounded up to 1,024s; tensors of <= 4 elements (1 % budget: 181) stay whole
+    # small model: buckets at the 2**20-element floor; gathers sized by the largest layer
+    # (16,640, rounded up to 1,024s: more than 1/4 of the model); tensors of <= 256 elements
+    # (5 % budget: 909) stay whole
     ("zero3_small_model", ADAM_ZERO3, dict(world_size=2, model_facts=SMALL), _base(
         train_batch_size=16, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
         gradient_clipping=35.0, optimizer=ADAM_OPTIMIZER_CPU,
         zero_optimization={"stage": 3, "reduce_bucket_size": 2**20, "sub_group_size": 2**20,
-                           "stage3_prefetch_bucket_size": 0,
-                           "stage3_max_live_parameters": 17408,
+                           "stage3_prefetch_bucket_size": 17408,
+                           "stage3_max_live_parameters": 3 * 17408,
                            "stage3_max_reuse_distance": 17408,
-                           "stage3_param_persistence_threshold": 4,
-                           "stage3_model_persistence_threshold": 181})),
-    # medium model: buckets of 1/32 of its 47.7 M parameters (1,491,624, rounded up to 1,024s);
-    # gathers sized by its largest layer (the 16.8 M-element BiLSTM)
+                           "stage3_param_persistence_threshold": 256,
+                           "stage3_model_persistence_threshold": 909})),
+    # medium model: buckets of 1/8 of its 47.7 M parameters (5,966,496, rounded up to 1,024s);
+    # gathers sized by its largest layer (the 16.8 M-element BiLSTM, more than 1/4 of it)
     ("zero2_medium_model", dict(ADAM_CLIP, deepspeed=dict(zero_optimization=dict(stage=2))),
      dict(world_size=2, model_facts=MEDIUM), _base(
         train_batch_size=16, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
         gradient_clipping=35.0, optimizer=ADAM_OPTIMIZER_CPU,
-        zero_optimization={"stage": 2, "reduce_bucket_size": 1491968,
-                           "allgather_bucket_size": 1491968})),
+        zero_optimization={"stage": 2, "reduce_bucket_size": 5966848,
+                           "allgather_bucket_size": 5966848})),
     ("zero3_medium_model", ADAM_ZERO3, dict(world_size=2, model_facts=MEDIUM), _base(
         train_batch_size=16, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
         gradient_clipping=35.0, optimizer=ADAM_OPTIMIZER_CPU,
-        zero_optimization={"stage": 3, "reduce_bucket_size": 1491968, "sub_group_size": 1491968,
-                           "stage3_prefetch_bucket_size": 0,
-                           "stage3_max_live_parameters": 16793600,
+        zero_optimization={"stage": 3, "reduce_bucket_size": 5966848, "sub_group_size": 5966848,
+                           "stage3_prefetch_bucket_size": 16793600,
+                           "stage3_max_live_parameters": 3 * 16793600,
                            "stage3_max_reuse_distance": 16793600,
                            "stage3_param_persistence_threshold": 1024,
-                           "stage3_model_persistence_threshold": 477319})),
+                           "stage3_model_persistence_threshold": 2386598})),
     # the user's values are kept, under either spelling; "auto" means derived
     ("zero3_medium_model_user_sizes", dict(ADAM_CLIP, deepspeed=dict(zero_optimization=dict(
         stage=3, reduce_bucket_size=123456, prefetch_bucket_size=1000, sub_group_size="auto"))),
@@ -203,24 +204,24 @@ CASES = [
         train_batch_size=16, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
         gradient_clipping=35.0, optimizer=ADAM_OPTIMIZER_CPU,
         zero_optimization={"stage": 3, "reduce_bucket_size": 123456, "prefetch_bucket_size": 1000,
-                           "stage3_max_live_parameters": 10**9, "sub_group_size": 1491968,
+                           "stage3_max_live_parameters": 10**9, "sub_group_size": 5966848,
                            "stage3_max_reuse_distance": 16793600,
                            "stage3_param_persistence_threshold": 1024,
-                           "stage3_model_persistence_threshold": 477319})),
-    # large model on GPUs: buckets of 1/32 of 1.7 G; a layer of 102.8 M elements, prefetched
-    # (capped at DeepSpeed's default 5e7)
+                           "stage3_model_persistence_threshold": 2386598})),
+    # large model on GPUs: buckets of 1/8 of 1.7 G; a quarter of it kept for reuse, the
+    # prefetch capped at DeepSpeed's default 5e7, tensors of <= 1e5 elements whole (DeepSpeed's)
     ("zero3_large_model_8gpu", dict(ADAM_ZERO3), dict(world_size=8, accelerator="cuda",
                                                       model_facts=LARGE), _base(
         train_batch_size=64, train_micro_batch_size_per_gpu=8, gradient_accumulation_steps=1,
         gradient_clipping=35.0,
         optimizer={"type": "adam", "params": {"lr": 0.001, "betas": [0.9, 0.999],
                                               "weight_decay": 0.0001, "adam_w_mode": False}},
-        zero_optimization={"stage": 3, "reduce_bucket_size": 53617664,
-                           "sub_group_size": 53617664, "stage3_prefetch_bucket_size": 50000000,
-                           "stage3_max_live_parameters": 205520896,
-                           "stage3_max_reuse_distance": 102760448,
-                           "stage3_param_persistence_threshold": 65536,
-                           "stage3_model_persistence_threshold": 17157652})),
+        zero_optimization={"stage": 3, "reduce_bucket_size": 214470656,
+                           "sub_group_size": 214470656, "stage3_prefetch_bucket_size": 50000000,
+                           "stage3_max_live_parameters": 428941312 + 50000000 + 102760448,
+                           "stage3_max_reuse_distance": 428941312,
+                           "stage3_param_persistence_threshold": 100000,
+                           "stage3_model_persistence_threshold": 85788262})),
     # ZeRO-0 reads no buffer size: nothing derived
     ("zero0_medium_model", dict(ADAM_CLIP, deepspeed=dict(zero_optimization=dict(stage=0))),
      dict(world_size=2, model_facts=MEDIUM), _base(
