@@ -79,34 +79,39 @@ def all_reduce_max(value: float) -> float:
     return float(t.item())
 
 
-def first_nonfinite(values: list[torch.Tensor], flag: bool = False
-                    ) -> tuple[tuple[int, int, float] | None, bool]:
+def first_nonfinite(values: list[torch.Tensor], flag: bool = False, offer: int = 0
+                    ) -> tuple[tuple[int, int, float] | None, bool, int]:
     """The first NaN/inf among ``values`` (scalars, one per iteration, the same count on every
     rank) over all ranks: ``(index, rank, value)`` of the earliest index, lowest rank first;
-    None if all are finite everywhere; and whether ``flag`` is set on some rank (a stop asked),
-    so that every rank takes the same decision at the same iteration. One all-reduce and one
-    host sync for the whole list; nothing at all when ``values`` is empty (on every rank)."""
+    None if all are finite everywhere; whether ``flag`` is set on some rank (a stop asked), so
+    that every rank takes the same decision at the same iteration; and the smallest positive
+    ``offer`` of the ranks (0 if none made one: a number they must agree on, such as the next
+    sync point). One all-reduce and one host sync for the whole list; nothing at all when
+    ``values`` is empty (on every rank)."""
     if not values:
-        return None, False
+        return None, False, 0
     v = torch.stack([x.detach().reshape(()).double() for x in values])
     bad = ~torch.isfinite(v)
     n = len(values)
     # argmax of a 0/1 vector is its first 1; none bad -> n
     index = torch.where(bad.any(), bad.to(torch.uint8).argmax(), n)
-    # row r holds rank r's (first bad index, its value); the other rows are zero, so a sum
-    # over ranks fills every row without mixing them (NaN + 0 stays NaN)
-    table = torch.zeros(get_world_size(), 3, dtype=torch.float64, device=v.device)
+    # row r holds rank r's (first bad index, its value, flag, offer); the other rows are zero,
+    # so a sum over ranks fills every row without mixing them (NaN + 0 stays NaN)
+    table = torch.zeros(get_world_size(), 4, dtype=torch.float64, device=v.device)
     table[get_rank(), 0] = index.double()
     table[get_rank(), 1] = torch.where(bad.any(), v[index.clamp(max=n - 1)], 0.0)
     table[get_rank(), 2] = 1.0 if flag else 0.0
+    table[get_rank(), 3] = float(offer)
     if is_dist():
         tdist.all_reduce(table)
     rows = table.tolist()
     stopping = any(row[2] for row in rows)
+    offers = [int(row[3]) for row in rows if row[3] > 0]
+    agreed = min(offers) if offers else 0
     first = min(range(len(rows)), key=lambda r: (rows[r][0], r))
     if rows[first][0] >= n:
-        return None, stopping
-    return (int(rows[first][0]), first, rows[first][1]), stopping
+        return None, stopping, agreed
+    return (int(rows[first][0]), first, rows[first][1]), stopping, agreed
 
 
 def free_port() -> int:

@@ -27,13 +27,18 @@ message names the iteration it happened at.
 
 The same all-reduce carries the stop request (a signal, the launcher gone): the ranks agree to
 stop at a sync point, so all of them stop after the same iteration. ``stop_check_interval``
-(config key, default 1) adds a sync point every that many iterations: 1 stops right after the
-running iteration and costs one small all-reduce and host sync per step; the log interval (or
-more) leaves a step with no collective of its own, and a stop then acts at the next sync point.
+(config key) adds a sync point every that many iterations: 1 stops right after the running
+iteration and costs one small all-reduce and host sync per step; the log interval (or more)
+leaves a step with no collective of its own, and a stop then acts at the next sync point.
+``'auto'`` (the default) adds one about every :data:`~ocr_ds.engine.stop.AUTO_CHECK_SECONDS`
+of training steps: at each sync point every rank offers the number of iterations that took
+about that long since the previous one, and the same all-reduce agrees on the smallest, so a
+stop acts within seconds while fast steps (a GPU's) run many at a time without a collective.
 """
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable, Sequence
 
 import torch
@@ -104,7 +109,7 @@ class Runner:
                  logger: logging.Logger, meta: dict[str, Any], input_dtype: torch.dtype | None,
                  device: torch.device, timestamp: str, cfg: Any,
                  evaluate: Callable[[], dict[str, float]] | None = None,
-                 channels_last: bool = False, stop_check_interval: int = 1):
+                 channels_last: bool = False, stop_check_interval: int | str = "auto"):
         self.engine = engine
         self.model = engine.module
         self.train_loader = train_loader
@@ -133,6 +138,10 @@ class Runner:
         self.stop_checkpoint: str | None = None  # set by the hook that saves on a stop
         # (iteration, epoch, loss) of the steps since the last check_finite, losses on device
         self._unchecked: list[tuple[int, int, torch.Tensor]] = []
+        # 'auto': the iteration count at which the ranks meet next (agreed at each sync point;
+        # the first right after the first iteration), and when the last sync point was
+        self._next_check = 1
+        self._checked_at = time.perf_counter()
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -162,8 +171,15 @@ class Runner:
         evaluation, every ``stop_check_interval`` iterations, at the end of the run); costs
         nothing when no step ran since the last check."""
         pending, self._unchecked = self._unchecked, []
-        bad, stopping = dist.first_nonfinite([loss for _, _, loss in pending],
-                                             stop.requested() is not None)
+        offer = 0
+        if self.stop_check_interval == "auto" and pending:
+            now = time.perf_counter()
+            offer = stop.auto_interval(len(pending), now - self._checked_at)
+            self._checked_at = now
+        bad, stopping, agreed = dist.first_nonfinite([loss for _, _, loss in pending],
+                                                     stop.requested() is not None, offer)
+        if agreed:  # after the last step checked (pending[-1][0] iterations done)
+            self._next_check = pending[-1][0] + agreed
         if stopping and self.stop_reason is None:  # once: which ranks were asked, and why
             self.stop_reason = stop.describe(dist.all_gather_object(stop.requested()))
         if bad is not None:
@@ -198,7 +214,7 @@ class Runner:
             self.call("before_train_iter")
             self.train_step(batch)
             self.call("after_train_iter")
-            if (self.iter + 1) % self.stop_check_interval == 0:
+            if self._sync_point():
                 self.check_finite()  # a sync point: NaN/inf anywhere, a stop asked anywhere
             finished = not self.by_epoch and self.iter + 1 >= self.max_iters
             if self.stop_reason and i < last and not finished:
@@ -212,6 +228,12 @@ class Runner:
             # asked at the last iteration of an epoch: its evaluation and checkpoint ran first
             self.stop(after_epoch=True)
         self.epoch += 1
+
+    def _sync_point(self) -> bool:
+        """Whether the iteration that just ran ends at a stop_check_interval sync point."""
+        if self.stop_check_interval == "auto":
+            return self.iter + 1 >= self._next_check
+        return (self.iter + 1) % self.stop_check_interval == 0
 
     def stop(self, after_epoch: bool) -> None:
         """Every rank: let the hooks save (``on_stop``), then end the run with ``Stopped``."""

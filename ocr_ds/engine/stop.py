@@ -3,8 +3,10 @@ that launched the ranks is gone.
 
 A stop is only *requested* here — by a signal handler, or by a thread watching the launcher —
 and never acted on asynchronously: the loop (:class:`ocr_ds.engine.runner.Runner`) folds the
-request into the one all-reduce it makes every iteration anyway (the finite-loss check), so every
-rank sees it at the same iteration, finishes that iteration, takes part in writing a complete
+request into the all-reduce of its finite-loss check at the ranks' sync points (logging,
+checkpoints, evaluation, and every ``stop_check_interval`` iterations: by default about every
+2 seconds of training), so every rank sees it at the same iteration, stops after it, takes part
+in writing a complete
 checkpoint and then exits with :data:`EXIT_STOPPED`. ``--auto-resume`` (which a requeued SLURM job
 of ``launch/sbatch_train.sh`` passes by itself) continues from that checkpoint.
 
@@ -118,14 +120,29 @@ def stop_signals(flag: Any = None, cfg: Any = None) -> tuple[signal.Signals, ...
     return tuple(dict.fromkeys([signal.SIGTERM, *configured]))
 
 
-def check_interval(cfg: Any = None) -> int:
+#: ``stop_check_interval='auto'``: the ranks meet about this often (seconds of training steps)
+AUTO_CHECK_SECONDS = 2.0
+
+
+def check_interval(cfg: Any = None) -> int | str:
     """``stop_check_interval`` of ``cfg``: every how many iterations the ranks meet to agree on
-    a stop (and on NaN/inf losses; :class:`ocr_ds.engine.runner.Runner`); default 1."""
-    value = (cfg or {}).get("stop_check_interval", 1)
+    a stop (and on NaN/inf losses; :class:`ocr_ds.engine.runner.Runner`), or ``'auto'`` (the
+    default: as many iterations as take about :data:`AUTO_CHECK_SECONDS`)."""
+    value = (cfg or {}).get("stop_check_interval", "auto")
+    if value == "auto":
+        return value
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UserError(f"stop_check_interval: expected a positive integer, the iterations "
-                        f"between two stop checks (got {value!r})")
+                        f"between two stop checks, or 'auto' (got {value!r})")
     return value
+
+
+def auto_interval(steps: int, seconds: float, target: float = AUTO_CHECK_SECONDS) -> int:
+    """How many iterations take about ``target`` seconds, from ``steps`` that took ``seconds``
+    (at least 1)."""
+    if steps <= 0 or seconds <= 0:
+        return 1
+    return max(1, int(target * steps / seconds))
 
 
 _PREVIOUS: dict[signal.Signals, Any] = {}  # the handlers install() replaced

@@ -5,7 +5,9 @@ under ``sync_probe.py``, which counts every ``Tensor.item``/``tolist``/``float()
 ``torch.distributed`` call per iteration and by caller. Between logging iterations only
 DeepSpeed's own gradient all-reduce may run; at logging iterations our checks and averages do.
 That holds with ``stop_check_interval`` at the log interval (the ranks then agree on a stop
-request at logging iterations too); its default, 1, adds one small all-reduce per step.
+request at logging iterations too); its default, 'auto', adds a sync point about every 2 seconds
+of training, which for the toy's millisecond steps means none between logging iterations once
+the first steps are timed.
 The non-finite-loss stop itself is tested in test_train_single.py and tests/faults/.
 """
 from __future__ import annotations
@@ -47,6 +49,24 @@ def test_no_sync_or_collective_between_logging_iterations(tmp_path):
         # the checks moved to the logging iterations: one non-finite check, one average
         logged = iters[LOG_INTERVAL]["ours"]
         assert sum(e.startswith("dist.all_reduce ocr_ds/engine/dist.py") for e in logged) >= 2
+
+
+def test_default_auto_interval_adds_no_sync_between_logging_iterations(tmp_path):
+    wd = str(tmp_path)
+    # 72 samples / (4 per rank x 2 ranks) = 9 iterations; logged at 3, 6 and 9
+    helpers.train(["--work-dir", wd, "--seed", "0", "--cfg-options", "total_epochs=1",
+                   "data.train.num_samples=72", f"log_config.interval={LOG_INTERVAL}"],
+                  ranks=2, config=CLIP, script=PROBE)
+    for rank in (0, 1):
+        with open(os.path.join(wd, f"syncs_rank{rank}.json")) as f:
+            iters = {int(k): v for k, v in json.load(f)["iters"].items() if int(k) > 0}
+        assert sorted(iters) == list(range(1, 10))
+        # the first iteration is a sync point (it times the first step); after the first
+        # logging iteration the agreed interval is far beyond the next logging iteration
+        assert any(e.startswith("dist.all_reduce ocr_ds/engine/dist.py")
+                   for e in iters[1]["ours"]), iters[1]
+        for i in (4, 5, 7, 8):
+            assert iters[i]["ours"] == [], (rank, i, iters[i]["ours"])
 
 
 def test_nan_on_one_rank_stops_every_rank_before_the_next_checkpoint(tmp_path):

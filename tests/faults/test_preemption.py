@@ -100,6 +100,19 @@ def test_stop_signals_from_flag_or_config():
         stop.stop_signals(None, {"stop_signal": 3.5})
 
 
+def test_stop_check_interval_auto_meets_about_every_two_seconds():
+    assert stop.check_interval() == "auto" and stop.check_interval({"stop_check_interval": 7}) == 7
+    for bad in (0, -1, 2.5, True, "often"):
+        with pytest.raises(UserError, match=r"^stop_check_interval: expected a positive integer, "
+                                            r".* or 'auto' \(got "):
+            stop.check_interval({"stop_check_interval": bad})
+    assert stop.AUTO_CHECK_SECONDS == 2.0
+    assert stop.auto_interval(10, 0.5) == 40     # fast steps (50 ms): one sync point in 40
+    assert stop.auto_interval(3, 3.0) == 2       # 1 s steps: every other iteration
+    assert stop.auto_interval(4, 20.0) == 1      # slow steps: every iteration
+    assert stop.auto_interval(0, 1.0) == 1 and stop.auto_interval(5, 0.0) == 1
+
+
 def test_bad_stop_signal_flag_is_one_line_and_creates_nothing(tmp_path):
     proc = helpers.train(["--work-dir", str(tmp_path / "wd"), "--stop-signal", "SIGNOPE"],
                          check=False, timeout=120)
