@@ -13,10 +13,14 @@ start-up, data set indexing and the first slow steps are excluded:
     samples/s = R x samples_per_gpu / mean(time of iterations warmup+1 .. warmup+iters)
 
 The 1-rank and 2-rank runs alternate (1, 2, 1, 2, ... per config) and the medians are compared.
+``--pair`` adds a third run per round: two independent 1-rank jobs at the same time, whose
+samples/s together are what two ranks could reach with no gradient all-reduce at all, sharing
+only the machine (memory bandwidth, caches, the cores' clocks): pair / 1 rank is the machine's
+share of a shortfall, 2 ranks / pair the communication's.
 The demo data sets are generated once, before the first run, as the configs' ``synth_data``
 asks (then reused: ``make demo`` finds them too).
 
-    python benchmarks/scaling.py [--quick] [--rounds 2] [--configs crnn dbnet]
+    python benchmarks/scaling.py [--quick] [--rounds 2] [--configs crnn dbnet] [--pair]
 
 Goal (issue 8): 2 ranks >= 1.8 x the samples/s of 1 rank. Needs two idle cores: on a loaded
 machine the ratio measures the load.
@@ -31,12 +35,14 @@ import shutil
 import statistics
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from benchmarks._common import TRAIN, failure, json_log, launch, write_run_config  # noqa: E402
+from benchmarks._common import (TRAIN, failure, free_port, json_log, launch,  # noqa: E402
+                                write_run_config)
 
 CONFIGS = {
     "crnn": "configs/textrecog/crnn/crnn_synth_cpu.py",
@@ -61,7 +67,7 @@ def samples_per_gpu(config: str) -> int:
 
 
 def throughput(config: str, ranks: int, warmup: int, iters: int, timeout: int = 1800,
-               workers: int | None = None) -> float:
+               workers: int | None = None, port: int | None = None) -> float:
     """Samples/s over the timed iterations of one run of ``config`` on ``ranks`` ranks."""
     work_dir = tempfile.mkdtemp(prefix=f"ocr_ds_scaling{ranks}_")
     # log every `warmup` iterations (a multiple of it are timed): the per-iteration log line
@@ -71,7 +77,7 @@ def throughput(config: str, ranks: int, warmup: int, iters: int, timeout: int = 
         extra.append(f"data = dict(workers_per_gpu={workers}, persistent_workers={workers > 0})")
     cfg = write_run_config(work_dir, os.path.join(ROOT, config), warmup + iters, extra)
     proc = launch(TRAIN, ranks, ["--config", cfg, "--work-dir", work_dir, "--no-validate",
-                                 "--seed", "0"], timeout)
+                                 "--seed", "0"], timeout, port=port)
     if proc.returncode != 0:
         raise failure(f"{config} on {ranks} rank(s)", proc)
     times = [r["time"] for r in json_log(work_dir)[1:]
@@ -83,8 +89,18 @@ def throughput(config: str, ranks: int, warmup: int, iters: int, timeout: int = 
     return ranks * samples_per_gpu(config) / statistics.mean(times)
 
 
+def pair_throughput(config: str, warmup: int, iters: int, workers: int | None) -> float:
+    """Samples/s of two independent 1-rank runs of ``config`` started together, added up."""
+    first = free_port()
+    second = next(p for p in iter(free_port, None) if p != first)
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(throughput, config, 1, warmup, iters, workers=workers, port=port)
+                for port in (first, second)]
+        return sum(r.result() for r in runs)
+
+
 def run(quick: bool = False, rounds: int | None = None, names=tuple(CONFIGS),
-        workers: int | None = 0) -> list[dict]:
+        workers: int | None = 0, pair: bool = False) -> list[dict]:
     """Measure, print the table and return one row per config (for benchmarks/run_all.py)."""
     rounds = rounds or (1 if quick else 2)
     rows = []
@@ -92,15 +108,19 @@ def run(quick: bool = False, rounds: int | None = None, names=tuple(CONFIGS),
         config = CONFIGS[name]
         ensure_data(config)
         warmup, iters = ITERS[name][1 if quick else 0]
-        sps: dict[int, list[float]] = {1: [], 2: []}
+        sps: dict[int | str, list[float]] = {1: [], 2: [], **({"pair": []} if pair else {})}
         for i in range(rounds):
-            for ranks in (1, 2):
-                print(f"{name}: round {i + 1}/{rounds}, {ranks} rank(s), {warmup} + {iters} "
+            for ranks in sps:
+                what = "two 1-rank runs at once" if ranks == "pair" else f"{ranks} rank(s)"
+                print(f"{name}: round {i + 1}/{rounds}, {what}, {warmup} + {iters} "
                       f"iterations ...", flush=True)
-                sps[ranks].append(throughput(config, ranks, warmup, iters, workers=workers))
+                sps[ranks].append(pair_throughput(config, warmup, iters, workers)
+                                  if ranks == "pair" else
+                                  throughput(config, ranks, warmup, iters, workers=workers))
         one, two = statistics.median(sps[1]), statistics.median(sps[2])
+        both = statistics.median(sps["pair"]) if pair else None
         rows.append(dict(name=name, config=config, batch=samples_per_gpu(config), one=one,
-                         two=two, ratio=two / one, runs=sps))
+                         two=two, ratio=two / one, pair=both, runs=sps))
     loader = ("the configs' own data-loader workers" if workers is None else
               f"{workers} data-loader workers per rank")
     print(f"scaling, CPU ranks x 1 thread, {loader}, same batch per rank, median of {rounds} "
@@ -109,6 +129,10 @@ def run(quick: bool = False, rounds: int | None = None, names=tuple(CONFIGS),
     for r in rows:
         print(f"  {r['config']:<48} {r['batch']:>5} {r['one']:9.1f} {r['two']:10.1f} "
               f"{r['ratio']:6.2f}  (goal >= 1.8: {'met' if r['ratio'] >= 1.8 else 'NOT met'})")
+        if r["pair"]:
+            print(f"    two independent 1-rank runs at once: {r['pair']:.1f} samples/s = "
+                  f"{r['pair'] / r['one']:.2f} x 1 rank (the machine's ceiling); 2 ranks reach "
+                  f"{r['two'] / r['pair']:.2f} of it (the rest is the gradient all-reduce)")
     print(f"  machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
     return rows
 
@@ -121,9 +145,12 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=0,
                    help="data-loader workers per rank in every run (default 0: one thread per "
                         "rank, as the goal says; -1: the config's own)")
+    p.add_argument("--pair", action="store_true",
+                   help="also time two independent 1-rank runs at once (the machine's share of "
+                        "a shortfall, apart from the gradient all-reduce)")
     p.add_argument("--json", help="also write the table's rows to this file")
     a = p.parse_args()
-    rows = run(a.quick, a.rounds, a.configs, None if a.workers < 0 else a.workers)
+    rows = run(a.quick, a.rounds, a.configs, None if a.workers < 0 else a.workers, a.pair)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f)
