@@ -39,11 +39,10 @@ def write_run_config(work_dir: str, base: str, iters: int, extra: list[str] = ()
 
 
 def launch(script: str, ranks: int, args: list[str], timeout: int,
-           cwd: str = ROOT, port: int | None = None) -> subprocess.CompletedProcess:
-    """``deepspeed --num_gpus <ranks> <script> <args>`` from ``cwd`` (the repository root), on
-    ``port`` (default: a free one)."""
+           cwd: str = ROOT) -> subprocess.CompletedProcess:
+    """``deepspeed --num_gpus <ranks> <script> <args>`` from ``cwd`` (the repository root)."""
     cmd = [os.path.join(os.path.dirname(sys.executable), "deepspeed"), "--num_gpus", str(ranks),
-           "--master_port", str(port or free_port()), script, *args]
+           "--master_port", str(free_port()), script, *args]
     return subprocess.run(cmd, cwd=cwd, env=child_env(), capture_output=True, text=True,
                           timeout=timeout)
 

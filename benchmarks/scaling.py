@@ -41,8 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from benchmarks._common import (TRAIN, failure, free_port, json_log, launch,  # noqa: E402
-                                write_run_config)
+from benchmarks._common import TRAIN, failure, json_log, launch, write_run_config  # noqa: E402
 
 CONFIGS = {
     "crnn": "configs/textrecog/crnn/crnn_synth_cpu.py",
@@ -67,7 +66,7 @@ def samples_per_gpu(config: str) -> int:
 
 
 def throughput(config: str, ranks: int, warmup: int, iters: int, timeout: int = 1800,
-               workers: int | None = None, port: int | None = None) -> float:
+               workers: int | None = None) -> float:
     """Samples/s over the timed iterations of one run of ``config`` on ``ranks`` ranks."""
     work_dir = tempfile.mkdtemp(prefix=f"ocr_ds_scaling{ranks}_")
     # log every `warmup` iterations (a multiple of it are timed): the per-iteration log line
@@ -77,7 +76,7 @@ def throughput(config: str, ranks: int, warmup: int, iters: int, timeout: int = 
         extra.append(f"data = dict(workers_per_gpu={workers}, persistent_workers={workers > 0})")
     cfg = write_run_config(work_dir, os.path.join(ROOT, config), warmup + iters, extra)
     proc = launch(TRAIN, ranks, ["--config", cfg, "--work-dir", work_dir, "--no-validate",
-                                 "--seed", "0"], timeout, port=port)
+                                 "--seed", "0"], timeout)
     if proc.returncode != 0:
         raise failure(f"{config} on {ranks} rank(s)", proc)
     times = [r["time"] for r in json_log(work_dir)[1:]
@@ -91,11 +90,9 @@ def throughput(config: str, ranks: int, warmup: int, iters: int, timeout: int = 
 
 def pair_throughput(config: str, warmup: int, iters: int, workers: int | None) -> float:
     """Samples/s of two independent 1-rank runs of ``config`` started together, added up."""
-    first = free_port()
-    second = next(p for p in iter(free_port, None) if p != first)
-    with ThreadPoolExecutor(2) as pool:
-        runs = [pool.submit(throughput, config, 1, warmup, iters, workers=workers, port=port)
-                for port in (first, second)]
+    with ThreadPoolExecutor(2) as pool:   # launch() gets each run its own free_port()
+        runs = [pool.submit(throughput, config, 1, warmup, iters, workers=workers)
+                for _ in range(2)]
         return sum(r.result() for r in runs)
 
 

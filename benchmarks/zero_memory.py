@@ -61,6 +61,8 @@ MB = 2**20
 #: DeepSpeed 0.19.8's own buffer sizes, given explicitly (so ocr_ds derives none) for the
 #: side-by-side runs
 DEEPSPEED_DEFAULTS = {s.key: s.default for s in SIZES}
+#: the config line of --bf16: DeepSpeed's bf16 mode
+BF16 = "bf16 = dict(enabled=True)"
 
 
 # -- inside each rank ----------------------------------------------------------------------------
@@ -317,7 +319,7 @@ def run(quick: bool = False, stages=(0, 2, 3), ranks: int = 2, iters: int | None
     iters = iters or (4 if quick else 6)
     batch = batch or (1 if quick else 4)
     if bf16:
-        extra = (*extra, "bf16 = dict(enabled=True)")
+        extra = (*extra, BF16)
     results = {}
     for stage in stages:
         variants = [("ocr_ds", dict(zero or {}))]

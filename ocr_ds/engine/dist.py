@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from typing import Any
 
 import torch
@@ -114,11 +115,22 @@ def first_nonfinite(values: list[torch.Tensor], flag: bool = False, offer: int =
     return (int(rows[first][0]), first, rows[first][1]), stopping, agreed
 
 
+_HANDED_OUT: set[int] = set()   # every port free_port returned in this process
+_HANDED_OUT_LOCK = threading.Lock()
+
+
 def free_port() -> int:
-    """A TCP port that was free a moment ago on this machine (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port that was free a moment ago on this machine (the OS picks it), never one this
+    process was handed before: two jobs started together from one process (threads) get two
+    ports even when neither has bound its own yet."""
+    with _HANDED_OUT_LOCK:
+        while True:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:

@@ -87,3 +87,13 @@ def test_hook_order_and_custom_priorities():
     with pytest.raises(UserError, match=r"log_config.hooks.0.type: unknown 'WandbLoggerHook'"):
         build_hooks(dict(log_config=dict(hooks=[dict(type="WandbLoggerHook")])), schedule=None,
                     runner_by_epoch=True, validate=False)
+
+
+def test_free_port_never_hands_one_process_the_same_port_twice():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ocr_ds.engine.dist import free_port
+
+    with ThreadPoolExecutor(4) as pool:   # as jobs started together from threads ask
+        ports = list(pool.map(lambda _: free_port(), range(200)))
+    assert len(set(ports)) == 200 and all(1024 <= p < 65536 for p in ports)

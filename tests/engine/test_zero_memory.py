@@ -31,7 +31,7 @@ def records(tmp_path_factory):
            for stage in (0, 2, 3)}
     out["3bf16"] = zero_memory.measure(str(cfg), 3, ranks=2, iters=2, zero=zero,
                                        work_dir=str(tmp_path_factory.mktemp("z3bf16")),
-                                       extra=("bf16 = dict(enabled=True)",))
+                                       extra=(zero_memory.BF16,))
     return out
 
 
