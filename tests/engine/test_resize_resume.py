@@ -50,9 +50,8 @@ def _chain(base: str, stage: int) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def chains(tmp_path_factory):
-    # one chain at a time: two 1-rank runs started at the same instant can be handed the same
-    # free port by the OS (each checks it before either binds it)
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+    # two chains at a time (helpers.train's free_port never hands this process a port twice)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
         futures = {stage: pool.submit(_chain, str(tmp_path_factory.mktemp(f"resize{stage}")), stage)
                    for stage in STAGES}
         return {stage: f.result() for stage, f in futures.items()}
