@@ -27,6 +27,7 @@ FAMILIES = [  # one demo config per family not covered by test_test_py.py
     "textdet/fcenet/fcenet_r50_synth_curved_cpu.py",
     "textdet/textsnake/textsnake_r50_synth_curved_cpu.py",
     "textrecog/sar/sar_synth_cpu.py",
+    "textrecog/robust_scanner/robustscanner_r31_synth_cpu.py",
     "textrecog/abinet/abinet_synth_cpu.py",  # ABINet (issue 16)
     "textrecog/master/master_synth_cpu.py",
 ]
