@@ -39,6 +39,7 @@ def test_nrtr_and_satrn_demos_train_on_two_ranks_in_bf16_then_infer(tmp_path, ca
                 "data.workers_per_gpu=0", "data.persistent_workers=False",
                 "data.val_dataloader.samples_per_gpu=3", "runner.max_epochs=1",
                 "lr_config.warmup_iters=1", "log_config.interval=1", "bf16.enabled=True",
+                "evaluation.interval=1",
                 f"deepspeed.zero_optimization.stage={stage}"]
         proc = subprocess.run(
             [os.path.join(bindir, "deepspeed"), "--num_gpus", "2", "--master_port",
