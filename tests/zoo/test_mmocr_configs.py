@@ -19,6 +19,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 
@@ -189,3 +190,6 @@ def test_mmocr_config_trains_two_iterations(name, zoo_runs):
     assert val and any(k.endswith(CONFIGS[name]) for k in val[-1]), val
     assert glob.glob(os.path.join(work, "iter_2" if "max_iters" in str(cfg.get("runner")) else
                                   "epoch_1"))
+    # the row passed: free its disk (full-size models: up to ~1 GB of checkpoint a row, and
+    # pytest keeps the last three runs' temporary directories)
+    shutil.rmtree(os.path.dirname(work))
