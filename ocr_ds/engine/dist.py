@@ -62,11 +62,19 @@ def all_gather_object(obj: Any) -> list[Any]:
     return out
 
 
+def collective_device() -> torch.device:
+    """Where a tensor must live for this process group's all-reduce: NCCL (GPU ranks) reduces
+    only CUDA tensors, gloo and DeepSpeed's CPU backend host tensors."""
+    if is_dist() and tdist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
 def all_reduce_mean(values: dict[str, float]) -> dict[str, float]:
     """Average a dict of floats over ranks (same keys in the same order on every rank)."""
     if not is_dist() or not values:
         return dict(values)
-    t = torch.tensor(list(values.values()), dtype=torch.float64)
+    t = torch.tensor(list(values.values()), dtype=torch.float64, device=collective_device())
     tdist.all_reduce(t)
     t /= get_world_size()
     return dict(zip(values.keys(), t.tolist()))
@@ -75,7 +83,7 @@ def all_reduce_mean(values: dict[str, float]) -> dict[str, float]:
 def all_reduce_max(value: float) -> float:
     if not is_dist():
         return value
-    t = torch.tensor([value], dtype=torch.float64)
+    t = torch.tensor([value], dtype=torch.float64, device=collective_device())
     tdist.all_reduce(t, op=tdist.ReduceOp.MAX)
     return float(t.item())
 
@@ -98,7 +106,8 @@ def first_nonfinite(values: list[torch.Tensor], flag: bool = False, offer: int =
     index = torch.where(bad.any(), bad.to(torch.uint8).argmax(), n)
     # row r holds rank r's (first bad index, its value, flag, offer); the other rows are zero,
     # so a sum over ranks fills every row without mixing them (NaN + 0 stays NaN)
-    table = torch.zeros(get_world_size(), 4, dtype=torch.float64, device=v.device)
+    table = torch.zeros(get_world_size(), 4, dtype=torch.float64,
+                        device=collective_device() if is_dist() else v.device)
     table[get_rank(), 0] = index.double()
     table[get_rank(), 1] = torch.where(bad.any(), v[index.clamp(max=n - 1)], 0.0)
     table[get_rank(), 2] = 1.0 if flag else 0.0

@@ -270,9 +270,12 @@ class Runner:
         if engine.skipped_steps > skipped_before:
             self.skipped_steps += 1
             if engine.fp16_enabled():
+                # ZeRO's optimizers name it cur_scale, ZeRO-0's FP16_(Unfused)Optimizer loss_scale
+                scale = getattr(engine.optimizer, "cur_scale", None)
                 self.logger.warning("fp16 gradient overflow (inf/nan) at iteration %d: step "
                                     "skipped, loss scale now %s", self.iter + 1,
-                                    getattr(engine.optimizer, "cur_scale", "?"))
+                                    scale if scale is not None
+                                    else getattr(engine.optimizer, "loss_scale", "?"))
             else:
                 self.logger.warning("bf16 gradient overflow (inf/nan) at iteration %d: step "
                                     "skipped", self.iter + 1)

@@ -97,3 +97,18 @@ def test_free_port_never_hands_one_process_the_same_port_twice():
     with ThreadPoolExecutor(4) as pool:   # as jobs started together from threads ask
         ports = list(pool.map(lambda _: free_port(), range(200)))
     assert len(set(ports)) == 200 and all(1024 <= p < 65536 for p in ports)
+
+
+def test_collectives_put_their_tensors_where_the_backend_reduces(monkeypatch):
+    """NCCL (GPU ranks) all-reduces CUDA tensors only: the logger's average and the loop's
+    checks must not hand it host tensors (on a GPU every train.py run failed at its first
+    logging iteration with "No backend type associated with device type cpu")."""
+    from ocr_ds.engine import dist
+
+    assert dist.collective_device() == torch.device("cpu")          # no process group
+    monkeypatch.setattr(dist, "is_dist", lambda: True)
+    monkeypatch.setattr(dist.tdist, "get_backend", lambda *a: "nccl")
+    monkeypatch.setattr(dist.torch.cuda, "current_device", lambda: 3)
+    assert dist.collective_device() == torch.device("cuda", 3)
+    monkeypatch.setattr(dist.tdist, "get_backend", lambda *a: "gloo")
+    assert dist.collective_device() == torch.device("cpu")
