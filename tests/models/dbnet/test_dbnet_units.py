@@ -130,3 +130,29 @@ def test_fpnc_shapes_names_and_errors():
         FPNC(in_channels=[8], asf_cfg=dict(attention_type="Spatial"))
     with pytest.raises(UserError, match="model.neck.in_channels"):
         FPNC(in_channels=(8, 16))
+
+
+def test_db_head_half_model_gives_finite_loss_gradients():
+    """DeepSpeed fp16 runs the head in half: its sigmoids and the binarisation run in fp32, so
+    confident logits give maps strictly inside (0, 1) and finite gradients (the half sigmoid
+    gave exactly 1.0 and an inf gradient at every step: every DBNet fp16 step skipped on a GPU)."""
+    from ocr_ds.models.textdet.dbnet.head import DBHead
+
+    torch.manual_seed(0)
+    head = DBHead(in_channels=8)
+    x = torch.randn(1, 8, 8, 8)
+    ref = head(x)                                                     # fp32: unchanged maps
+    assert ref.dtype == torch.float32
+    for branch in (head.binarize, head.threshold):
+        torch.nn.init.constant_(branch[6].bias, 12.0)                # sigmoid(12) rounds to 1 in fp16
+    head = head.half()
+    out = head(x.half())
+    assert out.dtype == torch.float32
+    assert 0 < out[:, :2].min() and out[:, :2].max() < 1
+    assert torch.equal(torch.sigmoid(torch.tensor(12.0)).half(), torch.tensor(1.0).half())
+    gt = torch.zeros(1, 32, 32)                                       # the maps' size
+    losses = DBLoss(alpha=5, beta=10, bbce_loss=True)(out, 1.0, gt, torch.ones_like(gt),
+                                                      torch.full_like(gt, 0.3), torch.ones_like(gt))
+    sum(losses.values()).backward()
+    grads = [p.grad for p in head.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g.float()).all() for g in grads)

@@ -60,6 +60,18 @@ class DBHead(HeadMixin, BaseModule):
         return torch.reciprocal(1.0 + torch.exp(-k * (prob_map - thr_map)))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        prob_map = self.binarize(inputs)
-        thr_map = self.threshold(inputs)
+        prob_map = _fp32_sigmoid(self.binarize, inputs)
+        thr_map = _fp32_sigmoid(self.threshold, inputs)
         return torch.cat((prob_map, thr_map, self.diff_binarize(prob_map, thr_map, k=50)), dim=1)
+
+
+def _fp32_sigmoid(branch: Sequential, x: torch.Tensor) -> torch.Tensor:
+    """The branch with its last layer, the sigmoid, in fp32, and so the maps and the
+    binarisation after it: with DeepSpeed fp16 (a half model) the half sigmoid rounds to exactly
+    0 or 1, exp(-50 (P - T)) overflows, and the loss's gradients were inf at every step (seen on
+    a GPU: every DBNet fp16 step skipped). A no-op in fp32; MMOCR 0.6.3 computes the same maps
+    (and cannot train DBNet in fp16 on torch >= 1.6 at all: its loss is unsafe to autocast)."""
+    *layers, sigmoid = branch
+    for layer in layers:
+        x = layer(x)
+    return sigmoid(x.float())
