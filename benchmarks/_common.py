@@ -41,8 +41,12 @@ def write_run_config(work_dir: str, base: str, iters: int, extra: list[str] = ()
 def launch(script: str, ranks: int, args: list[str], timeout: int,
            cwd: str = ROOT) -> subprocess.CompletedProcess:
     """``deepspeed --num_gpus <ranks> <script> <args>`` from ``cwd`` (the repository root)."""
-    cmd = [os.path.join(os.path.dirname(sys.executable), "deepspeed"), "--num_gpus", str(ranks),
-           "--master_port", str(free_port()), script, *args]
+    launcher = os.path.join(os.path.dirname(sys.executable), "deepspeed")
+    # DeepSpeed installed with pip --target (the GPU check's /tmp/site) has no script beside this
+    # Python: its launcher module is the same program
+    start = [launcher] if os.path.exists(launcher) else [sys.executable, "-m",
+                                                         "deepspeed.launcher.runner"]
+    cmd = [*start, "--num_gpus", str(ranks), "--master_port", str(free_port()), script, *args]
     return subprocess.run(cmd, cwd=cwd, env=child_env(), capture_output=True, text=True,
                           timeout=timeout)
 
