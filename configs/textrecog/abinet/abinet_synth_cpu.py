@@ -11,8 +11,9 @@
 #   python -m ocr_ds.tools.gen_recog_data data/synth_recog \
 #       --num-train 50000 --num-test 2000 --seed 0
 #
-# which the engine runs from ``synth_data`` below when data/synth_recog is missing or was made
-# with other arguments.
+# which the engine runs from ``synth_data`` in configs/_base_/recog_datasets/synth_recog_cpu.py
+# (the datasets this config inherits) when data/synth_recog is missing or was made with other
+# arguments.
 #
 # The model is configs/_base_/recog_models/abinet.py (ResNetABI + ABIVisionModel +
 # ABILanguageDecoder + ABIFuser, 3 rounds of iterative correction, ABILoss, ABIConvertor)
@@ -36,17 +37,9 @@
 # * Adam 1e-3 (MMOCR: 1e-4) with warm-up and a cosine decay per iteration instead of steps at
 #   epochs 16 and 18; gradient clipping at 5.
 _base_ = [
-    '../../_base_/default_runtime.py', '../../_base_/recog_models/abinet.py'
+    '../../_base_/default_runtime.py', '../../_base_/recog_models/abinet.py',
+    '../../_base_/recog_datasets/synth_recog_cpu.py'
 ]
-
-data_root = 'data/synth_recog'
-synth_data = dict(
-    tool='gen_recog_data',
-    out_dir=data_root,
-    num_train=50000,
-    num_test=2000,
-    seed=0,
-    charset='DICT36')
 
 max_seq_len = 12
 d_model = 64
@@ -107,27 +100,8 @@ test_pipeline = [
             'filename', 'ori_shape', 'img_shape', 'valid_ratio', 'resize_shape'
         ]),
 ]
-parser = dict(
-    type='LineStrParser',
-    keys=['filename', 'text'],
-    keys_idx=[0, 1],
-    separator=' ')
-train = dict(
-    type='OCRDataset',
-    img_prefix=f'{data_root}/train',
-    ann_file=f'{data_root}/train_label.txt',
-    loader=dict(
-        type='AnnFileLoader', repeat=1, file_format='txt', parser=parser),
-    pipeline=None,
-    test_mode=False)
-test = dict(
-    type='OCRDataset',
-    img_prefix=f'{data_root}/test',
-    ann_file=f'{data_root}/test_label.txt',
-    loader=dict(
-        type='AnnFileLoader', repeat=1, file_format='txt', parser=parser),
-    pipeline=None,
-    test_mode=True)
+train = {{_base_.train}}
+test = {{_base_.test}}
 
 data = dict(
     samples_per_gpu=32,

@@ -7,8 +7,9 @@
 #   python -m ocr_ds.tools.gen_recog_data data/synth_recog \
 #       --num-train 50000 --num-test 2000 --seed 0
 #
-# which the engine runs from ``synth_data`` below when data/synth_recog is missing or was made
-# with other arguments.
+# which the engine runs from ``synth_data`` in configs/_base_/recog_datasets/synth_recog_cpu.py
+# (the datasets this config inherits) when data/synth_recog is missing or was made with other
+# arguments.
 #
 # The model is configs/_base_/recog_models/sar.py (ResNet31OCR + SAREncoder +
 # ParallelSARDecoder, SARLoss, AttnConvertor) narrowed to fit a CPU budget:
@@ -25,16 +26,10 @@
 #   the budget ends; over 6 epochs it was still at 40% of its peak at 18 minutes);
 # * an evaluation every half epoch (391 iterations of 2 x 32 words), not every epoch, so the
 #   curve shows inside the budget (each costs ~10 s).
-_base_ = ['../../_base_/default_runtime.py']
-
-data_root = 'data/synth_recog'
-synth_data = dict(
-    tool='gen_recog_data',
-    out_dir=data_root,
-    num_train=50000,
-    num_test=2000,
-    seed=0,
-    charset='DICT36')
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/recog_datasets/synth_recog_cpu.py'
+]
 
 max_seq_len = 12
 label_convertor = dict(
@@ -102,28 +97,9 @@ test_pipeline = [
         keys=['img'],
         meta_keys=['filename', 'ori_shape', 'resize_shape', 'valid_ratio']),
 ]
-parser = dict(
-    type='LineStrParser',
-    keys=['filename', 'text'],
-    keys_idx=[0, 1],
-    separator=' ')
-train = dict(
-    type='OCRDataset',
-    img_prefix=f'{data_root}/train',
-    ann_file=f'{data_root}/train_label.txt',
-    loader=dict(
-        type='AnnFileLoader', repeat=1, file_format='txt', parser=parser),
-    pipeline=None,
-    charset=label_convertor,
-    test_mode=False)
-test = dict(
-    type='OCRDataset',
-    img_prefix=f'{data_root}/test',
-    ann_file=f'{data_root}/test_label.txt',
-    loader=dict(
-        type='AnnFileLoader', repeat=1, file_format='txt', parser=parser),
-    pipeline=None,
-    test_mode=True)
+# the training set checks its labels against the convertor's characters
+train = dict({{_base_.train}}, charset=label_convertor)
+test = {{_base_.test}}
 
 data = dict(
     samples_per_gpu=32,
