@@ -3,21 +3,25 @@
 #   deepspeed --num_gpus 2 ocr_ds/train.py --config configs/textrecog/nrtr/nrtr_r31_synth_cpu.py
 #
 # Data, pipelines (32 pixels high, 32-128 wide, aspect ratio kept, padding masked by
-# valid_ratio) and schedule are the SAR demo's (configs/textrecog/sar/sar_synth_cpu.py: the
-# CRNN demo's 50,000 + 2,000 generated words, made on first run under data/synth_recog).
+# valid_ratio) and the lr schedule are the SAR demo's (configs/textrecog/sar/sar_synth_cpu.py:
+# the CRNN demo's 50,000 + 2,000 generated words, made on first run under data/synth_recog),
+# over 3 epochs instead of 4.
 #
 # The model is configs/textrecog/nrtr/nrtr_r31_1by16_1by8_academic.py (ResNet31OCR with a
 # (2, 1) stage-4 pool and a last-stage pool: a 2 x W/8 map, 32 positions for a 128-wide crop;
 # NRTREncoder + NRTRDecoder, TFLoss) narrowed to fit a CPU budget:
-# * ResNet31OCR channels 32..512 -> 16..128 and one block per stage instead of 1/2/5/3;
-# * 2 encoder and 2 decoder layers instead of 6 + 6, d_model 512 -> 128 (4 heads of 32),
-#   feed-forward 256 wide (as MMOCR's);
+# * ResNet31OCR channels 32..512 -> 8..64 (the SAR demo's) and one block per stage instead
+#   of 1/2/5/3;
+# * 2 encoder and 2 decoder layers instead of 6 + 6, d_model 512 -> 64 (4 heads of 16),
+#   feed-forward 256 wide (as MMOCR's); 0.50 M parameters;
 # * DICT36, lower-case (the generated words are), max_seq_len 12 (MMOCR: DICT90, 40);
 # * Adam 2e-3 with warm-up and a per-iteration cosine decay (MMOCR: 1e-3, steps at epochs 3
 #   and 4), gradient clipping at 5.
+# On 2 idle CPU ranks (0.37 s a step; 16..128 channels and d_model 128 took 0.7 s): word_acc
+# 0.608 at 9.7 min, 0.791 at the end (14.6 min): short of the 0.90-in-20-minutes goal.
 _base_ = ['../sar/sar_synth_cpu.py']
 
-d_model = 128
+d_model = 64
 heads = dict(n_head=4, d_k=d_model // 4, d_v=d_model // 4, d_model=d_model, d_inner=256)
 model = dict(
     _delete_=True,
@@ -25,7 +29,7 @@ model = dict(
     backbone=dict(
         type='ResNet31OCR',
         layers=[1, 1, 1, 1],
-        channels=[16, 32, 64, 64, 128, 128],
+        channels=[8, 16, 32, 32, 64, 64],
         stage4_pool_cfg=dict(kernel_size=(2, 1), stride=(2, 1)),
         last_stage_pool=True),
     encoder=dict(type='NRTREncoder', n_layers=2, **heads),
@@ -34,3 +38,5 @@ model = dict(
     loss=dict(type='TFLoss'),
     label_convertor={{_base_.label_convertor}},
     max_seq_len={{_base_.max_seq_len}})
+
+runner = dict(type='EpochBasedRunner', max_epochs=3)
