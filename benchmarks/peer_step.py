@@ -26,8 +26,8 @@ changes.
 ``--device cuda`` (the GPU check, ``benchmarks/gpu_check.sh``): both sides train on the GPU, a
 timed step ends with ``torch.cuda.synchronize()``, MMOCR's side runs as ``tools/train.py`` does on
 one GPU (``MMDataParallel``; ``mmocr_fp16``: ``fp16 = dict(loss_scale='dynamic')``, mmcv's
-``Fp16OptimizerHook``), and the mixed-precision settings of ours (``fp16``, ``bf16``,
-``bf16_ds``) are compared with ``mmocr_fp16`` when it runs (MMOCR 0.6.3 has no bf16).
+``Fp16OptimizerHook``), and the mixed-precision settings of ours (``fp16``, ``fp16_autocast``,
+``bf16``, ``bf16_ds``) are compared with ``mmocr_fp16`` when it runs (MMOCR 0.6.3 has no bf16).
 ``--ref-python``/``--ref-path`` run MMOCR's side with another Python than the reference venv's
 (a ``--target`` install of mmcv-lite, mmdet and mmocr: ``benchmarks/gpu_wheels.sh``).
 Settings (``--settings``; ``--list`` shows them):
@@ -62,6 +62,10 @@ SETTINGS = {
                 "best + torch.compile (minutes of compiling first)"),
     "fp16": ({"channels_last": True, "fused_optimizer": True, "fp16": {"loss_scale": "dynamic"}},
              "best + DeepSpeed fp16, dynamic loss scale (GPUs only)"),
+    "fp16_autocast": ({"channels_last": True, "fused_optimizer": True,
+                       "autocast": {"dtype": "float16"}},
+                      "best + fp16 autocast, torch's GradScaler at ZeRO-0 (MMOCR's own fp16 "
+                      "mechanism; GPUs only)"),
     "bf16_ds": ({"channels_last": True, "fused_optimizer": True, "bf16": {"enabled": True}},
                 "best + DeepSpeed bf16: bf16 weights, fp32 master copy (GPUs: on the CPU "
                 "DeepSpeed's bf16 optimizer is slow)"),
@@ -72,7 +76,7 @@ MMOCR_SETTINGS = {"mmocr": ({}, "fp32"),
                                          "MALLOC_TRIM_THRESHOLD_": str(2**62)}, "fp32"),
                   "mmocr_fp16": ({}, "fp16")}
 #: our mixed-precision settings, compared with ``mmocr_fp16`` when it runs
-MIXED = ("fp16", "bf16", "bf16_ds")
+MIXED = ("fp16", "fp16_autocast", "bf16", "bf16_ds")
 CONFIGS = {"dbnet": "configs/textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py",
            "crnn": "configs/textrecog/crnn/crnn_academic_dataset.py"}
 SHAPES = {"dbnet": (4, 640), "crnn": (64, 0)}            # batch, image size
@@ -282,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="DBNet at batch 2, 320x320, CRNN at batch 32; 2 rounds of 2 steps")
     p.add_argument("--models", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     p.add_argument("--settings", nargs="+", choices=list(SETTINGS),
-                   help="ours (default: default best; with --device cuda: default best fp16 bf16)")
+                   help="ours (default: default best; with --device cuda: default best fp16 "
+                        "fp16_autocast bf16)")
     p.add_argument("--mmocr-settings", nargs="+", choices=list(MMOCR_SETTINGS),
                    help="MMOCR sides; ratios are against the first, the mixed-precision ones "
                         "against mmocr_fp16 (default: mmocr; with --device cuda: mmocr mmocr_fp16)")
@@ -309,10 +314,12 @@ def main(argv: list[str] | None = None) -> int:
     cuda = a.device == "cuda"
     rounds = a.rounds or (2 if a.quick else 3)
     steps = a.steps or (2 if a.quick else 3)
-    settings = a.settings or (["default", "best", "fp16", "bf16"] if cuda else ["default", "best"])
+    settings = a.settings or (["default", "best", "fp16", "fp16_autocast", "bf16"] if cuda
+                              else ["default", "best"])
     mmocr_settings = a.mmocr_settings or (["mmocr", "mmocr_fp16"] if cuda else ["mmocr"])
-    if not cuda and ({"fp16", "bf16_ds"} & set(settings) or "mmocr_fp16" in mmocr_settings):
-        p.error("fp16, bf16_ds and mmocr_fp16 need --device cuda")
+    if not cuda and ({"fp16", "fp16_autocast", "bf16_ds"} & set(settings)
+                     or "mmocr_fp16" in mmocr_settings):
+        p.error("fp16, fp16_autocast, bf16_ds and mmocr_fp16 need --device cuda")
     if a.ref_python:
         ref_python = a.ref_python
     else:

@@ -32,4 +32,4 @@ def test_gpu_only_settings_are_refused_on_the_cpu():
     proc = subprocess.run([sys.executable, SCRIPT, "--settings", "fp16"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
-    assert "fp16, bf16_ds and mmocr_fp16 need --device cuda" in proc.stderr
+    assert "fp16, fp16_autocast, bf16_ds and mmocr_fp16 need --device cuda" in proc.stderr
