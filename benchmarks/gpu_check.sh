@@ -99,6 +99,15 @@ fi
 # 2. DeepSpeed's FusedAdam is JIT-built on first use; build it once here, timed, and fall back to
 #    torch.optim.Adam (torch_adam) if the build fails, so one broken toolchain does not fail all.
 if [ "$HAVE_GPU" = 1 ]; then
+    # DeepSpeed 0.19.8's JIT builder reads TORCH_CUDA_ARCH_LIST as numbers: an entry such as
+    # '10.0a' (the H200 image sets one) failed the build with "invalid literal for int()";
+    # build for this machine's GPUs instead
+    if printf '%s' "${TORCH_CUDA_ARCH_LIST:-}" | grep -q '[0-9][a-zA-Z]'; then
+        was=$TORCH_CUDA_ARCH_LIST
+        TORCH_CUDA_ARCH_LIST=$("$PY" -c 'import torch; print(";".join(sorted({"%d.%d" % torch.cuda.get_device_capability(i) for i in range(torch.cuda.device_count())})))')
+        export TORCH_CUDA_ARCH_LIST
+        echo "- TORCH_CUDA_ARCH_LIST '$was' -> '$TORCH_CUDA_ARCH_LIST' (DeepSpeed cannot parse the former)" | tee -a "$WORK/env.md"
+    fi
     t0=$(date +%s)
     if "$PY" -c 'from deepspeed.ops.op_builder import FusedAdamBuilder; FusedAdamBuilder().load()' \
             >"$WORK/fused_adam_build.log" 2>&1; then
