@@ -49,9 +49,9 @@ if ls .whl/mmocr/*.whl >/dev/null 2>&1; then
         --target /tmp/mmocr_site .whl/mmocr/*.whl && MMOCR_SITE=/tmp/mmocr_site
 fi
 DEADLINE=${GPU_CHECK_DEADLINE:-570}
-# left x CAP: the time limit for a part: CAP seconds, or less where the deadline is nearer (20 s
+# left CAP: the time limit for a part: CAP seconds, or less where the deadline is nearer (20 s
 # kept for the report); at least 1 (timeout 0 would mean no limit at all)
-left() { local l=$(( DEADLINE - 20 - ($(date +%s) - START) )); [ "$l" -gt "$2" ] && l=$2; [ "$l" -lt 1 ] && l=1; echo "$l"; }
+left() { local l=$(( DEADLINE - 20 - ($(date +%s) - START) )); [ "$l" -gt "$1" ] && l=$1; [ "$l" -lt 1 ] && l=1; echo "$l"; }
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 {
     echo "# ocr_ds GPU check, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -132,7 +132,7 @@ if [ "$PEER" = 1 ]; then
     else
         echo "== peer_step"
         # shellcheck disable=SC2086  # GPU_CHECK_PEER_ARGS: several arguments
-        timeout "$(left x "${GPU_CHECK_PEER_TIMEOUT:-240}")" "$PY" "$REPO/benchmarks/peer_step.py" \
+        timeout "$(left "${GPU_CHECK_PEER_TIMEOUT:-240}")" "$PY" "$REPO/benchmarks/peer_step.py" \
             --device "$PEER_DEVICE" --ref-python "${GPU_CHECK_PEER_PYTHON:-$PY}" \
             ${MMOCR_SITE:+--ref-path "$MMOCR_SITE"} ${GPU_CHECK_PEER_ARGS:-$PEER_ARGS} \
             --json "$WORK/peer_step.json" \
@@ -157,12 +157,12 @@ for model in $MODELS; do
     for zero in $ZERO; do
         for prec in $PRECS; do
             run=${model}_${prec}_zero${zero}
-            if [ $(( $(date +%s) - START )) -gt "$BUDGET" ] || [ "$(left x 30)" -lt 30 ]; then
+            if [ $(( $(date +%s) - START )) -gt "$BUDGET" ] || [ "$(left 30)" -lt 30 ]; then
                 echo "SKIPPED (budget ${BUDGET}s or deadline ${DEADLINE}s spent)" > "$WORK/$run.skipped"; continue
             fi
             echo "== $run"
             t0=$(date +%s)
-            timeout "$(left x 150)" "$PY" "$REPO/ocr_ds/train.py" "${CONFIG[$model]}" --work-dir "$WORK/$run" --seed 0 \
+            timeout "$(left 150)" "$PY" "$REPO/ocr_ds/train.py" "${CONFIG[$model]}" --work-dir "$WORK/$run" --seed 0 \
                 --cfg-options ${PREC[$prec]} deepspeed.zero_optimization.stage=$zero "${EXTRA[@]}" \
                 >"$WORK/$run.out" 2>&1
             rc=$?
@@ -178,14 +178,14 @@ done
 #    from $WORK, so it reads the words the CRNN runs generated (or generates them).
 : > "$WORK/zero_memory.md"
 if [ "$ZERO_MEMORY" = 1 ]; then
-    if [ $(( $(date +%s) - START )) -gt "$BUDGET" ] || [ "$(left x 60)" -lt 60 ]; then
+    if [ $(( $(date +%s) - START )) -gt "$BUDGET" ] || [ "$(left 60)" -lt 60 ]; then
         echo "zero_memory: SKIPPED (budget ${BUDGET}s or deadline ${DEADLINE}s spent)" > "$WORK/zero_memory.md"
     else
         echo "== zero_memory"
         ZRANKS=$("$PY" -c 'import torch; print(min(2, torch.cuda.device_count()) or 2)')
         ZARGS=${GPU_CHECK_ZERO_MEMORY_ARGS:-"--config $REPO/benchmarks/gpu_check/crnn_wide_gpu_check.py --iters 5 --batch 16"}
         # shellcheck disable=SC2086  # ZARGS: several arguments
-        timeout "$(left x "${GPU_CHECK_ZERO_MEMORY_TIMEOUT:-300}")" "$PY" "$REPO/benchmarks/zero_memory.py" \
+        timeout "$(left "${GPU_CHECK_ZERO_MEMORY_TIMEOUT:-300}")" "$PY" "$REPO/benchmarks/zero_memory.py" \
             --ranks "$ZRANKS" --cwd "$WORK" $ZARGS --json "$WORK/zero_memory.json" \
             >"$WORK/zero_memory.out" 2>&1
         rc=$?
