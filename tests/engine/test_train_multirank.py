@@ -2,6 +2,7 @@
 an uneven validation set."""
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -18,14 +19,17 @@ OPTS = ["--seed", "0", "--deterministic"]
 
 @pytest.fixture(scope="module")
 def zero_runs(tmp_path_factory):
-    """One 2-rank, 3-epoch run per ZeRO stage (13 val samples: uneven over 2 ranks)."""
-    runs = {}
-    for stage in STAGES:
+    """One 2-rank, 3-epoch run per ZeRO stage (13 val samples: uneven over 2 ranks), two runs
+    at a time (a toy run is mostly start-up, which two runs overlap)."""
+    def run(stage: int) -> str:
         wd = str(tmp_path_factory.mktemp(f"zero{stage}"))
         helpers.train(["--work-dir", wd, *OPTS, "--cfg-options",
                        f"deepspeed.zero_optimization.stage={stage}"], ranks=2)
-        runs[stage] = wd
-    return runs
+        return wd
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futures = {stage: pool.submit(run, stage) for stage in STAGES}
+        return {stage: f.result() for stage, f in futures.items()}
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -1,6 +1,7 @@
 """Faults lose nothing: a killed rank, a kill during a save, a full disk (real processes)."""
 from __future__ import annotations
 
+import concurrent.futures
 import glob
 import os
 import subprocess
@@ -34,8 +35,9 @@ def test_sigkill_one_rank_then_auto_resume_matches_uninterrupted(stage, tmp_path
     opts = [*RUN, f"deepspeed.zero_optimization.stage={stage}"]
     ref, wd = str(tmp_path / "ref"), str(tmp_path / "killed")
     ref_port = helpers.free_port()
-    helpers.train(["--work-dir", ref, *opts], ranks=2, port=ref_port)
-    assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{ref_port}_*")
+    # the uninterrupted reference runs beside the killed job and its resume
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    ref_run = pool.submit(helpers.train, ["--work-dir", ref, *opts], ranks=2, port=ref_port)
 
     port = helpers.free_port()
     proc = _start(["--work-dir", wd, *opts], ranks=2, port=port)
@@ -56,6 +58,9 @@ def test_sigkill_one_rank_then_auto_resume_matches_uninterrupted(stage, tmp_path
     assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{port}_*")
 
     helpers.train(["--work-dir", wd, "--auto-resume", *opts], ranks=2)
+    ref_run.result(timeout=600)
+    pool.shutdown()
+    assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{ref_port}_*")
     a, b = helpers.weights(os.path.join(ref, "epoch_4")), helpers.weights(os.path.join(wd, "epoch_4"))
     assert all(torch.equal(a[k], b[k]) for k in a)
 
