@@ -1,7 +1,6 @@
-# The generated word crops of the CPU recognition demos: the SAR, MASTER and ABINet demos
-# inherit this file (and the NRTR, SATRN and RobustScanner demos through the SAR demo's). It is
-# the CRNN demo's data (configs/textrecog/crnn/crnn_synth_cpu.py, which writes these lines
-# itself), rendered by
+# The generated word crops of the CPU recognition demos: the CRNN, SAR, MASTER and ABINet
+# demos inherit this file (and the NRTR, SATRN and RobustScanner demos through the SAR
+# demo's). They are rendered by
 #
 #   python -m ocr_ds.tools.gen_recog_data data/synth_recog \
 #       --num-train 50000 --num-test 2000 --seed 0

@@ -10,8 +10,9 @@
 #   python -m ocr_ds.tools.gen_recog_data data/synth_recog \
 #       --num-train 50000 --num-test 2000 --seed 0
 #
-# which the engine runs from ``synth_data`` below when data/synth_recog is missing or was made
-# with other arguments (under a minute; 500 MB with the lmdb copies).
+# which the engine runs from ``synth_data`` in configs/_base_/recog_datasets/synth_recog_cpu.py
+# (the datasets this config inherits) when data/synth_recog is missing or was made with other
+# arguments (under a minute; 500 MB with the lmdb copies).
 #
 # The model is configs/_base_/recog_models/crnn.py made to fit a CPU budget:
 # * VGG channels 64..512 -> 32..128 (0.49 M parameters instead of 8.3 M);
@@ -20,16 +21,10 @@
 # * 32x128 input instead of 32x100, so doubled narrow letters ("ll", "ii") keep enough time
 #   steps for CTC's separating blank;
 # * Adam 2e-3 with warm-up and cosine decay instead of constant Adadelta 1.0.
-_base_ = ['../../_base_/default_runtime.py']
-
-data_root = 'data/synth_recog'
-synth_data = dict(
-    tool='gen_recog_data',
-    out_dir=data_root,
-    num_train=50000,
-    num_test=2000,
-    seed=0,
-    charset='DICT36')
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/recog_datasets/synth_recog_cpu.py'
+]
 
 label_convertor = dict(
     type='CTCConvertor', dict_type='DICT36', with_unknown=False, lower=True)
@@ -66,28 +61,9 @@ pipeline = [
         keys=['img'],
         meta_keys=['filename', 'resize_shape', 'text', 'valid_ratio']),
 ]
-parser = dict(
-    type='LineStrParser',
-    keys=['filename', 'text'],
-    keys_idx=[0, 1],
-    separator=' ')
-train = dict(
-    type='OCRDataset',
-    img_prefix=f'{data_root}/train',
-    ann_file=f'{data_root}/train_label.txt',
-    loader=dict(
-        type='AnnFileLoader', repeat=1, file_format='txt', parser=parser),
-    pipeline=pipeline,
-    charset=label_convertor,
-    test_mode=False)
-test = dict(
-    type='OCRDataset',
-    img_prefix=f'{data_root}/test',
-    ann_file=f'{data_root}/test_label.txt',
-    loader=dict(
-        type='AnnFileLoader', repeat=1, file_format='txt', parser=parser),
-    pipeline=pipeline,
-    test_mode=True)
+# the training set checks its labels against the convertor's characters
+train = dict({{_base_.train}}, pipeline=pipeline, charset=label_convertor)
+test = dict({{_base_.test}}, pipeline=pipeline)
 
 data = dict(
     samples_per_gpu=32,
