@@ -1,7 +1,6 @@
 """Faults lose nothing: a killed rank, a kill during a save, a full disk (real processes)."""
 from __future__ import annotations
 
-import concurrent.futures
 import glob
 import os
 import subprocess
@@ -35,31 +34,38 @@ def test_sigkill_one_rank_then_auto_resume_matches_uninterrupted(stage, tmp_path
     opts = [*RUN, f"deepspeed.zero_optimization.stage={stage}"]
     ref, wd = str(tmp_path / "ref"), str(tmp_path / "killed")
     ref_port = helpers.free_port()
-    # the uninterrupted reference runs beside the killed job and its resume
-    pool = concurrent.futures.ThreadPoolExecutor(1)
-    ref_run = pool.submit(helpers.train, ["--work-dir", ref, *opts], ranks=2, port=ref_port)
+    # the uninterrupted reference runs beside the killed job and its resume (as in
+    # test_preemption.py), killed with them if the test fails first
+    ref_log = open(tmp_path / "ref.out", "w+")
+    ref_run = subprocess.Popen(helpers.command(["--work-dir", ref, *opts], ranks=2, port=ref_port),
+                               cwd=helpers.ROOT, env=helpers.env(), stdout=ref_log,
+                               stderr=subprocess.STDOUT)
+    try:
+        port = helpers.free_port()
+        proc = _start(["--work-dir", wd, *opts], ranks=2, port=port)
+        deadline = time.time() + 240
+        # kill as soon as the first checkpoint is complete: the rest of the run (3+ epochs of 24
+        # iterations) leaves a wide margin on a fast or a loaded machine
+        while not os.path.exists(os.path.join(wd, "latest")):
+            assert proc.poll() is None and time.time() < deadline, "run ended before a checkpoint"
+            time.sleep(0.05)
+        victims = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                   if "--local_rank=1" in " ".join(p.cmdline())]
+        assert victims, "rank 1 not found"
+        victims[0].kill()
+        t0 = time.time()
+        proc.communicate(timeout=60)  # the whole job must go down within 60 s
+        assert proc.returncode != 0 and time.time() - t0 < 60
+        # nor may the killed job leave DeepSpeed's shared-memory buffers behind in /dev/shm
+        assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{port}_*")
 
-    port = helpers.free_port()
-    proc = _start(["--work-dir", wd, *opts], ranks=2, port=port)
-    deadline = time.time() + 240
-    # kill as soon as the first checkpoint is complete: the rest of the run (3+ epochs of 24
-    # iterations) leaves a wide margin on a fast or a loaded machine
-    while not os.path.exists(os.path.join(wd, "latest")):
-        assert proc.poll() is None and time.time() < deadline, "run ended before a checkpoint"
-        time.sleep(0.05)
-    victims = [p for p in psutil.Process(proc.pid).children(recursive=True)
-               if "--local_rank=1" in " ".join(p.cmdline())]
-    assert victims, "rank 1 not found"
-    victims[0].kill()
-    t0 = time.time()
-    proc.communicate(timeout=60)  # the whole job must go down within 60 s
-    assert proc.returncode != 0 and time.time() - t0 < 60
-    # nor may the killed job leave DeepSpeed's shared-memory buffers behind in /dev/shm
-    assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{port}_*")
-
-    helpers.train(["--work-dir", wd, "--auto-resume", *opts], ranks=2)
-    ref_run.result(timeout=600)
-    pool.shutdown()
+        helpers.train(["--work-dir", wd, "--auto-resume", *opts], ranks=2)
+        ref_run.wait(timeout=300)
+    finally:
+        if ref_run.poll() is None:
+            ref_run.kill()
+        ref_log.close()
+    assert ref_run.returncode == 0, (tmp_path / "ref.out").read_text()[-3000:]
     assert not glob.glob(f"/dev/shm/deepspeed_allreduce_buffer_*_{ref_port}_*")
     a, b = helpers.weights(os.path.join(ref, "epoch_4")), helpers.weights(os.path.join(wd, "epoch_4"))
     assert all(torch.equal(a[k], b[k]) for k in a)
