@@ -20,7 +20,7 @@
 #   and 4), gradient clipping at 5;
 # * ocr_ds's speed settings channels_last and fused_optimizer (README "Speed settings": the
 #   same maths, last-bit differences).
-# On 2 idle CPU ranks (0.29 s a step): word_acc 0.630 at 5.8 min, 0.882 at 11.8, 0.905 at
+# On 2 idle CPU ranks (0.29 s a step): word_acc 0.630 at 5.7 min, 0.882 at 11.8, 0.905 at
 # 13.7 and at the end (15.5 min).
 _base_ = ['../sar/sar_synth_cpu.py']
 
