@@ -100,13 +100,12 @@ def test_resnet_out_indices_matches_mmocr(mmocr_ref):
         assert_close(net.eval()(x), theirs["eval_out"], what="eval output")
 
 
-def test_shipped_master_configs_match_mmocr(mmocr_ref):
-    """The full-size models of the shipped configs: MMOCR's keys and shapes, and from one seed
-    the same initial tensors (compared by exact per-tensor statistics); the files verbatim."""
-    cfgs = [Config.fromfile(os.path.join(ROOT, "configs", name))["model"] for name in CONFIGS]
-    theirs = mmocr_ref.call(REF, "init_stats_by_seed", model_cfg=cfgs[0], seed=5)
-    seed_all(5)
-    model = build(MODELS, copy.deepcopy(cfgs[0]), "model")
+def assert_same_init_as_mmocr(mmocr_ref, model_cfg, seed=5):
+    """Build ``model_cfg`` here and in MMOCR from one seed and compare every initial tensor by
+    exact statistics (shape, mean, std, sum of squares); return ours."""
+    theirs = mmocr_ref.call(REF, "init_stats_by_seed", model_cfg=model_cfg, seed=seed)
+    seed_all(seed)
+    model = build(MODELS, copy.deepcopy(model_cfg), "model")
     model.init_weights()
     ours = {}
     for k, v in model.state_dict().items():
@@ -116,6 +115,14 @@ def test_shipped_master_configs_match_mmocr(mmocr_ref):
     assert sorted(ours) == sorted(theirs)
     bad = [k for k in theirs if ours[k] != tuple(theirs[k])]
     assert not bad, f"{len(bad)} tensors differ from MMOCR's, e.g. {bad[:5]}"
+    return ours
+
+
+def test_shipped_master_configs_match_mmocr(mmocr_ref):
+    """The full-size models of the shipped configs: MMOCR's keys and shapes, and from one seed
+    the same initial tensors (compared by exact per-tensor statistics); the files verbatim."""
+    cfgs = [Config.fromfile(os.path.join(ROOT, "configs", name))["model"] for name in CONFIGS]
+    assert_same_init_as_mmocr(mmocr_ref, cfgs[0])
     assert cfgs[1] == cfgs[0]
     common = ref_file(os.path.join(ROOT, "tests", "parity", "x"), "mmocr_common.py")
     for name in [*CONFIGS, "_base_/recog_models/master.py",
@@ -180,3 +187,15 @@ def test_demo_config_fits_its_crops():
     with torch.no_grad():
         out = model.decoder.forward_test(model.backbone(data["img"]), None)
     assert out.shape == (2, 12, 36 + 2)  # one start/end token (start_end_same), padding
+
+
+def test_demo_config_initialises_as_mmocr(mmocr_ref):
+    """The demo's decoder init_cfg (the token embedding N(0, 0.125^2), which takes it off the
+    early plateau) is applied as MMOCR applies it: the same initial tensors from one seed, and
+    the embedding, scaled by sqrt(d_model) = 8, starts at unit scale (torch's default: 8)."""
+    cfg = Config.fromfile(os.path.join(ROOT, "configs", "textrecog", "master",
+                                       "master_synth_cpu.py"))["model"]
+    assert cfg["decoder"]["init_cfg"] == dict(type="Normal", std=0.125, layer="Embedding")
+    ours = assert_same_init_as_mmocr(mmocr_ref, cfg)
+    shape, mean, std, _ = ours["decoder.embedding.lut.weight"]
+    assert shape == (38, 64) and abs(mean) < 0.02 and 0.11 < std < 0.14
