@@ -98,11 +98,15 @@ def test_jemalloc_in_ld_preload_is_left_alone(clean_env, monkeypatch):
 @pytest.mark.skipif(not allocator._glibc(), reason="glibc's malloc only")
 def test_keep_makes_steady_steps_fault_free():
     # the third: a child started with the exported environment (the ranks of --gpus N)
-    procs = [_run("keep", probe=FAULT_PROBE), _run("system", probe=FAULT_PROBE),
-             _run("system", dict(allocator.GLIBC_ENV), probe=FAULT_PROBE)]
-    (applied, keep), (_, system), (_, child) = [_result(p) for p in procs]
+    procs = [_run("keep", probe=FAULT_PROBE), _run("return", probe=FAULT_PROBE),
+             _run("system", dict(allocator.GLIBC_ENV), probe=FAULT_PROBE),
+             _run("system", probe=FAULT_PROBE)]
+    (applied, keep), (_, ret), (_, child), (_, system) = [_result(p) for p in procs]
     assert applied == "keep"
-    # glibc's defaults map and unmap the 19 MB activations at every step: ~50k faults a step
-    assert statistics.median(system[3:]) > 10_000, system
+    # the control: with a fixed mmap threshold ('return') glibc maps and unmaps the 19 MB
+    # activations at every step, ~50k faults a step. glibc's defaults adapt the threshold as
+    # chunks are freed, so theirs vary from run to run (one CI run: 50858, 27585, 9152, 27584,
+    # 4608, 0, ...; median of steps 4-8: 4608): shown, not asserted
+    assert statistics.median(ret[3:]) > 10_000, (ret, system)
     assert statistics.median(keep[3:]) < 100, keep
     assert statistics.median(child[3:]) < 100, child
