@@ -263,6 +263,13 @@ class Runner:
             grads = [p.grad for p in self.model.parameters() if p.grad is not None]
             own_norm = torch.linalg.vector_norm(torch.stack(
                 [torch.linalg.vector_norm(g.float()) for g in grads])) if grads else 0.0
+            # fp16 autocast without ZeRO: DeepSpeed's GradScaler scaled these gradients and
+            # unscales them inside engine.step() (which updates the scale in place): divide by
+            # this step's scale now, as a tensor, to log the norm that is clipped
+            scaler = getattr(engine, "torch_autocast_z0_gradscaler", None)
+            scale = scaler._get_scale_async() if scaler is not None else None
+            if grads and scale is not None:
+                own_norm = own_norm / scale.float()
         skipped_before = engine.skipped_steps
         engine.step()
         for name, value in log_vars.items():

@@ -89,6 +89,22 @@ def test_bf16_and_autocast_train_on_cpu(tmp_path, opt):
     assert all(l == l for l in losses) and sum(losses[-3:]) < sum(losses[:3])
 
 
+def test_fp16_autocast_logs_the_unscaled_grad_norm(tmp_path):
+    """fp16 autocast without ZeRO runs DeepSpeed's GradScaler (2**16 at first): the logged
+    grad_norm is the norm of the true gradients that clipping sees, as in fp32."""
+    norms = {}
+    for name, opts in (("fp32", []), ("fp16", ["autocast.dtype=float16"])):
+        wd = str(tmp_path / name)
+        helpers.train(["--work-dir", wd, "--seed", "0", "--deterministic", "--cfg-options",
+                       "total_epochs=1", "log_config.interval=1", *opts],
+                      config=os.path.join(os.path.dirname(helpers.TOY), "toy_clip_tb.py"))
+        norms[name] = [r["grad_norm"] for r in helpers.json_log(wd)[1:]
+                       if r["mode"] == "train"][:3]
+    assert len(norms["fp16"]) == 3 and all(n > 0 for n in norms["fp32"])
+    for ours, fp32 in zip(norms["fp16"], norms["fp32"]):
+        assert 0.9 < ours / fp32 < 1.1, norms
+
+
 def test_deterministic_runs_repeat_and_seed_is_drawn_and_saved(tmp_path):
     curves = []
     for name in ("a", "b"):
