@@ -14,11 +14,11 @@ import torch
 
 from ocr_ds.config import Config
 from ocr_ds.engine.builder import build_model, load_weights
-from ocr_ds.registry import COMPONENTS, MODELS, build
+from ocr_ds.registry import COMPONENTS, build
 from parity import assert_close, assert_close_by_norm, assert_same_keys, ref_file
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "textrecog"))
-from textrecog_parity import batch, seed_all  # noqa: E402
+from textrecog_parity import assert_same_init_as_mmocr, batch, seed_all  # noqa: E402
 
 torch.set_num_threads(1)
 REF = ref_file(__file__, "mmocr_abinet.py")
@@ -150,15 +150,5 @@ def test_config_models_match_mmocr(mmocr_ref):
     seeded build and init_weights() (equal draws give equal sums)."""
     cfgs = [copy.deepcopy(Config.fromfile(os.path.join(ROOT, "configs", n))["model"])
             for n in CONFIGS]
-    theirs = [mmocr_ref.call(TEXTRECOG_REF, "init_stats_by_seed", model_cfg=c, seed=1)
-              for c in cfgs]
-    for name, cfg, ref in zip(CONFIGS, cfgs, theirs):
-        seed_all(1)
-        model = build(MODELS, cfg, "model")
-        model.init_weights()
-        state = model.state_dict()
-        assert sorted(state) == sorted(ref), name
-        for k, (shape, mean, std, sumsq) in ref.items():
-            v = state[k].double()
-            assert tuple(v.shape) == tuple(shape), k
-            assert float((v * v).sum()) == sumsq and float(v.mean()) == mean, f"{name}: {k}"
+    for name, cfg in zip(CONFIGS, cfgs):
+        assert_same_init_as_mmocr(mmocr_ref, cfg, seed=1, what=name)

@@ -1,6 +1,7 @@
 """Our side of the encoder-decoder recogniser parity tests (shared by the SAR and RobustScanner
 tests): build, one training forward/backward, one test forward -- what the ref side's
-``mmocr_textrecog.recognizer`` does with MMOCR's classes -- and the comparison of the two."""
+``mmocr_textrecog.recognizer`` does with MMOCR's classes -- and the comparison of the two; and
+the seeded-initialisation comparison of the MASTER and ABINet tests."""
 from __future__ import annotations
 
 import copy
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 
 from ocr_ds.engine.builder import build_model, load_weights
+from ocr_ds.registry import MODELS, build
 from parity import assert_close, assert_same_keys, ref_file
 
 REF = ref_file(__file__, "mmocr_textrecog.py")
@@ -21,6 +23,25 @@ def seed_all(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def assert_same_init_as_mmocr(mmocr_ref, model_cfg: dict, seed: int, what: str = "model") -> dict:
+    """Build ``model_cfg`` here and in MMOCR (``init_stats_by_seed``) from one seed and compare
+    keys, shapes and every initial tensor's exact statistics (mean, std, sum of squares: equal
+    only if every tensor was drawn the same way); return ours."""
+    theirs = mmocr_ref.call(REF, "init_stats_by_seed", model_cfg=model_cfg, seed=seed)
+    seed_all(seed)
+    model = build(MODELS, copy.deepcopy(model_cfg), "model")
+    model.init_weights()
+    ours = {}
+    for k, v in model.state_dict().items():
+        v = v.double()
+        ours[k] = (tuple(v.shape), float(v.mean()) if v.numel() else 0.0,
+                   float(v.std()) if v.numel() > 1 else 0.0, float((v * v).sum()))
+    assert sorted(ours) == sorted(theirs), what
+    bad = [k for k in theirs if ours[k] != tuple(theirs[k])]
+    assert not bad, f"{what}: {len(bad)} tensors differ from MMOCR's, e.g. {bad[:5]}"
+    return ours
 
 
 def batch(widths: list[int], texts: list[str], height: int = 16, seed: int = 0) -> dict:
