@@ -119,8 +119,8 @@ if [ "$HAVE_GPU" = 1 ]; then
 fi
 
 # 3. The training step against MMOCR 0.6.3's own on this GPU (issue: faster than MMOCR on the
-#    same model): DBNet-R18 and CRNN, ours default/best/fp16/fp16_autocast/bf16 against MMOCR
-#    fp32/fp16.
+#    same model): DBNet-R18 and CRNN, ours default/best/fp16/fp16_autocast/fp16_zero1/bf16
+#    against MMOCR fp32/fp16; the `skipped` column counts the loss scalers' skipped steps.
 #    Without a GPU (GPU_CHECK_CPU=1 GPU_CHECK_PEER=1, a plumbing check): the CPU, CRNN, one step.
 PEER=${GPU_CHECK_PEER:-$HAVE_GPU}
 PEER_DEVICE=cuda PEER_ARGS="--rounds 5 --steps 10"

@@ -52,9 +52,26 @@ def crnn_batch(batch: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
     return img, texts
 
 
-def serve(step: Callable[[], object], first_loss: float, t0: float) -> None:
+def scale_drops(get_scale: Callable[[], float]) -> Callable[[], int]:
+    """Count the steps a dynamic loss scaler skipped (torch's ``GradScaler``: a non-finite
+    gradient halves the scale and skips the optimizer step; growth only ever multiplies it):
+    the returned function, called once after every step, gives the number of drops so far."""
+    state = {"scale": float(get_scale()), "drops": 0}
+
+    def count() -> int:
+        scale = float(get_scale())
+        state["drops"] += scale < state["scale"]
+        state["scale"] = scale
+        return state["drops"]
+    return count
+
+
+def serve(step: Callable[[], object], first_loss: float, t0: float,
+          skipped: Callable[[], int] | None = None) -> None:
     """Announce ``READY`` (the first loss, set-up seconds since ``t0``), then for each stdin
-    line ``steps N`` run ``step`` N times and print their wall and CPU times and page faults;
+    line ``steps N`` run ``step`` N times and print their wall and CPU times, page faults and
+    how many of them the loss scaler skipped (``skipped``: a running count, read after each
+    step outside its timed window; a skipped step does no optimizer update, so it is cheaper);
     ``quit`` or end of input stops."""
     print("READY " + json.dumps({"first_loss": first_loss, "setup_s": time.perf_counter() - t0}),
           flush=True)
@@ -63,6 +80,7 @@ def serve(step: Callable[[], object], first_loss: float, t0: float) -> None:
         if not cmd or cmd[0] == "quit":
             break
         times, cpu, faults = [], [], []
+        before = after = skipped() if skipped else 0
         for _ in range(int(cmd[1])):
             f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t, c = time.perf_counter(), time.process_time()
@@ -70,6 +88,7 @@ def serve(step: Callable[[], object], first_loss: float, t0: float) -> None:
             times.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
             faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+            after = skipped() if skipped else 0
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         print("TIMES " + json.dumps({"times": times, "cpu": cpu, "faults": faults,
-                                     "rss_mb": rss_mb}), flush=True)
+                                     "rss_mb": rss_mb, "skipped": after - before}), flush=True)

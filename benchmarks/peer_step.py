@@ -21,7 +21,9 @@ machine slows all sides alike. The ratio per setting is the median over rounds o
 step time / MMOCR's median step time in that round), for the wall-clock time and for the
 process's CPU time (user + system: on a loaded machine the wall clock mostly measures the
 load, the CPU time much less); minor page faults per step show what the allocator setting
-changes.
+changes. Under a dynamic loss scale (``fp16``, ``fp16_autocast``, ``mmocr_fp16``) the column
+``skipped`` counts the timed steps whose gradients overflowed (no optimizer update: a cheaper
+step), so a ratio bought by skipped steps shows.
 
 ``--device cuda`` (the GPU check, ``benchmarks/gpu_check.sh``): both sides train on the GPU, a
 timed step ends with ``torch.cuda.synchronize()``, MMOCR's side runs as ``tools/train.py`` does on
@@ -66,6 +68,11 @@ SETTINGS = {
                        "autocast": {"dtype": "float16"}},
                       "best + fp16 autocast, torch's GradScaler at ZeRO-0 (MMOCR's own fp16 "
                       "mechanism; GPUs only)"),
+    "fp16_zero1": ({"channels_last": True, "fused_optimizer": True, "fp16": {"loss_scale": "dynamic"},
+                    "deepspeed": {"zero_optimization": {"stage": 1}}},
+                   "fp16 at ZeRO-1: DeepSpeed's flat-buffer optimizer (one overflow check and one "
+                   "norm over the flat gradients) in place of FP16_UnfusedOptimizer's per-tensor "
+                   "loops for non-Adam optimizers (GPUs only)"),
     "bf16_ds": ({"channels_last": True, "fused_optimizer": True, "bf16": {"enabled": True}},
                 "best + DeepSpeed bf16: bf16 weights, fp32 master copy (GPUs: on the CPU "
                 "DeepSpeed's bf16 optimizer is slow)"),
@@ -76,7 +83,7 @@ MMOCR_SETTINGS = {"mmocr": ({}, "fp32"),
                                          "MALLOC_TRIM_THRESHOLD_": str(2**62)}, "fp32"),
                   "mmocr_fp16": ({}, "fp16")}
 #: our mixed-precision settings, compared with ``mmocr_fp16`` when it runs
-MIXED = ("fp16", "fp16_autocast", "bf16", "bf16_ds")
+MIXED = ("fp16", "fp16_autocast", "fp16_zero1", "bf16", "bf16_ds")
 CONFIGS = {"dbnet": "configs/textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py",
            "crnn": "configs/textrecog/crnn/crnn_academic_dataset.py"}
 SHAPES = {"dbnet": (4, 640), "crnn": (64, 0)}            # batch, image size
@@ -99,7 +106,7 @@ def our_worker(model_name: str, setting: str, weights: str, batch: int, size: in
     import torch
 
     torch.set_num_threads(1)
-    from benchmarks.peer_batch import crnn_batch, dbnet_batch, serve
+    from benchmarks.peer_batch import crnn_batch, dbnet_batch, scale_drops, serve
     from ocr_ds.config import Config
     from ocr_ds.engine import builder
     from ocr_ds.engine.dist import free_port
@@ -146,7 +153,10 @@ def our_worker(model_name: str, setting: str, weights: str, batch: int, size: in
 
     step()
     first = float(np.mean([float(v) for v in runner.log_buffer["loss"]]))
-    serve(step, first, t0)
+    scaler = getattr(engine, "torch_autocast_z0_gradscaler", None)
+    skipped = (scale_drops(scaler.get_scale) if scaler is not None
+               else (lambda: engine.skipped_steps) if engine.fp16_enabled() else None)
+    serve(step, first, t0, skipped)
 
 
 # -- the driver --------------------------------------------------------------------------------
@@ -161,6 +171,7 @@ class Worker:
         self.times: list[list[float]] = []
         self.cpu: list[list[float]] = []
         self.faults: list[int] = []
+        self.skipped = 0
         self.rss_mb = 0
 
     def expect(self, tag: str) -> dict:
@@ -178,6 +189,7 @@ class Worker:
         self.times.append(out["times"])
         self.cpu.append(out["cpu"])
         self.faults += out["faults"]
+        self.skipped += out.get("skipped", 0)
         self.rss_mb = out["rss_mb"]
 
     def close(self) -> None:
@@ -276,6 +288,7 @@ def compare(model_name: str, settings: list[str], mmocr_settings: list[str], rou
                      "ratio": statistics.median(per_round), "ratios": per_round,
                      "cpu_ratio": statistics.median(cpu_round),
                      "faults_per_step": statistics.median(w.faults), "rss_mb": w.rss_mb,
+                     "skipped": w.skipped, "timed_steps": sum(len(t) for t in w.times),
                      "first_loss": ready[name]["first_loss"], "setup_s": ready[name]["setup_s"]})
     return rows
 
@@ -287,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--models", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     p.add_argument("--settings", nargs="+", choices=list(SETTINGS),
                    help="ours (default: default best; with --device cuda: default best fp16 "
-                        "fp16_autocast bf16)")
+                        "fp16_autocast fp16_zero1 bf16)")
     p.add_argument("--mmocr-settings", nargs="+", choices=list(MMOCR_SETTINGS),
                    help="MMOCR sides; ratios are against the first, the mixed-precision ones "
                         "against mmocr_fp16 (default: mmocr; with --device cuda: mmocr mmocr_fp16)")
@@ -314,12 +327,13 @@ def main(argv: list[str] | None = None) -> int:
     cuda = a.device == "cuda"
     rounds = a.rounds or (2 if a.quick else 3)
     steps = a.steps or (2 if a.quick else 3)
-    settings = a.settings or (["default", "best", "fp16", "fp16_autocast", "bf16"] if cuda
+    settings = a.settings or (["default", "best", "fp16", "fp16_autocast", "fp16_zero1", "bf16"]
+                              if cuda
                               else ["default", "best"])
     mmocr_settings = a.mmocr_settings or (["mmocr", "mmocr_fp16"] if cuda else ["mmocr"])
-    if not cuda and ({"fp16", "fp16_autocast", "bf16_ds"} & set(settings)
+    if not cuda and ({"fp16", "fp16_autocast", "fp16_zero1", "bf16_ds"} & set(settings)
                      or "mmocr_fp16" in mmocr_settings):
-        p.error("fp16, fp16_autocast, bf16_ds and mmocr_fp16 need --device cuda")
+        p.error("fp16, fp16_autocast, fp16_zero1, bf16_ds and mmocr_fp16 need --device cuda")
     if a.ref_python:
         ref_python = a.ref_python
     else:
@@ -338,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
           f"thread each")
     print(f"  {'model':<6} {'setting':<18} {'batch':>6} {'step ms':>8} {'/ MMOCR':>8} "
           f"{'CPU ms':>8} {'/ MMOCR':>8} {'faults/step':>11} {'maxrss MB':>9} {'first loss':>11}"
-          f"  vs")
+          f" {'skipped':>9}  vs")
     for r in rows:
         if "failed" in r:
             print(f"  {r['model']:<6} {r['setting']:<18} FAILED: {r['failed']}")
@@ -347,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         ms = f"{r['step_ms']:8.1f}" if r["step_ms"] < 100 else f"{r['step_ms']:8.0f}"
         print(f"  {r['model']:<6} {r['setting']:<18} {shape:>6} {ms} "
               f"{r['ratio']:8.3f} {r['cpu_ms']:8.0f} {r['cpu_ratio']:8.3f} "
-              f"{r['faults_per_step']:11.0f} {r['rss_mb']:9d} {r['first_loss']:11.5f}  {r['vs']}")
+              f"{r['faults_per_step']:11.0f} {r['rss_mb']:9d} {r['first_loss']:11.5f} "
+              f"{r['skipped']:>4d}/{r['timed_steps']:<4d}  {r['vs']}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -27,7 +27,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from peer_batch import crnn_batch, dbnet_batch, serve  # noqa: E402
+from peer_batch import crnn_batch, dbnet_batch, scale_drops, serve  # noqa: E402
 
 if "ocr_ds_ref_stubs" not in sys.modules:   # outside the reference venv (its .pth loads them)
     sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "parity"))
@@ -119,7 +119,8 @@ def main():
             return outputs["log_vars"]["loss"]
 
     first = step()
-    serve(step, first, t0)
+    scaler = getattr(hook, "loss_scaler", None)     # Fp16OptimizerHook's GradScaler
+    serve(step, first, t0, scale_drops(scaler.get_scale) if scaler is not None else None)
 
 
 if __name__ == "__main__":
