@@ -106,18 +106,6 @@ PREPARE: dict[str, object] = {
 }
 
 
-@pytest.fixture(scope="module")
-def mmocr_configs():
-    import refenv
-
-    try:
-        venv = refenv.ensure_venv()
-    except refenv.Unavailable as exc:
-        pytest.skip(str(exc))
-    (site,) = glob.glob(os.path.join(venv, "lib", "python*", "site-packages"))
-    return os.path.join(site, "mmocr", ".mim", "configs")
-
-
 def smoke_options(cfg: dict, train_counts: dict[str, int]) -> list[str]:
     """The ``--cfg-options`` that make ``cfg`` a 2-iteration run on the tiny data."""
     opts = ["data.workers_per_gpu=0", "log_config.interval=1"]
