@@ -5,13 +5,15 @@ FUNC, **kwargs)`` runs ``FUNC`` of a ref-side module (a file that imports mmocr/
 the reference venv and returns its result; see ``tests/parity/README.md``. ``tests/parity`` is
 put on ``sys.path``: tests import the comparisons with ``from parity import ...``. The venv is
 built on first use (once per machine, cached outside the checkout); the tests that use it are
-skipped, with the reason, only where PyPI cannot be reached to build it.
+skipped, with the reason, only where PyPI cannot be reached to build it. ``mmocr_configs``: the
+directory of MMOCR 0.6.3's own config files in that venv.
 
 ``demo_checkpoints``: the CRNN (ZeRO-3, 2 ranks) and DBNet demo checkpoints ``test.py`` is
 tested on (tests/demo_checkpoints.py).
 """
 from __future__ import annotations
 
+import glob
 import os
 import sys
 
@@ -40,14 +42,26 @@ def _restore_dist_env():
 
 
 @pytest.fixture(scope="session")
-def mmocr_ref():
+def mmocr_venv():
+    """The MMOCR 0.6.3 reference venv (built once per machine); skips where PyPI is out of reach."""
     try:
-        venv = refenv.ensure_venv()
+        return refenv.ensure_venv()
     except refenv.Unavailable as exc:
         pytest.skip(str(exc))
-    ref = refenv.Reference(venv)
+
+
+@pytest.fixture(scope="session")
+def mmocr_ref(mmocr_venv):
+    ref = refenv.Reference(mmocr_venv)
     yield ref
     ref.close()
+
+
+@pytest.fixture(scope="session")
+def mmocr_configs(mmocr_venv):
+    """MMOCR 0.6.3's own config files (the reference venv's ``mmocr/.mim/configs``)."""
+    (site,) = glob.glob(os.path.join(mmocr_venv, "lib", "python*", "site-packages"))
+    return os.path.join(site, "mmocr", ".mim", "configs")
 
 
 @pytest.fixture(scope="session")
