@@ -27,6 +27,8 @@ MODELS: dict[str, str] = {
     # -- FCENet, TextSnake (issue 15)
     "FCENet": "ocr_ds.models.textdet.fcenet.fcenet:FCENet",
     "TextSnake": "ocr_ds.models.textdet.textsnake.textsnake:TextSnake",
+    # -- DRRG
+    "DRRG": "ocr_ds.models.textdet.drrg.drrg:DRRG",
     # -- SAR, RobustScanner (issue 16)
     "SARNet": "ocr_ds.models.textrecog.sar.sar:SARNet",
     "RobustScanner": "ocr_ds.models.textrecog.robust_scanner.robust_scanner:RobustScanner",
@@ -79,6 +81,10 @@ COMPONENTS: dict[str, str] = {
     "TextSnakeHead": "ocr_ds.models.textdet.textsnake.head:TextSnakeHead",
     "TextSnakeLoss": "ocr_ds.models.textdet.textsnake.loss:TextSnakeLoss",
     "TextSnakePostprocessor": "ocr_ds.models.textdet.textsnake.postprocess:TextSnakePostprocessor",
+    # -- DRRG
+    "DRRGHead": "ocr_ds.models.textdet.drrg.head:DRRGHead",
+    "DRRGLoss": "ocr_ds.models.textdet.drrg.loss:DRRGLoss",
+    "DRRGPostprocessor": "ocr_ds.models.textdet.drrg.postprocess:DRRGPostprocessor",
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
     "ResNet31OCR": "ocr_ds.models.common.resnet31_ocr:ResNet31OCR",
     "BaseEncoder": "ocr_ds.models.textrecog.base:BaseEncoder",
@@ -279,8 +285,7 @@ TABLES: dict[str, dict[str, str]] = {
 # told so, not just that the name is unknown. Detection models MMOCR trains but ocr_ds lacks,
 # and the two tasks beyond detection and recognition.
 NOT_PORTED: dict[str, str] = {
-    **dict.fromkeys(("DRRG", "DRRGHead", "DRRGLoss", "DRRGTargets", "DRRGPostprocessor"),
-                    "the DRRG text detector"),
+    "DRRGTargets": "the DRRG text detector",
     "OCRMaskRCNN": "the Mask R-CNN text detector",
     **dict.fromkeys(("SDMGR", "SDMGRHead", "SDMGRLoss", "KIEDataset", "OpensetKIEDataset",
                      "KIEFormatBundle"), "key information extraction (SDMGR)"),

@@ -18,15 +18,16 @@ pip=("$dest/bin/python" -m pip install -q --disable-pip-version-check --timeout 
     matplotlib==3.11.2 six terminaltables addict packaging pillow pyyaml yapf==0.40.1
 # mmcv-lite: pure Python, no compiled ops (setup.py imports pkg_resources: setuptools<81 above)
 MMCV_WITH_OPS=0 "${pip[@]}" --no-deps --no-build-isolation mmcv==1.7.2
-# --no-deps: mmocr asks for opencv-python and lanms-neo (a C++ sdist); torchvision for a
-# matching CUDA torch
-"${pip[@]}" --no-deps torchvision==0.28.0 mmdet==2.28.2 mmocr==0.6.3 imgaug==0.4.0
+# --no-deps: mmocr asks for opencv-python; torchvision for a matching CUDA torch.
+# lanms-neo: MMOCR's locality-aware NMS (DRRG's targets and proposals), a C++ sdist (~10 s)
+"${pip[@]}" --no-deps torchvision==0.28.0 mmdet==2.28.2 mmocr==0.6.3 imgaug==0.4.0 \
+    lanms-neo==1.0.2
 site=$("$dest/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 # PyPI's torchvision is a CUDA build whose _C.so does not load beside CPU torch; two fake-op
 # registrations are not guarded by _has_ops() and fail at import: guard them
 sed -i 's/^@torch.library.register_fake("torchvision::\(q\?nms\)")/@(torch.library.register_fake("torchvision::\1") if torchvision.extension._has_ops() else (lambda f: f))/' \
     "$site/torchvision/_meta_registrations.py"
-# mmcv._ext and lanms as modules whose functions raise when called (see ref_stubs.py)
+# mmcv._ext as a module whose functions raise when called (see ref_stubs.py)
 cp "$here/ref_stubs.py" "$site/ocr_ds_ref_stubs.py"
 echo "import ocr_ds_ref_stubs; ocr_ds_ref_stubs.install()" > "$site/ocr_ds_ref_stubs.pth"
 # the few mmcv CPU ops the reference needs, compiled from mmcv's own sources (~80 s)

@@ -1,9 +1,9 @@
 """Installed into the MMOCR 0.6.3 reference venv (loaded from a ``.pth`` file).
 
-mmcv-lite (``MMCV_WITH_OPS=0``) has no compiled ``mmcv._ext``, and MMOCR imports ``lanms``
-(a C++ sdist) at module level. ``mmcv.ops`` only checks names with ``hasattr`` at import, so a
-module that has every attribute lets mmdet and mmocr import. The ops the parity tests need
-(modulated deformable conv, nms, pixel_group, contour_expand) come from
+mmcv-lite (``MMCV_WITH_OPS=0``) has no compiled ``mmcv._ext``. ``mmcv.ops`` only checks names
+with ``hasattr`` at import, so a module that has every attribute lets mmdet and mmocr import.
+The ops the parity tests need (modulated deformable conv, nms, pixel_group, contour_expand,
+roi_align_rotated) come from
 ``ocr_ds_mmcv_ops``, compiled from mmcv's own CPU sources by ``mmcv_ops/build_mmcv_ops.py``;
 every other name is a function that raises when called (a test that reaches one fails loudly).
 """
@@ -12,7 +12,8 @@ import importlib.machinery
 import sys
 import types
 
-_STUBBED = ("mmcv._ext", "lanms")
+# lanms (lanms-neo, which MMOCR imports at module level) is installed for real
+_STUBBED = ("mmcv._ext",)
 
 
 class _StubModule(types.ModuleType):

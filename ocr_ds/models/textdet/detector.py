@@ -47,12 +47,7 @@ class SingleStageTextDetector(BaseModule):
                 ) -> dict[str, torch.Tensor] | list[dict]:
         img = batch["img"]
         if return_loss:
-            missing = [k for k in self.target_keys if k not in batch]
-            if missing:
-                raise UserError(
-                    f"data.train.pipeline: the batch lacks {', '.join(missing)}; a "
-                    f"{type(self).__name__} training pipeline needs {self.targets_step} and "
-                    f"Collect(keys=['img', {', '.join(repr(k) for k in self.target_keys)}])")
+            self.check_targets(batch, self.target_keys)
         preds = self.bbox_head(self.extract_feat(img))
         if return_loss:
             targets = {k: batch[k].to(img.device) for k in self.target_keys}
@@ -60,6 +55,15 @@ class SingleStageTextDetector(BaseModule):
         metas = batch.get("img_metas") or [{} for _ in range(img.shape[0])]
         return [self.bbox_head.get_boundary(self.sample_preds(preds, i), metas[i])
                 for i in range(img.shape[0])]
+
+    def check_targets(self, batch: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+        """A one-line error naming the targets step when the batch lacks any of ``keys``."""
+        missing = [k for k in keys if k not in batch]
+        if missing:
+            raise UserError(
+                f"data.train.pipeline: the batch lacks {', '.join(missing)}; a "
+                f"{type(self).__name__} training pipeline needs {self.targets_step} and "
+                f"Collect(keys=['img', {', '.join(repr(k) for k in keys)}])")
 
     @staticmethod
     def sample_preds(preds: Any, i: int) -> Any:

@@ -1,4 +1,5 @@
-"""The target fitting the detection losses share (DBNet's, PSENet's), as MMOCR 0.x.
+"""What the detection losses share, as MMOCR 0.x: the target fitting (DBNet's, PSENet's,
+DRRG's) and the OHEM-balanced BCE of TextSnake and DRRG.
 
 Targets arrive as dense tensors at the (padded) input resolution, ``(N, H, W)`` or
 ``(N, K, H, W)``; :func:`fit_target` brings them to the prediction's resolution
@@ -40,3 +41,24 @@ def fit_target(target: torch.Tensor, size: Sequence[int], ratio: float = 1.0) ->
     if (h, w) != (th, tw):
         t = F.pad(t[..., :th, :tw], (0, max(tw - w, 0), 0, max(th - h, 0)))
     return t
+
+
+def ohem_balanced_bce(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor,
+                      ohem_ratio: float) -> torch.Tensor:
+    """BCE of probabilities ``pred`` against ``gt`` inside ``mask``: every positive and the
+    hardest negatives, at most ``ohem_ratio`` x the positives (100 when there is no positive),
+    averaged (MMOCR's TextSnake and DRRG ``balance_bce_loss``)."""
+    positive = gt * mask
+    negative = (1 - gt) * mask
+    positive_count = int(positive.float().sum())
+    loss = F.binary_cross_entropy(pred, gt.float(), reduction="none")
+    negative_loss = loss * negative.float()
+    if positive_count > 0:
+        positive_loss = torch.sum(loss * positive.float())
+        negative_count = min(int(negative.float().sum()), int(positive_count * ohem_ratio))
+    else:
+        positive_loss = torch.tensor(0.0, device=pred.device)
+        negative_count = 100
+    negative_loss, _ = torch.topk(negative_loss.view(-1), negative_count)
+    return (positive_loss + torch.sum(negative_loss)) / (
+        float(positive_count + negative_count) + 1e-5)

@@ -11,8 +11,9 @@ import mmcv
 from torch.utils.cpp_extension import load
 
 CSRC = os.path.join(os.path.dirname(mmcv.__file__), "ops", "csrc")
-OPS = ["modulated_deform_conv", "nms", "pixel_group", "contour_expand"]
-CPU = ["modulated_deform_conv", "nms", "pixel_group"]   # contour_expand is CPU code itself
+OPS = ["modulated_deform_conv", "nms", "pixel_group", "contour_expand", "roi_align_rotated"]
+# contour_expand is CPU code itself
+CPU = ["modulated_deform_conv", "nms", "pixel_group", "roi_align_rotated"]
 
 out = sys.argv[1]
 src = os.path.join(out, "src")

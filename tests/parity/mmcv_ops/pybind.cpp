@@ -31,6 +31,17 @@ std::vector<std::vector<int>> contour_expand(Tensor kernel_mask,
                                              int min_kernel_area,
                                              int kernel_num);
 
+void roi_align_rotated_forward(Tensor input, Tensor rois, Tensor output,
+                               int pooled_height, int pooled_width,
+                               float spatial_scale, int sampling_ratio,
+                               bool aligned, bool clockwise);
+
+void roi_align_rotated_backward(Tensor grad_output, Tensor rois,
+                                Tensor grad_input, int pooled_height,
+                                int pooled_width, float spatial_scale,
+                                int sampling_ratio, bool aligned,
+                                bool clockwise);
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("modulated_deform_conv_forward", &modulated_deform_conv_forward,
         "modulated deform conv forward", py::arg("input"), py::arg("weight"),
@@ -58,4 +69,14 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("contour_expand", &contour_expand, "contour exapnd (CPU) ",
         py::arg("kernel_mask"), py::arg("internal_kernel_label"),
         py::arg("min_kernel_area"), py::arg("kernel_num"));
+  m.def("roi_align_rotated_forward", &roi_align_rotated_forward,
+        "roi_align_rotated forward", py::arg("input"), py::arg("rois"),
+        py::arg("output"), py::arg("pooled_height"), py::arg("pooled_width"),
+        py::arg("spatial_scale"), py::arg("sampling_ratio"), py::arg("aligned"),
+        py::arg("clockwise"));
+  m.def("roi_align_rotated_backward", &roi_align_rotated_backward,
+        "roi_align_rotated backward", py::arg("rois"), py::arg("grad_input"),
+        py::arg("grad_output"), py::arg("pooled_height"),
+        py::arg("pooled_width"), py::arg("spatial_scale"),
+        py::arg("sampling_ratio"), py::arg("aligned"), py::arg("clockwise"));
 }

@@ -12,6 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ocr_ds.models.textdet.losses import ohem_balanced_bce
+
 
 def _rescale(maps: torch.Tensor, ratio: float, size: torch.Size) -> torch.Tensor:
     """``(N, H, W)`` targets at the prediction's ``size``: nearest-neighbour rescaled by
@@ -36,21 +38,7 @@ class TextSnakeLoss(nn.Module):
 
     def balanced_bce_loss(self, pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor
                           ) -> torch.Tensor:
-        positive = gt * mask
-        negative = (1 - gt) * mask
-        positive_count = int(positive.float().sum())
-        loss = F.binary_cross_entropy(pred, gt.float(), reduction="none")
-        negative_loss = loss * negative.float()
-        if positive_count > 0:
-            positive_loss = torch.sum(loss * positive.float())
-            negative_count = min(int(negative.float().sum()),
-                                 int(positive_count * self.ohem_ratio))
-        else:
-            positive_loss = torch.tensor(0.0, device=pred.device)
-            negative_count = 100
-        negative_loss, _ = torch.topk(negative_loss.view(-1), negative_count)
-        return (positive_loss + torch.sum(negative_loss)) / (
-            float(positive_count + negative_count) + 1e-5)
+        return ohem_balanced_bce(pred, gt, mask, self.ohem_ratio)
 
     def forward(self, pred_maps: torch.Tensor, downsample_ratio: float,
                 gt_text_mask: torch.Tensor, gt_center_region_mask: torch.Tensor,
