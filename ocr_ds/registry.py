@@ -185,6 +185,8 @@ PIPELINES: dict[str, str] = {
     "SquareResizePad": "ocr_ds.datasets.pipelines.textdet_poly_aug:SquareResizePad",
     "FCENetTargets": "ocr_ds.datasets.pipelines.targets.fcenet:FCENetTargets",
     "TextSnakeTargets": "ocr_ds.datasets.pipelines.targets.textsnake:TextSnakeTargets",
+    # -- DRRG
+    "DRRGTargets": "ocr_ds.datasets.pipelines.targets.drrg:DRRGTargets",
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
@@ -285,7 +287,6 @@ TABLES: dict[str, dict[str, str]] = {
 # told so, not just that the name is unknown. Detection models MMOCR trains but ocr_ds lacks,
 # and the two tasks beyond detection and recognition.
 NOT_PORTED: dict[str, str] = {
-    "DRRGTargets": "the DRRG text detector",
     "OCRMaskRCNN": "the Mask R-CNN text detector",
     **dict.fromkeys(("SDMGR", "SDMGRHead", "SDMGRLoss", "KIEDataset", "OpensetKIEDataset",
                      "KIEFormatBundle"), "key information extraction (SDMGR)"),
