@@ -1,5 +1,6 @@
 """Ref side of test_drrg_parity.py and test_drrg_targets_parity.py: MMOCR 0.6.3's DRRG (and
 mmcv's RoIAlignRotated, lanms-neo) on the tests' weights, batches, polygons and maps."""
+import contextlib
 import copy
 
 import numpy as np
@@ -12,6 +13,22 @@ from mmocr_common import build_model, detector_run, load_config, seed_all, state
 # MMOCR 0.6.3 was written for numpy < 1.24, which still had these aliases
 np.bool = bool
 np.int = int
+
+
+@contextlib.contextmanager
+def stable_argsort():
+    """``np.argsort`` with a stable default while MMOCR runs: its proposals and neighbour
+    orders otherwise follow quicksort's tie order, which differs between numpy 1.26 and 2.x
+    (and CPUs); ocr_ds sorts stably."""
+    argsort = np.argsort
+
+    def stable(a, axis=-1, kind=None, order=None):
+        return argsort(a, axis=axis, kind=kind or 'stable', order=order)
+    np.argsort = stable
+    try:
+        yield
+    finally:
+        np.argsort = argsort
 
 
 def roi_align(cases):
@@ -62,7 +79,7 @@ def decode(head_cfg, state, cases):
     head.eval()
     out = []
     for feats, scale_factor in cases:
-        with torch.no_grad():
+        with torch.no_grad(), stable_argsort():
             pred_maps = head.out_conv(feats)
             none_flag, graph = head.graph_test(pred_maps, torch.cat([feats, pred_maps], 1))
             edges, scores, comps = head.single_test(feats)
@@ -70,7 +87,8 @@ def decode(head_cfg, state, cases):
         result = dict(none=none_flag)
         if not none_flag:
             result.update(node_feats=graph[0], adjacent=graph[1], knn=graph[2],
-                          local_graphs=graph[3], comps=graph[4], edges=edges, scores=scores)
+                          local_graphs=graph[3], comps=graph[4].copy(), edges=edges,
+                          scores=scores.copy())
         result['boundaries'] = head.get_boundary(edges, scores, comps, [meta],
                                                  True)['boundary_result']
         out.append(result)
@@ -82,12 +100,6 @@ def postprocess(link_thr, cases):
     from mmocr.models.builder import build_postprocessor
     post = build_postprocessor(dict(type='DRRGPostprocessor', link_thr=link_thr))
     return [post(e.numpy(), s.numpy().copy(), c.numpy()) for e, s, c in cases]
-
-
-def lanms(cases):
-    """lanms-neo's merge_quadrangle_n9 on (quads + scores, threshold) cases."""
-    from lanms import merge_quadrangle_n9
-    return [merge_quadrangle_n9(q.numpy(), thr) for q, thr in cases]
 
 
 def losses(cases):

@@ -1,7 +1,8 @@
 """The local graphs DRRG's GCN reasons on, as MMOCR 0.6.3 builds them (after
 https://github.com/GXYM/DRRG).
 
-Text components are nodes; a pivot's local graph is its ``k_at_hops[0]`` nearest components
+Text components are nodes, ordered by distance with a stable sort (MMOCR's quicksort orders
+equidistant ones as the numpy version and CPU happen to); a pivot's local graph is its ``k_at_hops[0]`` nearest components
 and their ``k_at_hops[1]`` nearest ones (the pivot first, then the others in Python-set order,
 as MMOCR lists them). Each local graph becomes the GCN's input: node features minus the
 pivot's, zero-padded to the largest graph; a symmetric adjacency matrix linking every node to
@@ -172,7 +173,7 @@ class LocalGraphs:
             geo[:, -2] = np.clip(geo[:, -2], -1, 1)
             feats = node_features(self.pooling, feat_maps[b].unsqueeze(0), geo,
                                   self.node_geo_feat_dim)
-            sorted_dist_inds = np.argsort(distance, axis=1)
+            sorted_dist_inds = np.argsort(distance, axis=1, kind="stable")
             graphs, knns = self.generate_local_graphs(sorted_dist_inds, labels)
             per_image.append((feats, labels, graphs, knns, sorted_dist_inds))
 

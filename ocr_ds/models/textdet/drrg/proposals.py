@@ -76,7 +76,9 @@ class ProposalLocalGraphs:
                       ) -> np.ndarray:
         """``(n, 9)`` components (box + score) at the pixels scoring over the threshold."""
         centers = np.argwhere(score_map > self.comp_score_thr)
-        centers = centers[np.argsort(centers[:, 0])]
+        # stable: row by row, left to right within a row (MMOCR's quicksort shuffles each
+        # row's pixels as the numpy version and CPU happen to, and the NMS is order-dependent)
+        centers = centers[np.argsort(centers[:, 0], kind="stable")]
         y, x = centers[:, 0], centers[:, 1]
         boxes = comp_boxes(centers, top_height_map[y, x].reshape((-1, 1)) *
                            self.comp_shrink_ratio,
@@ -178,5 +180,5 @@ class ProposalLocalGraphs:
         distance = euclidean_distance_matrix(comp_attribs[:, 0:2], comp_attribs[:, 0:2])
         node_feats = node_features(self.pooling, feat_maps, comp_attribs.astype(np.float32),
                                    self.node_geo_feat_dim, embedding_input=comp_attribs)
-        sorted_dist_inds = np.argsort(distance, axis=1)
+        sorted_dist_inds = np.argsort(distance, axis=1, kind="stable")
         return False, self.generate_local_graphs(sorted_dist_inds, node_feats) + (text_comps,)
