@@ -127,3 +127,21 @@ def test_drrg_postprocessor_equals_mmocr(mmocr_ref):
         total += len(ours)
         assert_same_boundaries(ours, ref, f"{len(comps)} components")
     assert total >= 3
+
+
+def test_untrained_head_proposes_no_component():
+    """An untrained head calls every pixel text (scores ~0.5) with ~0.01 px heights: MMOCR
+    would propose a component per pixel that lanms never merges (hours on a test image);
+    components under MIN_COMP_HEIGHT are not proposed, so nothing is decoded."""
+    torch.manual_seed(0)
+    head = registry.build(registry.COMPONENTS, head_cfg(), "model.bbox_head")
+    head.init_weights()
+    head.eval()
+    feats = torch.relu(torch.randn(1, 32, 48, 64))
+    with torch.no_grad():
+        maps = head.out_conv(feats)
+        assert float(torch.sigmoid(maps[0, :2]).min()) > 0.45
+        assert float(maps[0, 4:].abs().max()) < 0.5
+        edges, scores, comps = head.single_test(feats)
+    assert edges is None and scores is None and comps is None
+    assert head.get_boundary(edges, scores, comps, {}) == dict(boundary_result=[])

@@ -4,7 +4,8 @@ In each text-center region (center score above ``center_region_thr`` inside the 
 holes filled, more than ``center_region_area_thr`` pixels), every pixel whose text score
 exceeds ``comp_score_thr`` proposes a rectangle: its predicted top and bottom heights
 (x ``comp_shrink_ratio``) along the predicted direction, ``comp_ratio`` x that height wide
-(clipped to ``[min_width, max_width]``). Locality-aware NMS (lanms-neo's
+(clipped to ``[min_width, max_width]``); components under ``MIN_COMP_HEIGHT`` pixels tall are
+not proposed (a bound MMOCR lacks: an untrained model's). Locality-aware NMS (lanms-neo's
 ``merge_quadrangle_n9``, the library MMOCR calls) merges them; a region whose components lie
 mostly outside the text mask is dropped. Each component is re-scored by the mean text score
 inside it, and every component is a pivot of a local graph (see :mod:`.graph`).
@@ -21,6 +22,9 @@ from ocr_ds.models.common.mask_ops import fill_hole
 from ocr_ds.models.textdet.drrg.graph import (euclidean_distance_matrix, graph_tensors,
                                               node_features, pivot_graph)
 from ocr_ds.models.textdet.drrg.roi_align_rotated import RoIAlignRotated
+
+#: text height (top + bottom, in pixels) under which a pixel proposes no component
+MIN_COMP_HEIGHT = 1.0
 
 
 def comp_boxes(comp_centers: np.ndarray, top_height: np.ndarray, bot_height: np.ndarray,
@@ -80,11 +84,16 @@ class ProposalLocalGraphs:
         # row's pixels as the numpy version and CPU happen to, and the NMS is order-dependent)
         centers = centers[np.argsort(centers[:, 0], kind="stable")]
         y, x = centers[:, 0], centers[:, 1]
-        boxes = comp_boxes(centers, top_height_map[y, x].reshape((-1, 1)) *
-                           self.comp_shrink_ratio,
-                           bot_height_map[y, x].reshape((-1, 1)) * self.comp_shrink_ratio,
-                           sin_map[y, x].reshape((-1, 1)), cos_map[y, x].reshape((-1, 1)),
-                           self.comp_w_h_ratio, self.min_width, self.max_width)
+        top = top_height_map[y, x].reshape((-1, 1)) * self.comp_shrink_ratio
+        bot = bot_height_map[y, x].reshape((-1, 1)) * self.comp_shrink_ratio
+        # A bound MMOCR does not have: components under MIN_COMP_HEIGHT tall are dropped. An
+        # untrained model predicts ~0.01 px everywhere its (~0.5) scores call text: a
+        # component per pixel that never merges, and lanms' NMS would take hours over them
+        keep = (top + bot)[:, 0] >= MIN_COMP_HEIGHT
+        centers, y, x, top, bot = centers[keep], y[keep], x[keep], top[keep], bot[keep]
+        boxes = comp_boxes(centers, top, bot, sin_map[y, x].reshape((-1, 1)),
+                           cos_map[y, x].reshape((-1, 1)), self.comp_w_h_ratio,
+                           self.min_width, self.max_width)
         return np.hstack([boxes, score_map[y, x].reshape((-1, 1))])
 
     def propose_comps_and_attribs(self, text_region_map: np.ndarray,
@@ -107,9 +116,11 @@ class ProposalLocalGraphs:
             cv2.drawContours(current_center_mask, [contour], -1, 1, -1)
             if current_center_mask.sum() <= self.center_region_area_thr:
                 continue
-            text_comps = la_nms(self.propose_comps(
-                text_region_map * current_center_mask, top_height_map, bot_height_map,
-                sin_map, cos_map), self.nms_thr)
+            proposals = self.propose_comps(text_region_map * current_center_mask,
+                                           top_height_map, bot_height_map, sin_map, cos_map)
+            if len(proposals) == 0:
+                continue
+            text_comps = la_nms(proposals, self.nms_thr)
             text_comp_mask = np.zeros(mask_sz)
             cv2.drawContours(text_comp_mask, text_comps[:, :8].reshape((-1, 4, 2)).astype(
                 np.int32), -1, 1, -1)

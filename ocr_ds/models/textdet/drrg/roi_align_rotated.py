@@ -16,10 +16,13 @@ import torch
 import torch.nn as nn
 
 
-def _bilinear_sum(feats: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Sum of bilinear samples of ``feats`` ``(k, C, H, W)`` at ``y``/``x`` ``(k, P, S)``
-    (P output cells, S samples each): ``(k, C, P)``, mmcv's out-of-range rules."""
-    k, c, h, w = feats.shape
+def _bilinear_sum(flat: torch.Tensor, size: tuple[int, int], batch: torch.Tensor,
+                  y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Sum of bilinear samples at ``y``/``x`` ``(k, P, S)`` (P output cells, S samples each)
+    of image ``batch[i]`` of ``flat`` ``(C, N * H * W)``: ``(k, C, P)``, mmcv's out-of-range
+    rules. Samples are gathered from the one flat map (never a per-RoI copy of the image)."""
+    h, w = size
+    k = y.shape[0]
     inside = ~((y < -1.0) | (y > h) | (x < -1.0) | (x > w))
     y = y.clamp(min=0)
     x = x.clamp(min=0)
@@ -35,15 +38,15 @@ def _bilinear_sum(feats: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torc
     x_high = torch.where(x_edge, x_low, x_low + 1)
     ly, lx = y - y_low, x - x_low
     hy, hx = 1.0 - ly, 1.0 - lx
-    mask = inside.to(feats.dtype)
-    flat = feats.reshape(k, c, h * w)
+    mask = inside.to(flat.dtype)
+    base = (batch * (h * w)).view(-1, 1, 1)
     total = 0
     for yy, xx, wgt in ((y_low, x_low, hy * hx), (y_low, x_high, hy * lx),
                         (y_high, x_low, ly * hx), (y_high, x_high, ly * lx)):
-        pos = torch.where(inside, yy * w + xx, torch.zeros_like(yy)).reshape(k, 1, -1)
-        vals = flat.gather(2, pos.expand(k, c, pos.shape[-1])).reshape(k, c, *y.shape[1:])
-        total = total + (vals * (wgt * mask)[:, None]).sum(-1)
-    return total
+        pos = torch.where(inside, base + yy * w + xx, torch.zeros_like(yy))
+        vals = flat[:, pos.reshape(-1)].reshape(flat.shape[0], *pos.shape)   # (C, k, P, S)
+        total = total + (vals * (wgt * mask)[None]).sum(-1)
+    return total.permute(1, 0, 2)
 
 
 def roi_align_rotated(input: torch.Tensor, rois: torch.Tensor,
@@ -71,6 +74,7 @@ def roi_align_rotated(input: torch.Tensor, rois: torch.Tensor,
         grid = list(zip(torch.ceil(rh / out_h).long().tolist(),
                         torch.ceil(rw / out_w).long().tolist()))
     out = input.new_zeros((len(r), c, out_h, out_w))
+    flat = input.permute(1, 0, 2, 3).reshape(c, n * h * w)
     # RoIs with the same sampling grid are pooled together
     groups: dict[tuple[int, int], list[int]] = {}
     for i, g in enumerate(grid):
@@ -102,7 +106,7 @@ def roi_align_rotated(input: torch.Tensor, rois: torch.Tensor,
         y = y.reshape(k, out_h * out_w, gh * gw)
         x = x.reshape(k, out_h * out_w, gh * gw)
         batch = r[idx, 0].long()
-        pooled = _bilinear_sum(input[batch], y, x) / float(max(gh * gw, 1))
+        pooled = _bilinear_sum(flat, (h, w), batch, y, x) / float(gh * gw)
         out = out.index_put((idx,), pooled.reshape(k, c, out_h, out_w))
     return out
 
