@@ -77,7 +77,7 @@ COMPONENTS: dict[str, str] = {
     "FCEHead": "ocr_ds.models.textdet.fcenet.head:FCEHead",
     "FCELoss": "ocr_ds.models.textdet.fcenet.loss:FCELoss",
     "FCEPostprocessor": "ocr_ds.models.textdet.fcenet.postprocess:FCEPostprocessor",
-    "FPN_UNet": "ocr_ds.models.textdet.textsnake.neck:FPN_UNet",
+    "FPN_UNet": "ocr_ds.models.common.fpn_unet:FPN_UNet",
     "TextSnakeHead": "ocr_ds.models.textdet.textsnake.head:TextSnakeHead",
     "TextSnakeLoss": "ocr_ds.models.textdet.textsnake.loss:TextSnakeLoss",
     "TextSnakePostprocessor": "ocr_ds.models.textdet.textsnake.postprocess:TextSnakePostprocessor",

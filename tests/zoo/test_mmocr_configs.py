@@ -70,6 +70,7 @@ CONFIGS: dict[str, str] = {
     "textdet/fcenet/fcenet_r50_fpn_1500e_icdar2015.py": "hmean-iou:hmean",
     "textdet/fcenet/fcenet_r50dcnv2_fpn_1500e_ctw1500.py": "hmean-iou:hmean",
     "textdet/textsnake/textsnake_r50_fpn_unet_1200e_ctw1500.py": "hmean-iou:hmean",
+    "textdet/drrg/drrg_r50_fpn_unet_1200e_ctw1500.py": "hmean-iou:hmean",
 }
 # rows marked None are not supported yet (their family is being built); they are skipped
 

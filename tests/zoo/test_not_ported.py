@@ -1,6 +1,6 @@
 """MMOCR 0.6.3 configs of what ocr_ds does not have (README "Not ported") are refused with a
 line that says so, naming every MMOCR part the config asks for, exit 2, nothing written: not a
-bare "unknown 'DRRG'" that reads like a typo."""
+bare "unknown 'OCRMaskRCNN'" that reads like a typo."""
 from __future__ import annotations
 
 import os
@@ -11,9 +11,6 @@ from ocr_ds.errors import run_cli
 
 # MMOCR's config (relative to its configs/) -> its lines: config key, MMOCR name, what it is part of
 NOT_PORTED = {
-    "textdet/drrg/drrg_r50_fpn_unet_1200e_ctw1500.py": [
-        ("model.type", "DRRG", "the DRRG text detector"),
-        ("data.train.pipeline.10.type", "DRRGTargets", "the DRRG text detector")],
     "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2015.py": [
         ("model.type", "OCRMaskRCNN", "the Mask R-CNN text detector")],
     "kie/sdmgr/sdmgr_novisual_60e_wildreceipt.py": [

@@ -1,4 +1,4 @@
-"""``FPN_UNet``: the U-Net-like FPN of TextSnake (and DRRG) in MMOCR 0.6.3.
+"""``FPN_UNet``: the U-Net-like FPN of TextSnake and DRRG in MMOCR 0.6.3.
 
 C5 is upsampled by a 4x4/2 transposed conv, then each ``UpBlock`` (1x1 conv, 3x3 conv, 4x4/2
 transposed conv, ReLUs between) takes it concatenated with the next finer backbone map; the
