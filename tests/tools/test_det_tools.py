@@ -141,6 +141,13 @@ CURVED_MODELS = {
                       style="caffe"),
         neck=dict(type="FPN_UNet", in_channels=[8, 16, 32, 64], out_channels=8),
         bbox_head=dict(type="TextSnakeHead", in_channels=8)),
+    "DRRG": dict(
+        type="DRRG",
+        backbone=dict(type="mmdet.ResNet", depth=18, base_channels=8, norm_eval=False,
+                      style="caffe"),
+        neck=dict(type="FPN_UNet", in_channels=[8, 16, 32, 64], out_channels=8),
+        bbox_head=dict(type="DRRGHead", in_channels=8,
+                       postprocessor=dict(type="DRRGPostprocessor", link_thr=0.8))),
 }
 
 

@@ -95,12 +95,12 @@ def graph_tensors(node_feats: torch.Tensor, local_graph: list, knn: list,
             if neighbor in local_graph:
                 adjacent[node2ind[node], node2ind[neighbor]] = 1
                 adjacent[node2ind[neighbor], node2ind[node]] = 1
-    pad_adjacent = torch.zeros((num_max_nodes, num_max_nodes), dtype=torch.float,
+    pad_adjacent = torch.zeros((num_max_nodes, num_max_nodes), dtype=node_feats.dtype,
                                device=device)
     pad_adjacent[:num_nodes, :num_nodes] = torch.from_numpy(
         normalize_adjacent_matrix(adjacent))
     pad_feats = torch.cat([feats, torch.zeros((num_max_nodes - num_nodes, feats.shape[1]),
-                                              dtype=torch.float, device=device)], dim=0)
+                                              dtype=feats.dtype, device=device)], dim=0)
     return pad_feats, pad_adjacent, knn_inds
 
 
@@ -117,7 +117,8 @@ def node_features(pooling: RoIAlignRotated, feat_map: torch.Tensor, geo_attribs:
     content = pooling(feat_map, rois)
     content = content.reshape(content.shape[0], -1)
     geo = torch.from_numpy(feature_embedding(
-        geo_attribs if embedding_input is None else embedding_input, geo_feat_len)).to(device)
+        geo_attribs if embedding_input is None else embedding_input, geo_feat_len)).to(
+            device=device, dtype=content.dtype)
     return torch.cat([content, geo], dim=-1)
 
 

@@ -37,7 +37,9 @@ class DRRGLoss(nn.Module):
                 gt_center_region_mask: torch.Tensor, gt_mask: torch.Tensor,
                 gt_top_height_map: torch.Tensor, gt_bot_height_map: torch.Tensor,
                 gt_sin_map: torch.Tensor, gt_cos_map: torch.Tensor) -> dict[str, torch.Tensor]:
-        pred_maps, gcn_data = preds
+        pred_maps, (gcn_pred, gcn_labels) = preds
+        # fp32 whatever the engine's compute dtype (as the other detection losses)
+        pred_maps, gcn_data = pred_maps.float(), (gcn_pred.float(), gcn_labels)
         pred_text_region = pred_maps[:, 0, :, :]
         pred_center_region = pred_maps[:, 1, :, :]
         pred_sin_map = pred_maps[:, 2, :, :]
