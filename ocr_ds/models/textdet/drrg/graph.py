@@ -2,16 +2,17 @@
 https://github.com/GXYM/DRRG).
 
 Text components are nodes, ordered by distance with a stable sort (MMOCR's quicksort orders
-equidistant ones as the numpy version and CPU happen to); a pivot's local graph is its ``k_at_hops[0]`` nearest components
-and their ``k_at_hops[1]`` nearest ones (the pivot first, then the others in Python-set order,
-as MMOCR lists them). Each local graph becomes the GCN's input: node features minus the
-pivot's, zero-padded to the largest graph; a symmetric adjacency matrix linking every node to
-its ``num_adjacent_linkages`` nearest (when in the graph), normalised as ``D^-1/2 (A+I) D^-1/2``;
-and the positions of the pivot's nearest neighbours in the graph.
+equidistant ones as the numpy version and CPU happen to); a pivot's local graph is its
+``k_at_hops[0]`` nearest components and their ``k_at_hops[1]`` nearest ones (the pivot first,
+then the others in Python-set order, as MMOCR lists them). Each local graph becomes the GCN's
+input: node features minus the pivot's, zero-padded to the largest graph; a symmetric adjacency
+matrix linking every node to its ``num_adjacent_linkages`` nearest (when in the graph),
+normalised as ``D^-1/2 (A+I) D^-1/2``; and the positions of the pivot's nearest neighbours in
+the graph.
 
-:class:`LocalGraphs` does this in training, from ``DRRGTargets``'s component attributes
-(their content features pooled from the head's maps with :class:`RoIAlignRotated`, plus an
-embedding of their geometry); ``proposals.ProposalLocalGraphs`` at test time.
+:class:`LocalGraphs` does this in training, from ``DRRGTargets``'s component attributes (their
+content features pooled from the head's maps with :class:`RoIAlignRotated`, plus an embedding of
+their geometry); ``proposals.ProposalLocalGraphs`` at test time.
 """
 from __future__ import annotations
 

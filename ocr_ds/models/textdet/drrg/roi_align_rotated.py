@@ -4,9 +4,10 @@ Each RoI ``(batch_index, cx, cy, w, h, angle)`` is divided into ``output_size`` 
 averages ``ceil(h / out_h) x ceil(w / out_w)`` bilinear samples (``sampling_ratio`` per side
 when > 0) taken on the RoI's grid rotated by ``angle`` about its centre, with mmcv's
 conventions: ``aligned`` shifts centres by half a pixel, ``clockwise`` negates the angle,
-samples more than a pixel outside the map count as 0, samples just outside are clamped to
-the border, a RoI without samples (zero or negative size) pools to 0. torchvision has no rotated RoI-Align; this is written with tensor indexing so
-autograd gives the gradient mmcv's backward computes (features only; none for the RoIs).
+samples more than a pixel outside the map count as 0, samples just outside are clamped to the
+border, a RoI without samples (zero or negative size) pools to 0. torchvision has no rotated
+RoI-Align; this is written with tensor indexing so autograd gives the gradient mmcv's backward
+computes (features only; none for the RoIs).
 """
 from __future__ import annotations
 
