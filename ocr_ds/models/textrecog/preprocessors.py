@@ -202,7 +202,8 @@ class GridGenerator(nn.Module):
 
     def build_P_prime(self, batch_C_prime: torch.Tensor,
                       device: torch.device | str | None = None) -> torch.Tensor:
-        """The sampling grid ``(N, H_r*W_r, 2)`` for control points ``(N, F, 2)``, float32."""
+        """The sampling grid ``(N, H_r*W_r, 2)`` for control points ``(N, F, 2)``, float32
+        (``device``: MMOCR's argument, unused: the grid is made where the points are)."""
         n = batch_C_prime.size(0)
         # float32 even under autocast: in bf16 the spline's products move the grid by pixels
         with torch.autocast(device_type=batch_C_prime.device.type, enabled=False):

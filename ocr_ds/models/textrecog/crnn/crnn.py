@@ -10,12 +10,13 @@ Built from the same config as MMOCR's::
                  label_convertor=dict(type='CTCConvertor', dict_type='DICT36',
                                       with_unknown=False, lower=True))
 
-The module tree and build order are MMOCR's ``EncodeDecodeRecognizer``'s (``preprocessor``,
-e.g. CRNN-TPS's ``TPSPreprocessor``, or None; ``backbone``, ``decoder``, ``loss``; ``encoder``
-None), so MMOCR's checkpoints load and a seeded build initialises as MMOCR's. Forward keeps the engine's contract
-(:mod:`ocr_ds.models`): training returns ``{'loss_ctc': tensor}``; testing returns
-``[{'text', 'score', 'char_scores'}, ...]`` where ``score`` is the mean of the per-character
-scores (0.0 for an empty prediction; MMOCR returns the list of character scores as ``score``).
+The module tree and build order are MMOCR's ``EncodeDecodeRecognizer``'s (``preprocessor``:
+CRNN-TPS's ``TPSPreprocessor`` or None; ``backbone``, ``decoder``, ``loss``; ``encoder`` None),
+so MMOCR's checkpoints load and a seeded build initialises as MMOCR's. Forward keeps the
+engine's contract (:mod:`ocr_ds.models`): training returns ``{'loss_ctc': tensor}``; testing
+returns ``[{'text', 'score', 'char_scores'}, ...]`` where ``score`` is the mean of the
+per-character scores (0.0 for an empty prediction; MMOCR returns the list of character scores as
+``score``).
 """
 from __future__ import annotations
 
