@@ -51,6 +51,9 @@ COMPONENTS: dict[str, str] = {
     # -- CRNN
     "VeryDeepVgg": "ocr_ds.models.textrecog.crnn.vgg:VeryDeepVgg",
     "CRNNDecoder": "ocr_ds.models.textrecog.crnn.decoder:CRNNDecoder",
+    # -- CRNN-TPS (any recogniser's model.preprocessor)
+    "BasePreprocessor": "ocr_ds.models.textrecog.preprocessors:BasePreprocessor",
+    "TPSPreprocessor": "ocr_ds.models.textrecog.preprocessors:TPSPreprocessor",
     # text detection (MMOCR's own registry has no bare "ResNet" for detection: its detection
     # configs say "mmdet.ResNet"; bare "ResNet" is the recognition one, MASTER's below)
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",

@@ -37,6 +37,7 @@ CONFIGS: dict[str, str] = {
     # text recognition
     "textrecog/crnn/crnn_academic_dataset.py": "word_acc",
     "textrecog/crnn/crnn_toy_dataset.py": "word_acc",
+    "textrecog/tps/crnn_tps_academic_dataset.py": "word_acc",
     "textrecog/sar/sar_r31_parallel_decoder_academic.py": "word_acc",
     "textrecog/sar/sar_r31_parallel_decoder_toy_dataset.py": "word_acc",
     "textrecog/sar/sar_r31_parallel_decoder_chinese.py": "word_acc",
