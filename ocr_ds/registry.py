@@ -27,6 +27,8 @@ MODELS: dict[str, str] = {
     # -- FCENet, TextSnake (issue 15)
     "FCENet": "ocr_ds.models.textdet.fcenet.fcenet:FCENet",
     "TextSnake": "ocr_ds.models.textdet.textsnake.textsnake:TextSnake",
+    # -- Mask R-CNN
+    "OCRMaskRCNN": "ocr_ds.models.textdet.maskrcnn.ocr_mask_rcnn:OCRMaskRCNN",
     # -- SAR, RobustScanner (issue 16)
     "SARNet": "ocr_ds.models.textrecog.sar.sar:SARNet",
     "RobustScanner": "ocr_ds.models.textrecog.robust_scanner.robust_scanner:RobustScanner",
@@ -82,6 +84,12 @@ COMPONENTS: dict[str, str] = {
     "TextSnakeHead": "ocr_ds.models.textdet.textsnake.head:TextSnakeHead",
     "TextSnakeLoss": "ocr_ds.models.textdet.textsnake.loss:TextSnakeLoss",
     "TextSnakePostprocessor": "ocr_ds.models.textdet.textsnake.postprocess:TextSnakePostprocessor",
+    # -- Mask R-CNN (mmdet's two-stage parts, under the names MMOCR's configs give them)
+    "RPNHead": "ocr_ds.models.textdet.maskrcnn.rpn_head:RPNHead",
+    "StandardRoIHead": "ocr_ds.models.textdet.maskrcnn.roi_head:StandardRoIHead",
+    "SingleRoIExtractor": "ocr_ds.models.textdet.maskrcnn.roi_head:SingleRoIExtractor",
+    "Shared2FCBBoxHead": "ocr_ds.models.textdet.maskrcnn.bbox_head:Shared2FCBBoxHead",
+    "FCNMaskHead": "ocr_ds.models.textdet.maskrcnn.mask_head:FCNMaskHead",
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
     "ResNet31OCR": "ocr_ds.models.common.resnet31_ocr:ResNet31OCR",
     "BaseEncoder": "ocr_ds.models.textrecog.base:BaseEncoder",
@@ -284,7 +292,6 @@ TABLES: dict[str, dict[str, str]] = {
 NOT_PORTED: dict[str, str] = {
     **dict.fromkeys(("DRRG", "DRRGHead", "DRRGLoss", "DRRGTargets", "DRRGPostprocessor"),
                     "the DRRG text detector"),
-    "OCRMaskRCNN": "the Mask R-CNN text detector",
     **dict.fromkeys(("SDMGR", "SDMGRHead", "SDMGRLoss", "KIEDataset", "OpensetKIEDataset",
                      "KIEFormatBundle"), "key information extraction (SDMGR)"),
     **dict.fromkeys(("NerClassifier", "NerDataset", "NerTransform", "ToTensorNER",

@@ -14,8 +14,6 @@ NOT_PORTED = {
     "textdet/drrg/drrg_r50_fpn_unet_1200e_ctw1500.py": [
         ("model.type", "DRRG", "the DRRG text detector"),
         ("data.train.pipeline.10.type", "DRRGTargets", "the DRRG text detector")],
-    "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2015.py": [
-        ("model.type", "OCRMaskRCNN", "the Mask R-CNN text detector")],
     "kie/sdmgr/sdmgr_novisual_60e_wildreceipt.py": [
         ("model.type", "SDMGR", "key information extraction (SDMGR)"),
         ("data.train.type", "KIEDataset", "key information extraction (SDMGR)")],
