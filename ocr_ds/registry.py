@@ -190,6 +190,8 @@ PIPELINES: dict[str, str] = {
     "SquareResizePad": "ocr_ds.datasets.pipelines.textdet_poly_aug:SquareResizePad",
     "FCENetTargets": "ocr_ds.datasets.pipelines.targets.fcenet:FCENetTargets",
     "TextSnakeTargets": "ocr_ds.datasets.pipelines.targets.textsnake:TextSnakeTargets",
+    # -- Mask R-CNN
+    "LoadAnnotations": "ocr_ds.datasets.pipelines.textdet_loading:LoadAnnotations",
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)

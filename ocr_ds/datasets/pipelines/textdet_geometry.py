@@ -31,6 +31,9 @@ def _cv_img(arr: np.ndarray, fn: Any) -> np.ndarray:
 
 def _cv_map(arr: np.ndarray, fn: Any) -> np.ndarray:
     """Apply a cv2 function to an ``(H, W)`` map or each map of a ``(K, H, W)`` stack."""
+    if arr.ndim == 3 and len(arr) == 0:
+        # an empty stack (an image without instances): its new size from one blank map
+        return np.zeros((0,) + fn(np.zeros(arr.shape[1:], arr.dtype)).shape, arr.dtype)
     if arr.ndim == 3:
         return np.stack([fn(np.ascontiguousarray(a)) for a in arr])
     return fn(np.ascontiguousarray(arr))

@@ -74,3 +74,31 @@ def model_run(cfg, seed, sample_seed, img, metas, gt_bboxes, gt_labels, gt_masks
         out['boundaries'] = model.simple_test(img[:1], [test_meta], rescale=True)[0][
             'boundary_result']
     return out
+
+
+def train_pipeline(steps, img, bboxes, labels, polys, seeds):
+    """mmdet/MMOCR's pipeline ``steps`` (after LoadImageFromFile) on a fresh sample per numpy
+    seed: the image, boxes, labels, instance masks and metas it collects."""
+    from mmdet.datasets.pipelines import Compose
+    import mmocr.datasets  # noqa: F401 (registers MMOCR's pipelines)
+    pipe = Compose([dict(s) for s in steps])
+    out = []
+    for seed in seeds:
+        im = img.numpy().copy()
+        h, w = im.shape[:2]
+        res = dict(img=im, img_shape=im.shape, ori_shape=im.shape, filename='x.jpg',
+                   ori_filename='x.jpg', img_fields=['img'],
+                   img_info=dict(filename='x.jpg', height=h, width=w),
+                   ann_info=dict(bboxes=bboxes.numpy().copy(), labels=labels.numpy().copy(),
+                                 masks=[[p.tolist()] for p in polys],
+                                 bboxes_ignore=np.zeros((0, 4), np.float32), masks_ignore=[]),
+                   bbox_fields=[], mask_fields=[], seg_fields=[])
+        np.random.seed(seed)
+        res = pipe(res)
+        metas = res['img_metas'].data
+        out.append(dict(img=res['img'].data, gt_bboxes=res['gt_bboxes'].data,
+                        gt_labels=res['gt_labels'].data,
+                        gt_masks=torch.from_numpy(np.asarray(res['gt_masks'].data.masks)),
+                        metas={k: metas[k] for k in ('img_shape', 'pad_shape', 'flip',
+                                                     'scale_factor')}))
+    return out
