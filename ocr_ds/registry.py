@@ -90,6 +90,12 @@ COMPONENTS: dict[str, str] = {
     "SingleRoIExtractor": "ocr_ds.models.textdet.maskrcnn.roi_head:SingleRoIExtractor",
     "Shared2FCBBoxHead": "ocr_ds.models.textdet.maskrcnn.bbox_head:Shared2FCBBoxHead",
     "FCNMaskHead": "ocr_ds.models.textdet.maskrcnn.mask_head:FCNMaskHead",
+    "AnchorGenerator": "ocr_ds.models.textdet.maskrcnn.bbox_ops:AnchorGenerator",
+    "DeltaXYWHBBoxCoder": "ocr_ds.models.textdet.maskrcnn.bbox_ops:DeltaXYWHBBoxCoder",
+    "CrossEntropyLoss": "ocr_ds.models.textdet.maskrcnn.losses:CrossEntropyLoss",
+    "L1Loss": "ocr_ds.models.textdet.maskrcnn.losses:L1Loss",
+    "SmoothL1Loss": "ocr_ds.models.textdet.maskrcnn.losses:SmoothL1Loss",
+    "RoIAlign": "ocr_ds.models.common.roi_ops:RoIAlign",
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
     "ResNet31OCR": "ocr_ds.models.common.resnet31_ocr:ResNet31OCR",
     "BaseEncoder": "ocr_ds.models.textrecog.base:BaseEncoder",

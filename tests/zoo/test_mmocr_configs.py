@@ -71,6 +71,9 @@ CONFIGS: dict[str, str] = {
     "textdet/fcenet/fcenet_r50_fpn_1500e_icdar2015.py": "hmean-iou:hmean",
     "textdet/fcenet/fcenet_r50dcnv2_fpn_1500e_ctw1500.py": "hmean-iou:hmean",
     "textdet/textsnake/textsnake_r50_fpn_unet_1200e_ctw1500.py": "hmean-iou:hmean",
+    "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_ctw1500.py": "hmean-iou:hmean",
+    "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2015.py": "hmean-iou:hmean",
+    "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2017.py": "hmean-iou:hmean",
 }
 # rows marked None are not supported yet (their family is being built); they are skipped
 

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ocr_ds.errors import UserError
+
 
 def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float,
         score_threshold: float = 0, max_num: int = -1) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,7 +79,8 @@ def batched_nms(boxes: torch.Tensor, scores: torch.Tensor, idxs: torch.Tensor,
         max_coordinate = boxes.max()
         offsets = idxs.to(boxes) * (max_coordinate + torch.tensor(1).to(boxes))
         boxes_for_nms = boxes + offsets[:, None]
-    cfg.pop("type", "nms")
+    if cfg.pop("type", "nms") != "nms":
+        raise UserError(f"nms.type: ocr_ds has 'nms' (got {nms_cfg.get('type')!r})")
     split_thr = cfg.pop("split_thr", 10000)
     if boxes_for_nms.shape[0] < split_thr:
         dets, keep = nms(boxes_for_nms, scores, **cfg)
@@ -200,7 +203,6 @@ class RoIAlign(nn.Module):
                  sampling_ratio: int = 0, pool_mode: str = "avg", aligned: bool = True,
                  use_torchvision: bool = False, sample_num: int | None = None):
         super().__init__()
-        from ocr_ds.errors import UserError
         if pool_mode != "avg" or not aligned:
             raise UserError(f"RoIAlign: ocr_ds has pool_mode='avg' with aligned=True only (got "
                             f"pool_mode={pool_mode!r}, aligned={aligned!r})")

@@ -9,10 +9,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ocr_ds import registry
 from ocr_ds.errors import UserError
 from ocr_ds.models.common.base import BaseModule
-from ocr_ds.models.textdet.maskrcnn.bbox_ops import build_coder, multiclass_nms
-from ocr_ds.models.textdet.maskrcnn.losses import accuracy, build_loss
+from ocr_ds.models.textdet.maskrcnn.bbox_ops import multiclass_nms
+from ocr_ds.models.textdet.maskrcnn.losses import accuracy
 
 
 class Shared2FCBBoxHead(BaseModule):
@@ -33,11 +34,13 @@ class Shared2FCBBoxHead(BaseModule):
         self.roi_feat_area = roi_feat_size * roi_feat_size
         self.num_classes = num_classes
         self.reg_class_agnostic = reg_class_agnostic
-        self.bbox_coder = build_coder(bbox_coder or dict(target_stds=[0.1, 0.1, 0.2, 0.2]),
-                                      f"{key}.bbox_coder")
-        self.loss_cls = build_loss(loss_cls or dict(type="CrossEntropyLoss"), f"{key}.loss_cls")
-        self.loss_bbox = build_loss(loss_bbox or dict(type="SmoothL1Loss", beta=1.0),
-                                    f"{key}.loss_bbox")
+        build = registry.build
+        self.bbox_coder = build(registry.COMPONENTS, bbox_coder or dict(
+            type="DeltaXYWHBBoxCoder", target_stds=[0.1, 0.1, 0.2, 0.2]), f"{key}.bbox_coder")
+        self.loss_cls = build(registry.COMPONENTS, loss_cls or dict(type="CrossEntropyLoss"),
+                              f"{key}.loss_cls")
+        self.loss_bbox = build(registry.COMPONENTS, loss_bbox or dict(
+            type="SmoothL1Loss", beta=1.0), f"{key}.loss_bbox")
         reg_out = 4 if reg_class_agnostic else 4 * num_classes
         # mmdet's BBoxHead builds predictors on the flat RoI features first and ConvFCBBoxHead
         # replaces them: built here too, so a seeded construction draws the same numbers and

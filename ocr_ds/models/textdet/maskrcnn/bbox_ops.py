@@ -20,11 +20,13 @@ class AnchorGenerator:
 
     def __init__(self, strides: Sequence[int], ratios: Sequence[float],
                  scales: Sequence[float] | None = None, base_sizes: Sequence[int] | None = None,
-                 scale_major: bool = True, center_offset: float = 0.0, **kwargs: Any):
-        if scales is None or kwargs or center_offset != 0:
-            extra = sorted(kwargs) + (["center_offset"] if center_offset else [])
-            raise UserError(f"model.rpn_head.anchor_generator: ocr_ds has scales/ratios/strides "
-                            f"anchors only (got {extra or 'no scales'})")
+                 scale_major: bool = True, center_offset: float = 0.0):
+        if scales is None:
+            raise UserError("scales: expected a list of anchor scales (ocr_ds has no "
+                            "octave_base_scale/scales_per_octave) (got None)")
+        if center_offset != 0:
+            raise UserError(f"center_offset: ocr_ds's anchors are centred at 0 (got "
+                            f"{center_offset!r})")
         self.strides = [(int(s), int(s)) if not isinstance(s, (list, tuple)) else tuple(s)
                         for s in strides]
         self.base_sizes = [min(s) for s in self.strides] if base_sizes is None else base_sizes
@@ -137,14 +139,6 @@ class DeltaXYWHBBoxCoder:
             bboxes[..., 0::2].clamp_(min=0, max=max_shape[1])
             bboxes[..., 1::2].clamp_(min=0, max=max_shape[0])
         return bboxes.reshape(num_bboxes, -1)
-
-
-def build_coder(cfg: Mapping[str, Any] | None, key: str) -> DeltaXYWHBBoxCoder:
-    cfg = dict(cfg or {})
-    kind = cfg.pop("type", "DeltaXYWHBBoxCoder")
-    if kind != "DeltaXYWHBBoxCoder":
-        raise UserError(f"{key}.type: ocr_ds has 'DeltaXYWHBBoxCoder' (got {kind!r})")
-    return DeltaXYWHBBoxCoder(**cfg)
 
 
 def bbox_overlaps(bboxes1: torch.Tensor, bboxes2: torch.Tensor, mode: str = "iou",

@@ -2,7 +2,7 @@
 ``L1Loss``/``SmoothL1Loss`` and ``accuracy``, with mmdet's weighting and ``avg_factor``."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -102,17 +102,13 @@ class L1Loss(nn.Module):
         return self.loss_weight * weight_reduce_loss(diff, weight, reduction, avg_factor)
 
 
-def build_loss(cfg: Mapping[str, Any], key: str) -> nn.Module:
-    cfg = dict(cfg)
-    kind = cfg.pop("type", None)
-    if kind == "CrossEntropyLoss":
-        return CrossEntropyLoss(**cfg)
-    if kind == "L1Loss":
-        return L1Loss(**cfg)
-    if kind == "SmoothL1Loss":
-        return L1Loss(beta=cfg.pop("beta", 1.0), **cfg)
-    raise UserError(f"{key}.type: expected 'CrossEntropyLoss', 'L1Loss' or 'SmoothL1Loss' "
-                    f"(got {kind!r})")
+class SmoothL1Loss(L1Loss):
+    """mmdet's ``SmoothL1Loss``: quadratic below ``beta``, linear above."""
+
+    def __init__(self, beta: float = 1.0, reduction: str = "mean", loss_weight: float = 1.0):
+        if beta <= 0:
+            raise UserError(f"SmoothL1Loss.beta: expected a number > 0 (got {beta!r})")
+        super().__init__(reduction=reduction, loss_weight=loss_weight, beta=beta)
 
 
 def accuracy(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -11,11 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ocr_ds import registry
 from ocr_ds.errors import UserError
 from ocr_ds.models.common.base import BaseModule, ModuleList
 from ocr_ds.models.common.conv_module import ConvModule
 from ocr_ds.models.common.roi_ops import roi_align
-from ocr_ds.models.textdet.maskrcnn.losses import build_loss
 
 
 class FCNMaskHead(BaseModule):
@@ -38,8 +38,8 @@ class FCNMaskHead(BaseModule):
         scale = up.get("scale_factor", 2)
         self.num_classes = num_classes
         self.class_agnostic = class_agnostic
-        self.loss_mask = build_loss(loss_mask or dict(type="CrossEntropyLoss", use_mask=True),
-                                    f"{key}.loss_mask")
+        self.loss_mask = registry.build(registry.COMPONENTS, loss_mask or dict(
+            type="CrossEntropyLoss", use_mask=True), f"{key}.loss_mask")
         self.convs = ModuleList()
         for i in range(num_convs):
             self.convs.append(ConvModule(in_channels if i == 0 else conv_out_channels,

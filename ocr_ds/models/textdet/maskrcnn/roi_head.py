@@ -15,7 +15,6 @@ import torch
 from ocr_ds import registry
 from ocr_ds.errors import UserError
 from ocr_ds.models.common.base import BaseModule
-from ocr_ds.models.common.roi_ops import RoIAlign
 from ocr_ds.models.textdet.maskrcnn.assign_sample import build_assigner, build_sampler
 from ocr_ds.models.textdet.maskrcnn.bbox_ops import bbox2roi
 
@@ -27,12 +26,9 @@ class SingleRoIExtractor(BaseModule):
     def __init__(self, roi_layer: Mapping, out_channels: int, featmap_strides: Sequence[int],
                  finest_scale: int = 56, init_cfg: Any = None):
         super().__init__(init_cfg)
-        cfg = dict(roi_layer)
-        if cfg.pop("type", None) != "RoIAlign":
-            raise UserError(f"SingleRoIExtractor.roi_layer.type: ocr_ds has 'RoIAlign' "
-                            f"(got {roi_layer.get('type')!r})")
         self.roi_layers = torch.nn.ModuleList(
-            [RoIAlign(spatial_scale=1 / s, **cfg) for s in featmap_strides])
+            [registry.build(registry.COMPONENTS, roi_layer, "roi_layer", spatial_scale=1 / s)
+             for s in featmap_strides])
         self.out_channels = out_channels
         self.featmap_strides = list(featmap_strides)
         self.finest_scale = finest_scale

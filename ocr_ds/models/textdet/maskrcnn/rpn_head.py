@@ -9,13 +9,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ocr_ds import registry
 from ocr_ds.errors import UserError
 from ocr_ds.models.common.base import BaseModule
 from ocr_ds.models.common.roi_ops import batched_nms
 from ocr_ds.models.textdet.maskrcnn.assign_sample import build_assigner, build_sampler
-from ocr_ds.models.textdet.maskrcnn.bbox_ops import (AnchorGenerator, build_coder,
-                                                     images_to_levels, unmap)
-from ocr_ds.models.textdet.maskrcnn.losses import build_loss
+from ocr_ds.models.textdet.maskrcnn.bbox_ops import images_to_levels, unmap
 
 
 class RPNHead(BaseModule):
@@ -41,19 +40,20 @@ class RPNHead(BaseModule):
         self.feat_channels = feat_channels
         self.num_classes = 1
         self.cls_out_channels = 1
-        self.bbox_coder = build_coder(bbox_coder, f"{key}.bbox_coder")
-        self.loss_cls = build_loss(loss_cls, f"{key}.loss_cls")
-        self.loss_bbox = build_loss(loss_bbox or dict(type="SmoothL1Loss", beta=1.0 / 9.0),
-                                    f"{key}.loss_bbox")
+        build = registry.build
+        self.bbox_coder = build(registry.COMPONENTS, bbox_coder or dict(
+            type="DeltaXYWHBBoxCoder"), f"{key}.bbox_coder")
+        self.loss_cls = build(registry.COMPONENTS, loss_cls, f"{key}.loss_cls")
+        self.loss_bbox = build(registry.COMPONENTS, loss_bbox or dict(
+            type="SmoothL1Loss", beta=1.0 / 9.0), f"{key}.loss_bbox")
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         if train_cfg:
             self.assigner = build_assigner(train_cfg["assigner"], "model.train_cfg.rpn.assigner")
             self.sampler = build_sampler(train_cfg["sampler"], "model.train_cfg.rpn.sampler")
-        gen = dict(anchor_generator or {})
-        if gen.pop("type", "AnchorGenerator") != "AnchorGenerator":
-            raise UserError(f"{key}.anchor_generator.type: ocr_ds has 'AnchorGenerator'")
-        self.prior_generator = AnchorGenerator(**gen)
+        self.prior_generator = build(registry.COMPONENTS, anchor_generator or dict(
+            type="AnchorGenerator", scales=[8, 16, 32], ratios=[0.5, 1.0, 2.0],
+            strides=[4, 8, 16, 32, 64]), f"{key}.anchor_generator")
         self.num_base_priors = self.prior_generator.num_base_priors[0]
         self.rpn_conv = nn.Conv2d(in_channels, feat_channels, 3, padding=1)
         self.rpn_cls = nn.Conv2d(feat_channels, self.num_base_priors * self.cls_out_channels, 1)
