@@ -94,6 +94,9 @@ class Shared2FCBBoxHead(BaseModule):
              bbox_targets: torch.Tensor | None, bbox_weights: torch.Tensor | None,
              reduction_override: str | None = None) -> dict[str, torch.Tensor]:
         losses = {}
+        # in float32 whatever the model's dtype (mmdet's force_fp32)
+        cls_score = None if cls_score is None else cls_score.float()
+        bbox_pred = None if bbox_pred is None else bbox_pred.float()
         if cls_score is not None:
             avg_factor = max(torch.sum(label_weights > 0).float().item(), 1.0)
             if cls_score.numel() > 0:
@@ -119,6 +122,7 @@ class Shared2FCBBoxHead(BaseModule):
     def get_bboxes(self, rois: torch.Tensor, cls_score: torch.Tensor, bbox_pred: torch.Tensor,
                    img_shape: Sequence[int], scale_factor: Any, rescale: bool,
                    cfg: Mapping) -> tuple[torch.Tensor, torch.Tensor]:
+        cls_score, bbox_pred = cls_score.float(), bbox_pred.float()
         scores = F.softmax(cls_score, dim=-1)
         bboxes = self.bbox_coder.decode(rois[..., 1:], bbox_pred, max_shape=img_shape)
         if rescale and bboxes.size(0) > 0:

@@ -90,6 +90,7 @@ class FCNMaskHead(BaseModule):
 
     def loss(self, mask_pred: torch.Tensor, mask_targets: torch.Tensor,
              labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        mask_pred = mask_pred.float()    # mmdet's force_fp32
         if mask_pred.size(0) == 0:
             return dict(loss_mask=mask_pred.sum())
         labels = torch.zeros_like(labels) if self.class_agnostic else labels
@@ -100,7 +101,7 @@ class FCNMaskHead(BaseModule):
                       scale_factor: Any, rescale: bool) -> list[list[np.ndarray]]:
         """Per class, the bool masks ``(H, W)`` of its detections in the image (the original
         one with ``rescale``)."""
-        mask_pred = mask_pred.sigmoid()
+        mask_pred = mask_pred.float().sigmoid()
         segms: list[list[np.ndarray]] = [[] for _ in range(self.num_classes)]
         bboxes = det_bboxes[:, :4]
         scale_factor = torch.as_tensor(np.asarray(scale_factor, dtype=np.float32)

@@ -43,6 +43,11 @@ class SingleRoIExtractor(BaseModule):
         return lvls.clamp(min=0, max=num_levels - 1).long()
 
     def forward(self, feats: Sequence[torch.Tensor], rois: torch.Tensor) -> torch.Tensor:
+        # pooled in float32, returned in the features' dtype (mmdet's force_fp32, out_fp16)
+        dtype = feats[0].dtype
+        return self._pool([f.float() for f in feats], rois.float()).to(dtype)
+
+    def _pool(self, feats: Sequence[torch.Tensor], rois: torch.Tensor) -> torch.Tensor:
         out_size = self.roi_layers[0].output_size
         roi_feats = feats[0].new_zeros(rois.size(0), self.out_channels, *out_size)
         if len(feats) == 1:

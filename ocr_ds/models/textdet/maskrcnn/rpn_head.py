@@ -105,6 +105,10 @@ class RPNHead(BaseModule):
     def loss(self, cls_scores: list[torch.Tensor], bbox_preds: list[torch.Tensor],
              gt_bboxes: list[torch.Tensor], img_metas: list[Mapping],
              gt_bboxes_ignore: list | None = None) -> dict[str, list[torch.Tensor]]:
+        # in float32 whatever the model's dtype (mmdet's force_fp32): half-precision anchor
+        # coordinates would be off by pixels
+        cls_scores = [s.float() for s in cls_scores]
+        bbox_preds = [p.float() for p in bbox_preds]
         sizes = [f.size()[-2:] for f in cls_scores]
         device = cls_scores[0].device
         anchors = self.prior_generator.grid_priors(sizes, device=device)
@@ -139,6 +143,8 @@ class RPNHead(BaseModule):
                    img_metas: list[Mapping], cfg: Mapping | None = None) -> list[torch.Tensor]:
         """Proposals ``(K, 5)`` (box, score) per image; ``cfg`` defaults to ``test_cfg``."""
         cfg = self.test_cfg if cfg is None else cfg
+        cls_scores = [s.float() for s in cls_scores]
+        bbox_preds = [p.float() for p in bbox_preds]
         sizes = [s.shape[-2:] for s in cls_scores]
         priors = self.prior_generator.grid_priors(sizes, dtype=cls_scores[0].dtype,
                                                   device=cls_scores[0].device)
