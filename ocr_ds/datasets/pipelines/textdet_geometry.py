@@ -191,6 +191,7 @@ class Resize:
         results["scale"] = tuple(scale)
         results["scale_factor"] = np.array([sx, sy, sx, sy], dtype=np.float32)
         results["keep_ratio"] = self.keep_ratio
+        results["pad_shape"] = results["img"].shape     # mmdet's: a later Pad sets its own
         return results
 
 
@@ -256,6 +257,7 @@ class ScaleAspectJitter:
             new_h = int(h * scale * math.sqrt(aspect))
         sx, sy = resize_results(results, new_w, new_h)
         results["scale_factor"] = np.array([sx, sy, sx, sy], dtype=np.float32)
+        results["pad_shape"] = results["img"].shape     # as mmdet's Resize, its base class
         return results
 
 

@@ -102,3 +102,17 @@ def train_pipeline(steps, img, bboxes, labels, polys, seeds):
                         metas={k: metas[k] for k in ('img_shape', 'pad_shape', 'flip',
                                                      'scale_factor')}))
     return out
+
+
+def test_pipeline(steps, img):
+    """mmdet's test pipeline ``steps`` (after LoadImageFromFile) on ``img``: the image tensor
+    and metas of its one view."""
+    from mmdet.datasets.pipelines import Compose
+    import mmocr.datasets  # noqa: F401 (registers MMOCR's pipelines)
+    im = img.numpy().copy()
+    res = Compose([dict(s) for s in steps])(dict(
+        img=im, img_shape=im.shape, ori_shape=im.shape, filename='x.jpg', ori_filename='x.jpg',
+        img_fields=['img']))
+    metas = res['img_metas'][0].data
+    return dict(img=res['img'][0], metas={k: metas[k] for k in (
+        'img_shape', 'ori_shape', 'pad_shape', 'scale_factor', 'flip')})

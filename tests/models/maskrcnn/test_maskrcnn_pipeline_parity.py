@@ -85,3 +85,21 @@ def test_train_pipeline_equals_mmocr(mmocr_ref):
             dropped += len(ref["gt_labels"]) < len(polys)
             flipped += bool(ref["metas"]["flip"])
     assert dropped >= 3 and flipped >= 3                 # both branches were taken
+
+
+def test_test_pipelines_equal_mmocr(mmocr_ref):
+    """CTW1500's (1600) and ICDAR's (1920) keep-ratio test views: image and metas."""
+    img = sample()[0]
+    for name in ("ctw1500", "icdar2015"):
+        cfg = Config.fromfile(os.path.join(
+            REPO, f"configs/textdet/maskrcnn/mask_rcnn_r50_fpn_160e_{name}.py")).to_dict()
+        steps = cfg["data"]["test"]["pipeline"][1:]
+        theirs = mmocr_ref.call(REF, "test_pipeline", steps=steps, img=torch.from_numpy(img))
+        res = dict(img=img.copy(), img_shape=img.shape, ori_shape=img.shape, filename="x.jpg",
+                   ori_filename="x.jpg", img_fields=["img"])
+        out = Compose(steps)(res)
+        assert_close(out["img"], theirs["img"], rtol=0, atol=1e-5, what=f"{name} image")
+        metas = {k: torch.as_tensor(np.asarray(out["img_metas"][k], dtype=np.float64))
+                 for k in theirs["metas"]}
+        assert_close(metas, {k: torch.as_tensor(np.asarray(v, dtype=np.float64))
+                             for k, v in theirs["metas"].items()}, what=f"{name} metas")
