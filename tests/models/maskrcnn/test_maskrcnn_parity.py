@@ -88,12 +88,14 @@ def test_configs_keys_and_published_checkpoint(mmocr_ref, tmp_path):
 
 
 def batch_of(rng):
-    """Two images (the second's content 90x120 inside a 96x128 pad) with text boxes/masks."""
-    img = torch.from_numpy(rng.normal(0, 1, (2, 3, 96, 128)).astype(np.float32))
+    """Three images (the second's content 90x120 inside a 96x128 pad, the third without
+    text: a crop that cut every instance away) with text boxes/masks."""
+    img = torch.from_numpy(rng.normal(0, 1, (3, 3, 96, 128)).astype(np.float32))
     metas = [dict(img_shape=(96, 128, 3), pad_shape=(96, 128, 3)),
-             dict(img_shape=(90, 120, 3), pad_shape=(96, 128, 3))]
+             dict(img_shape=(90, 120, 3), pad_shape=(96, 128, 3)),
+             dict(img_shape=(96, 128, 3), pad_shape=(96, 128, 3))]
     boxes = [np.array([[10, 20, 80, 44], [30, 50, 120, 90], [4, 60, 20, 70]], np.float32),
-             np.array([[5, 5, 60, 40]], np.float32)]
+             np.array([[5, 5, 60, 40]], np.float32), np.zeros((0, 4), np.float32)]
     masks = []
     for b in boxes:
         m = np.zeros((len(b), 96, 128), np.uint8)
