@@ -123,7 +123,7 @@ class OCRDataset(Dataset):
             info = dict(self.data_infos[index])
         except InvalidSample:
             info = {"filename": "", "text": ""}
-        results = dict(img_info=info, img_prefix=self.img_prefix, text=info.get("text", ""))
+        results = self._blank_results(info)
         loader = self.pipeline.transforms[0] if self.pipeline and len(self.pipeline) else None
         if not hasattr(loader, "placeholder"):
             raise UserError("pipeline.0: the first step must load the image (LoadImageFromFile "
@@ -132,6 +132,10 @@ class OCRDataset(Dataset):
         self._check_sample(sample)
         sample["img_metas"]["invalid"] = True
         return sample
+
+    def _blank_results(self, info: dict[str, Any]) -> dict[str, Any]:
+        """The pipeline input of a placeholder sample (before its blank image)."""
+        return dict(img_info=info, img_prefix=self.img_prefix, text=info.get("text", ""))
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         try:
