@@ -58,8 +58,7 @@ class OCRSegTargets:
         if label_convertor is None:
             raise UserError("OCRSegTargets.label_convertor: expected a convertor config, e.g. "
                             "dict(type='SegConvertor', dict_type='DICT36') (got None)")
-        self.label_convertor = build(COMPONENTS, label_convertor, "OCRSegTargets.label_convertor",
-                                     key="OCRSegTargets.label_convertor")
+        self.label_convertor = build(COMPONENTS, label_convertor, "OCRSegTargets.label_convertor")
         self.box_type = _box_type(box_type, "OCRSegTargets")
         self.pad_val = pad_val
 
