@@ -133,29 +133,27 @@ class RandomRotateImageBox:
         return type(self).__name__
 
 
-class OpencvToPil:
-    """BGR ``numpy`` image -> RGB PIL image."""
+class _Conversion:
+    """A step without arguments (MMOCR's accept and ignore any)."""
 
     def __init__(self, **kwargs: Any):
         pass
+
+    def __repr__(self) -> str:
+        return type(self).__name__
+
+
+class OpencvToPil(_Conversion):
+    """BGR ``numpy`` image -> RGB PIL image."""
 
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
         results["img"] = Image.fromarray(np.ascontiguousarray(results["img"][..., ::-1]))
         return results
 
-    def __repr__(self) -> str:
-        return type(self).__name__
 
-
-class PilToOpencv:
+class PilToOpencv(_Conversion):
     """RGB PIL image -> BGR ``numpy`` image."""
-
-    def __init__(self, **kwargs: Any):
-        pass
 
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
         results["img"] = np.ascontiguousarray(np.asarray(results["img"])[..., ::-1])
         return results
-
-    def __repr__(self) -> str:
-        return type(self).__name__

@@ -102,8 +102,7 @@ class OCRDataset(Dataset):
 
     def prepare(self, index: int) -> dict[str, Any]:
         """Annotation ``index`` through the pipeline; raises InvalidSample on bad data."""
-        info = self._info(index)
-        results = dict(img_info=dict(info), img_prefix=self.img_prefix, text=info["text"])
+        results = self._results(index)
         if self.pipeline is None:
             return results
         sample = self.pipeline(results)
@@ -111,6 +110,11 @@ class OCRDataset(Dataset):
             raise InvalidSample("sample dropped by the pipeline", self.data_infos.where(index))
         self._check_sample(sample)
         return sample
+
+    def _results(self, index: int) -> dict[str, Any]:
+        """The pipeline input of annotation ``index``; raises InvalidSample on bad data."""
+        info = self._info(index)
+        return dict(img_info=dict(info), img_prefix=self.img_prefix, text=info["text"])
 
     def _check_sample(self, sample: dict[str, Any]) -> None:
         if not isinstance(sample.get("img"), torch.Tensor) or "img_metas" not in sample:

@@ -64,7 +64,7 @@ def parse_anno_info(annotations: Any) -> dict[str, list]:
 class OCRSegDataset(OCRDataset):
     """``OCRDataset`` whose samples carry character boxes (``ann_info``); same arguments."""
 
-    def prepare(self, index: int) -> dict[str, Any]:
+    def _results(self, index: int) -> dict[str, Any]:
         info = self._info(index)
         if "file_name" not in info:
             raise InvalidSample(MALFORMED_ANNOTATION, self.data_infos.where(index),
@@ -75,15 +75,8 @@ class OCRSegDataset(OCRDataset):
         except ValueError as exc:
             raise InvalidSample(MALFORMED_ANNOTATION, self.data_infos.where(index),
                                 str(exc)) from None
-        results = dict(img_info=dict(filename=info["file_name"]), ann_info=ann_info,
-                       img_prefix=self.img_prefix)
-        if self.pipeline is None:
-            return results
-        sample = self.pipeline(results)
-        if sample is None:
-            raise InvalidSample("sample dropped by the pipeline", self.data_infos.where(index))
-        self._check_sample(sample)
-        return sample
+        return dict(img_info=dict(filename=info["file_name"]), ann_info=ann_info,
+                    img_prefix=self.img_prefix)
 
     def _blank_results(self, info: dict[str, Any]) -> dict[str, Any]:
         name = info.get("file_name", info.get("filename", ""))

@@ -66,7 +66,10 @@ class BaseRecognizer(BaseModule):
         self.fp16_enabled = False
 
     def extract_feat(self, img: torch.Tensor) -> Any:
-        raise NotImplementedError
+        """The (optional) preprocessor, then the backbone."""
+        if self.preprocessor is not None:
+            img = self.preprocessor(img)
+        return self.backbone(img)
 
     def forward_train(self, img: torch.Tensor, img_metas: list[dict]) -> dict[str, torch.Tensor]:
         raise NotImplementedError
@@ -154,11 +157,6 @@ class EncodeDecodeRecognizer(BaseRecognizer):
         if pretrained is not None:
             # prefix='': a whole recogniser's checkpoint, not only its backbone
             self.init_cfg = dict(type="Pretrained", checkpoint=pretrained, prefix="")
-
-    def extract_feat(self, img: torch.Tensor) -> Any:
-        if self.preprocessor is not None:
-            img = self.preprocessor(img)
-        return self.backbone(img)
 
     def encode_decode(self, img: torch.Tensor, img_metas: list[dict],
                       targets_dict: Mapping[str, Any] | None, train_mode: bool) -> torch.Tensor:

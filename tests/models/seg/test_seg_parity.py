@@ -1,23 +1,23 @@
-"""SegOCR against MMOCR 0.6.3's own code: module tree (MMOCR's seg.py, keys and shapes both
-ways), seeded initialisation (bit-identical), train logits/loss/gradients and test
+"""SegOCR's model against MMOCR 0.6.3's own code: module tree (MMOCR's seg.py, keys and shapes
+both ways), seeded initialisation (bit-identical), train logits/loss/gradients and test
 logits/texts/scores on the same weights, an MMOCR-published checkpoint through --load-from;
-SegConvertor's decoding (random and hand-made maps), SegLoss's options, OCRSegTargets, the
-seg train pipeline's steps, OCRSegDataset's parsing and evaluation."""
+SegConvertor's decoding (random and hand-made maps). The data side is in
+test_seg_data_parity.py."""
 import copy
-import json
-import logging
+import os
+import sys
 
 import numpy as np
 import pytest
 import torch
 
 from ocr_ds.config import Config
-from ocr_ds.datasets.pipelines import Compose
-from ocr_ds.datasets.textrecog.ocr_seg_dataset import OCRSegDataset, parse_anno_info
-from ocr_ds.engine.builder import build_model, load_weights
+from ocr_ds.engine.builder import build_model
 from ocr_ds.models.textrecog.convertors.seg import SegConvertor
-from ocr_ds.models.textrecog.seg.loss import SegLoss
 from parity import assert_close, assert_same_keys, ref_file
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "textrecog"))
+from textrecog_parity import assert_checkpoint_loads  # noqa: E402
 
 REF = ref_file(__file__, "mmocr_seg.py")
 SHIPPED = "configs/_base_/recog_models/seg.py"
@@ -93,16 +93,7 @@ def test_seg_recognizer_equals_mmocr(mmocr_ref, tmp_path):
     assert_close([r["char_scores"] for r in results], theirs["scores"], what="char scores")
 
     # MMOCR's published checkpoint: nothing missing, nothing unexpected, the same tensors
-    loaded = build_model(dict(model=copy.deepcopy(cfg)), init=False)
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger = logging.getLogger("seg-parity-load")
-    logger.addHandler(handler)
-    load_weights(loaded, ckpt, logger)
-    assert not [r for r in records if r.levelno >= logging.WARNING], [r.getMessage()
-                                                                      for r in records]
-    assert_close(loaded.state_dict(), theirs["state"], rtol=0, atol=0, what="loaded state")
+    assert_checkpoint_loads(cfg, ckpt, theirs["state"])
 
 
 def _map(classes, h=24, w=40):

@@ -72,11 +72,6 @@ class SegRecognizer(BaseRecognizer):
         if pretrained is not None:
             self.init_cfg = dict(type="Pretrained", checkpoint=pretrained, prefix="")
 
-    def extract_feat(self, img: torch.Tensor) -> Any:
-        if self.preprocessor is not None:
-            img = self.preprocessor(img)
-        return self.backbone(img)
-
     def seg_logits(self, img: torch.Tensor) -> torch.Tensor:
         """``(N, num_classes, h, w)`` per-pixel logits."""
         return self.head(self.neck(self.extract_feat(img)))
