@@ -1,7 +1,8 @@
 """Our side of the encoder-decoder recogniser parity tests (shared by the SAR and RobustScanner
 tests): build, one training forward/backward, one test forward -- what the ref side's
-``mmocr_textrecog.recognizer`` does with MMOCR's classes -- and the comparison of the two; and
-the seeded-initialisation comparison of the MASTER and ABINet tests."""
+``mmocr_textrecog.recognizer`` does with MMOCR's classes -- and the comparison of the two; the
+seeded-initialisation comparison of the MASTER and ABINet tests; and the clean load of an
+MMOCR-published checkpoint (also used by the SegOCR test)."""
 from __future__ import annotations
 
 import copy
