@@ -76,7 +76,7 @@ class OCRDataset(Dataset):
             raise UserError(f"ann_file: {self.ann_file}: no annotations")
         self.pipeline = Compose(pipeline, key="pipeline") if pipeline is not None else None
         self.charset = Charset.from_spec(charset) if charset is not None else None
-        self.skipped = SkipCounter(f"OCRDataset({self.ann_file})")
+        self.skipped = SkipCounter(f"{type(self).__name__}({self.ann_file})")
         self.CLASSES = 0
 
     def __len__(self) -> int:
@@ -204,6 +204,6 @@ class OCRDataset(Dataset):
         left_out = len(self) - len(gts)
         if left_out:
             (logger if isinstance(logger, logging.Logger) else logging.getLogger("ocr_ds")
-             ).warning("OCRDataset(%s): %d unreadable annotation(s) left out of evaluation",
-                       self.ann_file, left_out)
+             ).warning("%s(%s): %d unreadable annotation(s) left out of evaluation",
+                       type(self).__name__, self.ann_file, left_out)
         return eval_ocr_metric(preds, gts, metric=metric)

@@ -52,7 +52,7 @@ def test_train_pipeline_gives_seg_batch_and_skips_bad_boxes(tmp_path, caplog):
     # the bad line is skipped (the next valid sample served in its place) and counted
     assert ds[1]["gt_kernels"].shape == (3, 64, 512)
     assert ds.skipped.counts["malformed annotation"] == 1
-    assert "char_box has 3 numbers" in caplog.text
+    assert "OCRSegDataset(" in caplog.text and "char_box has 3 numbers" in caplog.text
 
     model_cfg = Config.fromfile("configs/_base_/recog_models/seg.py").to_dict()["model"]
     model_cfg["backbone"].update(layers=[1, 1, 1, 1], channels=[4, 8, 8, 8, 16, 16])
