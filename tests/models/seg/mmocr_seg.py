@@ -64,8 +64,9 @@ def loss_cases(cases):
 
 
 def _rotate_with_old_torchvision():
-    """MMOCR 0.6.3 calls ``TF.rotate(..., resample=False)``, which torchvision <= 0.12 read as
-    nearest-neighbour interpolation and newer ones reject: route it to ``interpolation``."""
+    """MMOCR 0.6.3 calls ``TF.rotate(..., resample=False)``, which the torchvision of its time
+    read as nearest-neighbour interpolation (``False`` == 0) and 0.28 rejects: drop the
+    argument (0.28's default interpolation is nearest)."""
     import torchvision.transforms.functional as TF
     if getattr(TF.rotate, '_seg_patched', False):
         return
