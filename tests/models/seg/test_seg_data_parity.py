@@ -89,13 +89,12 @@ def test_seg_targets_equal_mmocr(mmocr_ref, box_type):
 
 
 def _pipeline_steps():
-    """MMOCR's seg train pipeline without the loader and ColorJitter (ours draws its factors
-    from numpy, MMOCR's from torch; compared in the detection tests), rotation always on."""
+    """MMOCR's seg train pipeline without the loader, rotation always on."""
     steps = Config.fromfile("configs/_base_/recog_pipelines/seg_pipeline.py").to_dict()[
         "train_pipeline"]
     names = [s["type"] for s in steps]
     assert names[0] == "LoadImageFromFile" and "ColorJitter" in names
-    steps = [s for s in steps[1:names.index("CustomFormatBundle")] if s["type"] != "ColorJitter"]
+    steps = steps[1:names.index("CustomFormatBundle")]
     for s in steps:
         if s["type"] == "RandomRotateTextDet":
             s["rotate_ratio"] = 1.0
