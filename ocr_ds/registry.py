@@ -40,6 +40,8 @@ MODELS: dict[str, str] = {
     "MASTER": "ocr_ds.models.textrecog.master.master:MASTER",
     # -- ABINet (issue 16)
     "ABINet": "ocr_ds.models.textrecog.abinet.abinet:ABINet",
+    # -- SegOCR
+    "SegRecognizer": "ocr_ds.models.textrecog.seg.seg_recognizer:SegRecognizer",
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -133,6 +135,11 @@ COMPONENTS: dict[str, str] = {
     "ABIFuser": "ocr_ds.models.textrecog.abinet.language:ABIFuser",
     "ABILoss": "ocr_ds.models.textrecog.abinet.loss:ABILoss",
     "ABIConvertor": "ocr_ds.models.textrecog.abinet.loss:ABIConvertor",
+    # -- SegOCR
+    "FPNOCR": "ocr_ds.models.textrecog.seg.neck:FPNOCR",
+    "SegHead": "ocr_ds.models.textrecog.seg.head:SegHead",
+    "SegLoss": "ocr_ds.models.textrecog.seg.loss:SegLoss",
+    "SegConvertor": "ocr_ds.models.textrecog.convertors.seg:SegConvertor",
 }
 
 DATASETS: dict[str, str] = {
@@ -142,6 +149,8 @@ DATASETS: dict[str, str] = {
     "UniformConcatDataset": "ocr_ds.datasets.concat:UniformConcatDataset",
     "TextDetDataset": "ocr_ds.datasets.textdet.text_det_dataset:TextDetDataset",
     "ToyDataset": "ocr_ds.datasets.toy:ToyDataset",
+    # -- SegOCR
+    "OCRSegDataset": "ocr_ds.datasets.textrecog.ocr_seg_dataset:OCRSegDataset",
 }
 
 # ``OCRDataset(loader=dict(type=..., parser=dict(type=...)))``: MMOCR's LOADERS and PARSERS
@@ -207,6 +216,13 @@ PIPELINES: dict[str, str] = {
     "TorchVisionWrapper": "ocr_ds.datasets.pipelines.wrappers:TorchVisionWrapper",
     "PyramidRescale": "ocr_ds.datasets.pipelines.recog_augment:PyramidRescale",
     "Albu": "ocr_ds.datasets.pipelines.recog_augment:Albu",
+    # -- SegOCR
+    "OCRSegTargets": "ocr_ds.datasets.pipelines.targets.seg:OCRSegTargets",
+    "RandomPaddingOCR": "ocr_ds.datasets.pipelines.recog_charbox:RandomPaddingOCR",
+    "RandomRotateImageBox": "ocr_ds.datasets.pipelines.recog_charbox:RandomRotateImageBox",
+    "OpencvToPil": "ocr_ds.datasets.pipelines.recog_charbox:OpencvToPil",
+    "PilToOpencv": "ocr_ds.datasets.pipelines.recog_charbox:PilToOpencv",
+    "FancyPCA": "ocr_ds.datasets.pipelines.recog_augment:FancyPCA",
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``

@@ -56,6 +56,9 @@ CONFIGS: dict[str, str] = {
     "textrecog/abinet/abinet_academic.py": "word_acc",
     "textrecog/master/master_r31_12e_ST_MJ_SA.py": "word_acc",
     "textrecog/master/master_toy_dataset.py": "word_acc",
+    # SegOCR
+    "textrecog/seg/seg_r31_1by16_fpnocr_academic.py": "word_acc",
+    "textrecog/seg/seg_r31_1by16_fpnocr_toy_dataset.py": "word_acc",
     # text detection
     "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
