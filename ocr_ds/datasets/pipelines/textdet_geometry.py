@@ -76,6 +76,17 @@ def resize_results(results: dict[str, Any], new_w: int, new_h: int) -> tuple[flo
     return sx, sy
 
 
+def clip_boxes(results: dict[str, Any]) -> None:
+    """Boxes clipped to the image, as mmdet's ``Resize`` does after scaling
+    (``bbox_clip_border``): a box annotated past the border ends at it."""
+    h, w = results["img"].shape[:2]
+    for key in results.get("bbox_fields", []):
+        boxes = np.asarray(results[key], np.float32).reshape(-1, 4).copy()
+        boxes[:, 0::2] = np.clip(boxes[:, 0::2], 0, w)
+        boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, h)
+        results[key] = boxes
+
+
 def warp_results(results: dict[str, Any], matrix: np.ndarray, out_w: int, out_h: int,
                  img_interp: int = cv2.INTER_LINEAR) -> None:
     """Apply the 2x3 affine ``matrix`` to everything; output size ``(out_w, out_h)``."""
@@ -192,6 +203,7 @@ class Resize:
         results["scale_factor"] = np.array([sx, sy, sx, sy], dtype=np.float32)
         results["keep_ratio"] = self.keep_ratio
         results["pad_shape"] = results["img"].shape     # mmdet's: a later Pad sets its own
+        clip_boxes(results)
         return results
 
 
@@ -258,6 +270,7 @@ class ScaleAspectJitter:
         sx, sy = resize_results(results, new_w, new_h)
         results["scale_factor"] = np.array([sx, sy, sx, sy], dtype=np.float32)
         results["pad_shape"] = results["img"].shape     # as mmdet's Resize, its base class
+        clip_boxes(results)
         return results
 
 
