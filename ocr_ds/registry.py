@@ -77,8 +77,8 @@ COMPONENTS: dict[str, str] = {
     "PANLoss": "ocr_ds.models.textdet.panet.loss:PANLoss",
     "PANPostprocessor": "ocr_ds.models.textdet.panet.postprocessor:PANPostprocessor",
     # -- FCENet, TextSnake (issue 15)
-    "FPN": "ocr_ds.models.textdet.fcenet.fpn:FPN",
-    "mmdet.FPN": "ocr_ds.models.textdet.fcenet.fpn:FPN",
+    "FPN": "ocr_ds.models.common.fpn:FPN",
+    "mmdet.FPN": "ocr_ds.models.common.fpn:FPN",
     "FCEHead": "ocr_ds.models.textdet.fcenet.head:FCEHead",
     "FCELoss": "ocr_ds.models.textdet.fcenet.loss:FCELoss",
     "FCEPostprocessor": "ocr_ds.models.textdet.fcenet.postprocess:FCEPostprocessor",
