@@ -29,6 +29,8 @@ MODELS: dict[str, str] = {
     "TextSnake": "ocr_ds.models.textdet.textsnake.textsnake:TextSnake",
     # -- DRRG
     "DRRG": "ocr_ds.models.textdet.drrg.drrg:DRRG",
+    # -- Mask R-CNN
+    "OCRMaskRCNN": "ocr_ds.models.textdet.maskrcnn.ocr_mask_rcnn:OCRMaskRCNN",
     # -- SAR, RobustScanner (issue 16)
     "SARNet": "ocr_ds.models.textrecog.sar.sar:SARNet",
     "RobustScanner": "ocr_ds.models.textrecog.robust_scanner.robust_scanner:RobustScanner",
@@ -40,6 +42,8 @@ MODELS: dict[str, str] = {
     "MASTER": "ocr_ds.models.textrecog.master.master:MASTER",
     # -- ABINet (issue 16)
     "ABINet": "ocr_ds.models.textrecog.abinet.abinet:ABINet",
+    # -- SegOCR
+    "SegRecognizer": "ocr_ds.models.textrecog.seg.seg_recognizer:SegRecognizer",
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -53,6 +57,9 @@ COMPONENTS: dict[str, str] = {
     # -- CRNN
     "VeryDeepVgg": "ocr_ds.models.textrecog.crnn.vgg:VeryDeepVgg",
     "CRNNDecoder": "ocr_ds.models.textrecog.crnn.decoder:CRNNDecoder",
+    # -- CRNN-TPS (any recogniser's model.preprocessor)
+    "BasePreprocessor": "ocr_ds.models.textrecog.preprocessors:BasePreprocessor",
+    "TPSPreprocessor": "ocr_ds.models.textrecog.preprocessors:TPSPreprocessor",
     # text detection (MMOCR's own registry has no bare "ResNet" for detection: its detection
     # configs say "mmdet.ResNet"; bare "ResNet" is the recognition one, MASTER's below)
     "mmdet.ResNet": "ocr_ds.models.common.resnet:ResNet",
@@ -72,8 +79,8 @@ COMPONENTS: dict[str, str] = {
     "PANLoss": "ocr_ds.models.textdet.panet.loss:PANLoss",
     "PANPostprocessor": "ocr_ds.models.textdet.panet.postprocessor:PANPostprocessor",
     # -- FCENet, TextSnake (issue 15)
-    "FPN": "ocr_ds.models.textdet.fcenet.fpn:FPN",
-    "mmdet.FPN": "ocr_ds.models.textdet.fcenet.fpn:FPN",
+    "FPN": "ocr_ds.models.common.fpn:FPN",
+    "mmdet.FPN": "ocr_ds.models.common.fpn:FPN",
     "FCEHead": "ocr_ds.models.textdet.fcenet.head:FCEHead",
     "FCELoss": "ocr_ds.models.textdet.fcenet.loss:FCELoss",
     "FCEPostprocessor": "ocr_ds.models.textdet.fcenet.postprocess:FCEPostprocessor",
@@ -85,6 +92,18 @@ COMPONENTS: dict[str, str] = {
     "DRRGHead": "ocr_ds.models.textdet.drrg.head:DRRGHead",
     "DRRGLoss": "ocr_ds.models.textdet.drrg.loss:DRRGLoss",
     "DRRGPostprocessor": "ocr_ds.models.textdet.drrg.postprocess:DRRGPostprocessor",
+    # -- Mask R-CNN (mmdet's two-stage parts, under the names MMOCR's configs give them)
+    "RPNHead": "ocr_ds.models.textdet.maskrcnn.rpn_head:RPNHead",
+    "StandardRoIHead": "ocr_ds.models.textdet.maskrcnn.roi_head:StandardRoIHead",
+    "SingleRoIExtractor": "ocr_ds.models.textdet.maskrcnn.roi_head:SingleRoIExtractor",
+    "Shared2FCBBoxHead": "ocr_ds.models.textdet.maskrcnn.bbox_head:Shared2FCBBoxHead",
+    "FCNMaskHead": "ocr_ds.models.textdet.maskrcnn.mask_head:FCNMaskHead",
+    "AnchorGenerator": "ocr_ds.models.textdet.maskrcnn.bbox_ops:AnchorGenerator",
+    "DeltaXYWHBBoxCoder": "ocr_ds.models.textdet.maskrcnn.bbox_ops:DeltaXYWHBBoxCoder",
+    "CrossEntropyLoss": "ocr_ds.models.textdet.maskrcnn.losses:CrossEntropyLoss",
+    "L1Loss": "ocr_ds.models.textdet.maskrcnn.losses:L1Loss",
+    "SmoothL1Loss": "ocr_ds.models.textdet.maskrcnn.losses:SmoothL1Loss",
+    "RoIAlign": "ocr_ds.models.common.roi_ops:RoIAlign",
     # -- recognition base: encoders/decoders/convertors/losses shared by families (issue 16)
     "ResNet31OCR": "ocr_ds.models.common.resnet31_ocr:ResNet31OCR",
     "BaseEncoder": "ocr_ds.models.textrecog.base:BaseEncoder",
@@ -122,6 +141,11 @@ COMPONENTS: dict[str, str] = {
     "ABIFuser": "ocr_ds.models.textrecog.abinet.language:ABIFuser",
     "ABILoss": "ocr_ds.models.textrecog.abinet.loss:ABILoss",
     "ABIConvertor": "ocr_ds.models.textrecog.abinet.loss:ABIConvertor",
+    # -- SegOCR
+    "FPNOCR": "ocr_ds.models.textrecog.seg.neck:FPNOCR",
+    "SegHead": "ocr_ds.models.textrecog.seg.head:SegHead",
+    "SegLoss": "ocr_ds.models.textrecog.seg.loss:SegLoss",
+    "SegConvertor": "ocr_ds.models.textrecog.convertors.seg:SegConvertor",
 }
 
 DATASETS: dict[str, str] = {
@@ -131,6 +155,8 @@ DATASETS: dict[str, str] = {
     "UniformConcatDataset": "ocr_ds.datasets.concat:UniformConcatDataset",
     "TextDetDataset": "ocr_ds.datasets.textdet.text_det_dataset:TextDetDataset",
     "ToyDataset": "ocr_ds.datasets.toy:ToyDataset",
+    # -- SegOCR
+    "OCRSegDataset": "ocr_ds.datasets.textrecog.ocr_seg_dataset:OCRSegDataset",
 }
 
 # ``OCRDataset(loader=dict(type=..., parser=dict(type=...)))``: MMOCR's LOADERS and PARSERS
@@ -187,6 +213,8 @@ PIPELINES: dict[str, str] = {
     "TextSnakeTargets": "ocr_ds.datasets.pipelines.targets.textsnake:TextSnakeTargets",
     # -- DRRG
     "DRRGTargets": "ocr_ds.datasets.pipelines.targets.drrg:DRRGTargets",
+    # -- Mask R-CNN
+    "LoadAnnotations": "ocr_ds.datasets.pipelines.textdet_loading:LoadAnnotations",
     # -- SAR, RobustScanner (issue 16)
     # -- NRTR, SATRN (issue 16)
     # -- MASTER (issue 16)
@@ -196,6 +224,13 @@ PIPELINES: dict[str, str] = {
     "TorchVisionWrapper": "ocr_ds.datasets.pipelines.wrappers:TorchVisionWrapper",
     "PyramidRescale": "ocr_ds.datasets.pipelines.recog_augment:PyramidRescale",
     "Albu": "ocr_ds.datasets.pipelines.recog_augment:Albu",
+    # -- SegOCR
+    "OCRSegTargets": "ocr_ds.datasets.pipelines.targets.seg:OCRSegTargets",
+    "RandomPaddingOCR": "ocr_ds.datasets.pipelines.recog_charbox:RandomPaddingOCR",
+    "RandomRotateImageBox": "ocr_ds.datasets.pipelines.recog_charbox:RandomRotateImageBox",
+    "OpencvToPil": "ocr_ds.datasets.pipelines.recog_charbox:OpencvToPil",
+    "PilToOpencv": "ocr_ds.datasets.pipelines.recog_charbox:PilToOpencv",
+    "FancyPCA": "ocr_ds.datasets.pipelines.recog_augment:FancyPCA",
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``
@@ -287,7 +322,6 @@ TABLES: dict[str, dict[str, str]] = {
 # told so, not just that the name is unknown. Detection models MMOCR trains but ocr_ds lacks,
 # and the two tasks beyond detection and recognition.
 NOT_PORTED: dict[str, str] = {
-    "OCRMaskRCNN": "the Mask R-CNN text detector",
     **dict.fromkeys(("SDMGR", "SDMGRHead", "SDMGRLoss", "KIEDataset", "OpensetKIEDataset",
                      "KIEFormatBundle"), "key information extraction (SDMGR)"),
     **dict.fromkeys(("NerClassifier", "NerDataset", "NerTransform", "ToTensorNER",

@@ -30,6 +30,8 @@ MMOCR_MODELS = [
     "textrecog/sar/sar_r31_sequential_decoder_academic.py",
     "textrecog/robust_scanner/robustscanner_r31_academic.py",
     "textrecog/master/master_r31_12e_ST_MJ_SA.py",
+    "textrecog/tps/crnn_tps_academic_dataset.py",
+    "textrecog/seg/seg_r31_1by16_fpnocr_academic.py",
 ]
 
 

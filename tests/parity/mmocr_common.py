@@ -113,3 +113,19 @@ def detector_run(model, img, targets, checkpoint):
     sum(losses.values()).backward()
     out.update(losses={k: v.detach() for k, v in losses.items()}, **split_grads(model))
     return out
+
+
+def pipeline_steps(steps, images, seed):
+    """MMOCR's steps on BGR uint8 images after seeding python, numpy and torch: the images
+    (and shapes) they give."""
+    import mmocr.datasets  # noqa: F401  (registers MMOCR's steps)
+    from mmdet.datasets.pipelines import Compose
+    seed_all(seed)
+    pipe = Compose(copy.deepcopy(steps))
+    out = []
+    for img in images:
+        img = img.numpy().astype(np.uint8)
+        res = pipe(dict(img=img, img_shape=img.shape, ori_shape=img.shape))
+        out.append(dict(img=torch.from_numpy(np.ascontiguousarray(res['img'])),
+                        img_shape=list(res['img_shape'])))
+    return out

@@ -37,6 +37,7 @@ CONFIGS: dict[str, str] = {
     # text recognition
     "textrecog/crnn/crnn_academic_dataset.py": "word_acc",
     "textrecog/crnn/crnn_toy_dataset.py": "word_acc",
+    "textrecog/tps/crnn_tps_academic_dataset.py": "word_acc",
     "textrecog/sar/sar_r31_parallel_decoder_academic.py": "word_acc",
     "textrecog/sar/sar_r31_parallel_decoder_toy_dataset.py": "word_acc",
     "textrecog/sar/sar_r31_parallel_decoder_chinese.py": "word_acc",
@@ -55,6 +56,9 @@ CONFIGS: dict[str, str] = {
     "textrecog/abinet/abinet_academic.py": "word_acc",
     "textrecog/master/master_r31_12e_ST_MJ_SA.py": "word_acc",
     "textrecog/master/master_toy_dataset.py": "word_acc",
+    # SegOCR
+    "textrecog/seg/seg_r31_1by16_fpnocr_academic.py": "word_acc",
+    "textrecog/seg/seg_r31_1by16_fpnocr_toy_dataset.py": "word_acc",
     # text detection
     "textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py": "hmean-iou:hmean",
@@ -71,6 +75,9 @@ CONFIGS: dict[str, str] = {
     "textdet/fcenet/fcenet_r50dcnv2_fpn_1500e_ctw1500.py": "hmean-iou:hmean",
     "textdet/textsnake/textsnake_r50_fpn_unet_1200e_ctw1500.py": "hmean-iou:hmean",
     "textdet/drrg/drrg_r50_fpn_unet_1200e_ctw1500.py": "hmean-iou:hmean",
+    "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_ctw1500.py": "hmean-iou:hmean",
+    "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2015.py": "hmean-iou:hmean",
+    "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2017.py": "hmean-iou:hmean",
 }
 # rows marked None are not supported yet (their family is being built); they are skipped
 

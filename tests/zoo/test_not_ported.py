@@ -11,8 +11,6 @@ from ocr_ds.errors import run_cli
 
 # MMOCR's config (relative to its configs/) -> its lines: config key, MMOCR name, what it is part of
 NOT_PORTED = {
-    "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2015.py": [
-        ("model.type", "OCRMaskRCNN", "the Mask R-CNN text detector")],
     "kie/sdmgr/sdmgr_novisual_60e_wildreceipt.py": [
         ("model.type", "SDMGR", "key information extraction (SDMGR)"),
         ("data.train.type", "KIEDataset", "key information extraction (SDMGR)")],

@@ -9,7 +9,10 @@ starts in, so MMOCR's relative ``data/...`` paths resolve), for every leaf datas
   ``width``, ``annotations``) in a txt file or a label lmdb, as its loader says;
 * ``OCRDataset``: word crops under ``img_prefix`` and their labels in a txt file or a label
   lmdb, in the parser's layout (``LineStrParser`` keys/keys_idx/separator, or
-  ``LineJsonParser``).
+  ``LineJsonParser``);
+* ``OCRSegDataset``: word crops drawn a character at a time, one JSON line per crop with each
+  character's box (``file_name``, ``annotations=[{char_text, char_box}]``, ``text``; boxes
+  alternate between ``xyxy`` rectangles and 8-number quadrangles).
 
 Images come from the project's generators (``ocr_ds.tools.gen_det_data`` scenes -- its curved
 CTW1500-style ones, 14-point polygons, for data under a ``ctw1500`` path -- and
@@ -132,6 +135,33 @@ def make_recog(spec: Mapping, root: str, rng: np.random.Generator, count: int) -
     _write_lines(os.path.join(root, spec["ann_file"]), lines, loader.get("file_format", "txt"))
 
 
+def make_charbox(spec: Mapping, root: str, rng: np.random.Generator, count: int) -> None:
+    """Word crops with character boxes, in ``OCRSegDataset``'s JSON-lines layout."""
+    keys = spec.get("loader", {}).get("parser", {}).get("keys",
+                                                        ["file_name", "annotations", "text"])
+    img_prefix = os.path.join(root, spec.get("img_prefix") or "")
+    lines = []
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for i in range(count):
+        word = WORDS[i % len(WORDS)]
+        scale = float(rng.uniform(0.9, 1.3))
+        (_, th), base = cv2.getTextSize(word, font, scale, 2)
+        h = th + base + 12
+        img = np.full((h, 8 + 40 * len(word), 3), rng.integers(150, 256), np.uint8)
+        x, anns = 6, []
+        for j, char in enumerate(word):
+            (cw, _), _ = cv2.getTextSize(char, font, scale, 2)
+            cv2.putText(img, char, (x, 6 + th), font, scale, (20, 20, 20), 2, cv2.LINE_AA)
+            x1, y1, x2, y2 = x - 1, 4, x + cw + 1, 8 + th
+            box = [x1, y1, x2, y2] if j % 2 == 0 else [x1, y1, x2, y1, x2, y2, x1, y2]
+            anns.append(dict(char_text=char, char_box=box))
+            x += cw + 2
+        name = f"charbox_{i + 1}.jpg"
+        _write_image(os.path.join(img_prefix, name), img[:, :x + 6])
+        lines.append(json.dumps({keys[0]: name, keys[1]: anns, keys[2]: word}))
+    _write_lines(os.path.join(root, spec["ann_file"]), lines, "txt")
+
+
 def make_data(cfg: Mapping, root: str, images_per_set: int = 2, size: int = 160
               ) -> dict[str, int]:
     """Write every split's data; returns the number of training samples per leaf key path."""
@@ -159,6 +189,8 @@ def make_data(cfg: Mapping, root: str, images_per_set: int = 2, size: int = 160
                     make_det(spec, root, rng, count, size)
                 elif spec["type"] == "OCRDataset":
                     make_recog(spec, root, rng, count)
+                elif spec["type"] == "OCRSegDataset":
+                    make_charbox(spec, root, rng, count)
                 else:
                     raise AssertionError(f"{key}: no tiny-data maker for {spec['type']}")
             if split == "train":

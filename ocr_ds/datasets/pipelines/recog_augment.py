@@ -1,6 +1,6 @@
 """The other recognition augmentations of MMOCR 0.6.3's ABINet pipeline: ``PyramidRescale``
 (MMOCR's) and ``Albu`` (mmdet's albumentations wrapper) with the two albumentations transforms
-the pipeline names, ``GaussNoise`` and ``MotionBlur``.
+the pipeline names, ``GaussNoise`` and ``MotionBlur``; and SegOCR's ``FancyPCA`` (MMOCR's).
 
 ``Albu`` here does not use albumentations: it runs those two as albumentations 1.2.1 does
 (1.3 and later refuse ``MotionBlur(blur_limit=6)``, the config's value), with the same python
@@ -181,3 +181,40 @@ class Albu:
 
     def __repr__(self) -> str:
         return f"Albu(transforms={[type(t).__name__ for t in self.transforms]})"
+
+
+class FancyPCA:
+    """MMOCR's ``FancyPCA`` (SegOCR's pipeline): shift the colours of a ``(3, H, W)`` tensor
+    along the principal components of ImageNet (Krizhevsky et al.), by
+    ``eig_val * alpha @ eig_vec`` with ``alpha ~ N(0, 0.1^2)`` drawn from torch's RNG.
+
+    Args:
+        eig_vec: 3x3 eigenvectors (rows as MMOCR's transposed matrix). Defaults to ImageNet's.
+        eig_val: 1x3 eigenvalues. Defaults to ImageNet's.
+    """
+
+    def __init__(self, eig_vec: Any = None, eig_val: Any = None):
+        import torch
+
+        if eig_vec is None:
+            eig_vec = torch.Tensor([[-0.5675, +0.7192, +0.4009],
+                                    [-0.5808, -0.0045, -0.8140],
+                                    [-0.5836, -0.6948, +0.4203]]).t()
+        if eig_val is None:
+            eig_val = torch.Tensor([[0.2175, 0.0188, 0.0045]])
+        self.eig_vec = torch.as_tensor(eig_vec, dtype=torch.float32).reshape(3, 3)
+        self.eig_val = torch.as_tensor(eig_val, dtype=torch.float32).reshape(1, 3)
+
+    def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
+        import torch
+
+        img = results["img"]
+        if not isinstance(img, torch.Tensor) or img.dim() != 3 or img.size(0) != 3:
+            raise UserError("FancyPCA: expected a (3, H, W) tensor image; put ToTensorOCR "
+                            "before it")
+        alpha = torch.normal(mean=torch.zeros_like(self.eig_val)) * 0.1
+        results["img"] = img + torch.mm(self.eig_val * alpha, self.eig_vec).view(3, 1, 1)
+        return results
+
+    def __repr__(self) -> str:
+        return type(self).__name__

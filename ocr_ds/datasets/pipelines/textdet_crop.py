@@ -152,13 +152,36 @@ class RandomCropInstances:
         h, w = results["img"].shape[:2]
         gt = results.get(self.instance_key)
         if gt is not None and gt.ndim == 3:
-            gt = gt[0] if self.mask_type == "inx0" else gt.max(axis=0)
+            gt = None if len(gt) == 0 else gt[0] if self.mask_type == "inx0" else gt.max(axis=0)
         y, x = self.sample_offset(gt, h, w)
         t_h, t_w = min(self.target_size[0], h), min(self.target_size[1], w)
         for key in results.get("img_fields", ["img"]):
             results[key] = np.ascontiguousarray(results[key][y:y + t_h, x:x + t_w])
         for key in results.get("seg_fields", []):
             results[key] = np.ascontiguousarray(results[key][..., y:y + t_h, x:x + t_w])
+        boxes = results.get("bbox_fields", [])
+        if isinstance(results.get("gt_masks"), np.ndarray):
+            # Mask R-CNN's instance bitmaps (LoadAnnotations): boxes are cut to the crop and
+            # the instances whose box falls outside it dropped, with their labels and masks
+            crop_instances(results, x, y, x + t_w, y + t_h)
+            results["bbox_fields"] = []
         map_points(results, lambda p: p - (x, y))
+        results["bbox_fields"] = boxes
         set_img_shape(results)
         return results
+
+
+def crop_instances(results: dict[str, Any], x1: int, y1: int, x2: int, y2: int) -> None:
+    """MMOCR's ``RandomCropInstances.crop_bboxes`` for every box field: each box cut to the
+    crop ``[x1, y1, x2, y2]`` in crop coordinates, kept only if the cut has an area; the
+    instances of ``gt_bboxes`` that go also leave ``gt_labels`` and ``gt_masks``."""
+    for key in results.get("bbox_fields", []):
+        b = np.asarray(results[key], np.float64).reshape(-1, 4)
+        cut = np.stack([np.maximum(b[:, 0], x1), np.maximum(b[:, 1], y1),
+                        np.minimum(b[:, 2], x2), np.minimum(b[:, 3], y2)], 1)
+        keep = np.nonzero((cut[:, 2] > cut[:, 0]) & (cut[:, 3] > cut[:, 1]))[0]
+        results[key] = (cut[keep] - (x1, y1, x1, y1)).astype(np.float32).reshape(-1, 4)
+        if key == "gt_bboxes":
+            if "gt_labels" in results:
+                results["gt_labels"] = np.asarray(results["gt_labels"])[keep]
+            results["gt_masks"] = results["gt_masks"][keep]

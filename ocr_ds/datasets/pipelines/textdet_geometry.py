@@ -31,6 +31,9 @@ def _cv_img(arr: np.ndarray, fn: Any) -> np.ndarray:
 
 def _cv_map(arr: np.ndarray, fn: Any) -> np.ndarray:
     """Apply a cv2 function to an ``(H, W)`` map or each map of a ``(K, H, W)`` stack."""
+    if arr.ndim == 3 and len(arr) == 0:
+        # an empty stack (an image without instances): its new size from one blank map
+        return np.zeros((0,) + fn(np.zeros(arr.shape[1:], arr.dtype)).shape, arr.dtype)
     if arr.ndim == 3:
         return np.stack([fn(np.ascontiguousarray(a)) for a in arr])
     return fn(np.ascontiguousarray(arr))
@@ -71,6 +74,17 @@ def resize_results(results: dict[str, Any], new_w: int, new_h: int) -> tuple[flo
     map_points(results, lambda p: p * (sx, sy))
     set_img_shape(results)
     return sx, sy
+
+
+def clip_boxes(results: dict[str, Any]) -> None:
+    """Boxes clipped to the image, as mmdet's ``Resize`` does after scaling
+    (``bbox_clip_border``): a box annotated past the border ends at it."""
+    h, w = results["img"].shape[:2]
+    for key in results.get("bbox_fields", []):
+        boxes = np.asarray(results[key], np.float32).reshape(-1, 4).copy()
+        boxes[:, 0::2] = np.clip(boxes[:, 0::2], 0, w)
+        boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, h)
+        results[key] = boxes
 
 
 def warp_results(results: dict[str, Any], matrix: np.ndarray, out_w: int, out_h: int,
@@ -188,6 +202,8 @@ class Resize:
         results["scale"] = tuple(scale)
         results["scale_factor"] = np.array([sx, sy, sx, sy], dtype=np.float32)
         results["keep_ratio"] = self.keep_ratio
+        results["pad_shape"] = results["img"].shape     # mmdet's: a later Pad sets its own
+        clip_boxes(results)
         return results
 
 
@@ -253,6 +269,8 @@ class ScaleAspectJitter:
             new_h = int(h * scale * math.sqrt(aspect))
         sx, sy = resize_results(results, new_w, new_h)
         results["scale_factor"] = np.array([sx, sy, sx, sy], dtype=np.float32)
+        results["pad_shape"] = results["img"].shape     # as mmdet's Resize, its base class
+        clip_boxes(results)
         return results
 
 

@@ -76,7 +76,7 @@ class OCRDataset(Dataset):
             raise UserError(f"ann_file: {self.ann_file}: no annotations")
         self.pipeline = Compose(pipeline, key="pipeline") if pipeline is not None else None
         self.charset = Charset.from_spec(charset) if charset is not None else None
-        self.skipped = SkipCounter(f"OCRDataset({self.ann_file})")
+        self.skipped = SkipCounter(f"{type(self).__name__}({self.ann_file})")
         self.CLASSES = 0
 
     def __len__(self) -> int:
@@ -102,8 +102,7 @@ class OCRDataset(Dataset):
 
     def prepare(self, index: int) -> dict[str, Any]:
         """Annotation ``index`` through the pipeline; raises InvalidSample on bad data."""
-        info = self._info(index)
-        results = dict(img_info=dict(info), img_prefix=self.img_prefix, text=info["text"])
+        results = self._results(index)
         if self.pipeline is None:
             return results
         sample = self.pipeline(results)
@@ -111,6 +110,11 @@ class OCRDataset(Dataset):
             raise InvalidSample("sample dropped by the pipeline", self.data_infos.where(index))
         self._check_sample(sample)
         return sample
+
+    def _results(self, index: int) -> dict[str, Any]:
+        """The pipeline input of annotation ``index``; raises InvalidSample on bad data."""
+        info = self._info(index)
+        return dict(img_info=dict(info), img_prefix=self.img_prefix, text=info["text"])
 
     def _check_sample(self, sample: dict[str, Any]) -> None:
         if not isinstance(sample.get("img"), torch.Tensor) or "img_metas" not in sample:
@@ -123,7 +127,7 @@ class OCRDataset(Dataset):
             info = dict(self.data_infos[index])
         except InvalidSample:
             info = {"filename": "", "text": ""}
-        results = dict(img_info=info, img_prefix=self.img_prefix, text=info.get("text", ""))
+        results = self._blank_results(info)
         loader = self.pipeline.transforms[0] if self.pipeline and len(self.pipeline) else None
         if not hasattr(loader, "placeholder"):
             raise UserError("pipeline.0: the first step must load the image (LoadImageFromFile "
@@ -132,6 +136,10 @@ class OCRDataset(Dataset):
         self._check_sample(sample)
         sample["img_metas"]["invalid"] = True
         return sample
+
+    def _blank_results(self, info: dict[str, Any]) -> dict[str, Any]:
+        """The pipeline input of a placeholder sample (before its blank image)."""
+        return dict(img_info=info, img_prefix=self.img_prefix, text=info.get("text", ""))
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         try:
@@ -196,6 +204,6 @@ class OCRDataset(Dataset):
         left_out = len(self) - len(gts)
         if left_out:
             (logger if isinstance(logger, logging.Logger) else logging.getLogger("ocr_ds")
-             ).warning("OCRDataset(%s): %d unreadable annotation(s) left out of evaluation",
-                       self.ann_file, left_out)
+             ).warning("%s(%s): %d unreadable annotation(s) left out of evaluation",
+                       type(self).__name__, self.ann_file, left_out)
         return eval_ocr_metric(preds, gts, metric=metric)

@@ -66,7 +66,10 @@ class BaseRecognizer(BaseModule):
         self.fp16_enabled = False
 
     def extract_feat(self, img: torch.Tensor) -> Any:
-        raise NotImplementedError
+        """The (optional) preprocessor, then the backbone."""
+        if self.preprocessor is not None:
+            img = self.preprocessor(img)
+        return self.backbone(img)
 
     def forward_train(self, img: torch.Tensor, img_metas: list[dict]) -> dict[str, torch.Tensor]:
         raise NotImplementedError
@@ -75,7 +78,26 @@ class BaseRecognizer(BaseModule):
         raise NotImplementedError
 
     def forward_test(self, img: torch.Tensor, img_metas: list[dict]) -> list[dict[str, Any]]:
-        return self.simple_test(img, img_metas)
+        """``simple_test``; samples with rotated views (``aug_views``) keep their best view."""
+        views = [meta.pop("aug_views", None) or [] for meta in img_metas]
+        if not any(views):
+            return self.simple_test(img, img_metas)
+        # one forward for the batch and every extra view, so that every rank (ZeRO-3) runs
+        # the same number of forwards whatever its samples; a view is as wide as its sample
+        # (ResizeOCR sizes it from the unrotated shape), so the batch width stays the same
+        imgs, metas = [*img], list(img_metas)
+        for sample_views in views:
+            for view in sample_views:
+                imgs.append(view["img"].to(img.device, img.dtype))
+                metas.append(dict(view["img_metas"]))
+        results = self.simple_test(pad_stack(imgs), metas)
+        merged, extra = [], len(img)
+        for i, sample_views in enumerate(views):
+            candidates = [results[i], *results[extra:extra + len(sample_views)]]
+            extra += len(sample_views)
+            # MMOCR's merge_aug_results: the first view with the best mean score
+            merged.append(max(candidates, key=lambda r: r["score"]))
+        return merged
 
     def forward(self, batch: Mapping[str, Any], return_loss: bool = True):
         img = batch["img"]
@@ -136,11 +158,6 @@ class EncodeDecodeRecognizer(BaseRecognizer):
             # prefix='': a whole recogniser's checkpoint, not only its backbone
             self.init_cfg = dict(type="Pretrained", checkpoint=pretrained, prefix="")
 
-    def extract_feat(self, img: torch.Tensor) -> Any:
-        if self.preprocessor is not None:
-            img = self.preprocessor(img)
-        return self.backbone(img)
-
     def encode_decode(self, img: torch.Tensor, img_metas: list[dict],
                       targets_dict: Mapping[str, Any] | None, train_mode: bool) -> torch.Tensor:
         """``valid_ratio``, features, encoder and decoder: the decoder's ``(N, T, C)`` output."""
@@ -159,28 +176,6 @@ class EncodeDecodeRecognizer(BaseRecognizer):
     def simple_test(self, img: torch.Tensor, img_metas: list[dict]) -> list[dict[str, Any]]:
         out_dec = self.encode_decode(img, img_metas, None, train_mode=False)
         return self.postprocess(out_dec, img_metas)
-
-    def forward_test(self, img: torch.Tensor, img_metas: list[dict]) -> list[dict[str, Any]]:
-        """``simple_test``; samples with rotated views (``aug_views``) keep their best view."""
-        views = [meta.pop("aug_views", None) or [] for meta in img_metas]
-        if not any(views):
-            return self.simple_test(img, img_metas)
-        # one forward for the batch and every extra view, so that every rank (ZeRO-3) runs
-        # the same number of forwards whatever its samples; a view is as wide as its sample
-        # (ResizeOCR sizes it from the unrotated shape), so the batch width stays the same
-        imgs, metas = [*img], list(img_metas)
-        for sample_views in views:
-            for view in sample_views:
-                imgs.append(view["img"].to(img.device, img.dtype))
-                metas.append(dict(view["img_metas"]))
-        results = self.simple_test(pad_stack(imgs), metas)
-        merged, extra = [], len(img)
-        for i, sample_views in enumerate(views):
-            candidates = [results[i], *results[extra:extra + len(sample_views)]]
-            extra += len(sample_views)
-            # MMOCR's merge_aug_results: the first view with the best mean score
-            merged.append(max(candidates, key=lambda r: r["score"]))
-        return merged
 
     def postprocess(self, out_dec: torch.Tensor, img_metas: Sequence[dict] | None = None
                     ) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ import copy
 import numpy as np
 import torch
 
-from mmocr_common import build_model, grads_of, publish_checkpoint, seed_all, state_of
+from mmocr_common import (build_model, grads_of, pipeline_steps,  # noqa: F401
+                          publish_checkpoint, seed_all, state_of)
 
 
 def _capture(model):
@@ -46,19 +47,3 @@ def abinet(model_cfg, seed, img, img_metas, train_seed, checkpoint=None):
     return dict(state=state, losses={k: v.detach() for k, v in losses.items()},
                 grads=grads_of(model), train=train_seen, test=seen,
                 texts=[r['text'] for r in results], scores=[list(r['score']) for r in results])
-
-
-def pipeline_steps(steps, images, seed):
-    """MMOCR's steps on BGR uint8 images after seeding python, numpy and torch: the images
-    (and shapes) they give."""
-    import mmocr.datasets  # noqa: F401  (registers MMOCR's steps)
-    from mmdet.datasets.pipelines import Compose
-    seed_all(seed)
-    pipe = Compose(copy.deepcopy(steps))
-    out = []
-    for img in images:
-        img = img.numpy().astype(np.uint8)
-        res = pipe(dict(img=img, img_shape=img.shape, ori_shape=img.shape))
-        out.append(dict(img=torch.from_numpy(np.ascontiguousarray(res['img'])),
-                        img_shape=list(res['img_shape'])))
-    return out

@@ -1,7 +1,8 @@
 """Our side of the encoder-decoder recogniser parity tests (shared by the SAR and RobustScanner
 tests): build, one training forward/backward, one test forward -- what the ref side's
-``mmocr_textrecog.recognizer`` does with MMOCR's classes -- and the comparison of the two; and
-the seeded-initialisation comparison of the MASTER and ABINet tests."""
+``mmocr_textrecog.recognizer`` does with MMOCR's classes -- and the comparison of the two; the
+seeded-initialisation comparison of the MASTER and ABINet tests; and the clean load of an
+MMOCR-published checkpoint (also used by the SegOCR test)."""
 from __future__ import annotations
 
 import copy
@@ -92,15 +93,24 @@ def check_recognizer(mmocr_ref, model_cfg: dict, data: dict, tmp_path, seed: int
     assert_close(ours["test_out"], theirs["test_out"], what="test outputs")
     assert ours["texts"] == theirs["texts"]
     assert_close(ours["scores"], theirs["scores"], what="scores")
-    # an MMOCR-written checkpoint: zero missing, zero unexpected keys through --load-from
+    assert_checkpoint_loads(model_cfg, ckpt, theirs["state"])
+    return ours
+
+
+def assert_checkpoint_loads(model_cfg: dict, ckpt: str, state: dict) -> None:
+    """An MMOCR-written checkpoint loads through --load-from's loader with zero missing and
+    zero unexpected keys (no warning) and gives exactly ``state``."""
     model = build_model(dict(model=copy.deepcopy(model_cfg)), init=False)
     records = []
     handler = logging.Handler()
     handler.emit = records.append
     logger = logging.getLogger("parity-load")
     logger.addHandler(handler)
-    load_weights(model, ckpt, logger)
-    assert not [r for r in records if r.levelno >= logging.WARNING], [r.getMessage() for r in records]
-    assert_close(model.state_dict(), theirs["state"], rtol=0, atol=0, what="loaded state")
+    try:
+        load_weights(model, ckpt, logger)
+    finally:
+        logger.removeHandler(handler)
+    warnings = [r.getMessage() for r in records if r.levelno >= logging.WARNING]
+    assert not warnings, warnings
+    assert_close(model.state_dict(), state, rtol=0, atol=0, what="loaded state")
     assert os.path.getsize(ckpt) > 0
-    return ours

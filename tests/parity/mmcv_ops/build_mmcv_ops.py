@@ -11,9 +11,12 @@ import mmcv
 from torch.utils.cpp_extension import load
 
 CSRC = os.path.join(os.path.dirname(mmcv.__file__), "ops", "csrc")
-OPS = ["modulated_deform_conv", "nms", "pixel_group", "contour_expand", "roi_align_rotated"]
-# contour_expand is CPU code itself
-CPU = ["modulated_deform_conv", "nms", "pixel_group", "roi_align_rotated"]
+OPS = ["modulated_deform_conv", "nms", "pixel_group", "contour_expand"]
+CPU = ["modulated_deform_conv", "nms", "pixel_group"]   # contour_expand is CPU code itself
+OPS += ["roi_align"]   # Mask R-CNN's RoI extractors and mask targets
+CPU += ["roi_align"]
+OPS += ["roi_align_rotated"]   # DRRG's local-graph node features
+CPU += ["roi_align_rotated"]
 
 out = sys.argv[1]
 src = os.path.join(out, "src")

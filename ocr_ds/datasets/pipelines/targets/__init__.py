@@ -1,1 +1,2 @@
-"""Training-target steps of the detection families, one module per family."""
+"""Training-target steps, one module per family (detection: PANet, FCENet, TextSnake;
+recognition: SegOCR in ``seg``)."""

@@ -1,4 +1,5 @@
-"""FCENet (MMOCR 0.6.3): ``fcenet`` (the detector), ``fpn`` (mmdet's FPN neck), ``head``
-(FCEHead), ``loss`` (FCELoss), ``postprocess`` (Fourier decoding and polygon NMS). Their
-training targets are :mod:`ocr_ds.datasets.pipelines.targets.fcenet`.
+"""FCENet (MMOCR 0.6.3): ``fcenet`` (the detector; its neck, mmdet's FPN, is
+:mod:`ocr_ds.models.common.fpn`), ``head`` (FCEHead), ``loss`` (FCELoss), ``postprocess``
+(Fourier decoding and polygon NMS). Their training targets are
+:mod:`ocr_ds.datasets.pipelines.targets.fcenet`.
 """

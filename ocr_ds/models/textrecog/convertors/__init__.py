@@ -1,2 +1,3 @@
 """Label convertors of the recognisers (text <-> class indices <-> tensors), one per decoding
-kind: ``ctc`` (CTCConvertor), ``attn`` (BaseConvertor, AttnConvertor). Built by name through :data:`ocr_ds.registry.COMPONENTS`."""
+kind: ``ctc`` (CTCConvertor), ``attn`` (BaseConvertor, AttnConvertor), ``seg``
+(SegConvertor). Built by name through :data:`ocr_ds.registry.COMPONENTS`."""

@@ -10,12 +10,13 @@ Built from the same config as MMOCR's::
                  label_convertor=dict(type='CTCConvertor', dict_type='DICT36',
                                       with_unknown=False, lower=True))
 
-The module tree and build order are MMOCR's ``EncodeDecodeRecognizer``'s (``backbone``,
-``decoder``, ``loss``; ``preprocessor`` and ``encoder`` None), so MMOCR's checkpoints load and a
-seeded build initialises as MMOCR's. Forward keeps the engine's contract
-(:mod:`ocr_ds.models`): training returns ``{'loss_ctc': tensor}``; testing returns
-``[{'text', 'score', 'char_scores'}, ...]`` where ``score`` is the mean of the per-character
-scores (0.0 for an empty prediction; MMOCR returns the list of character scores as ``score``).
+The module tree and build order are MMOCR's ``EncodeDecodeRecognizer``'s (``preprocessor``:
+CRNN-TPS's ``TPSPreprocessor`` or None; ``backbone``, ``decoder``, ``loss``; ``encoder`` None),
+so MMOCR's checkpoints load and a seeded build initialises as MMOCR's. Forward keeps the
+engine's contract (:mod:`ocr_ds.models`): training returns ``{'loss_ctc': tensor}``; testing
+returns ``[{'text', 'score', 'char_scores'}, ...]`` where ``score`` is the mean of the
+per-character scores (0.0 for an empty prediction; MMOCR returns the list of character scores as
+``score``).
 """
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ class CRNNNet(BaseModule):
             ``padding_idx`` and ``max_seq_len`` are filled in as MMOCR does.
         loss: Loss config (``CTCLoss``); ``ignore_index`` is filled in as MMOCR does.
         label_convertor: Convertor config (``CTCConvertor``); ``max_seq_len`` filled in.
-        preprocessor, encoder: Must be None (CRNN has neither).
+        preprocessor: Preprocessor config (``TPSPreprocessor`` in CRNN-TPS), or None.
+            Defaults to None.
+        encoder: Must be None (CRNN has none).
         max_seq_len: Passed to the convertor and decoder. Defaults to 40.
         init_cfg: As any ``BaseModule``'s. Defaults to None.
         train_cfg, test_cfg: Accepted for MMOCR configs; unused.
@@ -61,17 +64,17 @@ class CRNNNet(BaseModule):
                  test_cfg: Any = None, max_seq_len: int = 40, pretrained: Any = None,
                  init_cfg: Any = None):
         super().__init__(init_cfg=init_cfg)
-        if preprocessor is not None:
-            raise UserError(f"model.preprocessor: CRNNNet supports none (got {preprocessor!r})")
         if encoder is not None:
             raise UserError(f"model.encoder: CRNNNet has no encoder (got {encoder!r})")
         if pretrained is not None:
             raise UserError("model.pretrained: not supported; use --load-from or load_from")
-        # built in MMOCR's order (convertor, backbone, decoder, loss): a seeded build draws
-        # MMOCR's random numbers
+        # built in MMOCR's order (convertor, preprocessor, backbone, decoder, loss): a seeded
+        # build draws MMOCR's random numbers
         self.label_convertor = build(COMPONENTS, label_convertor, "model.label_convertor",
                                      max_seq_len=max_seq_len)
         self.preprocessor = None
+        if preprocessor is not None:
+            self.preprocessor = build(COMPONENTS, preprocessor, "model.preprocessor")
         self.backbone = build(COMPONENTS, backbone, "model.backbone")
         self.encoder = None
         convertor = self.label_convertor
@@ -84,6 +87,8 @@ class CRNNNet(BaseModule):
         self.max_seq_len = max_seq_len
 
     def extract_feat(self, img: torch.Tensor) -> torch.Tensor:
+        if self.preprocessor is not None:
+            img = self.preprocessor(img)
         return self.backbone(img)
 
     def forward(self, batch: Mapping[str, Any], return_loss: bool = True):

@@ -1,4 +1,4 @@
-"""mmdet 2.28's ``FPN`` neck (``type='mmdet.FPN'`` in MMOCR's FCENet configs).
+"""mmdet 2.28's ``FPN`` neck (``type='mmdet.FPN'``: MMOCR's FCENet and Mask R-CNN configs).
 
 Same module tree as mmdet's: ``lateral_convs`` and ``fpn_convs`` are *torch* ``nn.ModuleList``s
 of :class:`~ocr_ds.models.common.conv_module.ConvModule`, so the ``init_weights`` walk does not
