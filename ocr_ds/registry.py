@@ -319,8 +319,7 @@ TABLES: dict[str, dict[str, str]] = {
 
 
 # MMOCR 0.6.3 names of what ocr_ds does not have (README "Not ported"): a config naming one is
-# told so, not just that the name is unknown. Detection models MMOCR trains but ocr_ds lacks,
-# and the two tasks beyond detection and recognition.
+# told so, not just that the name is unknown: the two tasks beyond detection and recognition.
 NOT_PORTED: dict[str, str] = {
     **dict.fromkeys(("SDMGR", "SDMGRHead", "SDMGRLoss", "KIEDataset", "OpensetKIEDataset",
                      "KIEFormatBundle"), "key information extraction (SDMGR)"),
