@@ -14,13 +14,7 @@ REF = ref_file(__file__, "mmocr_crnn.py")
 SHIPPED = "configs/_base_/recog_models/crnn.py"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread, as the reference runs (and much faster on a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _batch(seed, width=64):

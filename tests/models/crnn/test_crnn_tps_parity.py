@@ -20,13 +20,7 @@ REF = ref_file(__file__, "mmocr_crnn_tps.py")
 SHIPPED = "configs/textrecog/tps/crnn_tps_academic_dataset.py"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread, as the reference runs (and much faster on a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _model_cfg():

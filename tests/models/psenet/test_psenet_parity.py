@@ -18,14 +18,7 @@ REF = ref_file(__file__, "mmocr_psenet.py")
 SHIPPED = "configs/_base_/det_models/psenet_r50_fpnf.py"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread, as the reference runs: two threads on a busy 2-core machine run the
-    backward passes here 20x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _cfg(variant="model_quad", backbone=None, neck=None):

@@ -24,13 +24,7 @@ SHIPPED = "configs/_base_/recog_models/seg.py"
 CONV = dict(type="SegConvertor", dict_type="DICT36", with_unknown=True, lower=True)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread, as the reference runs (and faster on a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def narrow_cfg():
