@@ -171,7 +171,7 @@ def _check_zero3_model(cfg: Mapping, ds: Mapping, ds_overrides: Mapping | None,
     if (ds.get("zero_optimization") or {}).get("stage") != 3:
         return
     name = (cfg.get("model") or {}).get("type")
-    if name not in registry.MODELS:
+    if not isinstance(name, str) or name not in registry.MODELS:
         return  # reported by the model check
     why = getattr(registry.resolve(registry.MODELS, name, "model.type"), "zero3_unsupported", None)
     if why:
