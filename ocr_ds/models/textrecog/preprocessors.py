@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from ocr_ds.errors import UserError
 from ocr_ds.models.common.base import BaseModule
+from ocr_ds.translate.values import positive_int
 
 
 class BasePreprocessor(BaseModule):
@@ -35,12 +36,6 @@ class BasePreprocessor(BaseModule):
 
     def forward(self, x: torch.Tensor, **kwargs: Any) -> torch.Tensor:
         return x
-
-
-def _positive_int(value: Any, key: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise UserError(f"{key}: expected a positive integer (got {value!r})")
-    return value
 
 
 def _size(value: Any, key: str) -> tuple[int, int]:
@@ -73,14 +68,14 @@ class TPSPreprocessor(BasePreprocessor):
                  init_cfg: Any = None):
         super().__init__(init_cfg=init_cfg)
         key = "preprocessor"
-        _positive_int(num_fiducial, f"{key}.num_fiducial")
+        positive_int(num_fiducial, f"{key}.num_fiducial")
         if num_fiducial < 4 or num_fiducial % 2:
             raise UserError(f"{key}.num_fiducial: expected an even integer >= 4 "
                             f"(got {num_fiducial!r})")
         self.num_fiducial = num_fiducial
         self.img_size = _size(img_size, f"{key}.img_size")
         self.rectified_img_size = _size(rectified_img_size, f"{key}.rectified_img_size")
-        self.num_img_channel = _positive_int(num_img_channel, f"{key}.num_img_channel")
+        self.num_img_channel = positive_int(num_img_channel, f"{key}.num_img_channel")
         # MMOCR's attribute names (they are the state-dict keys)
         self.LocalizationNetwork = LocalizationNetwork(num_fiducial, num_img_channel)
         self.GridGenerator = GridGenerator(num_fiducial, self.rectified_img_size)

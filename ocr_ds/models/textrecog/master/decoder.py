@@ -31,6 +31,7 @@ from ocr_ds.models.common.base import ModuleList
 from ocr_ds.models.common.mmcv_transformer import BaseTransformerLayer
 from ocr_ds.models.common.transformer import PositionalEncoding
 from ocr_ds.models.textrecog.base import BaseDecoder, check_dropout
+from ocr_ds.translate.values import positive_int
 
 KEY = "model.decoder"
 
@@ -45,12 +46,6 @@ class Embeddings(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.lut(x) * math.sqrt(self.d_model)
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise bad_value(f"{KEY}.{name}", value, "a positive integer")
-    return value
 
 
 class MasterDecoder(BaseDecoder):
@@ -80,7 +75,7 @@ class MasterDecoder(BaseDecoder):
         super().__init__(init_cfg=init_cfg)
         for name, value in (("n_layers", n_layers), ("n_head", n_head), ("d_model", d_model),
                             ("feat_size", feat_size), ("d_inner", d_inner)):
-            _positive_int(value, name)
+            positive_int(value, f"{KEY}.{name}")
         if d_model % n_head:
             raise bad_value(f"{KEY}.n_head", n_head, f"a divisor of d_model={d_model}")
         for name, value in (("attn_drop", attn_drop), ("ffn_drop", ffn_drop),

@@ -16,6 +16,7 @@ from torch import nn
 from ocr_ds.errors import UserError
 from ocr_ds.models.common.base import BaseModule
 from ocr_ds.models.common.conv_module import ConvModule
+from ocr_ds.translate.values import positive_int
 
 
 class SegHead(BaseModule):
@@ -32,9 +33,7 @@ class SegHead(BaseModule):
     def __init__(self, in_channels: int = 128, num_classes: int = 37,
                  upsample_param: Mapping[str, Any] | None = None, init_cfg: Any = None):
         super().__init__(init_cfg=init_cfg)
-        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
-            raise UserError(f"model.head.num_classes: expected a positive integer "
-                            f"(got {num_classes!r})")
+        positive_int(num_classes, "model.head.num_classes")
         if upsample_param is not None and not isinstance(upsample_param, Mapping):
             raise UserError(f"model.head.upsample_param: expected None or a dict of "
                             f"F.interpolate arguments (got {upsample_param!r})")

@@ -17,6 +17,7 @@ from ocr_ds.errors import UserError
 from ocr_ds.models.common.base import BaseModule, ModuleList
 from ocr_ds.models.common.conv_module import ConvModule
 from ocr_ds.models.textdet.psenet.fpnf import check_in_channels
+from ocr_ds.translate.values import positive_int
 
 
 class FPNOCR(BaseModule):
@@ -36,9 +37,7 @@ class FPNOCR(BaseModule):
         if len(in_channels) < 2:
             raise UserError(f"model.neck.in_channels: expected at least two levels "
                             f"(got {in_channels!r})")
-        if not isinstance(out_channels, int) or isinstance(out_channels, bool) or out_channels < 1:
-            raise UserError(f"model.neck.out_channels: expected a positive integer "
-                            f"(got {out_channels!r})")
+        positive_int(out_channels, "model.neck.out_channels")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.num_ins = len(in_channels)
