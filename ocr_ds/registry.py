@@ -44,6 +44,8 @@ MODELS: dict[str, str] = {
     "ABINet": "ocr_ds.models.textrecog.abinet.abinet:ABINet",
     # -- SegOCR
     "SegRecognizer": "ocr_ds.models.textrecog.seg.seg_recognizer:SegRecognizer",
+    # key information extraction
+    "SDMGR": "ocr_ds.models.kie.sdmgr.sdmgr:SDMGR",
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -95,7 +97,7 @@ COMPONENTS: dict[str, str] = {
     # -- Mask R-CNN (mmdet's two-stage parts, under the names MMOCR's configs give them)
     "RPNHead": "ocr_ds.models.textdet.maskrcnn.rpn_head:RPNHead",
     "StandardRoIHead": "ocr_ds.models.textdet.maskrcnn.roi_head:StandardRoIHead",
-    "SingleRoIExtractor": "ocr_ds.models.textdet.maskrcnn.roi_head:SingleRoIExtractor",
+    "SingleRoIExtractor": "ocr_ds.models.common.roi_extractor:SingleRoIExtractor",
     "Shared2FCBBoxHead": "ocr_ds.models.textdet.maskrcnn.bbox_head:Shared2FCBBoxHead",
     "FCNMaskHead": "ocr_ds.models.textdet.maskrcnn.mask_head:FCNMaskHead",
     "AnchorGenerator": "ocr_ds.models.textdet.maskrcnn.bbox_ops:AnchorGenerator",
@@ -146,6 +148,11 @@ COMPONENTS: dict[str, str] = {
     "SegHead": "ocr_ds.models.textrecog.seg.head:SegHead",
     "SegLoss": "ocr_ds.models.textrecog.seg.loss:SegLoss",
     "SegConvertor": "ocr_ds.models.textrecog.convertors.seg:SegConvertor",
+    # key information extraction
+    "UNet": "ocr_ds.models.common.unet:UNet",
+    "SDMGRHead": "ocr_ds.models.kie.sdmgr.head:SDMGRHead",
+    "SDMGRLoss": "ocr_ds.models.kie.sdmgr.loss:SDMGRLoss",
+    "mmdet.SingleRoIExtractor": "ocr_ds.models.common.roi_extractor:SingleRoIExtractor",
 }
 
 DATASETS: dict[str, str] = {
@@ -157,6 +164,9 @@ DATASETS: dict[str, str] = {
     "ToyDataset": "ocr_ds.datasets.toy:ToyDataset",
     # -- SegOCR
     "OCRSegDataset": "ocr_ds.datasets.textrecog.ocr_seg_dataset:OCRSegDataset",
+    # key information extraction
+    "KIEDataset": "ocr_ds.datasets.kie.kie_dataset:KIEDataset",
+    "OpensetKIEDataset": "ocr_ds.datasets.kie.openset_kie_dataset:OpensetKIEDataset",
 }
 
 # ``OCRDataset(loader=dict(type=..., parser=dict(type=...)))``: MMOCR's LOADERS and PARSERS
@@ -231,6 +241,9 @@ PIPELINES: dict[str, str] = {
     "OpencvToPil": "ocr_ds.datasets.pipelines.recog_charbox:OpencvToPil",
     "PilToOpencv": "ocr_ds.datasets.pipelines.recog_charbox:PilToOpencv",
     "FancyPCA": "ocr_ds.datasets.pipelines.recog_augment:FancyPCA",
+    # key information extraction
+    "ResizeNoImg": "ocr_ds.datasets.pipelines.kie_transforms:ResizeNoImg",
+    "KIEFormatBundle": "ocr_ds.datasets.pipelines.kie_transforms:KIEFormatBundle",
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``
@@ -286,6 +299,11 @@ ACTIVATIONS: dict[str, str] = {
         "ReLU", "LeakyReLU", "PReLU", "RReLU", "ReLU6", "ELU", "Sigmoid", "Tanh", "SiLU",
         "GELU")},
 }
+# ``upsample_cfg`` of UNet's decoder blocks (MMOCR's UPSAMPLE_LAYERS)
+UPSAMPLE_LAYERS: dict[str, str] = {
+    "InterpConv": "ocr_ds.models.common.unet:InterpConv",
+    "DeconvModule": "ocr_ds.models.common.unet:DeconvModule",
+}
 # ``attn_cfgs`` / ``ffn_cfgs`` / ``dropout_layer`` of mmcv's BaseTransformerLayer (MASTER, ABINet)
 TRANSFORMER_PARTS: dict[str, str] = {
     "MultiheadAttention": "ocr_ds.models.common.mmcv_transformer:MultiheadAttention",
@@ -314,6 +332,7 @@ TABLES: dict[str, dict[str, str]] = {
     "norm layer": NORM_LAYERS,
     "activation": ACTIVATIONS,
     "plugin layer": PLUGIN_LAYERS,
+    "upsample layer": UPSAMPLE_LAYERS,
     "transformer part": TRANSFORMER_PARTS,
 }
 
@@ -321,8 +340,6 @@ TABLES: dict[str, dict[str, str]] = {
 # MMOCR 0.6.3 names of what ocr_ds does not have (README "Not ported"): a config naming one is
 # told so, not just that the name is unknown: the two tasks beyond detection and recognition.
 NOT_PORTED: dict[str, str] = {
-    **dict.fromkeys(("SDMGR", "SDMGRHead", "SDMGRLoss", "KIEDataset", "OpensetKIEDataset",
-                     "KIEFormatBundle"), "key information extraction (SDMGR)"),
     **dict.fromkeys(("NerClassifier", "NerDataset", "NerTransform", "ToTensorNER",
                      "NerConvertor"), "named entity recognition (BERT NER)"),
 }

@@ -78,6 +78,10 @@ CONFIGS: dict[str, str] = {
     "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_ctw1500.py": "hmean-iou:hmean",
     "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2015.py": "hmean-iou:hmean",
     "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2017.py": "hmean-iou:hmean",
+    # key information extraction
+    "kie/sdmgr/sdmgr_unet16_60e_wildreceipt.py": "macro_f1",
+    "kie/sdmgr/sdmgr_novisual_60e_wildreceipt.py": "macro_f1",
+    "kie/sdmgr/sdmgr_novisual_60e_wildreceipt_openset.py": "edge_openset_f1",
 }
 # rows marked None are not supported yet (their family is being built); they are skipped
 

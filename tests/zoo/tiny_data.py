@@ -12,7 +12,10 @@ starts in, so MMOCR's relative ``data/...`` paths resolve), for every leaf datas
   ``LineJsonParser``);
 * ``OCRSegDataset``: word crops drawn a character at a time, one JSON line per crop with each
   character's box (``file_name``, ``annotations=[{char_text, char_box}]``, ``text``; boxes
-  alternate between ``xyxy`` rectangles and 8-number quadrangles).
+  alternate between ``xyxy`` rectangles and 8-number quadrangles);
+* ``KIEDataset`` / ``OpensetKIEDataset``: receipt-like images of a few word boxes, one JSON
+  line per image (``file_name``, ``height``, ``width``, ``annotations=[{box, text, label,
+  edge}]``), and the ``dict_file`` (the words' characters, one a line).
 
 Images come from the project's generators (``ocr_ds.tools.gen_det_data`` scenes -- its curved
 CTW1500-style ones, 14-point polygons, for data under a ``ctw1500`` path -- and
@@ -162,6 +165,32 @@ def make_charbox(spec: Mapping, root: str, rng: np.random.Generator, count: int)
     _write_lines(os.path.join(root, spec["ann_file"]), lines, "txt")
 
 
+def make_kie(spec: Mapping, root: str, rng: np.random.Generator, count: int) -> None:
+    """Receipt-like images: 3 to 5 words on a white page, each an 8-number box labelled with a
+    class below the model's (26 for WildReceipt's, 4 open-set: key 1 / value 2) and an edge id
+    pairing words."""
+    num_classes = 4 if spec["type"] == "OpensetKIEDataset" else 26
+    lines = []
+    for i in range(count):
+        h, w = 96, 128
+        img = np.full((h, w, 3), 255, np.uint8)
+        anns = []
+        for j in range(int(rng.integers(3, 6))):
+            word = WORDS[int(rng.integers(len(WORDS)))]
+            x, y = int(rng.integers(2, 40)), 4 + 18 * j
+            crop = cv2.resize(render_word(word, rng), (60, 14))
+            img[y:y + 14, x:x + 60] = crop if crop.ndim == 3 else crop[:, :, None]
+            anns.append(dict(box=[x, y, x + 59, y, x + 59, y + 13, x, y + 13], text=word,
+                             label=int(rng.integers(num_classes)), edge=j // 2))
+        name = f"image_files/receipt_{i}.jpeg"
+        _write_image(os.path.join(root, spec.get("img_prefix") or "", name), img)
+        lines.append(json.dumps(dict(file_name=name, height=h, width=w, annotations=anns)))
+    _write_lines(os.path.join(root, spec["ann_file"]), lines, "txt")
+    dict_file = os.path.join(root, spec["dict_file"])
+    with open(dict_file, "w", encoding="utf-8") as f:
+        f.writelines(f"{c}\n" for c in sorted(set("".join(WORDS))))
+
+
 def make_data(cfg: Mapping, root: str, images_per_set: int = 2, size: int = 160
               ) -> dict[str, int]:
     """Write every split's data; returns the number of training samples per leaf key path."""
@@ -191,6 +220,8 @@ def make_data(cfg: Mapping, root: str, images_per_set: int = 2, size: int = 160
                     make_recog(spec, root, rng, count)
                 elif spec["type"] == "OCRSegDataset":
                     make_charbox(spec, root, rng, count)
+                elif spec["type"] in ("KIEDataset", "OpensetKIEDataset"):
+                    make_kie(spec, root, rng, count)
                 else:
                     raise AssertionError(f"{key}: no tiny-data maker for {spec['type']}")
             if split == "train":

@@ -12,7 +12,8 @@ from typing import Any, Mapping
 import torch
 
 from ocr_ds.errors import UserError
-from ocr_ds.models.textdet.maskrcnn.bbox_ops import bbox2roi, bbox_overlaps
+from ocr_ds.models.common.roi_extractor import bbox2roi
+from ocr_ds.models.textdet.maskrcnn.bbox_ops import bbox_overlaps
 
 
 class AssignResult:

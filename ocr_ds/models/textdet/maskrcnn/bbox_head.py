@@ -11,9 +11,9 @@ from torch import nn
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
+from ocr_ds.models.common.accuracy import accuracy
 from ocr_ds.models.common.base import BaseModule
 from ocr_ds.models.textdet.maskrcnn.bbox_ops import multiclass_nms
-from ocr_ds.models.textdet.maskrcnn.losses import accuracy
 
 
 class Shared2FCBBoxHead(BaseModule):

@@ -160,18 +160,6 @@ def bbox_overlaps(bboxes1: torch.Tensor, bboxes2: torch.Tensor, mode: str = "iou
     return overlap / union
 
 
-def bbox2roi(bbox_list: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Per-image boxes -> ``(R, 5)`` rois ``(image index, x1, y1, x2, y2)``."""
-    rois = []
-    for img_id, bboxes in enumerate(bbox_list):
-        if bboxes.size(0) > 0:
-            rois.append(torch.cat([bboxes.new_full((bboxes.size(0), 1), img_id),
-                                   bboxes[:, :4]], dim=-1))
-        else:
-            rois.append(bboxes.new_zeros((0, 5)))
-    return torch.cat(rois, 0)
-
-
 def images_to_levels(target: list[torch.Tensor], num_levels: list[int]) -> list[torch.Tensor]:
     """Per-image targets (all levels) -> per-level targets (all images)."""
     target = torch.stack(target, 0)

@@ -1,5 +1,5 @@
 """mmdet 2.28.2's ``CrossEntropyLoss`` (softmax, sigmoid and per-class mask variants),
-``L1Loss``/``SmoothL1Loss`` and ``accuracy``, with mmdet's weighting and ``avg_factor``."""
+``L1Loss``/``SmoothL1Loss``, with mmdet's weighting and ``avg_factor``."""
 from __future__ import annotations
 
 from typing import Any
@@ -109,12 +109,3 @@ class SmoothL1Loss(L1Loss):
         if beta <= 0:
             raise UserError(f"SmoothL1Loss.beta: expected a number > 0 (got {beta!r})")
         super().__init__(reduction=reduction, loss_weight=loss_weight, beta=beta)
-
-
-def accuracy(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Top-1 accuracy in percent, as mmdet logs ``acc``."""
-    if pred.size(0) == 0:
-        return pred.new_tensor(0.0)
-    label = pred.topk(1, dim=1)[1].t()
-    correct = label.eq(target.view(1, -1).expand_as(label))
-    return correct[:1].reshape(-1).float().sum(0, keepdim=True).mul_(100.0 / pred.size(0))
