@@ -11,9 +11,6 @@ from ocr_ds.errors import run_cli
 
 # MMOCR's config (relative to its configs/) -> its lines: config key, MMOCR name, what it is part of
 NOT_PORTED = {
-    "kie/sdmgr/sdmgr_novisual_60e_wildreceipt.py": [
-        ("model.type", "SDMGR", "key information extraction (SDMGR)"),
-        ("data.train.type", "KIEDataset", "key information extraction (SDMGR)")],
     "ner/bert_softmax/bert_softmax_cluener_18e.py": [
         ("model.type", "NerClassifier", "named entity recognition (BERT NER)"),
         ("data.train.type", "NerDataset", "named entity recognition (BERT NER)")],
