@@ -1,0 +1,107 @@
+"""SDMGR and the KIE datasets on their own (no reference): per-image test results whatever the
+batch size, a batch without known characters, a half-precision model, and the one-line errors
+of bad KIE config values."""
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from ocr_ds import registry
+from ocr_ds.config import Config
+from ocr_ds.datasets.pipelines.kie_transforms import KIEFormatBundle, ResizeNoImg
+from ocr_ds.errors import UserError
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__)))))
+torch.set_num_threads(1)
+
+
+def model_of(name):
+    cfg = Config.fromfile(os.path.join(REPO, "configs", "kie", "sdmgr", name)).to_dict()
+    torch.manual_seed(0)
+    model = registry.build(registry.MODELS, cfg["model"], "model")
+    model.init_weights()
+    return model.eval()
+
+
+def sample(rng, n, chars=True):
+    xy = rng.uniform(0, 40, (n, 2))
+    texts = rng.randint(1, 92, (n, 4)).astype(np.int32) if chars else \
+        -np.ones((n, 2), np.int32)
+    return dict(img=torch.from_numpy(rng.normal(0, 1, (3, 64, 64)).astype(np.float32)),
+                relations=rng.normal(0, 1, (n, n, 5)).astype(np.float32), texts=texts,
+                gt_bboxes=np.concatenate([xy, xy + 10], 1).astype(np.float32), img_metas={})
+
+
+def batch(samples):
+    from ocr_ds.datasets.collate import collate
+    return collate(samples)
+
+
+@pytest.mark.parametrize("name", ["sdmgr_unet16_60e_wildreceipt.py",
+                                  "sdmgr_novisual_60e_wildreceipt.py"])
+def test_results_per_image_whatever_the_batch(name):
+    model = model_of(name)
+    rng = np.random.RandomState(0)
+    samples = [sample(rng, 3), sample(rng, 5)]
+    with torch.no_grad():
+        together = model(batch(samples), return_loss=False)
+        alone = [model(batch([s]), return_loss=False)[0] for s in samples]
+    for a, b in zip(together, alone):
+        torch.testing.assert_close(a["nodes"], b["nodes"], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(a["edges"], b["edges"], rtol=1e-5, atol=1e-6)
+    assert [r["nodes"].shape for r in together] == [(3, 26), (5, 26)]
+    assert [r["edges"].shape for r in together] == [(9, 2), (25, 2)]
+
+
+def test_batch_without_known_characters_and_bf16():
+    model = model_of("sdmgr_novisual_60e_wildreceipt.py")
+    rng = np.random.RandomState(1)
+    with torch.no_grad():
+        (out,) = model(batch([sample(rng, 2, chars=False)]), return_loss=False)
+        assert torch.isfinite(out["nodes"]).all()
+        model = model.to(torch.bfloat16)
+        (out,) = model(batch([sample(rng, 3)]), return_loss=False)
+    assert out["nodes"].dtype == torch.bfloat16 and torch.isfinite(out["nodes"].float()).all()
+
+
+def test_format_bundle_scales_relations():
+    rel = np.ones((2, 2, 5), np.float32)
+    results = dict(img_info=dict(width=200, height=100), img=np.zeros((0, 0, 0), np.uint8),
+                   ann_info=dict(relations=rel, texts=np.ones((2, 1), np.int32)))
+    results = KIEFormatBundle()(ResizeNoImg((1024, 512))(results))
+    assert results["img_shape"] == (512, 1024, 1)
+    assert np.allclose(results["relations"][0, 0], [5.12, 5.12, 1, 1, 1])
+    results = KIEFormatBundle()(dict(scale_factor=2.0, ann_info=dict(
+        relations=rel, texts=np.ones((2, 1), np.int32))))
+    assert np.allclose(results["relations"][0, 0], [2, 2, 1, 1, 1])
+
+
+def test_bad_kie_values_are_one_line_errors(tmp_path):
+    from ocr_ds.datasets.kie.kie_dataset import KIEDataset
+    from ocr_ds.datasets.kie.openset_kie_dataset import OpensetKIEDataset
+
+    with pytest.raises(UserError, match="evaluation.metric: expected 'macro_f1'"):
+        KIEDataset.metric_keys("hmean-iou")
+    with pytest.raises(UserError, match="expected 'openset_f1'"):
+        OpensetKIEDataset.metric_keys(["macro_f1"])
+    (tmp_path / "ann.txt").write_text('{"file_name": "a.jpg", "height": 9, "width": 9, '
+                                      '"annotations": [{"box": [0, 0, 4, 0, 4, 4, 0, 4], '
+                                      '"text": "a", "label": 1, "edge": 0}]}\n')
+    loader = dict(type="HardDiskLoader", parser=dict(
+        type="LineJsonParser", keys=["file_name", "height", "width", "annotations"]))
+    spec = dict(type="OpensetKIEDataset", ann_file=str(tmp_path / "ann.txt"), loader=loader,
+                dict_file=str(tmp_path / "missing.txt"))
+    with pytest.raises(UserError, match="dict_file: expected an existing character file"):
+        registry.build(registry.DATASETS, spec, "data.test")
+    (tmp_path / "dict.txt").write_text("a\n")
+    spec.update(dict_file=str(tmp_path / "dict.txt"), link_type="one-to-two")
+    with pytest.raises(UserError, match="data.test.link_type: expected one of"):
+        registry.build(registry.DATASETS, spec, "data.test")
+    spec = dict(spec, type="KIEDataset")
+    spec.pop("link_type")
+    kie = registry.build(registry.DATASETS, spec, "data.test")
+    with pytest.raises(UserError, match="metric_options.macro_f1: expected only 'ignores'"):
+        kie.evaluate([dict(nodes=[[0.2, 0.8]])], metric_options=dict(macro_f1=dict(ignore=[0])))
+    assert kie.evaluate([dict(nodes=[[0.2, 0.8]])], metric_options=None) == {"macro_f1": 0.5}
