@@ -4,6 +4,7 @@ edges, train losses and gradients on the same weights and batch); KIEDataset /
 OpensetKIEDataset samples through the configs' pipelines (relations, texts, targets, images);
 ``macro_f1`` and ``openset_f1`` on seeded and edge inputs."""
 import json
+import logging
 import os
 
 import cv2
@@ -12,8 +13,9 @@ import pytest
 import torch
 
 from ocr_ds import registry
-from ocr_ds.checkpoint_io import load_checkpoint_any
+from ocr_ds.checkpoint_io import load_checkpoint_any, match_state_dict
 from ocr_ds.config import Config
+from ocr_ds.engine.builder import load_weights
 from ocr_ds.metrics.kie_metric import compute_f1_score
 from parity import assert_close, assert_close_by_norm, assert_same_keys, ref_file
 
@@ -73,8 +75,9 @@ def test_models_equal_mmocr(mmocr_ref, tmp_path):
         state, _ = load_checkpoint_any(ref["checkpoint"])
         for k, v in model.state_dict().items():        # the same seed, the same weights
             assert torch.equal(v, state[k]), f"{path}: {k} differs from MMOCR's seeded init"
-        result = model.load_state_dict(state, strict=False)
-        assert not result.missing_keys and not result.unexpected_keys, result
+        match = match_state_dict(model, state)           # what --load-from reports
+        assert not (match.missing or match.unexpected or match.mismatched), match.summary()
+        load_weights(model, ref["checkpoint"], logging.getLogger("ocr_ds"))
         classes = cfg["bbox_head"]["num_classes"]
         batch = dict(img=img, img_metas=[{}, {}], relations=relations, texts=texts,
                      gt_bboxes=boxes, gt_labels=[np.concatenate([g[:, :1] % classes, g[:, 1:]],
