@@ -280,7 +280,7 @@ def _picture_maker(args: argparse.Namespace, dataset: Any) -> Any:
     def on_sample(index: int, pred: Any, raw: Any) -> None:
         if raw is None:  # a placeholder for an unreadable image: nothing to draw on
             return
-        picture = show.draw_prediction(raw[0], pred, args.show_score_thr)
+        picture = show.draw_prediction(raw[0], pred, args.show_score_thr, *raw[2:])
         if args.show_dir:
             show.save_picture(args.show_dir, raw[1], picture)
         if args.show:

@@ -105,3 +105,46 @@ def test_bad_kie_values_are_one_line_errors(tmp_path):
     with pytest.raises(UserError, match="metric_options.macro_f1: expected only 'ignores'"):
         kie.evaluate([dict(nodes=[[0.2, 0.8]])], metric_options=dict(macro_f1=dict(ignore=[0])))
     assert kie.evaluate([dict(nodes=[[0.2, 0.8]])], metric_options=None) == {"macro_f1": 0.5}
+
+
+@pytest.mark.parametrize("name,keys", [
+    ("sdmgr_unet16_60e_wildreceipt.py", ["macro_f1"]),
+    ("sdmgr_novisual_60e_wildreceipt_openset.py",
+     ["edge_openset_f1", "node_openset_micro_f1", "node_openset_macro_f1"])])
+def test_test_py_evaluates_writes_and_draws(name, keys, tmp_path, monkeypatch, capsys):
+    """test.py on tiny WildReceipt-like data: --eval, --out (JSON per image), --show-dir (a
+    picture per image: image | box classes, three times its width; without the visual
+    modality the image is read for the picture)."""
+    import importlib.util
+    import json
+
+    import cv2
+
+    from ocr_ds.test import parse_args, run
+
+    spec = importlib.util.spec_from_file_location(
+        "tiny_data", os.path.join(REPO, "tests", "zoo", "tiny_data.py"))
+    tiny_data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tiny_data)
+    config = os.path.join(REPO, "configs", "kie", "sdmgr", name)
+    cfg = Config.fromfile(config).to_dict()
+    monkeypatch.chdir(tmp_path)
+    tiny_data.make_data(cfg, str(tmp_path))
+    ckpt = tmp_path / "model.pth"
+    torch.save({"state_dict": model_of(name).state_dict()}, ckpt)
+    out, pictures = tmp_path / "preds.json", tmp_path / "pictures"
+    metrics = run(parse_args([config, str(ckpt), "--eval", cfg["evaluation"]["metric"],
+                              "--out", str(out), "--show-dir", str(pictures),
+                              "--cfg-options", "data.workers_per_gpu=0"]))
+    assert sorted(metrics) == sorted(keys)
+    assert str(metrics) in capsys.readouterr().out.splitlines()
+    preds = json.loads(out.read_text())
+    lines = (tmp_path / cfg["data"]["test"]["ann_file"]).read_text().splitlines()
+    assert len(preds) == len(lines) == 2
+    for pred, line in zip(preds, lines):
+        ann = json.loads(line)
+        n = len(ann["annotations"])
+        assert np.asarray(pred["nodes"]).shape == (n, cfg["model"]["bbox_head"]["num_classes"])
+        assert np.asarray(pred["edges"]).shape == (n * n, 2)
+        picture = cv2.imread(str(pictures / ann["file_name"]))
+        assert picture.shape == (ann["height"], 3 * ann["width"], 3)
