@@ -13,7 +13,10 @@
   ``PositionwiseFeedForward``, ``PositionalEncoding``, ``TFEncoderLayer``, ``TFDecoderLayer``).
 * :mod:`.mmcv_transformer` -- mmcv's ``BaseTransformerLayer`` with its ``MultiheadAttention``
   and ``FFN`` (MASTER, ABINet).
+* :mod:`.roi_ops`, :mod:`.roi_extractor` -- RoIAlign and NMS; mmdet's ``SingleRoIExtractor``
+  and ``bbox2roi`` (Mask R-CNN, SDMGR); :mod:`.accuracy` -- mmdet's top-1 ``accuracy``.
+* :mod:`.unet` -- MMOCR's ``UNet`` backbone (SDMGR's visual modality).
 
 Names come from the tables in :mod:`ocr_ds.registry` (``CONV_LAYERS``, ``NORM_LAYERS``,
-``ACTIVATIONS``, ``PLUGIN_LAYERS``, ``TRANSFORMER_PARTS``), as every other kind does.
+``ACTIVATIONS``, ``PLUGIN_LAYERS``, ``TRANSFORMER_PARTS``, ``UPSAMPLE_LAYERS``), as every other kind does.
 """
