@@ -38,19 +38,15 @@ class SDMGR(BaseModule):
     ``extractor`` (mmdet's ``SingleRoIExtractor`` with a 7x7 ``RoIAlign`` at stride 1; its
     ``out_channels`` is the backbone's ``base_channels``), ``visual_modality`` (False),
     ``train_cfg``, ``test_cfg``, ``class_list`` (class index -> name file, for pictures),
-    ``init_cfg``, ``openset`` (False), ``pretrained``."""
+    ``init_cfg``, ``openset`` (False)."""
 
     def __init__(self, backbone: Mapping, neck: Mapping | None = None,
                  bbox_head: Mapping | None = None, extractor: Mapping = _EXTRACTOR,
                  visual_modality: bool = False, train_cfg: Any = None, test_cfg: Any = None,
-                 class_list: str | None = None, init_cfg: Any = None, openset: bool = False,
-                 pretrained: str | None = None):
+                 class_list: str | None = None, init_cfg: Any = None, openset: bool = False):
         super().__init__(init_cfg)
         if bbox_head is None:
             raise UserError("model.bbox_head: SDMGR needs a head (got None)")
-        backbone = dict(backbone)
-        if pretrained:
-            backbone["init_cfg"] = dict(type="Pretrained", checkpoint=pretrained)
         self.backbone = registry.build(registry.COMPONENTS, backbone, "model.backbone")
         if neck is not None:
             self.neck = registry.build(registry.COMPONENTS, neck, "model.neck")
