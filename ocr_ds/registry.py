@@ -44,6 +44,8 @@ MODELS: dict[str, str] = {
     "ABINet": "ocr_ds.models.textrecog.abinet.abinet:ABINet",
     # -- SegOCR
     "SegRecognizer": "ocr_ds.models.textrecog.seg.seg_recognizer:SegRecognizer",
+    # -- named entity recognition (BERT NER)
+    "NerClassifier": "ocr_ds.models.ner.ner_classifier:NerClassifier",
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -146,6 +148,12 @@ COMPONENTS: dict[str, str] = {
     "SegHead": "ocr_ds.models.textrecog.seg.head:SegHead",
     "SegLoss": "ocr_ds.models.textrecog.seg.loss:SegLoss",
     "SegConvertor": "ocr_ds.models.textrecog.convertors.seg:SegConvertor",
+    # -- named entity recognition (BERT NER)
+    "BertEncoder": "ocr_ds.models.ner.encoder:BertEncoder",
+    "FCDecoder": "ocr_ds.models.ner.decoder:FCDecoder",
+    "MaskedCrossEntropyLoss": "ocr_ds.models.ner.losses:MaskedCrossEntropyLoss",
+    "MaskedFocalLoss": "ocr_ds.models.ner.losses:MaskedFocalLoss",
+    "NerConvertor": "ocr_ds.models.ner.convertor:NerConvertor",
 }
 
 DATASETS: dict[str, str] = {
@@ -157,6 +165,8 @@ DATASETS: dict[str, str] = {
     "ToyDataset": "ocr_ds.datasets.toy:ToyDataset",
     # -- SegOCR
     "OCRSegDataset": "ocr_ds.datasets.textrecog.ocr_seg_dataset:OCRSegDataset",
+    # -- named entity recognition (BERT NER)
+    "NerDataset": "ocr_ds.datasets.ner.ner_dataset:NerDataset",
 }
 
 # ``OCRDataset(loader=dict(type=..., parser=dict(type=...)))``: MMOCR's LOADERS and PARSERS
@@ -231,6 +241,9 @@ PIPELINES: dict[str, str] = {
     "OpencvToPil": "ocr_ds.datasets.pipelines.recog_charbox:OpencvToPil",
     "PilToOpencv": "ocr_ds.datasets.pipelines.recog_charbox:PilToOpencv",
     "FancyPCA": "ocr_ds.datasets.pipelines.recog_augment:FancyPCA",
+    # -- named entity recognition (BERT NER)
+    "NerTransform": "ocr_ds.datasets.pipelines.ner_transforms:NerTransform",
+    "ToTensorNER": "ocr_ds.datasets.pipelines.ner_transforms:ToTensorNER",
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``
@@ -281,6 +294,7 @@ ACTIVATIONS: dict[str, str] = {
     "Tanh": "torch.nn:Tanh",
     "SiLU": "torch.nn:SiLU",
     "GELU": "torch.nn:GELU",
+    "GeluNew": "ocr_ds.models.ner.bert:GeluNew",   # BERT NER's hidden_act_cfg
     # MMOCR's own activation table falls back to mmcv's, spelled with its scope
     **{f"mmcv.{name}": f"torch.nn:{name}" for name in (
         "ReLU", "LeakyReLU", "PReLU", "RReLU", "ReLU6", "ELU", "Sigmoid", "Tanh", "SiLU",
@@ -323,8 +337,6 @@ TABLES: dict[str, dict[str, str]] = {
 NOT_PORTED: dict[str, str] = {
     **dict.fromkeys(("SDMGR", "SDMGRHead", "SDMGRLoss", "KIEDataset", "OpensetKIEDataset",
                      "KIEFormatBundle"), "key information extraction (SDMGR)"),
-    **dict.fromkeys(("NerClassifier", "NerDataset", "NerTransform", "ToTensorNER",
-                     "NerConvertor"), "named entity recognition (BERT NER)"),
 }
 
 
