@@ -14,9 +14,6 @@ NOT_PORTED = {
     "kie/sdmgr/sdmgr_novisual_60e_wildreceipt.py": [
         ("model.type", "SDMGR", "key information extraction (SDMGR)"),
         ("data.train.type", "KIEDataset", "key information extraction (SDMGR)")],
-    "ner/bert_softmax/bert_softmax_cluener_18e.py": [
-        ("model.type", "NerClassifier", "named entity recognition (BERT NER)"),
-        ("data.train.type", "NerDataset", "named entity recognition (BERT NER)")],
 }
 
 
