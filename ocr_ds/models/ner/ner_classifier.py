@@ -62,6 +62,12 @@ class NerClassifier(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.label_convertor = build(COMPONENTS, label_convertor, "model.label_convertor")
         self.encoder = build(COMPONENTS, encoder, "model.encoder")
+        conv, rows = self.label_convertor, self.encoder.bert.embeddings.word_embeddings
+        needed = max(conv.vocab_size, conv.unknown_id + 1, conv.start_id + 1, conv.end_id + 1)
+        if rows.num_embeddings < needed:   # else an IndexError in the first forward
+            raise UserError(f"model.encoder.vocab_size: expected at least {needed}, the ids "
+                            f"of label_convertor.vocab_file ({conv.vocab_size} tokens) and "
+                            f"its special ids (got {rows.num_embeddings})")
         num_labels = self.label_convertor.num_labels
         self.decoder = build(COMPONENTS, dict(decoder, num_labels=num_labels), "model.decoder")
         self.loss = build(COMPONENTS, dict(loss, num_labels=num_labels), "model.loss")

@@ -158,9 +158,8 @@ def test_convertor_and_pipeline_equal_mmocr(mmocr_ref, tmp_path):
             ["O", "O", "O", "O", "B-a"]]
     preds += [[2 * n + 2] + [tags[t] for t in row] + [2 * n + 3] + [0] * (MAX_LEN - 7)
               for row in hand]
-    masks = torch.tensor([[1] * rng.randrange(2, MAX_LEN + 1) + [0] * MAX_LEN
-                          for _ in range(40)] + [[1] * 7 + [0] * (MAX_LEN - 7)] * len(hand)
-                         )[:, :MAX_LEN]
+    masks = torch.tensor([([1] * rng.randrange(2, MAX_LEN + 1) + [0] * MAX_LEN)[:MAX_LEN]
+                          for _ in range(40)] + [[1] * 7 + [0] * (MAX_LEN - 7)] * len(hand))
     theirs = mmocr_ref.call(REF, "convert", convertor=convertor_cfg(vocab), samples=EDGE,
                             preds=preds, masks=masks)
     conv = NerConvertor(**{k: v for k, v in convertor_cfg(vocab).items() if k != "type"})
@@ -176,7 +175,7 @@ def test_convertor_and_pipeline_equal_mmocr(mmocr_ref, tmp_path):
         assert conv.convert_entity2label(sample["label"], len(sample["text"])) == ref["labels"]
         out = pipe(copy.deepcopy(sample))
         assert_close(out["img_metas"], ref["tensors"], rtol=0, atol=0, what=sample["text"])
-        assert out["img"] == [] 
+        assert out["img"] == []
     # MMOCR fails on these; ours takes them (README: Differs)
     long_texts = [s for s in EDGE if len(s["text"]) > MAX_LEN - 2]
     assert failed == {**{s["text"]: "IndexError" for s in long_texts}, "": "UnboundLocalError"}
