@@ -46,6 +46,8 @@ MODELS: dict[str, str] = {
     "SegRecognizer": "ocr_ds.models.textrecog.seg.seg_recognizer:SegRecognizer",
     # key information extraction
     "SDMGR": "ocr_ds.models.kie.sdmgr.sdmgr:SDMGR",
+    # -- named entity recognition (BERT NER)
+    "NerClassifier": "ocr_ds.models.ner.ner_classifier:NerClassifier",
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
 }
@@ -153,6 +155,12 @@ COMPONENTS: dict[str, str] = {
     "SDMGRHead": "ocr_ds.models.kie.sdmgr.head:SDMGRHead",
     "SDMGRLoss": "ocr_ds.models.kie.sdmgr.loss:SDMGRLoss",
     "mmdet.SingleRoIExtractor": "ocr_ds.models.common.roi_extractor:SingleRoIExtractor",
+    # -- named entity recognition (BERT NER)
+    "BertEncoder": "ocr_ds.models.ner.encoder:BertEncoder",
+    "FCDecoder": "ocr_ds.models.ner.decoder:FCDecoder",
+    "MaskedCrossEntropyLoss": "ocr_ds.models.ner.losses:MaskedCrossEntropyLoss",
+    "MaskedFocalLoss": "ocr_ds.models.ner.losses:MaskedFocalLoss",
+    "NerConvertor": "ocr_ds.models.ner.convertor:NerConvertor",
 }
 
 DATASETS: dict[str, str] = {
@@ -167,6 +175,8 @@ DATASETS: dict[str, str] = {
     # key information extraction
     "KIEDataset": "ocr_ds.datasets.kie.kie_dataset:KIEDataset",
     "OpensetKIEDataset": "ocr_ds.datasets.kie.openset_kie_dataset:OpensetKIEDataset",
+    # -- named entity recognition (BERT NER)
+    "NerDataset": "ocr_ds.datasets.ner.ner_dataset:NerDataset",
 }
 
 # ``OCRDataset(loader=dict(type=..., parser=dict(type=...)))``: MMOCR's LOADERS and PARSERS
@@ -244,6 +254,9 @@ PIPELINES: dict[str, str] = {
     # key information extraction
     "ResizeNoImg": "ocr_ds.datasets.pipelines.kie_transforms:ResizeNoImg",
     "KIEFormatBundle": "ocr_ds.datasets.pipelines.kie_transforms:KIEFormatBundle",
+    # -- named entity recognition (BERT NER)
+    "NerTransform": "ocr_ds.datasets.pipelines.ner_transforms:NerTransform",
+    "ToTensorNER": "ocr_ds.datasets.pipelines.ner_transforms:ToTensorNER",
 }
 
 # ``custom_hooks=[dict(type=..., priority=...)]``
@@ -294,6 +307,7 @@ ACTIVATIONS: dict[str, str] = {
     "Tanh": "torch.nn:Tanh",
     "SiLU": "torch.nn:SiLU",
     "GELU": "torch.nn:GELU",
+    "GeluNew": "ocr_ds.models.ner.bert:GeluNew",   # BERT NER's hidden_act_cfg
     # MMOCR's own activation table falls back to mmcv's, spelled with its scope
     **{f"mmcv.{name}": f"torch.nn:{name}" for name in (
         "ReLU", "LeakyReLU", "PReLU", "RReLU", "ReLU6", "ELU", "Sigmoid", "Tanh", "SiLU",
@@ -337,20 +351,8 @@ TABLES: dict[str, dict[str, str]] = {
 }
 
 
-# MMOCR 0.6.3 names of what ocr_ds does not have (README "Not ported"): a config naming one is
-# told so, not just that the name is unknown: the two tasks beyond detection and recognition.
-NOT_PORTED: dict[str, str] = {
-    **dict.fromkeys(("NerClassifier", "NerDataset", "NerTransform", "ToTensorNER",
-                     "NerConvertor"), "named entity recognition (BERT NER)"),
-}
-
-
 def resolve(table: Mapping[str, str], name: Any, key: str) -> Any:
     """Return the class named ``name`` in ``table``; ``key`` is the config path for errors."""
-    if isinstance(name, str) and name not in table and name in NOT_PORTED:
-        raise UserError(f"{key}: {name!r} is MMOCR 0.6.3's, part of {NOT_PORTED[name]}, which "
-                        f"ocr_ds does not have (README: Not ported); expected one of: "
-                        f"{', '.join(sorted(table))}")
     if not isinstance(name, str) or name not in table:
         raise unknown_name(key, name, table)
     module, _, attr = table[name].partition(":")

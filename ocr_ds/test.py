@@ -136,6 +136,25 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_file_creatable(rank_list, "--eval-options rank_list")
 
 
+def check_pictures(spec: Any, args: argparse.Namespace) -> None:
+    """``--show``/``--show-dir`` draw on the test images: a dataset of texts alone (NER) has
+    none, which is said before anything runs (not an empty directory afterwards)."""
+    from ocr_ds import registry
+    from ocr_ds.config.check_objects import dataset_members
+
+    if not (args.show or args.show_dir):
+        return
+    for member, key in dataset_members(spec, "data.test"):
+        name = member.get("type") if isinstance(member, Mapping) else None
+        if name not in registry.DATASETS:
+            continue  # the config check has said so
+        cls = registry.resolve(registry.DATASETS, name, f"{key}.type")
+        if not getattr(cls, "has_images", True):
+            flag = "--show-dir" if args.show_dir else "--show"
+            raise UserError(f"{flag}: {key} ({cls.__name__}) has no images to draw on; "
+                            "leave out --show/--show-dir (--out writes the predictions)")
+
+
 def eval_kwargs(cfg: Mapping[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """MMOCR's: the config's ``evaluation`` minus the hook's own keys, ``metric`` from
     ``--eval``, then ``--eval-options``."""
@@ -196,6 +215,7 @@ def run(args: argparse.Namespace) -> dict[str, float] | None:
     raise_problems(check_config(cfg, mode="test", eval_metrics=args.eval,
                                 build=args.dry_run or check_only()))
     check_outputs(args)
+    check_pictures(cfg["data"]["test"], args)
     state, _ = load_checkpoint_any(args.checkpoint, args.allow_unsafe_pickle)
     model = build_with_weights(strip_pretrained(cfg["model"]), state, source=args.checkpoint)
     if check_only():
@@ -221,7 +241,7 @@ def _predict_and_report(cfg: Any, args: argparse.Namespace, model: Any,
     from ocr_ds.engine import dist
     from ocr_ds.engine.data import (build_loader, loader_settings, process_settings,
                                     setup_multi_processes)
-    from ocr_ds.engine.evaluate import collect, predict
+    from ocr_ds.engine.evaluate import collect, plain_metrics, predict
     from ocr_ds.engine.progress import ProgressBar
     from ocr_ds.engine.train import make_logger
 
@@ -265,7 +285,7 @@ def _predict_and_report(cfg: Any, args: argparse.Namespace, model: Any,
     if not args.eval:
         return None
     metrics = dataset.evaluate(outputs, logger=logger, **eval_kwargs(cfg, args))
-    metrics = {k: float(v) for k, v in metrics.items()}
+    metrics = plain_metrics(metrics)
     print(metrics, flush=True)
     return metrics
 

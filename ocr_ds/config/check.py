@@ -250,7 +250,7 @@ def _check_evaluation(ev: Mapping, val: Any, problems: _Problems) -> None:
     save_best, rule = ev.get("save_best"), ev.get("rule")
     if not isinstance(save_best, str) or not keys:
         return
-    if save_best != "auto" and save_best not in keys:
+    if save_best != "auto" and save_best not in keys and save_best.split(".")[0] not in keys:
         problems.add(f"evaluation.save_best: expected 'auto' or one of the metrics "
                      f"{', '.join(keys)} (got {save_best!r})")
         return

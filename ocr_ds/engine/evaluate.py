@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
@@ -41,6 +41,13 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def plain_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """``metrics`` with every value a Python float; nested dicts (NER's per-category
+    ``{'precision', 'recall', 'f1-score'}``) keep their shape."""
+    return {str(k): plain_metrics(v) if isinstance(v, Mapping) else float(v)
+            for k, v in metrics.items()}
 
 
 def predict(model: torch.nn.Module, loader: Any, *, device: torch.device, world_size: int = 1,

@@ -27,6 +27,7 @@ from ocr_ds.engine import allocator, builder, dist, stop, universal
 from ocr_ds.engine import checkpoint as ckpt
 from ocr_ds.engine.data import (build_loader, loader_settings, process_settings,
                                  setup_multi_processes)
+from ocr_ds.engine.evaluate import plain_metrics
 from ocr_ds.engine.hooks.build import build_hooks
 from ocr_ds.engine.hooks.lr import LrUpdaterHook
 from ocr_ds.engine.hooks.startup import StartupTimes
@@ -110,8 +111,7 @@ def make_evaluate(engine: Any, loader: Any, dataset: Any, logger: logging.Logger
             for part in gathered:
                 by_index.update(part)
             ordered = [by_index[i] for i in range(len(dataset))]
-            metrics = {k: float(v) for k, v in dataset.evaluate(ordered, logger=logger,
-                                                                **metric_args).items()}
+            metrics = plain_metrics(dataset.evaluate(ordered, logger=logger, **metric_args))
         return dist.broadcast_object(metrics)
 
     return evaluate

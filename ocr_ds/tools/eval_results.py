@@ -50,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserError(f"{args.results}: expected a list of {len(dataset)} predictions, one "
                         f"per image of data.test (got {got})")
     metrics = dataset.evaluate(results, **eval_kwargs(cfg, args))
-    print({k: float(v) for k, v in metrics.items()}, flush=True)
+    from ocr_ds.engine.evaluate import plain_metrics
+
+    print(plain_metrics(metrics), flush=True)
     return 0
 
 

@@ -82,6 +82,9 @@ CONFIGS: dict[str, str] = {
     "kie/sdmgr/sdmgr_unet16_60e_wildreceipt.py": "macro_f1",
     "kie/sdmgr/sdmgr_novisual_60e_wildreceipt.py": "macro_f1",
     "kie/sdmgr/sdmgr_novisual_60e_wildreceipt_openset.py": "edge_openset_f1",
+    # named entity recognition: full-size BERT (102 M parameters); its metrics are per
+    # category, with 'all' over every entity (MMOCR's eval_ner_f1)
+    "ner/bert_softmax/bert_softmax_cluener_18e.py": "all",
 }
 # rows marked None are not supported yet (their family is being built); they are skipped
 
@@ -111,7 +114,29 @@ def _load_from_checkpoint(cfg: dict, root: str) -> None:
     torch.save({"state_dict": model.state_dict()}, path)
 
 
+def _bert_pretrain(cfg: dict, root: str) -> None:
+    """A stand-in for MMOCR's ``bert_pretrain.pth``, which the config's encoder loads from an
+    https URL, in the run's torch hub cache (where mmcv would have downloaded it): a few of
+    its tensors under their names, so the URL path runs without a download (the rest keep
+    BERT's own init, with a warning)."""
+    import torch
+
+    from ocr_ds.models.ner.encoder import BertEncoder
+
+    url = cfg["model"]["encoder"]["init_cfg"]["checkpoint"]
+    folder = os.path.join(root, "torch", "hub", "checkpoints")
+    os.makedirs(folder, exist_ok=True)
+    with torch.device("meta"):
+        shapes = {k: v.shape for k, v in BertEncoder(max_position_embeddings=512)
+                  .state_dict().items()}
+    torch.save({k: torch.randn(shapes[k]) * 0.02 for k in (
+        "bert.embeddings.LayerNorm.weight", "bert.embeddings.LayerNorm.bias",
+        "bert.pooler.dense.weight", "bert.pooler.dense.bias")},
+        os.path.join(folder, url.rsplit("/", 1)[-1]))
+
+
 PREPARE: dict[str, object] = {
+    "ner/bert_softmax/bert_softmax_cluener_18e.py": _bert_pretrain,
     "textdet/dbnet/dbnet_r50dcnv2_fpnc_1200e_icdar2015.py": _load_from_checkpoint,
     "textdet/dbnetpp/dbnetpp_r50dcnv2_fpnc_1200e_icdar2015.py": _load_from_checkpoint,
     "textrecog/sar/sar_r31_parallel_decoder_chinese.py": dict_file,

@@ -16,6 +16,11 @@ starts in, so MMOCR's relative ``data/...`` paths resolve), for every leaf datas
 * ``KIEDataset`` / ``OpensetKIEDataset``: receipt-like images of a few word boxes, one JSON
   line per image (``file_name``, ``height``, ``width``, ``annotations=[{box, text, label,
   edge}]``), and the ``dict_file`` (the words' characters, one a line).
+  alternate between ``xyxy`` rectangles and 8-number quadrangles).
+* ``NerDataset``: CLUENER-style JSON lines (``text``, ``label={category: {entity: [[start,
+  end]]}}``) over the config's categories, and the vocabulary file its ``NerConvertor`` names
+  (BERT's layout: ``[PAD]``, 99 unused, ``[UNK]`` at 100, ``[CLS]``, ``[SEP]``, ``[MASK]``, then
+  the texts' characters).
 
 Images come from the project's generators (``ocr_ds.tools.gen_det_data`` scenes -- its curved
 CTW1500-style ones, 14-point polygons, for data under a ``ctw1500`` path -- and
@@ -189,6 +194,33 @@ def make_kie(spec: Mapping, root: str, rng: np.random.Generator, count: int) -> 
     dict_file = os.path.join(root, spec["dict_file"])
     with open(dict_file, "w", encoding="utf-8") as f:
         f.writelines(f"{c}\n" for c in sorted(set("".join(WORDS))))
+NER_TEXTS = [("浙商银行企业信贷部叶老桂博士则从另一个角度对五道门槛进行了解读。",
+              [("company", "浙商银行", 0), ("name", "叶老桂", 9)]),
+             ("生生不息CSOL生化狂潮让你填弹狂扫", [("game", "CSOL", 4)]),
+             ("那不勒斯vs锡耶纳以及桑普vs热那亚之上呢？", [("organization", "那不勒斯", 0),
+                                                 ("organization", "锡耶纳", 6)]),
+             ("在北京天安门看升旗", [("address", "北京天安门", 1)])]
+
+
+def make_ner(spec: Mapping, root: str, count: int) -> None:
+    """JSON lines of ``text`` and ``label`` (the config's categories only), and the vocabulary
+    file of the pipeline's ``NerConvertor``."""
+    convertor = next(step["label_convertor"] for step in spec["pipeline"]
+                     if "label_convertor" in step)
+    lines = []
+    for i in range(count):
+        text, entities = NER_TEXTS[i % len(NER_TEXTS)]
+        label: dict = {}
+        for category, entity, start in entities:
+            if category in convertor["categories"]:
+                label.setdefault(category, {}).setdefault(entity, []).append(
+                    [start, start + len(entity) - 1])
+        lines.append(json.dumps(dict(text=text, label=label), ensure_ascii=False))
+    _write_lines(os.path.join(root, spec["ann_file"]), lines, "txt")
+    chars = sorted({c.lower() for text, _ in NER_TEXTS for c in text})
+    vocab = ["[PAD]", *(f"[unused{i}]" for i in range(1, 100)), "[UNK]", "[CLS]", "[SEP]",
+             "[MASK]", *chars]
+    _write_lines(os.path.join(root, convertor["vocab_file"]), vocab, "txt")
 
 
 def make_data(cfg: Mapping, root: str, images_per_set: int = 2, size: int = 160
@@ -222,6 +254,8 @@ def make_data(cfg: Mapping, root: str, images_per_set: int = 2, size: int = 160
                     make_charbox(spec, root, rng, count)
                 elif spec["type"] in ("KIEDataset", "OpensetKIEDataset"):
                     make_kie(spec, root, rng, count)
+                elif spec["type"] == "NerDataset":
+                    make_ner(spec, root, count)
                 else:
                     raise AssertionError(f"{key}: no tiny-data maker for {spec['type']}")
             if split == "train":

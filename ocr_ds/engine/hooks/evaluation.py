@@ -18,7 +18,7 @@ from ocr_ds.errors import UserError
 
 # mmcv's rule inference (plus MMOCR's hmean/recall and our 1-N.E.D)
 GREATER_KEYS = ("acc", "top", "AR@", "auc", "precision", "recall", "hmean", "mAP", "mDice",
-                "mIoU", "mAcc", "aAcc", "N.E.D")
+                "mIoU", "mAcc", "aAcc", "N.E.D", "f1")
 LESS_KEYS = ("loss",)
 HOOK_ONLY_KEYS = ("interval", "by_epoch", "start", "save_best", "rule", "gpu_collect", "tmpdir",
                   "broadcast_bn_buffer", "out_dir", "less_keys", "greater_keys", "test_fn")
@@ -31,6 +31,20 @@ def infer_rule(key: str) -> str:
         return "greater"
     raise UserError(f"evaluation.rule: cannot infer whether {key!r} is better greater or less; "
                     "set evaluation.rule='greater' or 'less'")
+
+
+def metric_value(metrics: dict[str, Any], key: str) -> float:
+    """``metrics[key]``; a dotted key reads a nested one (NER's ``'all.f1-score'``)."""
+    value: Any = metrics
+    for part in [key] if key in metrics else key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise UserError(f"evaluation.save_best: {key!r} is not among the metrics "
+                            f"{sorted(metrics)}")
+        value = value[part]
+    if isinstance(value, dict):
+        raise UserError(f"evaluation.save_best: {key!r} is a group of metrics "
+                        f"({', '.join(value)}); name one, e.g. '{key}.{next(iter(value))}'")
+    return float(value)
 
 
 class EvalHook(Hook):
@@ -88,11 +102,8 @@ class EvalHook(Hook):
             return
         if self.key is None:  # 'auto': the first metric
             self.key = next(iter(metrics))
-        if self.key not in metrics:
-            raise UserError(f"evaluation.save_best: {self.key!r} is not among the metrics "
-                            f"{sorted(metrics)}")
+        score = metric_value(metrics, self.key)
         rule = self.rule or infer_rule(self.key)
-        score = float(metrics[self.key])
         better = (self.best_score is None or (score > self.best_score if rule == "greater"
                                               else score < self.best_score))
         if not better or math.isnan(score):

@@ -12,9 +12,10 @@ bias=0, bias_prob=None, **args)`` or a list of such dicts, applied in order.
   ``weight``/``bias``), with the override's own arguments, or the parent's when it gives only
   ``name``.
 * ``bias_prob=p`` sets the bias to ``-log((1 - p) / p)``.
-* ``Pretrained`` loads a local checkpoint (``checkpoint=PATH`` or ``torchvision://NAME`` from
-  the local torch hub cache, never downloaded; ``prefix='backbone.'`` takes that part of a whole
-  model's checkpoint) with :func:`ocr_ds.checkpoint_io.safe_load` (weights only).
+* ``Pretrained`` loads a checkpoint (``checkpoint=PATH``; ``torchvision://NAME`` from the local
+  torch hub cache, never downloaded; an http(s) URL from torch hub's cache, downloaded there
+  when missing, as mmcv; ``prefix='backbone.'`` takes that part of a whole model's checkpoint)
+  with :func:`ocr_ds.checkpoint_io.safe_load` (weights only).
 """
 from __future__ import annotations
 
@@ -192,8 +193,39 @@ def _override(module: nn.Module, override: Any, parent: dict, key: str) -> None:
         _apply(getattr(module, name), cfg, item_key, whole=True)
 
 
+def cached_url(url: str, key: str) -> str:
+    """The local copy of ``url`` in torch hub's cache (``$TORCH_HOME/hub/checkpoints/<file
+    name>``), downloaded there first when missing, as mmcv's ``load_from_http``: with several
+    ranks, rank 0 downloads while the others wait, then they read its file."""
+    from urllib.parse import urlparse
+
+    import torch.distributed as tdist
+
+    cached = os.path.join(torch.hub.get_dir(), "checkpoints",
+                          os.path.basename(urlparse(url).path))
+    if os.path.isfile(cached):
+        return cached
+    many = tdist.is_available() and tdist.is_initialized() and tdist.get_world_size() > 1
+    failure = None
+    if not many or tdist.get_rank() == 0:
+        try:
+            os.makedirs(os.path.dirname(cached), exist_ok=True)
+            warnings.warn(f"{key}: downloading {url} to {cached}")
+            torch.hub.download_url_to_file(url, cached, progress=False)
+        except Exception as exc:  # noqa: BLE001 -- any failure: one line, after the barrier
+            failure = f"{type(exc).__name__}: {exc}"
+    if many:
+        tdist.barrier()
+    if not os.path.isfile(cached):
+        raise UserError(f"{key}: cannot download {url} ({failure or 'rank 0 could not'}); "
+                        f"expected the file in torch hub's cache: put it at {cached}, or give "
+                        "a local path")
+    return cached
+
+
 def resolve_checkpoint(path: str, key: str) -> str:
-    """A local file for ``path``; ``torchvision://NAME`` is looked up in torch's hub cache."""
+    """A local file for ``path``: ``torchvision://NAME`` is looked up in torch's hub cache, an
+    http(s) URL is torch hub's cached copy (downloaded when missing: :func:`cached_url`)."""
     if path.startswith("torchvision://"):
         name = path[len("torchvision://"):]
         hub_dir = os.path.join(torch.hub.get_dir(), "checkpoints")
@@ -203,9 +235,11 @@ def resolve_checkpoint(path: str, key: str) -> str:
                             f"({hub_dir}/{name}-*.pth); ocr_ds never downloads: put the file "
                             f"there, give a local path, or set {key}=None")
         return found[-1]
+    if path.startswith(("http://", "https://")):
+        return cached_url(path, f"{key}.checkpoint")
     if "://" in path:
-        raise UserError(f"{key}.checkpoint: expected a local path or torchvision://NAME "
-                        f"(got {path!r}); ocr_ds never downloads")
+        raise UserError(f"{key}.checkpoint: expected a local path, an http(s) URL or "
+                        f"torchvision://NAME (got {path!r})")
     if not os.path.isfile(path):
         raise UserError(f"{key}.checkpoint: file not found (got {path!r})")
     return path

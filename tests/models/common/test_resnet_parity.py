@@ -139,7 +139,12 @@ def test_resnet_errors(monkeypatch, tmp_path):
     with pytest.raises(UserError, match="never downloads"):
         ResNet(depth=18, init_cfg=dict(type="Pretrained",
                                        checkpoint="torchvision://resnet18")).init_weights()
-    with pytest.raises(UserError, match="never downloads"):
+    def offline(url, dst, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(UserError, match=r"cannot download https://x/y.pth \(OSError: network "
+                                        r"unreachable\); .* put it at .*checkpoints/y.pth"):
         ResNet(depth=18, init_cfg=dict(type="Pretrained",
                                        checkpoint="https://x/y.pth")).init_weights()
     for kwargs, match in [

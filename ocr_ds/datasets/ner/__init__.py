@@ -1,0 +1,1 @@
+"""Named entity recognition data: ``NerDataset`` (MMOCR 0.6.3's, CLUENER-style JSON lines)."""
