@@ -14,7 +14,7 @@ import torch
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
-from ocr_ds.models.common.base import BaseModule
+from ocr_ds.models.common.base import BaseModule, call_weightless
 from ocr_ds.models.textdet.maskrcnn.assign_sample import build_assigner, build_sampler
 from ocr_ds.models.textdet.maskrcnn.bbox_ops import bbox2roi
 
@@ -48,15 +48,18 @@ class SingleRoIExtractor(BaseModule):
         return self._pool([f.float() for f in feats], rois.float()).to(dtype)
 
     def _pool(self, feats: Sequence[torch.Tensor], rois: torch.Tensor) -> torch.Tensor:
+        # which levels pool depends on where the RoIs fall: the (weightless) RoI layers run
+        # outside DeepSpeed ZeRO-3's module trace, which must be the same on every rank
         out_size = self.roi_layers[0].output_size
         roi_feats = feats[0].new_zeros(rois.size(0), self.out_channels, *out_size)
         if len(feats) == 1:
-            return roi_feats if len(rois) == 0 else self.roi_layers[0](feats[0], rois)
+            return roi_feats if len(rois) == 0 else \
+                call_weightless(self.roi_layers[0], feats[0], rois)
         lvls = self.map_roi_levels(rois, len(feats))
         for i in range(len(feats)):
             inds = (lvls == i).nonzero(as_tuple=False).squeeze(1)
             if inds.numel() > 0:
-                roi_feats[inds] = self.roi_layers[i](feats[i], rois[inds])
+                roi_feats[inds] = call_weightless(self.roi_layers[i], feats[i], rois[inds])
             else:
                 # keeps every level in the graph, as mmdet does (no unused parameters)
                 roi_feats = roi_feats + feats[i].sum() * 0.0
@@ -132,6 +135,9 @@ class StandardRoIHead(BaseModule):
         rois = bbox2roi(proposals)
         det_bboxes, det_labels = [], []
         if rois.shape[0] == 0:
+            # mmdet runs no box head here; it runs on nothing so that every rank runs the same
+            # modules (DeepSpeed ZeRO-3), and what it returns is not used
+            self._bbox_forward(x, rois)
             det_bboxes = [rois.new_zeros(0, 5)] * len(proposals)
             det_labels = [rois.new_zeros((0,), dtype=torch.long)] * len(proposals)
         else:
@@ -152,7 +158,10 @@ class StandardRoIHead(BaseModule):
                         for b, lab in zip(det_bboxes, det_labels)]
         segm_results = [[[] for _ in range(self.mask_head.num_classes)]
                         for _ in det_bboxes]
-        if not all(b.shape[0] == 0 for b in det_bboxes):
+        if all(b.shape[0] == 0 for b in det_bboxes):
+            # nothing detected: mmdet runs no mask head; likewise on nothing, unused
+            self._mask_forward(x, rois.new_zeros(0, 5))
+        else:
             scales = [torch.as_tensor(np.asarray(m["scale_factor"], dtype=np.float32))
                       for m in img_metas]
             boxes = [b[:, :4] * scales[i].to(b) if rescale else b[:, :4]
