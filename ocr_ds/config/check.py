@@ -75,8 +75,6 @@ def check_config(cfg: Mapping[str, Any], *, mode: str = "train", world_size: int
         if ds is not None:
             problems.add(*check_optimizer_values(ds.get("optimizer")))
         _check_model(cfg, problems, build)
-        if ds is not None:
-            problems.run(lambda: _check_zero3_model(cfg, ds, ds_overrides, ds_overrides_name))
         _check_data(cfg, problems, "train", build)
         if validate and (cfg.get("data") or {}).get("val") is not None:
             _check_data(cfg, problems, "val", build)
@@ -159,28 +157,6 @@ def _check_model(cfg: Mapping, problems: _Problems, build: bool) -> None:
     problems.add(*found)
     if build and not found:  # what only the constructors check (a pretrained file, ...)
         problems.run(lambda: registry.build(registry.MODELS, cfg["model"], "model"))
-
-
-def _check_zero3_model(cfg: Mapping, ds: Mapping, ds_overrides: Mapping | None,
-                       ds_overrides_name: str) -> None:
-    """A model whose modules run depending on the data (its class sets ``zero3_unsupported``
-    to why) cannot train at ZeRO stage 3: stage 3 gathers each module's weights across ranks
-    as it runs, so every rank must run the same modules in the same order."""
-    from ocr_ds import registry
-
-    if (ds.get("zero_optimization") or {}).get("stage") != 3:
-        return
-    name = (cfg.get("model") or {}).get("type")
-    if not isinstance(name, str) or name not in registry.MODELS:
-        return  # reported by the model check
-    why = getattr(registry.resolve(registry.MODELS, name, "model.type"), "zero3_unsupported", None)
-    if why:
-        overrides = (ds_overrides or {}).get("zero_optimization")
-        source = ds_overrides_name if isinstance(overrides, Mapping) and "stage" in overrides \
-            else "deepspeed"
-        raise UserError(f"{source}.zero_optimization.stage: expected 0, 1 or 2 for {name}: "
-                        f"{why}, and ZeRO-3 needs every rank to run the same modules in the "
-                        f"same order (got 3)")
 
 
 def _check_data(cfg: Mapping, problems: _Problems, split: str, build: bool) -> None:

@@ -69,6 +69,19 @@ class ModuleList(BaseModule, nn.ModuleList):
         nn.ModuleList.__init__(self, modules)
 
 
+def call_weightless(module: nn.Module, *args: Any, **kwargs: Any) -> Any:
+    """``module(*args, **kwargs)`` for a module that holds no parameters (a loss, RoIAlign),
+    without running its hooks.
+
+    DeepSpeed ZeRO-3 hooks every module to gather its weights while it runs, and records the
+    order the modules ran in, which must be the same on every rank (it stops, or waits forever
+    in a collective, where it is not). A model that runs a weightless module for some data only
+    (a loss only when there are positives; an FPN level's RoI pooling only where RoIs fall)
+    calls it through here: there is nothing to gather, so it stays out of that record."""
+    assert next(module.parameters(), None) is None, type(module).__name__
+    return module.forward(*args, **kwargs)
+
+
 class ModuleDict(BaseModule, nn.ModuleDict):
     """``nn.ModuleDict`` whose children are walked by ``init_weights``."""
 

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from ocr_ds import registry
-from ocr_ds.models.common.base import BaseModule
+from ocr_ds.models.common.base import BaseModule, call_weightless
 
 
 def bbox2roi(bbox_list: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -53,15 +53,18 @@ class SingleRoIExtractor(BaseModule):
         return self._pool([f.float() for f in feats], rois.float()).to(dtype)
 
     def _pool(self, feats: Sequence[torch.Tensor], rois: torch.Tensor) -> torch.Tensor:
+        # which levels pool depends on where the RoIs fall: the (weightless) RoI layers run
+        # outside DeepSpeed ZeRO-3's module trace, which must be the same on every rank
         out_size = self.roi_layers[0].output_size
         roi_feats = feats[0].new_zeros(rois.size(0), self.out_channels, *out_size)
         if len(feats) == 1:
-            return roi_feats if len(rois) == 0 else self.roi_layers[0](feats[0], rois)
+            return roi_feats if len(rois) == 0 else \
+                call_weightless(self.roi_layers[0], feats[0], rois)
         lvls = self.map_roi_levels(rois, len(feats))
         for i in range(len(feats)):
             inds = (lvls == i).nonzero(as_tuple=False).squeeze(1)
             if inds.numel() > 0:
-                roi_feats[inds] = self.roi_layers[i](feats[i], rois[inds])
+                roi_feats[inds] = call_weightless(self.roi_layers[i], feats[i], rois[inds])
             else:
                 # keeps every level in the graph, as mmdet does (no unused parameters)
                 roi_feats = roi_feats + feats[i].sum() * 0.0

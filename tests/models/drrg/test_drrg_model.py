@@ -62,3 +62,21 @@ def test_training_without_components_says_which_step():
                                         r"gt_comp_attribs; a DRRG training pipeline needs "
                                         r"DRRGTargets and Collect\(keys=\['img', "):
         model(batch)
+
+
+def test_testing_runs_the_gcn_also_where_no_graph_is_found():
+    """DeepSpeed ZeRO-3 gathers the GCN's weights as it runs, so every rank must run it for
+    each image: MMOCR skips it where fewer than two components are found, ocr_ds runs it on no
+    graph there (output unused; the boundaries are MMOCR's: none)."""
+    head = dict(TINY["bbox_head"], text_region_thr=1.0)   # a sigmoid never reaches it
+    model = registry.build(registry.MODELS, dict(TINY, bbox_head=head), "model")
+    model.init_weights()
+    model.eval()
+    graphs = []
+    model.bbox_head.gcn.register_forward_pre_hook(lambda m, args: graphs.append(len(args[0])))
+    batch = tiny_batch(np.random.RandomState(0))
+    meta = dict(scale_factor=np.ones(4, np.float32))
+    with torch.no_grad():
+        out = model(dict(img=batch["img"], img_metas=[meta, meta]), return_loss=False)
+    assert graphs == [0, 0]
+    assert [r["boundary_result"] for r in out] == [[], []]

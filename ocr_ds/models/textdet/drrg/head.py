@@ -122,6 +122,12 @@ class DRRGHead(HeadMixin, BaseModule):
         feat_maps = torch.cat([feat_maps, pred_maps], dim=1)
         none_flag, graph_data = self.graph_test(pred_maps, feat_maps)
         if none_flag:
+            # MMOCR runs no GCN here; it runs on no graph (output unused) so that every rank
+            # runs the same modules whatever its images (DeepSpeed ZeRO-3 gathers the GCN's
+            # weights as it runs: a rank running it alone would wait for the others forever)
+            self.gcn(feat_maps.new_zeros(0, 1, self.gcn.bn0.num_features),
+                     feat_maps.new_zeros(0, 1, 1),
+                     feat_maps.new_zeros((0, self.k_at_hops[0]), dtype=torch.long))
             return None, None, None
         node_feats, adjacent, knn_inds, local_graphs, text_comps = graph_data
         pred_labels = F.softmax(self.gcn(node_feats, adjacent, knn_inds), dim=1)

@@ -3,7 +3,8 @@
 
 ``RandomSampler`` draws with ``torch.randperm`` from torch's global generator, as mmdet does,
 so a run seeded like MMOCR's draws the same anchors. ``OHEMSampler`` keeps the proposals whose
-classification loss (under ``torch.no_grad``) is highest.
+classification loss (under ``torch.no_grad``) is highest; it runs the bbox head (on no RoIs)
+also where it keeps every candidate, so that every rank runs the same modules (ZeRO-3).
 """
 from __future__ import annotations
 
@@ -140,6 +141,9 @@ class BaseSampler:
     def _pick(self, inds: torch.Tensor, num: int, **kwargs: Any) -> torch.Tensor:
         raise NotImplementedError
 
+    def _no_pick(self, **kwargs: Any) -> None:
+        """Runs where every candidate is kept (no ``_pick``)."""
+
     def _candidates(self, assign_result: AssignResult, positive: bool) -> torch.Tensor:
         inds = torch.nonzero(assign_result.gt_inds > 0 if positive else
                              assign_result.gt_inds == 0, as_tuple=False)
@@ -161,6 +165,8 @@ class BaseSampler:
         if pos.numel() > expected_pos:
             pos = self._pick(pos, expected_pos, assign_result=assign_result, bboxes=bboxes,
                              positive=True, **kwargs)
+        else:
+            self._no_pick(**kwargs)
         pos = pos.unique()
         expected_neg = self.num - pos.numel()
         if self.neg_pos_ub >= 0:
@@ -169,6 +175,8 @@ class BaseSampler:
         if len(neg) > expected_neg:
             neg = self._pick(neg, expected_neg, assign_result=assign_result, bboxes=bboxes,
                              positive=False, **kwargs)
+        else:
+            self._no_pick(**kwargs)
         neg = neg.unique()
         return SamplingResult(pos, neg, bboxes, gt_bboxes, assign_result, gt_flags)
 
@@ -209,6 +217,13 @@ class OHEMSampler(BaseSampler):
                              reduction_override="none")[self.loss_key]
             _, top = loss.topk(num)
         return inds[top]
+
+    def _no_pick(self, feats: Any = None, **kwargs: Any) -> None:
+        """The bbox head on no RoIs, its output unused: mmdet's OHEM runs it only where it
+        mines, but DeepSpeed ZeRO-3 needs every rank to run the same modules in the same
+        order, whichever images have to be mined."""
+        with torch.no_grad():
+            self.context._bbox_forward(feats, feats[0].new_zeros((0, 5)))
 
 
 def build_assigner(cfg: Mapping[str, Any], key: str) -> MaxIoUAssigner:

@@ -12,7 +12,7 @@ from torch import nn
 from ocr_ds import registry
 from ocr_ds.errors import UserError
 from ocr_ds.models.common.accuracy import accuracy
-from ocr_ds.models.common.base import BaseModule
+from ocr_ds.models.common.base import BaseModule, call_weightless
 from ocr_ds.models.textdet.maskrcnn.bbox_ops import multiclass_nms
 
 
@@ -94,15 +94,17 @@ class Shared2FCBBoxHead(BaseModule):
              bbox_targets: torch.Tensor | None, bbox_weights: torch.Tensor | None,
              reduction_override: str | None = None) -> dict[str, torch.Tensor]:
         losses = {}
+        # the losses run for some data only (positives, RoIs): outside DeepSpeed ZeRO-3's
+        # module trace (call_weightless), which must be the same on every rank;
         # in float32 whatever the model's dtype (mmdet's force_fp32)
         cls_score = None if cls_score is None else cls_score.float()
         bbox_pred = None if bbox_pred is None else bbox_pred.float()
         if cls_score is not None:
             avg_factor = max(torch.sum(label_weights > 0).float().item(), 1.0)
             if cls_score.numel() > 0:
-                losses["loss_cls"] = self.loss_cls(cls_score, labels, label_weights,
-                                                   avg_factor=avg_factor,
-                                                   reduction_override=reduction_override)
+                losses["loss_cls"] = call_weightless(self.loss_cls, cls_score, labels,
+                                                     label_weights, avg_factor=avg_factor,
+                                                     reduction_override=reduction_override)
                 losses["acc"] = accuracy(cls_score, labels)
         if bbox_pred is not None:
             pos = (labels >= 0) & (labels < self.num_classes)
@@ -111,10 +113,10 @@ class Shared2FCBBoxHead(BaseModule):
                     pos_pred = bbox_pred.view(bbox_pred.size(0), 4)[pos]
                 else:
                     pos_pred = bbox_pred.view(bbox_pred.size(0), -1, 4)[pos, labels[pos]]
-                losses["loss_bbox"] = self.loss_bbox(pos_pred, bbox_targets[pos],
-                                                     bbox_weights[pos],
-                                                     avg_factor=bbox_targets.size(0),
-                                                     reduction_override=reduction_override)
+                losses["loss_bbox"] = call_weightless(self.loss_bbox, pos_pred,
+                                                      bbox_targets[pos], bbox_weights[pos],
+                                                      avg_factor=bbox_targets.size(0),
+                                                      reduction_override=reduction_override)
             else:
                 losses["loss_bbox"] = bbox_pred[pos].sum()
         return losses

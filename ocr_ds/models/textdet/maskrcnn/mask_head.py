@@ -13,7 +13,7 @@ from torch import nn
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
-from ocr_ds.models.common.base import BaseModule, ModuleList
+from ocr_ds.models.common.base import BaseModule, ModuleList, call_weightless
 from ocr_ds.models.common.conv_module import ConvModule
 from ocr_ds.models.common.roi_ops import roi_align
 
@@ -94,7 +94,8 @@ class FCNMaskHead(BaseModule):
         if mask_pred.size(0) == 0:
             return dict(loss_mask=mask_pred.sum())
         labels = torch.zeros_like(labels) if self.class_agnostic else labels
-        return dict(loss_mask=self.loss_mask(mask_pred, mask_targets, labels))
+        # runs only where there are positives: outside DeepSpeed ZeRO-3's module trace
+        return dict(loss_mask=call_weightless(self.loss_mask, mask_pred, mask_targets, labels))
 
     def get_seg_masks(self, mask_pred: torch.Tensor, det_bboxes: torch.Tensor,
                       det_labels: torch.Tensor, thr: float, ori_shape: Sequence[int],

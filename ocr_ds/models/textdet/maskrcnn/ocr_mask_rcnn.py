@@ -32,11 +32,6 @@ class OCRMaskRCNN(BaseModule):
     ``rpn_proposal``, ``rcnn``), ``test_cfg`` (``rpn``, ``rcnn``), ``neck``, ``pretrained``,
     ``text_repr_type`` ('quad' or 'poly'), ``show_score`` (unused), ``init_cfg``."""
 
-    # read by the config check (ocr_ds.config.check): ZeRO stages 0-2 train it, 3 does not
-    zero3_unsupported = ("which modules a step runs depends on its images (OHEM runs the box "
-                         "head only where it mines; the RoI pooling of each FPN level only "
-                         "where RoIs fall)")
-
     def __init__(self, backbone: Mapping, rpn_head: Mapping, roi_head: Mapping,
                  train_cfg: Mapping | None, test_cfg: Mapping, neck: Mapping | None = None,
                  pretrained: str | None = None, text_repr_type: str = "quad",

@@ -15,7 +15,7 @@ import torch
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
-from ocr_ds.models.common.base import BaseModule
+from ocr_ds.models.common.base import BaseModule, call_weightless
 from ocr_ds.models.common.roi_extractor import bbox2roi
 from ocr_ds.models.textdet.maskrcnn.assign_sample import build_assigner, build_sampler
 
@@ -89,6 +89,9 @@ class StandardRoIHead(BaseModule):
         rois = bbox2roi(proposals)
         det_bboxes, det_labels = [], []
         if rois.shape[0] == 0:
+            # mmdet runs no box head here; it runs on nothing so that every rank runs the same
+            # modules (DeepSpeed ZeRO-3), and what it returns is not used
+            self._bbox_forward(x, rois)
             det_bboxes = [rois.new_zeros(0, 5)] * len(proposals)
             det_labels = [rois.new_zeros((0,), dtype=torch.long)] * len(proposals)
         else:
@@ -109,7 +112,10 @@ class StandardRoIHead(BaseModule):
                         for b, lab in zip(det_bboxes, det_labels)]
         segm_results = [[[] for _ in range(self.mask_head.num_classes)]
                         for _ in det_bboxes]
-        if not all(b.shape[0] == 0 for b in det_bboxes):
+        if all(b.shape[0] == 0 for b in det_bboxes):
+            # nothing detected: mmdet runs no mask head; likewise on nothing, unused
+            self._mask_forward(x, rois.new_zeros(0, 5))
+        else:
             scales = [torch.as_tensor(np.asarray(m["scale_factor"], dtype=np.float32))
                       for m in img_metas]
             boxes = [b[:, :4] * scales[i].to(b) if rescale else b[:, :4]
