@@ -195,19 +195,20 @@ def _override(module: nn.Module, override: Any, parent: dict, key: str) -> None:
 
 def cached_url(url: str, key: str) -> str:
     """The local copy of ``url`` in torch hub's cache (``$TORCH_HOME/hub/checkpoints/<file
-    name>``), downloaded there first when missing, as mmcv's ``load_from_http``: with several
-    ranks, rank 0 downloads while the others wait, then they read its file."""
+    name>``), downloaded there first when missing, as mmcv's ``load_from_http``. With several
+    ranks, the first rank of each node (``LOCAL_RANK`` 0) downloads what its node lacks while
+    the others wait at one barrier every rank passes (whether or not its file was there), then
+    they read that file; a failed download is one line on every rank of that node."""
     from urllib.parse import urlparse
 
     import torch.distributed as tdist
 
     cached = os.path.join(torch.hub.get_dir(), "checkpoints",
                           os.path.basename(urlparse(url).path))
-    if os.path.isfile(cached):
-        return cached
     many = tdist.is_available() and tdist.is_initialized() and tdist.get_world_size() > 1
+    first_on_node = not many or int(os.environ.get("LOCAL_RANK", tdist.get_rank())) == 0
     failure = None
-    if not many or tdist.get_rank() == 0:
+    if first_on_node and not os.path.isfile(cached):
         try:
             os.makedirs(os.path.dirname(cached), exist_ok=True)
             warnings.warn(f"{key}: downloading {url} to {cached}")
@@ -217,9 +218,9 @@ def cached_url(url: str, key: str) -> str:
     if many:
         tdist.barrier()
     if not os.path.isfile(cached):
-        raise UserError(f"{key}: cannot download {url} ({failure or 'rank 0 could not'}); "
-                        f"expected the file in torch hub's cache: put it at {cached}, or give "
-                        "a local path")
+        why = failure or "the first rank of this node could not"
+        raise UserError(f"{key}: cannot download {url} ({why}); expected the file in torch "
+                        f"hub's cache: put it at {cached}, or give a local path")
     return cached
 
 
