@@ -14,6 +14,8 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.ocr_ds-installed
 DEMO_CONFIG ?= configs/textrecog/crnn/crnn_synth_cpu.py
 PYTEST_ARGS ?=
+# test processes (pytest-xdist, tests/conftest.py groups them); 0 runs the tests in this process
+TEST_WORKERS ?= 2
 DEMO_ARGS   ?=
 # DeepSpeed JIT-builds its ops (CPU: the shared-memory all-reduce) into this venv, never into the
 # per-user ~/.cache/torch_extensions that every checkout would share and rebuild in turn; `setup`
@@ -39,7 +41,7 @@ demo: setup
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH OMP_NUM_THREADS=1 $(VENV)/bin/deepspeed --num_gpus $(DEMO_RANKS) ocr_ds/train.py --config $(DEMO_CONFIG) $(DEMO_ARGS)
 
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) work_dirs

@@ -31,6 +31,36 @@ import refenv  # noqa: E402
 DIST_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
 
+# Under pytest-xdist (`make test`: TEST_WORKERS processes, `--dist loadgroup`) a group of tests
+# runs on one worker, whole: by default a test file (its module fixtures are built once); the
+# tests that share a machine-wide resource or an expensive session fixture form one group (the
+# cluster daemons and namespaces, the demo checkpoints). The longest groups are queued first so
+# no worker is left alone with one at the end.
+SHARED_GROUPS = (
+    ("cluster+demo", lambda item: "/cluster/" in item.nodeid or
+     "demo_checkpoints" in getattr(item, "fixturenames", ())),
+)
+FIRST = ("cluster+demo", "tests/zoo/test_mmocr_configs.py")
+
+
+def pytest_configure(config):
+    # registered here as well, so `--strict-markers` accepts it without pytest-xdist
+    config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
+
+
+def pytest_collection_modifyitems(config, items):
+    def group(item):
+        for name, member in SHARED_GROUPS:
+            if member(item):
+                return name
+        return item.nodeid.split("::", 1)[0]
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    rank = {name: i for i, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(group(item), len(FIRST)))  # stable: order kept within
+
+
 @pytest.fixture(autouse=True)
 def _restore_dist_env():
     before = {k: os.environ.get(k) for k in DIST_ENV}
