@@ -41,7 +41,7 @@ demo: setup
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH OMP_NUM_THREADS=1 $(VENV)/bin/deepspeed --num_gpus $(DEMO_RANKS) ocr_ds/train.py --config $(DEMO_CONFIG) $(DEMO_ARGS)
 
 test: setup
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) work_dirs

@@ -31,34 +31,56 @@ import refenv  # noqa: E402
 DIST_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
 
-# Under pytest-xdist (`make test`: TEST_WORKERS processes, `--dist loadgroup`) a group of tests
-# runs on one worker, whole: by default a test file (its module fixtures are built once); the
-# tests that share a machine-wide resource or an expensive session fixture form one group (the
-# cluster daemons and namespaces, the demo checkpoints). The longest groups are queued first so
-# no worker is left alone with one at the end.
-SHARED_GROUPS = (
-    ("cluster+demo", lambda item: "/cluster/" in item.nodeid or
-     "demo_checkpoints" in getattr(item, "fixturenames", ())),
-)
-FIRST = ("cluster+demo", "tests/zoo/test_mmocr_configs.py")
+# Under pytest-xdist (`make test`: TEST_WORKERS processes, `--dist loadscope
+# --no-loadscope-reorder`) a group of tests runs on one worker, whole: by default a test file (its
+# module fixtures are built once); the launcher tests (tests/cluster: machine-wide daemons and
+# namespaces, whose lock a worker holds for its whole session) and the users of the demo
+# checkpoints (a session fixture that trains them) form one group. Groups are queued longest
+# first by a rough estimate (multi-process and launcher tests ~15 s, parity tests ~1 s, others
+# ~0.05 s), so no worker is left alone with a long one at the end. (xdist's own `xdist_group`
+# marks do nothing under pytest 9: xdist 3.8 renames `item._nodeid`, which pytest 9 no longer
+# reads; so the scheduler below groups by node id.)
+SHARED_GROUP = "cluster+demo"
+DEMO_CHECKPOINT_FILES = ("tests/evaluate/test_test_py.py", "tests/cluster/test_slurm_test.py")
 
 
-def pytest_configure(config):
-    # registered here as well, so `--strict-markers` accepts it without pytest-xdist
-    config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
+def xdist_scope(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return SHARED_GROUP if path.startswith("tests/cluster/") or path in DEMO_CHECKPOINT_FILES \
+        else path
+
+
+def _estimate(item) -> float:
+    if item.get_closest_marker("slow") or item.get_closest_marker("cluster"):
+        return 15.0
+    return 1.0 if "mmocr_ref" in getattr(item, "fixturenames", ()) else 0.05
 
 
 def pytest_collection_modifyitems(config, items):
-    def group(item):
-        for name, member in SHARED_GROUPS:
-            if member(item):
-                return name
-        return item.nodeid.split("::", 1)[0]
-
+    strays = sorted({item.nodeid.split("::", 1)[0] for item in items
+                     if "demo_checkpoints" in getattr(item, "fixturenames", ())
+                     and xdist_scope(item.nodeid) != SHARED_GROUP})
+    if strays:  # each worker would train the demo checkpoints again
+        raise pytest.UsageError(f"{', '.join(strays)} use demo_checkpoints: add them to "
+                                "DEMO_CHECKPOINT_FILES in tests/conftest.py")
+    weight: dict[str, float] = {}
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
-    rank = {name: i for i, name in enumerate(FIRST)}
-    items.sort(key=lambda item: rank.get(group(item), len(FIRST)))  # stable: order kept within
+        group = xdist_scope(item.nodeid)
+        weight[group] = weight.get(group, 0.0) + _estimate(item)
+    items.sort(key=lambda item: -weight[xdist_scope(item.nodeid)])  # stable within a group
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadscope` with :func:`xdist_scope` as the scope."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 @pytest.fixture(autouse=True)
