@@ -270,7 +270,8 @@ def _predict_and_report(cfg: Any, args: argparse.Namespace, model: Any,
     on_sample = _picture_maker(args, dataset) if args.show or args.show_dir else None
     loader = build_loader(dataset, settings, rank=rank, world_size=world, seed=0, device=device,
                           mp_start_method=proc["mp_start_method"])
-    bar = ProgressBar(len(dataset)) if rank == 0 else None
+    unit = "img" if getattr(dataset, "has_images", True) else "sample"  # NER: texts
+    bar = ProgressBar(len(dataset), unit=unit) if rank == 0 else None
     part = predict(model, loader, device=device, world_size=world, rank=rank,
                    length=len(dataset), on_sample=on_sample, progress=bar)
     if bar is not None:

@@ -64,7 +64,9 @@ def test_test_py_and_eval_results(tiny, tmp_path, monkeypatch, capsys):
     out = tmp_path / "preds.json"
     metrics = run(parse_args([tiny["config"], tiny["ckpt"], "--eval", "f1-score", "--out",
                               str(out)]))
-    printed = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("{")]
+    stdout = capsys.readouterr().out
+    printed = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    assert " sample/s, " in stdout and " img/s" not in stdout, stdout  # texts, not images
     preds = json.loads(out.read_text())
     assert isinstance(preds, list) and len(preds) == 3
     assert all(isinstance(p, list) and all(len(e) == 3 for e in p) for p in preds)
