@@ -77,7 +77,6 @@ CONFIGS: dict[str, str] = {
     "textdet/drrg/drrg_r50_fpn_unet_1200e_ctw1500.py": "hmean-iou:hmean",
     "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_ctw1500.py": "hmean-iou:hmean",
     "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2015.py": "hmean-iou:hmean",
-    "textdet/maskrcnn/mask_rcnn_r50_fpn_160e_icdar2017.py": "hmean-iou:hmean",
     # key information extraction
     "kie/sdmgr/sdmgr_unet16_60e_wildreceipt.py": "macro_f1",
     "kie/sdmgr/sdmgr_novisual_60e_wildreceipt.py": "macro_f1",
