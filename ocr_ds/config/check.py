@@ -226,6 +226,16 @@ def _check_evaluation(ev: Mapping, val: Any, problems: _Problems) -> None:
     save_best, rule = ev.get("save_best"), ev.get("rule")
     if not isinstance(save_best, str) or not keys:
         return
+    groups = [getattr(registry.resolve(registry.DATASETS, m["type"], "type"), "metric_groups", ())
+              for m, _ in dataset_members(val, "data.val")
+              if isinstance(m, Mapping) and m.get("type") in registry.DATASETS]
+    group = next((g for g in groups if g), ())
+    if group and (save_best == "auto" or save_best.split(".")[-1] not in group):
+        first = "the first metric, which" if save_best == "auto" else repr(save_best)
+        problems.add(f"evaluation.save_best: {first} is a group of metrics ({', '.join(group)}) "
+                     f"per category; name one number, e.g. '{keys[0]}.{group[-1]}' "
+                     f"(got {save_best!r})")
+        return
     if save_best != "auto" and save_best not in keys and save_best.split(".")[0] not in keys:
         problems.add(f"evaluation.save_best: expected 'auto' or one of the metrics "
                      f"{', '.join(keys)} (got {save_best!r})")

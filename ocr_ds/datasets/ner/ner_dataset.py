@@ -41,6 +41,8 @@ class NerDataset(OCRDataset):
     """
 
     has_images = False   # test.py refuses --show/--show-dir for it
+    # each metric is a group ({precision, recall, f1-score}): save_best names one number
+    metric_groups = ("precision", "recall", "f1-score")
 
     def __init__(self, ann_file: str, loader: Mapping[str, Any],
                  pipeline: Sequence[Mapping[str, Any]] | None = None, img_prefix: str = "",

@@ -178,3 +178,25 @@ def test_nested_metrics_and_save_best_key():
         metric_value(metrics, "name")
     with pytest.raises(UserError, match="'all.acc' is not among the metrics"):
         metric_value(metrics, "all.acc")
+
+
+GROUP = ("is a group of metrics (precision, recall, f1-score) per category; name one number, "
+         "e.g. 'all.f1-score'")
+
+
+@pytest.mark.parametrize("save_best,problem", [
+    ("auto", f"the first metric, which {GROUP} (got 'auto')"),
+    ("all", f"'all' {GROUP} (got 'all')"),
+    ("all.acc", f"'all.acc' {GROUP} (got 'all.acc')"),
+    ("name.f1-score", "expected 'auto' or one of the metrics all (got 'name.f1-score')"),
+    ("all.f1-score", None)])
+def test_save_best_on_grouped_metrics_is_checked_before_training(tiny, save_best, problem):
+    """MMOCR's NER metrics are per-category groups: 'auto' (the first metric) or a group name
+    would fail at the first evaluation, hours in; the config check says so before training."""
+    from ocr_ds.config import Config
+    from ocr_ds.config.check import check_config
+
+    cfg = Config.fromfile(tiny["config"])
+    cfg.merge_from_dict({"evaluation.save_best": save_best, "evaluation.rule": "greater"})
+    found = [p for p in check_config(cfg, mode="train") if "save_best" in p]
+    assert found == ([f"evaluation.save_best: {problem}"] if problem else []), found
