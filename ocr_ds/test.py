@@ -139,17 +139,13 @@ def check_outputs(args: argparse.Namespace) -> None:
 def check_pictures(spec: Any, args: argparse.Namespace) -> None:
     """``--show``/``--show-dir`` draw on the test images: a dataset of texts alone (NER) has
     none, which is said before anything runs (not an empty directory afterwards)."""
-    from ocr_ds import registry
-    from ocr_ds.config.check_objects import dataset_members
+    from ocr_ds.config.check_objects import dataset_class, dataset_members
 
     if not (args.show or args.show_dir):
         return
     for member, key in dataset_members(spec, "data.test"):
-        name = member.get("type") if isinstance(member, Mapping) else None
-        if name not in registry.DATASETS:
-            continue  # the config check has said so
-        cls = registry.resolve(registry.DATASETS, name, f"{key}.type")
-        if not getattr(cls, "has_images", True):
+        cls = dataset_class(member)  # None: the config check has said so
+        if cls is not None and not getattr(cls, "has_images", True):
             flag = "--show-dir" if args.show_dir else "--show"
             raise UserError(f"{flag}: {key} ({cls.__name__}) has no images to draw on; "
                             "leave out --show/--show-dir (--out writes the predictions)")

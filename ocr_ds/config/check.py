@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Sequence
 
 from ocr_ds.config.check_objects import (check_dataset, check_optimizer_values, check_typed,
-                                         dataset_members, metric_keys)
+                                         dataset_class, dataset_members, metric_keys)
 from ocr_ds.errors import UserError, UserErrors
 
 
@@ -209,27 +209,22 @@ def _check_hooks(cfg: Mapping, problems: _Problems, by_epoch: bool, validate: bo
 
 
 def _check_evaluation(ev: Mapping, val: Any, problems: _Problems) -> None:
-    from ocr_ds import registry
     from ocr_ds.config.arguments import check_arguments
     from ocr_ds.engine.hooks.evaluation import HOOK_ONLY_KEYS, infer_rule
 
     # the metric arguments, bound to each validation dataset's evaluate()
     metric_args = {k: v for k, v in ev.items() if k not in HOOK_ONLY_KEYS}
-    for member, _ in dataset_members(val, "data.val"):
-        name = member.get("type") if isinstance(member, Mapping) else None
-        if name in registry.DATASETS:
-            cls = registry.resolve(registry.DATASETS, name, "type")
-            if hasattr(cls, "evaluate"):
-                problems.add(*check_arguments(cls.evaluate, {"self": None, "results": [],
-                                                             **metric_args}, "evaluation"))
+    classes = [c for c in (dataset_class(m) for m, _ in dataset_members(val, "data.val"))
+               if c is not None]
+    for cls in classes:
+        if hasattr(cls, "evaluate"):
+            problems.add(*check_arguments(cls.evaluate, {"self": None, "results": [],
+                                                         **metric_args}, "evaluation"))
     keys = problems.run(lambda: metric_keys(val, ev.get("metric"), "evaluation.metric"))
     save_best, rule = ev.get("save_best"), ev.get("rule")
     if not isinstance(save_best, str) or not keys:
         return
-    groups = [getattr(registry.resolve(registry.DATASETS, m["type"], "type"), "metric_groups", ())
-              for m, _ in dataset_members(val, "data.val")
-              if isinstance(m, Mapping) and m.get("type") in registry.DATASETS]
-    group = next((g for g in groups if g), ())
+    group = next((g for g in (getattr(c, "metric_groups", ()) for c in classes) if g), ())
     if group and (save_best == "auto" or save_best.split(".")[-1] not in group):
         first = "the first metric, which" if save_best == "auto" else repr(save_best)
         problems.add(f"evaluation.save_best: {first} is a group of metrics ({', '.join(group)}) "

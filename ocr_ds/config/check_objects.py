@@ -143,7 +143,8 @@ def check_dataset(spec: Any, key: str) -> list[str]:
     return check_typed(spec, key, "dataset")
 
 
-def _dataset_class(spec: Any) -> Any:
+def dataset_class(spec: Any) -> Any:
+    """The class a dataset member config names, or None (not a dict, an unknown name)."""
     from ocr_ds import registry
 
     try:
@@ -161,7 +162,7 @@ def metric_keys(spec: Any, metric: Any, key: str) -> list[str] | None:
                                                  and spec.get("type") in CONCAT)
     per_member = []
     for member, _ in members:
-        cls = _dataset_class(member) if isinstance(member, Mapping) else None
+        cls = dataset_class(member) if isinstance(member, Mapping) else None
         if cls is None or not hasattr(cls, "metric_keys"):
             return None
         wanted = metric
