@@ -265,12 +265,13 @@ def make_data(cfg: Mapping, root: str, images_per_set: int = 2, size: int = 160
 
 def torchvision_weights(torch_home: str, depths=(18, 50)) -> None:
     """Stand-ins for torchvision's ImageNet ResNets (``torchvision://resnetNN``) in a torch hub
-    cache under ``torch_home``: random weights under torchvision's names (``fc`` included), so
-    the configs' ``init_cfg=dict(type='Pretrained', ...)`` runs as it would with the real files,
-    without a download."""
+    cache under ``torch_home``: random weights under torchvision's names (``fc`` included) in
+    the files mmcv's table names, so the configs' ``init_cfg=dict(type='Pretrained', ...)`` runs
+    as it would with the real files, without a download."""
     import torch
 
     from ocr_ds.models.common.resnet import ResNet
+    from ocr_ds.models.common.torchvision_urls import URLS
 
     folder = os.path.join(torch_home, "hub", "checkpoints")
     os.makedirs(folder, exist_ok=True)
@@ -280,4 +281,4 @@ def torchvision_weights(torch_home: str, depths=(18, 50)) -> None:
         width = 512 * (1 if depth < 50 else 4)
         state["fc.weight"] = torch.zeros(1000, width)
         state["fc.bias"] = torch.zeros(1000)
-        torch.save(state, os.path.join(folder, f"resnet{depth}-00000000.pth"))
+        torch.save(state, os.path.join(folder, os.path.basename(URLS[f"resnet{depth}"])))

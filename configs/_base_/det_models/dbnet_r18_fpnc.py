@@ -1,7 +1,7 @@
 # DBNet with a ResNet-18 backbone and the FPNC neck (MMOCR 0.x's model).
-# The backbone starts from torchvision's ImageNet weights, read from torch's local hub cache
-# ($TORCH_HOME/hub/checkpoints/resnet18-*.pth; ocr_ds never downloads). Without that file, set
-# model.backbone.init_cfg=None (or give a local path).
+# The backbone starts from torchvision's ImageNet weights: torch hub's cache
+# ($TORCH_HOME/hub/checkpoints/resnet18-f37072fd.pth, the file mmcv loads), downloaded there
+# when missing. Offline without that file, set model.backbone.init_cfg=None (or a local path).
 model = dict(
     type='DBNet',
     backbone=dict(

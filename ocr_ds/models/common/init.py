@@ -12,15 +12,14 @@ bias=0, bias_prob=None, **args)`` or a list of such dicts, applied in order.
   ``weight``/``bias``), with the override's own arguments, or the parent's when it gives only
   ``name``.
 * ``bias_prob=p`` sets the bias to ``-log((1 - p) / p)``.
-* ``Pretrained`` loads a checkpoint (``checkpoint=PATH``; ``torchvision://NAME`` from the local
-  torch hub cache, never downloaded; an http(s) URL from torch hub's cache, downloaded there
-  when missing, as mmcv; ``prefix='backbone.'`` takes that part of a whole model's checkpoint)
+* ``Pretrained`` loads a checkpoint (``checkpoint=PATH``; an http(s) URL or ``torchvision://NAME``
+  -- the URL mmcv's table gives NAME -- from torch hub's cache, downloaded there when missing,
+  as mmcv; ``prefix='backbone.'`` takes that part of a whole model's checkpoint)
   with :func:`ocr_ds.checkpoint_io.safe_load` (weights only).
 """
 from __future__ import annotations
 
 import copy
-import glob
 import math
 import os
 import warnings
@@ -31,6 +30,7 @@ import torch.nn as nn
 
 from ocr_ds.checkpoint_io import safe_load
 from ocr_ds.errors import UserError
+from ocr_ds.models.common.torchvision_urls import torchvision_url
 
 
 def constant_init(module: nn.Module, val: float, bias: float = 0) -> None:
@@ -225,17 +225,15 @@ def cached_url(url: str, key: str) -> str:
 
 
 def resolve_checkpoint(path: str, key: str) -> str:
-    """A local file for ``path``: ``torchvision://NAME`` is looked up in torch's hub cache, an
-    http(s) URL is torch hub's cached copy (downloaded when missing: :func:`cached_url`)."""
-    if path.startswith("torchvision://"):
-        name = path[len("torchvision://"):]
-        hub_dir = os.path.join(torch.hub.get_dir(), "checkpoints")
-        found = sorted(glob.glob(os.path.join(hub_dir, f"{name}-*.pth")))
-        if not found:
-            raise UserError(f"{key}.checkpoint: {path} is not in the local torch cache "
-                            f"({hub_dir}/{name}-*.pth); ocr_ds never downloads: put the file "
-                            f"there, give a local path, or set {key}=None")
-        return found[-1]
+    """A local file for ``path``, as mmcv 1.7's checkpoint loader finds it: ``torchvision://NAME``
+    (or ``modelzoo://NAME``) is the URL mmcv's table gives that name
+    (:func:`~ocr_ds.models.common.torchvision_urls.torchvision_url`), and an http(s) URL is torch
+    hub's cached copy, downloaded when missing (:func:`cached_url`)."""
+    if path.startswith(("torchvision://", "modelzoo://")):
+        if path.startswith("modelzoo://"):
+            warnings.warn(f"{key}.checkpoint: the URL scheme 'modelzoo://' is deprecated, "
+                          f"use 'torchvision://' instead")
+        path = torchvision_url(path, key)
     if path.startswith(("http://", "https://")):
         return cached_url(path, f"{key}.checkpoint")
     if "://" in path:

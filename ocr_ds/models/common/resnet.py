@@ -14,8 +14,9 @@ for every ``Conv2d`` (a DCN's ``conv_offset`` too), 1/0 for norms, then each blo
 last norm (``zero_init_residual``), then the DCN layers re-initialise themselves (uniform
 weight, zero offsets), as mmcv's walk calls their ``init_weights``. ``init_cfg=dict(type=
 'Pretrained', checkpoint=PATH)`` (or ``pretrained=PATH``) loads a local file when
-``init_weights()`` runs; ``torchvision://resnetNN`` is looked up in torch's local hub cache
-(``$TORCH_HOME/hub/checkpoints/resnetNN-*.pth``), nothing is ever downloaded.
+``init_weights()`` runs; ``torchvision://resnetNN`` is the file mmcv 1.7 loads for it (e.g.
+``$TORCH_HOME/hub/checkpoints/resnet50-0676ba61.pth``), downloaded when missing
+(:func:`ocr_ds.models.common.init.resolve_checkpoint`).
 
 ``base_channels``/``stem_channels`` scale the widths (the CPU demos use 16 or 32). Plugins
 (mmdet's ``plugins=``; no MMOCR config gives them to this ResNet) are refused.

@@ -136,13 +136,15 @@ def test_pretrained_loads_at_init_weights(tmp_path):
 
 def test_resnet_errors(monkeypatch, tmp_path):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    with pytest.raises(UserError, match="never downloads"):
-        ResNet(depth=18, init_cfg=dict(type="Pretrained",
-                                       checkpoint="torchvision://resnet18")).init_weights()
+
     def offline(url, dst, **kwargs):
         raise OSError("network unreachable")
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(UserError, match=r"cannot download https://download.pytorch.org/models/"
+                                        r"resnet18-f37072fd.pth \(OSError"):
+        ResNet(depth=18, init_cfg=dict(type="Pretrained",
+                                       checkpoint="torchvision://resnet18")).init_weights()
     with pytest.raises(UserError, match=r"cannot download https://x/y.pth \(OSError: network "
                                         r"unreachable\); .* put it at .*checkpoints/y.pth"):
         ResNet(depth=18, init_cfg=dict(type="Pretrained",
