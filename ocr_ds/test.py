@@ -136,13 +136,19 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_file_creatable(rank_list, "--eval-options rank_list")
 
 
-def check_pictures(spec: Any, args: argparse.Namespace) -> None:
+def check_pictures(cfg: Mapping[str, Any], args: argparse.Namespace) -> None:
     """``--show``/``--show-dir`` draw on the test images: a dataset of texts alone (NER) has
-    none, which is said before anything runs (not an empty directory afterwards)."""
+    none, which is said before anything runs (not an empty directory afterwards); a KIE model's
+    ``class_list`` (the names its pictures give the classes) is read now, into
+    ``args.class_names``."""
     from ocr_ds.config.check_objects import dataset_class, dataset_members
+    from ocr_ds.engine.show import read_class_list
 
     if not (args.show or args.show_dir):
         return
+    class_list = (cfg.get("model") or {}).get("class_list")
+    args.class_names = read_class_list(str(class_list)) if class_list else None
+    spec = cfg["data"]["test"]
     for member, key in dataset_members(spec, "data.test"):
         cls = dataset_class(member)  # None: the config check has said so
         if cls is not None and not getattr(cls, "has_images", True):
@@ -211,7 +217,7 @@ def run(args: argparse.Namespace) -> dict[str, float] | None:
     raise_problems(check_config(cfg, mode="test", eval_metrics=args.eval,
                                 build=args.dry_run or check_only()))
     check_outputs(args)
-    check_pictures(cfg["data"]["test"], args)
+    check_pictures(cfg, args)
     state, _ = load_checkpoint_any(args.checkpoint, args.allow_unsafe_pickle)
     model = build_with_weights(strip_pretrained(cfg["model"]), state, source=args.checkpoint)
     if check_only():
@@ -263,7 +269,8 @@ def _predict_and_report(cfg: Any, args: argparse.Namespace, model: Any,
 
         model = fuse_conv_bn(model)
     model = model.to(device)
-    on_sample = _picture_maker(args, dataset) if args.show or args.show_dir else None
+    on_sample = _picture_maker(args, dataset, bool(getattr(model, "openset", False))) \
+        if args.show or args.show_dir else None
     loader = build_loader(dataset, settings, rank=rank, world_size=world, seed=0, device=device,
                           mp_start_method=proc["mp_start_method"])
     unit = "img" if getattr(dataset, "has_images", True) else "sample"  # NER: texts
@@ -287,9 +294,10 @@ def _predict_and_report(cfg: Any, args: argparse.Namespace, model: Any,
     return metrics
 
 
-def _picture_maker(args: argparse.Namespace, dataset: Any) -> Any:
+def _picture_maker(args: argparse.Namespace, dataset: Any, openset: bool) -> Any:
     """``on_sample`` for :func:`ocr_ds.engine.evaluate.predict`: draw each prediction on the
-    image as read, into ``--show-dir`` and/or a window (``--show``)."""
+    image as read, into ``--show-dir`` and/or a window (``--show``); an open-set KIE model's
+    as key -> value pairs."""
     from ocr_ds.engine import show
 
     show.tap_pipelines(dataset)
@@ -297,7 +305,8 @@ def _picture_maker(args: argparse.Namespace, dataset: Any) -> Any:
     def on_sample(index: int, pred: Any, raw: Any) -> None:
         if raw is None:  # a placeholder for an unreadable image: nothing to draw on
             return
-        picture = show.draw_prediction(raw[0], pred, args.show_score_thr, *raw[2:])
+        picture = show.draw_prediction(raw[0], pred, args.show_score_thr, *raw[2:],
+                                       idx_to_cls=args.class_names, openset=openset)
         if args.show_dir:
             show.save_picture(args.show_dir, raw[1], picture)
         if args.show:

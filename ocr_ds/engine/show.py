@@ -9,12 +9,13 @@ it on with the sample (key :data:`RAW_KEY`), only when pictures are wanted.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import cv2
 import numpy as np
 
 from ocr_ds.engine.preflight import leaves
+from ocr_ds.errors import UserError
 
 RAW_KEY = "_ocr_ds_raw_image"
 _STASH = "_ocr_ds_raw_stash"
@@ -39,10 +40,10 @@ class _Keep:
                     info = results.get("img_info", {})
                     img = np.full((int(info.get("height", 1)), int(info.get("width", 1)), 3),
                                   255, np.uint8)
-            boxes = (results.get("ann_info") or {}).get("bboxes") if "relations" in (
-                results.get("ann_info") or {}) else None
-            results[_STASH] = (img.copy(), self.prefix + name) + (
-                () if boxes is None else (np.asarray(boxes, np.float32),))
+            ann = results.get("ann_info") or {}
+            kie = () if "relations" not in ann else (
+                np.asarray(ann["bboxes"], np.float32), list(ann.get("ori_texts") or []))
+            results[_STASH] = (img.copy(), self.prefix + name) + kie
         return results
 
 
@@ -116,9 +117,31 @@ def draw_text(img: np.ndarray, text: str) -> np.ndarray:
     return out
 
 
-def draw_nodes(img: np.ndarray, nodes: Any, boxes: np.ndarray) -> np.ndarray:
+def read_class_list(path: str, key: str = "model.class_list") -> dict[str, str]:
+    """MMOCR's ``class_list`` file: a line ``<class index> <class name>`` per class (blank lines
+    skipped), as ``{'0': 'Ignore', ...}``."""
+    names = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as exc:
+        raise UserError(f"{key}: cannot read {path!r} ({exc.strerror or exc})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) != 2:
+            raise UserError(f"{key}: {path}:{number}: expected '<class index> <class name>' "
+                            f"(got {line!r})")
+        names[fields[0]] = fields[1]
+    return names
+
+
+def draw_nodes(img: np.ndarray, nodes: Any, boxes: np.ndarray,
+               idx_to_cls: Mapping[str, str] | None = None) -> np.ndarray:
     """KIE (MMOCR's ``imshow_node``): the image with its boxes, and beside it on a white page
-    twice as wide each box's predicted class and score, at twice the box's x."""
+    twice as wide each box's predicted class (its ``class_list`` name when given) and score, at
+    twice the box's x."""
     scores = np.asarray(nodes, np.float64).reshape(len(boxes), -1)
     out = _bgr(img)
     h, w = out.shape[:2]
@@ -127,21 +150,71 @@ def draw_nodes(img: np.ndarray, nodes: Any, boxes: np.ndarray) -> np.ndarray:
     for (x1, y1, x2, y2), node in zip(np.asarray(boxes).reshape(-1, 4), scores):
         p1, p2 = (int(x1), int(y1)), (int(x2), int(y2))
         cv2.rectangle(page, p1, p2, (255, 255, 0), 1)
-        label = f"{int(node.argmax())}({node.max():.2f})"
+        label = str(int(node.argmax()))
+        label = f"{(idx_to_cls or {}).get(label, label)}({node.max():.2f})"
         scale = max(0.2, min(1.0, (y2 - y1) / 25))
         cv2.putText(page, label, (w + 2 * p1[0], p2[1]), cv2.FONT_HERSHEY_SIMPLEX, scale,
                     (0, 0, 0), 1, cv2.LINE_AA)
     return page
 
 
+def key_value_pairs(nodes: Any, edges: Any, edge_thr: float = 0.5,
+                    key_thr: float = 0.5) -> list[tuple[int, int, float]]:
+    """MMOCR's ``draw_edge_result`` pairs: boxes i < j linked either way above ``edge_thr``,
+    the one scoring higher as key (class 1) than as value (class 2) first, sorted, kept when the
+    key's key score reaches ``key_thr``; with the larger of the two link scores."""
+    nodes = np.asarray(nodes, np.float64)
+    n = len(nodes)
+    link = np.asarray(edges, np.float64)[:, -1].reshape(n, n)
+    both = np.maximum(link, link.T)
+    pairs = sorted((i, j) if nodes[i, 1] > nodes[i, 2] else (j, i)
+                   for i, j in zip(*np.nonzero(both > edge_thr)) if i < j)
+    return [(int(k), int(v), float(both[k, v])) for k, v in pairs if nodes[k, 1] >= key_thr]
+
+
+def draw_edges(img: np.ndarray, nodes: Any, edges: Any, boxes: np.ndarray,
+               texts: list[str]) -> np.ndarray:
+    """Open-set KIE (MMOCR's ``imshow_edge``): the image with its boxes in turning colours, and
+    beside it the key -> value pairs (:func:`key_value_pairs`) with their link scores, a column
+    two thirds of the image wide, more columns as the pairs need."""
+    out = _bgr(img)
+    h, w = out.shape[:2]
+    colours = [(101, 67, 254), (154, 157, 252), (173, 205, 249), (123, 151, 138),
+               (187, 200, 178), (148, 137, 69), (169, 200, 200), (155, 175, 131),
+               (154, 194, 182), (178, 190, 137), (140, 211, 222), (83, 156, 222)]
+    for i, (x1, y1, x2, y2) in enumerate(np.asarray(boxes).reshape(-1, 4)):
+        cv2.rectangle(out, (int(x1), int(y1)), (int(x2), int(y2)), colours[i % 12], 1)
+    col_w, row_h = max(w // 3 * 2, 60), 30
+    rows = max(1, (h - 10) // row_h)
+    pairs = key_value_pairs(nodes, edges)
+    panel = np.full((h, col_w * max(1, -(-len(pairs) // rows)), 3), 255, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for n, (k, v, score) in enumerate(pairs):
+        x, y = 10 + col_w * (n // rows), 20 + row_h * (n % rows)
+        mid = x + col_w // 2
+        cv2.putText(panel, texts[k] if k < len(texts) else str(k), (x, y), font, 0.4,
+                    (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.arrowedLine(panel, (mid - 25, y - 4), (mid - 5, y - 4), (0, 0, 255), 1)
+        cv2.putText(panel, f"{score:.2f}", (mid - 25, y - 8), font, 0.3, (0, 255, 0), 1,
+                    cv2.LINE_AA)
+        cv2.putText(panel, texts[v] if v < len(texts) else str(v), (mid, y), font, 0.4,
+                    (0, 0, 255), 1, cv2.LINE_AA)
+    return np.concatenate([out, panel], axis=1)
+
+
 def draw_prediction(img: np.ndarray, pred: Any, score_thr: float,
-                    boxes: np.ndarray | None = None) -> np.ndarray:
+                    boxes: np.ndarray | None = None, texts: list[str] | None = None,
+                    idx_to_cls: Mapping[str, str] | None = None,
+                    openset: bool = False) -> np.ndarray:
     """A picture of ``pred``: polygons for ``boundary_result``, text for ``text``, box classes
-    for a KIE result (``nodes``, with the image's ``boxes``)."""
+    for a KIE result (``nodes``, with the image's ``boxes``; key -> value pairs for an open-set
+    model's, with the boxes' ``texts``)."""
     if isinstance(pred, dict) and "boundary_result" in pred:
         return draw_boundaries(img, pred["boundary_result"], score_thr)
     if isinstance(pred, dict) and "nodes" in pred and boxes is not None:
-        return draw_nodes(img, pred["nodes"], boxes)
+        if openset and "edges" in pred:
+            return draw_edges(img, pred["nodes"], pred["edges"], boxes, texts or [])
+        return draw_nodes(img, pred["nodes"], boxes, idx_to_cls)
     if isinstance(pred, dict) and "text" in pred:
         return draw_text(img, str(pred["text"]))
     return _bgr(img)

@@ -194,6 +194,17 @@ def make_kie(spec: Mapping, root: str, rng: np.random.Generator, count: int) -> 
     dict_file = os.path.join(root, spec["dict_file"])
     with open(dict_file, "w", encoding="utf-8") as f:
         f.writelines(f"{c}\n" for c in sorted(set("".join(WORDS))))
+    if num_classes == len(WILDRECEIPT_CLASSES):  # the configs' model.class_list, beside it
+        with open(os.path.join(os.path.dirname(dict_file), "class_list.txt"), "w") as f:
+            f.writelines(f"{i} {name}\n" for i, name in enumerate(WILDRECEIPT_CLASSES))
+
+
+WILDRECEIPT_CLASSES = [
+    "Ignore", *(f"{field}_{part}" for field in (
+        "Store_name", "Store_addr", "Tel", "Date", "Time", "Prod_item", "Prod_quantity",
+        "Prod_price", "Subtotal", "Tax", "Tips", "Total") for part in ("value", "key")),
+    "Others"]
+
 NER_TEXTS = [("浙商银行企业信贷部叶老桂博士则从另一个角度对五道门槛进行了解读。",
               [("company", "浙商银行", 0), ("name", "叶老桂", 9)]),
              ("生生不息CSOL生化狂潮让你填弹狂扫", [("game", "CSOL", 4)]),

@@ -104,3 +104,34 @@ def metrics_run(f1_cases, root, ann_file, openset_ann_file, macro_results, opens
                        for r, f in zip(openset_results, files)]
             openset[f'{link_type}:{thr}'] = {k: float(v) for k, v in ds.evaluate(results).items()}
     return dict(f1=f1, macro=float(macro['macro_f1']), openset=openset)
+
+
+def edge_pairs(results, texts):
+    """What MMOCR's ``draw_edge_result`` (open-set pictures) writes, per result: the texts in
+    drawing order (a key when it changes, then its value) and the link scores, with its text
+    drawing (a downloaded font) recorded instead of drawn."""
+    from mmocr.core import visualize
+    drawn = []
+
+    def draw_texts_by_pil(img, texts, *args, return_text_size=False, **kwargs):
+        drawn.append(('text', texts[0]))
+        return (img, [(8 * len(texts[0]), 15)]) if return_text_size else img
+
+    def put_text(img, text, *args, **kwargs):
+        drawn.append(('score', text))
+        return img
+
+    saved = visualize.draw_texts_by_pil, visualize.cv2.putText
+    visualize.draw_texts_by_pil, visualize.cv2.putText = draw_texts_by_pil, put_text
+    try:
+        out = []
+        for result, words in zip(results, texts):
+            drawn.clear()
+            n = result['nodes'].size(0)
+            visualize.draw_edge_result(np.zeros((90, 150, 3), np.uint8),
+                                       dict(result, img_metas=[dict(ori_texts=words)]))
+            out.append(list(drawn))
+            assert result['edges'].shape == (n * n, 2)
+        return out
+    finally:
+        visualize.draw_texts_by_pil, visualize.cv2.putText = saved

@@ -229,3 +229,28 @@ def test_metrics_equal_mmocr(mmocr_ref, tmp_path, seed):
                 "data.test")
             got = ds.evaluate(openset_results)
             assert got == theirs["openset"][f"{link_type}:{thr}"], (link_type, thr)
+
+
+def test_openset_picture_pairs_equal_mmocr(mmocr_ref):
+    """The key -> value pairs an open-set picture shows (``test.py --show-dir``), in MMOCR's
+    order with its link scores, on seeded scores (links either way, keys below the threshold)."""
+    from ocr_ds.engine.show import key_value_pairs
+
+    rng = np.random.RandomState(3)
+    results, texts = [], []
+    for n in (1, 2, 5, 9, 9):
+        nodes = torch.softmax(torch.from_numpy(rng.normal(0, 1.5, (n, 4)).astype(np.float32)), -1)
+        edges = torch.softmax(torch.from_numpy(rng.normal(0, 2, (n * n, 2)).astype(np.float32)),
+                              -1)
+        results.append(dict(nodes=nodes, edges=edges))
+        texts.append([f"t{i}" for i in range(n)])
+    theirs = mmocr_ref.call(REF, "edge_pairs", results=results, texts=texts)
+    assert sum(len(t) for t in theirs) > 20                 # pairs were found and drawn
+    for result, words, want in zip(results, texts, theirs):
+        ours, key = [], None
+        for k, v, score in key_value_pairs(result["nodes"].numpy(), result["edges"].numpy()):
+            if k != key:
+                ours.append(("text", words[k]))
+                key = k
+            ours += [("score", f"{score:.2f}"), ("text", words[v])]
+        assert ours == [tuple(x) for x in want]

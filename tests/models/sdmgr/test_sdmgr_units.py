@@ -147,4 +147,31 @@ def test_test_py_evaluates_writes_and_draws(name, keys, tmp_path, monkeypatch, c
         assert np.asarray(pred["nodes"]).shape == (n, cfg["model"]["bbox_head"]["num_classes"])
         assert np.asarray(pred["edges"]).shape == (n * n, 2)
         picture = cv2.imread(str(pictures / ann["file_name"]))
-        assert picture.shape == (ann["height"], 3 * ann["width"], 3)
+        if "openset" in name:   # image | key -> value pairs, columns 2/3 of its width each
+            h, w = ann["height"], ann["width"]
+            assert picture.shape[0] == h and (picture.shape[1] - w) % (w // 3 * 2) == 0
+        else:                   # image | box classes (class_list names), twice its width
+            assert picture.shape == (ann["height"], 3 * ann["width"], 3)
+    if "openset" not in name:   # the class names come from model.class_list, read first
+        os.remove(tmp_path / cfg["model"]["class_list"])
+        with pytest.raises(UserError, match=r"^model.class_list: cannot read "
+                                            r"'data/wildreceipt/class_list.txt' \(No such file"):
+            run(parse_args([config, str(ckpt), "--show-dir", str(tmp_path / "again")]))
+        assert not (tmp_path / "again").exists()
+
+
+def test_class_list_file(tmp_path):
+    """MMOCR's ``class_list``: '<index> <name>' a line (names drawn instead of indices)."""
+    from ocr_ds.engine.show import draw_nodes, read_class_list
+
+    path = tmp_path / "class_list.txt"
+    path.write_text("0 Ignore\n1 Store_name_value\n\n2 Store_name_key\n")
+    names = read_class_list(str(path))
+    assert names == {"0": "Ignore", "1": "Store_name_value", "2": "Store_name_key"}
+    img, boxes = np.zeros((40, 60, 3), np.uint8), np.array([[2, 2, 50, 30]], np.float32)
+    nodes = [[0.1, 0.8, 0.1]]
+    assert not np.array_equal(draw_nodes(img, nodes, boxes, names), draw_nodes(img, nodes, boxes))
+    path.write_text("0 Ignore\n1 Store name\n")
+    with pytest.raises(UserError, match=r"^model.class_list: .*class_list.txt:2: expected "
+                                        r"'<class index> <class name>' \(got '1 Store name'\)"):
+        read_class_list(str(path))
