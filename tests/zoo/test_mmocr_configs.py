@@ -26,6 +26,7 @@ import sys
 import pytest
 
 from ocr_ds.config import Config
+from ocr_ds.tools.analyze_logs import curves, load_json_logs
 from tiny_data import leaves, make_data, torchvision_weights
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -212,6 +213,11 @@ def test_mmocr_config_trains_two_iterations(name, zoo_runs):
     assert len(train) == 2 and all(math.isfinite(e["loss"]) for e in train), train
     val = [e for e in events if e.get("mode") == "val"]
     assert val and any(k.endswith(CONFIGS[name]) for k in val[-1]), val
+    # MMOCR's analyze_logs on it: the loss per iteration, the metric per epoch
+    metric = next(k for k in val[-1] if k.endswith(CONFIGS[name]))
+    loss, score = curves(load_json_logs([log]), [log], ["loss", metric], None)
+    assert loss[1:] == ("iter", [e["iter"] for e in train], [e["loss"] for e in train])
+    assert score[1] == "epoch" and score[3] == [e[metric] for e in val]
     assert glob.glob(os.path.join(work, "iter_2" if "max_iters" in str(cfg.get("runner")) else
                                   "epoch_1"))
     # the row passed: free its disk (full-size models: up to ~1 GB of checkpoint a row, and
