@@ -86,20 +86,23 @@ def ctw1500(root: Path) -> Path:
 TT_IMG1 = ("x: [[115 503 494 115]], y: [[322 346 426 404]], ornt: [u'm'], "
            "transcriptions: [u'nauGHTY']\n"
            "x: [[1 5 9 12 15 18 20\n  22 25]], y: [[3 4 5 6 7 8 9 10 11]], ornt: [u'c'], "
-           "transcriptions: [u'#']\n"
+           "transcriptions: [u'CURVE']\n"
            "x: [[3 -4 9]], y: [[2 6 -1]], ornt: [u'h'], transcriptions: [u',']\n"
+           "x: [[2 6 4]], y: [[10 10 14]], ornt: [u'h'], transcriptions: [u'#']\n"
            "x: [[7 8 9]], y: [[1 5 1]], ornt: [u'h'], transcriptions: [u'a,b']\n"
            "x: [[4]], y: [[4]], ornt: [u'h'], transcriptions: [u'dot']\n"
            "x: [[10 20 20 10]], y: [[1 1 9 9]], ornt: [u'h'], transcriptions: []\n")
 
 
-def totaltext_txt(root: Path) -> Path:
+def totaltext_txt(root: Path, hash_words: bool = True) -> Path:
     """Wrapped records, negative coordinates, ``#``/``,``/empty transcriptions, a comma in a
-    word, a single-point region (dropped), an empty file; img1/img10/img2 sort as strings."""
+    word, a single-point region (dropped), an empty file; img1/img10/img2 sort as strings.
+    ``hash_words=False``: without the ``#`` and ``,`` transcriptions."""
     tr, gt = root / "imgs" / "training", root / "annotations" / "training"
     for name in ("img1.jpg", "img10.jpg", "img2.png"):
         image(tr / name)
-    text(gt / "poly_gt_img1.txt", TT_IMG1)
+    text(gt / "poly_gt_img1.txt", TT_IMG1 if hash_words else "".join(
+        line for line in TT_IMG1.splitlines(True) if "u'#'" not in line and "u','" not in line))
     text(gt / "poly_gt_img10.txt", "")
     text(gt / "poly_gt_img2.txt", "x: [[10 20 20 10]], y: [[1 1 9 9]], ornt: [u'h'], "
          "transcriptions: [u'TOTAL']")

@@ -61,8 +61,8 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     assert sum(a["iscrowd"] for a in ic15["annotations"]) == 2
     assert "annotations" not in json.loads(jsons(ours["ic17"][1])["instances_val.json"])
     tt = json.loads(jsons(ours["tt_txt"][1])["instances_training.json"])
-    assert [a["text"] for a in tt["annotations"]] == ["nauGHTY", "###", "###", "a,b", "###",
-                                                      "TOTAL"]
+    assert [a["text"] for a in tt["annotations"]] == ["nauGHTY", "CURVE", "###", "###", "a,b",
+                                                      "###", "TOTAL"]
 
 
 def test_icdar_inputs_mmocr_crashes_on_are_read(tmp_path):

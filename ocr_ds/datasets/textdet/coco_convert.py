@@ -1,7 +1,7 @@
-"""The shared half of MMOCR 0.6.3's detection dataset converters (``tools/data/textdet``).
+"""The shared half of MMOCR 0.6.3's dataset converters (``tools/data/text{det,recog}``).
 
 Image lists (MMOCR's glob order), polygon geometry (shapely's area and bounds, as MMOCR's
-converters compute them), the per-image ``img_info`` dict, the COCO assembly of
+converters compute them; MMOCR's ``crop_img`` of word images), the per-image ``img_info`` dict, the COCO assembly of
 ``mmocr.utils.convert_annotations`` and its JSON (``mmcv.dump``: ``json.dump`` with the default
 separators and ``ensure_ascii``, numpy values as lists / numbers), written atomically.
 The dataset-specific readers are ``icdar_txt``, ``ctw1500_gt`` and ``totaltext_gt``.
@@ -45,17 +45,46 @@ def text_lines(text: str) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def polygon_geometry(xy: Sequence[float], where: str) -> tuple[float, list[float]]:
-    """``(area, [x, y, w, h])`` of a flat polygon ``[x1, y1, x2, y2, ...]``: shapely's
-    ``Polygon.area`` and ``bounds``, as MMOCR's converters compute them."""
+def polygon_bounds(xy: Sequence[float], where: str) -> tuple[Any, tuple[float, ...]]:
+    """shapely's ``Polygon`` of a flat ``[x1, y1, x2, y2, ...]`` and its ``bounds``
+    ``(min_x, min_y, max_x, max_y)``, as MMOCR's converters build them."""
     from shapely.geometry import Polygon
 
     if len(xy) % 2 or len(xy) < 6:
         raise UserError(f"{where}: expected a polygon of 3 or more x,y points "
                         f"(got {len(xy)} coordinates)")
     polygon = Polygon(np.asarray(xy).reshape(-1, 2))
-    min_x, min_y, max_x, max_y = polygon.bounds
+    return polygon, polygon.bounds
+
+
+def polygon_geometry(xy: Sequence[float], where: str) -> tuple[float, list[float]]:
+    """``(area, [x, y, w, h])`` of a flat polygon: shapely's ``area`` and ``bounds``."""
+    polygon, (min_x, min_y, max_x, max_y) = polygon_bounds(xy, where)
     return polygon.area, [min_x, min_y, max_x - min_x, max_y - min_y]
+
+
+def crop_img(src_img: np.ndarray, box: Sequence[float], long_edge_pad_ratio: float = 0.4,
+             short_edge_pad_ratio: float = 0.2) -> np.ndarray:
+    """MMOCR's ``mmocr.datasets.pipelines.crop.crop_img``: the axis-aligned box around the
+    quadrangle ``box`` (8 numbers), padded by a share of its short side (``long_edge_pad_ratio``
+    along the long side), clipped to the image."""
+    h, w = src_img.shape[:2]
+    points_x = np.clip(np.array(box[0::2]), 0, w)
+    points_y = np.clip(np.array(box[1::2]), 0, h)
+    box_width = np.max(points_x) - np.min(points_x)
+    box_height = np.max(points_y) - np.min(points_y)
+    font_size = min(box_height, box_width)
+    if box_height < box_width:
+        horizontal_pad, vertical_pad = (long_edge_pad_ratio * font_size,
+                                        short_edge_pad_ratio * font_size)
+    else:
+        horizontal_pad, vertical_pad = (short_edge_pad_ratio * font_size,
+                                        long_edge_pad_ratio * font_size)
+    left = np.clip(int(np.min(points_x) - horizontal_pad), 0, w)
+    top = np.clip(int(np.min(points_y) - vertical_pad), 0, h)
+    right = np.clip(int(np.max(points_x) + horizontal_pad), 0, w)
+    bottom = np.clip(int(np.max(points_y) + vertical_pad), 0, h)
+    return src_img[top:bottom, left:right]
 
 
 def annotation(xy: Any, iscrowd: int, where: str, text: Any = None, with_text: bool = False,
