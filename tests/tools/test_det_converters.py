@@ -66,16 +66,17 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
 
 
 def test_icdar_inputs_mmocr_crashes_on_are_read(tmp_path):
-    """Blank lines, a BOM in an MLT file, float coordinates, a line without transcription."""
-    root = trees.icdar2017(tmp_path / "r")
+    """Blank lines, a BOM in an MLT file, float coordinates, a root with glob characters."""
+    root = trees.icdar2017(tmp_path / "r[1]")
     trees.text(root / "annotations" / "training" / "gt_img_1.txt",
-               trees.BOM + "1,2,10,2,10,8,1,8,Latin,Hi\n\n1.5,2,10,2,10,8,1,8,Latin,###\n")
+               trees.BOM + "1,2,10,2,10,8,1,8,Latin,Hi\n\n1.5,2,10,2,10,8,1,8,Latin,###\n"
+               "2,2,6,2,6,6,2,6,Latin\n")
     icdar_converter.main([str(root), "-d", "icdar2017", "--split-list", "training"])
     coco = json.loads((root / "instances_training.json").read_text())
-    anns = [a for a in coco["annotations"] if coco["images"][a["image_id"]]["id"] == a["image_id"]
-            and coco["images"][a["image_id"]]["file_name"].endswith("img_1.jpg")]
-    assert [a["segmentation"][0][0] for a in anns] == [1, 1.5]
-    assert [a["iscrowd"] for a in anns] == [0, 1]
+    anns = [a for a in coco["annotations"]
+            if coco["images"][a["image_id"]]["file_name"] == "training/img_1.jpg"]
+    assert [a["segmentation"][0][0] for a in anns] == [1, 1.5, 2]
+    assert [a["iscrowd"] for a in anns] == [0, 1, 0]
 
 
 def test_ctw1500_keeps_commas_in_test_texts(tmp_path):
