@@ -106,7 +106,7 @@ def test_icdar_bad_input_is_one_line_and_nothing_is_written(tmp_path, case, chan
     change(root)
     with pytest.raises(UserError, match=message.replace("(", r"\(")):
         icdar_converter.main([str(root), "-d", "icdar2015", "--split-list", "training", "test"])
-    assert not [f for f in os.listdir(root) if not f in ("imgs", "annotations")]
+    assert not [f for f in os.listdir(root) if f not in ("imgs", "annotations")]
 
 
 @pytest.mark.parametrize("tree, edit, message", [

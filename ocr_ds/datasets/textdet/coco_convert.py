@@ -1,9 +1,10 @@
 """The shared half of MMOCR 0.6.3's dataset converters (``tools/data/text{det,recog}``).
 
 Image lists (MMOCR's glob order), polygon geometry (shapely's area and bounds, as MMOCR's
-converters compute them; MMOCR's ``crop_img`` of word images), the per-image ``img_info`` dict, the COCO assembly of
-``mmocr.utils.convert_annotations`` and its JSON (``mmcv.dump``: ``json.dump`` with the default
-separators and ``ensure_ascii``, numpy values as lists / numbers), written atomically.
+converters compute them; MMOCR's ``crop_img`` of word images), the per-image ``img_info``
+dict, the COCO assembly of ``mmocr.utils.convert_annotations`` and its JSON (``mmcv.dump``:
+``json.dump`` with the default separators and ``ensure_ascii``, numpy values as lists /
+numbers), written atomically.
 The dataset-specific readers are ``icdar_txt``, ``ctw1500_gt`` and ``totaltext_gt``.
 """
 from __future__ import annotations

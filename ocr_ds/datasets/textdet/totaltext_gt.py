@@ -119,7 +119,8 @@ def read_mat(path: str) -> list[tuple[np.ndarray, str]]:
     for i, row in enumerate(rows):
         where = f"{path}: region {i + 1}"
         if len(row) < 5:
-            raise UserError(f"{where}: expected ['x:', X, 'y:', Y, word, ...] (got {len(row)} cells)")
+            raise UserError(f"{where}: expected ['x:', X, 'y:', Y, word, ...] "
+                            f"(got {len(row)} cells)")
         word = row[4]
         word = DONT_CARE if len(word) == 0 or (len(word) == 1 and word[0] == "#") else word[0]
         out.append((_contour(row[1], row[3], where), word))
