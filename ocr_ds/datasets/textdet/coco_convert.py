@@ -30,6 +30,27 @@ def glob_images(img_dir: str) -> list[str]:
     return [path for suffix in SUFFIXES for path in glob.glob(pattern + suffix)]
 
 
+def pair_by_name(img_dir: str, gt_dir: str,
+                 gt_name: Callable[[str], str]) -> list[tuple[str, str]]:
+    """``(image, GT_DIR/gt_name(image stem))`` pairs in MMOCR's image order; a missing
+    annotation file is an error (MMOCR: a traceback when it reaches that image)."""
+    files = []
+    for img_file in glob_images(img_dir):
+        gt_file = os.path.join(gt_dir, gt_name(os.path.splitext(os.path.basename(img_file))[0]))
+        if not os.path.isfile(gt_file):
+            raise UserError(f"{gt_file}: missing annotation file of image {img_file}")
+        files.append((img_file, gt_file))
+    return loaded(files, img_dir)
+
+
+def loaded(files: list[tuple[str, str]], img_dir: str) -> list[tuple[str, str]]:
+    """``files``, reported as MMOCR reports them; none is an error."""
+    if not files:
+        raise UserError(f"{img_dir}: no images (.png, .jpg or .jpeg, either case)")
+    print(f"Loaded {len(files)} images from {img_dir}")
+    return files
+
+
 def require_dirs(root: str, splits: Iterable[str]) -> None:
     """``ROOT/imgs/SPLIT`` must exist for every split (MMOCR asserts it before converting)."""
     for split in splits:

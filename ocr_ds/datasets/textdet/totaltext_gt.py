@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ocr_ds.datasets.textdet.coco_convert import glob_images, text_lines
+from ocr_ds.datasets.textdet.coco_convert import glob_images, loaded, text_lines
 from ocr_ds.errors import UserError
 
 DONT_CARE = "###"
@@ -30,8 +30,6 @@ def pair_files(img_dir: str, gt_dir: str) -> list[tuple[str, str]]:
     if not os.path.isdir(gt_dir):
         raise UserError(f"{gt_dir}: annotation directory not found")
     anns = sorted(os.path.join(gt_dir, name) for name in os.listdir(gt_dir))
-    if not imgs:
-        raise UserError(f"{img_dir}: no images (.png, .jpg or .jpeg, either case)")
     if len(imgs) != len(anns):
         raise UserError(f"{gt_dir}: {len(anns)} annotation files for the {len(imgs)} images of "
                         f"{img_dir} (one per image expected)")
@@ -40,8 +38,7 @@ def pair_files(img_dir: str, gt_dir: str) -> list[tuple[str, str]]:
         if gt_stem != stem and not gt_stem.endswith("_" + stem):
             raise UserError(f"{ann}: does not belong to image {img} in sorted order "
                             f"(expected [poly_]gt_{stem}.txt or .mat)")
-    print(f"Loaded {len(imgs)} images from {img_dir}")
-    return list(zip(imgs, anns))
+    return loaded(list(zip(imgs, anns)), img_dir)
 
 
 def _contour(x: Any, y: Any, where: str) -> np.ndarray:

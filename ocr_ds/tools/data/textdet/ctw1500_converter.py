@@ -10,11 +10,10 @@
 """
 from __future__ import annotations
 
-import os
 from functools import partial
 from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import annotation, glob_images, image_info
+from ocr_ds.datasets.textdet.coco_convert import annotation, image_info, pair_by_name
 from ocr_ds.datasets.textdet.ctw1500_gt import parse_ctw1500_txt, parse_ctw1500_xml
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet._common import convert_splits, parser
@@ -22,22 +21,10 @@ from ocr_ds.tools.data.textdet._common import convert_splits, parser
 SPLITS = ("training", "test")
 
 
-def gt_name(img_file: str, split: str) -> str:
-    stem = os.path.splitext(os.path.basename(img_file))[0]
-    return f"{stem}.xml" if split == "training" else f"000{stem}.txt"
-
-
 def collect_files(img_dir: str, gt_dir: str, split: str) -> list[tuple[str, str]]:
-    files = []
-    for img_file in glob_images(img_dir):
-        gt_file = os.path.join(gt_dir, gt_name(img_file, split))
-        if not os.path.isfile(gt_file):
-            raise UserError(f"{gt_file}: missing annotation file of image {img_file}")
-        files.append((img_file, gt_file))
-    if not files:
-        raise UserError(f"{img_dir}: no images (.png, .jpg or .jpeg, either case)")
-    print(f"Loaded {len(files)} images from {img_dir}")
-    return files
+    """``(image, <stem>.xml)`` (training) or ``(image, 000<stem>.txt)`` (test) pairs."""
+    return pair_by_name(img_dir, gt_dir, lambda stem: f"{stem}.xml" if split == "training"
+                        else f"000{stem}.txt")
 
 
 def load_img_info(files: tuple[str, str], split: str) -> dict:

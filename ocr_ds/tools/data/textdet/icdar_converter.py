@@ -11,31 +11,20 @@ don't-care region (``iscrowd=1``). Writes ``OUT_DIR/instances_<split>.json``.
 """
 from __future__ import annotations
 
-import os
 from functools import partial
 from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import annotation, glob_images, image_info
+from ocr_ds.datasets.textdet.coco_convert import annotation, image_info, pair_by_name
 from ocr_ds.datasets.textdet.icdar_txt import is_dont_care, parse_icdar_txt
-from ocr_ds.errors import UserError, run_cli
+from ocr_ds.errors import run_cli
 from ocr_ds.tools.data.textdet._common import convert_splits, parser
 
 DATASETS = ("icdar2015", "icdar2017")
 
 
 def collect_files(img_dir: str, gt_dir: str, split: str = "") -> list[tuple[str, str]]:
-    """``(image, gt_<stem>.txt)`` pairs, in MMOCR's image order; a missing annotation file is
-    an error."""
-    files = []
-    for img_file in glob_images(img_dir):
-        gt_file = os.path.join(gt_dir, f"gt_{os.path.splitext(os.path.basename(img_file))[0]}.txt")
-        if not os.path.isfile(gt_file):
-            raise UserError(f"{gt_file}: missing annotation file of image {img_file}")
-        files.append((img_file, gt_file))
-    if not files:
-        raise UserError(f"{img_dir}: no images (.png, .jpg or .jpeg, either case)")
-    print(f"Loaded {len(files)} images from {img_dir}")
-    return files
+    """``(image, gt_<stem>.txt)`` pairs, in MMOCR's image order."""
+    return pair_by_name(img_dir, gt_dir, lambda stem: f"gt_{stem}.txt")
 
 
 def load_img_info(files: tuple[str, str], dataset: str) -> dict:
