@@ -305,6 +305,8 @@ def more_cases(m: ModuleType) -> list[tuple]:
          "imgs/training: image directory of split 'training' not found"),
         ("totaltext-converter-no-root", "tool", "data.textdet.totaltext_converter", plain(),
          "the following arguments are required: root_path"),
+        ("synthtext-converter-no-gt", "tool", "data.textdet.synthtext_converter", plain("."),
+         "gt.mat: SynthText's gt.mat not found"),
         ("totaltext-recog-converter-no-split-dir", "tool", "data.textrecog.totaltext_converter",
          plain("."), "imgs/training: image directory of split 'training' not found"),
         ("hostfile-no-args", "tool", "hostfile", plain(), "the following arguments are required: hostfile"),

@@ -335,7 +335,8 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict")},
            **{tool: f"ocr_ds.tools.{tool}" for tool in (
                "data.textdet.icdar_converter", "data.textdet.ctw1500_converter",
-               "data.textdet.totaltext_converter", "data.textrecog.totaltext_converter")}}
+               "data.textdet.totaltext_converter", "data.textdet.synthtext_converter",
+               "data.textrecog.totaltext_converter")}}
 
 
 def _entry(name: str):

@@ -138,3 +138,31 @@ def totaltext_mat(root: Path) -> Path:
     _mat(root / "annotations" / "test" / "gt_img3.mat", "gt",
          [(np.array([1.0, 5.0, 5.0, 1.0]), np.array([1.0, 1.0, 4.0, 4.0]), "t")])
     return root
+
+
+def synthtext(root: Path) -> Path:
+    """``gt.mat`` as SynthText's: ``txt`` char matrices (rows padded with spaces, words across
+    lines), ``wordBB``/``charBB`` of shape (2, 4, n), or (2, 4) for a single box (MATLAB drops
+    the trailing 1)."""
+    import scipy.io
+
+    image(root / "imgs" / "8" / "ballet_1.jpg", 30, 40)
+    image(root / "imgs" / "8" / "ballet_2.jpg", 24, 24)
+
+    def quad(x, y, w, h):
+        return np.array([[x, x + w, x + w, x], [y, y, y + h, y + h]], dtype=np.float64)
+
+    chars1 = [quad(2 + 4 * i, 3 + (i % 2), 3.6, 5.2) for i in range(7)]     # "Hi" "you" "ok"
+    words1 = [quad(2, 3, 7.5, 6), quad(10, 3, 11.2, 6.4), quad(22.3, 3, 7, 6)]
+    chars2 = [quad(1 + 3 * i, 2, 2.5, 4) for i in range(3)]                  # "abc"
+    n = 2
+    cells = {k: np.empty((1, n), dtype=object) for k in ("imnames", "wordBB", "charBB", "txt")}
+    cells["imnames"][0, 0], cells["imnames"][0, 1] = "8/ballet_1.jpg", "8/ballet_2.jpg"
+    cells["wordBB"][0, 0] = np.stack(words1, axis=2)
+    cells["wordBB"][0, 1] = quad(1, 2, 8.5, 4)
+    cells["charBB"][0, 0] = np.stack(chars1, axis=2)
+    cells["charBB"][0, 1] = np.stack(chars2, axis=2)
+    cells["txt"][0, 0] = np.array(["Hi you", "ok    "])
+    cells["txt"][0, 1] = np.array(["abc"])
+    scipy.io.savemat(str(root / "gt.mat"), cells)
+    return root

@@ -12,7 +12,8 @@ import pytest
 
 import converter_trees as trees
 from ocr_ds.errors import UserError
-from ocr_ds.tools.data.textdet import ctw1500_converter, icdar_converter, totaltext_converter
+from ocr_ds.tools.data.textdet import (ctw1500_converter, icdar_converter, synthtext_converter,
+                                       totaltext_converter)
 
 REF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mmocr_converters.py")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -33,6 +34,17 @@ def jsons(folder):
     return {f: (folder / f).read_bytes() for f in sorted(os.listdir(folder)) if f.endswith(".json")}
 
 
+def lmdb_items(path):
+    import lmdb
+
+    env = lmdb.open(str(path), readonly=True, lock=False)
+    try:
+        with env.begin() as txn:
+            return dict(txn.cursor())
+    finally:
+        env.close()
+
+
 def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     runs, ours = [], {}
     for name, make, conv, args, in_root in CASES:
@@ -47,7 +59,25 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
         assert conv.main([str(our_root)] + out_args + ([str(our_out)] if out_args else [])
                          + args + nproc) == 0
         ours[name] = (ref_out, our_out)
+    # SynthText: gt.mat -> synthtext.lmdb (keys and values compared: lmdb's pages may differ)
+    st_ref = trees.synthtext(tmp_path / "ref" / "st")
+    st_ours = trees.synthtext(tmp_path / "ours" / "st")
+    runs.append(("textdet/synthtext_converter.py", [str(st_ref)]))
+    assert synthtext_converter.main([str(st_ours), "-o", str(tmp_path / "ours" / "st_out")]) == 0
     assert mmocr_ref.call(REF, "run_scripts", runs=runs) == [None] * len(runs)
+    st = lmdb_items(tmp_path / "ours" / "st_out" / "synthtext.lmdb")
+    assert st == lmdb_items(st_ref / "synthtext.lmdb")
+    assert st[b"total_number"] == b"2" and json.loads(st[b"1"])["annotations"][0]["bbox"] == [
+        1.0, 2.0, 8.0, 4.0]
+    # ... which MMOCR's SynthText dataset config (TextDetDataset over an lmdb) reads
+    from ocr_ds import registry
+    ds = registry.build(registry.DATASETS, dict(
+        type="TextDetDataset", ann_file=str(tmp_path / "ours" / "st_out" / "synthtext.lmdb"),
+        img_prefix=str(st_ours / "imgs"), pipeline=[], test_mode=True, loader=dict(
+            type="AnnFileLoader", repeat=1, file_format="lmdb", parser=dict(
+                type="LineJsonParser", keys=["file_name", "height", "width", "annotations"]))),
+        "data.train")
+    assert [info["file_name"] for info in ds.data_infos] == ["8/ballet_1.jpg", "8/ballet_2.jpg"]
     for name, (ref_out, our_out) in ours.items():
         theirs, mine = jsons(ref_out), jsons(our_out)
         assert list(theirs) == list(mine) and len(mine) == 2, name
@@ -136,6 +166,19 @@ def test_totaltext_ctw1500_bad_input(tmp_path, tree, edit, message):
     with pytest.raises(UserError, match=message):
         conv.main([str(root)] + args)
     assert not [f for f in os.listdir(root) if f.endswith(".json")]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda r: (r / "gt.mat").unlink(), "gt.mat: SynthText's gt.mat not found"),
+    (lambda r: (r / "imgs" / "8" / "ballet_2.jpg").unlink(), "ballet_2.jpg: no such image file"),
+    (lambda r: trees.text(r / "gt.mat", "not a mat"), "gt.mat: not a readable .mat file"),
+])
+def test_synthtext_bad_input_leaves_no_lmdb(tmp_path, edit, message):
+    root = trees.synthtext(tmp_path / "r")
+    edit(root)
+    with pytest.raises(UserError, match=message):
+        synthtext_converter.main([str(root)])
+    assert not [f for f in os.listdir(root) if "lmdb" in f]
 
 
 def test_cli_exit_2_one_line(tmp_path):
