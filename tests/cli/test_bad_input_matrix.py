@@ -332,7 +332,11 @@ CASES += more_cases(sys.modules[__name__])
 ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.engine.hostfile",
            **{tool: f"ocr_ds.tools.{tool}" for tool in (
                "export", "infer_recog", "infer_det", "eval_results", "lr_curve", "to_lmdb",
-               "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict", "analyze_logs")}}
+               "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict", "analyze_logs")},
+           **{tool: f"ocr_ds.tools.{tool}" for tool in (
+               "data.textdet.icdar_converter", "data.textdet.ctw1500_converter",
+               "data.textdet.totaltext_converter", "data.textdet.synthtext_converter",
+               "data.textrecog.totaltext_converter")}}
 
 
 def _entry(name: str):
@@ -392,8 +396,10 @@ def test_matrix_covers_every_tool():
     """Each command-line tool under ocr_ds/tools has a row (a new tool gets one too)."""
     import ocr_ds.tools
 
-    tools = {name[:-3] for name in os.listdir(os.path.dirname(ocr_ds.tools.__file__))
-             if name.endswith(".py") and not name.startswith("_")}
+    top = os.path.dirname(ocr_ds.tools.__file__)
+    tools = {os.path.relpath(os.path.join(d, name[:-3]), top).replace(os.sep, ".")
+             for d, _, names in os.walk(top)
+             for name in names if name.endswith(".py") and not name.startswith("_")}
     assert tools <= set(ENTRIES), sorted(tools - set(ENTRIES))
     assert set(ENTRIES) <= {c[2] for c in CASES}, sorted(set(ENTRIES) - {c[2] for c in CASES})
 
