@@ -313,6 +313,8 @@ def more_cases(m: ModuleType) -> list[tuple]:
         ("totaltext-recog-converter-no-split-dir", "tool", "data.textrecog.totaltext_converter",
          plain("."), "imgs/training: image directory of split 'training' not found"),
         ("print-config-missing", "tool", "print_config", plain("gone.py"), "gone.py"),
+        ("publish-model-missing", "tool", "publish_model", plain("gone.pth", "out.pth"),
+         "gone.pth"),
         ("hostfile-no-args", "tool", "hostfile", plain(), "the following arguments are required: hostfile"),
         ("eval-results-count", "tool", "eval_results",
          lambda d: [recog_with_val(d), a_file("p.json", "[]")(d), "--eval", "acc"],

@@ -332,7 +332,8 @@ CASES += more_cases(sys.modules[__name__])
 ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.engine.hostfile",
            **{tool: f"ocr_ds.tools.{tool}" for tool in (
                "export", "infer_recog", "infer_det", "eval_results", "lr_curve", "to_lmdb",
-               "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict", "analyze_logs", "print_config")},
+               "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict", "analyze_logs", "print_config",
+               "publish_model")},
            **{tool: f"ocr_ds.tools.{tool}" for tool in (
                "data.textdet.icdar_converter", "data.textdet.ctw1500_converter",
                "data.textdet.totaltext_converter", "data.textdet.synthtext_converter",
