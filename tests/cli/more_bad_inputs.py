@@ -315,6 +315,8 @@ def more_cases(m: ModuleType) -> list[tuple]:
         ("print-config-missing", "tool", "print_config", plain("gone.py"), "gone.py"),
         ("publish-model-missing", "tool", "publish_model", plain("gone.pth", "out.pth"),
          "gone.pth"),
+        ("benchmark-processing-no-config", "tool", "benchmark_processing", plain(),
+         "the following arguments are required: config"),
         ("hostfile-no-args", "tool", "hostfile", plain(), "the following arguments are required: hostfile"),
         ("eval-results-count", "tool", "eval_results",
          lambda d: [recog_with_val(d), a_file("p.json", "[]")(d), "--eval", "acc"],

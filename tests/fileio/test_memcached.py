@@ -339,3 +339,27 @@ def test_server_killed_mid_training_one_warning_and_training_goes_on(memcached, 
     warnings = [l for l in log.splitlines() if " - WARNING - " in l]
     assert len(warnings) == 1 and WARNING.search(warnings[0]), warnings
     assert "Epoch [4][4/4]" in log and os.path.isdir(wd / "epoch_4")
+
+
+def test_benchmark_processing_fills_the_cache(memcached, crnn_run, tmp_path, monkeypatch):
+    """``python -m ocr_ds.tools.benchmark_processing CONFIG --mc-config MC`` (MMOCR's tool, which
+    its docstring says also refreshes the cache): one pass stores every training image, and
+    says how fast the pipeline ran."""
+    server = memcached()
+    argv = crnn_run(tmp_path / "unused", server.address, epochs=1, workers=0)
+    keep = argv[argv.index("--mc-config"):]
+    keep[keep.index("data.samples_per_gpu=4")] = "data.samples_per_gpu=2"
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-m", "ocr_ds.tools.benchmark_processing", CRNN,
+                           *keep], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{N_TRAIN - 10} samples after 5 warm-up batches of 2: " in proc.stderr
+    s = server.stats()
+    assert (s["get_misses"], s["cmd_set"], s["curr_items"]) == (N_TRAIN, N_TRAIN, N_TRAIN)
+    too_few = subprocess.run([sys.executable, "-m", "ocr_ds.tools.benchmark_processing", CRNN,
+                              *keep[2:], "data.samples_per_gpu=4"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert too_few.returncode == 2 and too_few.stderr == (
+        f"error: data.train: {N_TRAIN} samples are no more than the 5 warm-up batches of 4; "
+        "nothing left to time\n")
