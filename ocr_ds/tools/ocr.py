@@ -28,133 +28,10 @@ import torch
 
 from ocr_ds.errors import CliParser, UserError, run_cli
 from ocr_ds.tools import _ocr_common as oc
-from ocr_ds.tools._infer_common import (build_with_weights, load_weights, read_images,
-                                        strip_pretrained, test_pipeline, torch_device)
-from ocr_ds.tools.infer_det import DEFAULT_TEST_PIPELINE as DET_PIPELINE
-from ocr_ds.tools.infer_recog import DEFAULT_TEST_PIPELINE as RECOG_PIPELINE
-from ocr_ds.tools.ocr_models import KIE_MODELS, TEXTDET_MODELS, TEXTRECOG_MODELS, URL
-
-# data.test types whose test-time rotation MMOCR drops in batch mode (disable_text_recog_aug_test)
-_RECOG_DATASETS = ("ConcatDataset", "UniformConcatDataset", "OCRDataset", "OCRSegDataset")
-
-
-def ndarray_pipeline(cfg: Mapping[str, Any], default: Sequence[dict], batch_mode: bool
-                     ) -> list[dict]:
-    """The test pipeline ``mmocr.apis.model_inference`` runs on an array: the first step made
-    ``LoadImageFromNdarray``, ``ImageToTensor`` made ``DefaultFormatBundle``, and in batch mode
-    a recognition pipeline's ``MultiRotateAugOCR`` unwrapped."""
-    steps = test_pipeline(cfg, default)
-    if steps and isinstance(steps[0], (list, tuple)):
-        steps = list(steps[0])
-    test_type = ((cfg.get("data") or {}).get("test") or {}).get("type")
-    if (batch_mode and test_type in _RECOG_DATASETS and len(steps) > 1
-            and steps[1].get("type") == "MultiRotateAugOCR"):
-        warnings.warn('Remove "MultiRotateAugOCR" to support batch inference since '
-                      'samples_per_gpu > 1.')
-        steps = [steps[0], *steps[1]["transforms"]]
-
-    def bundle(step: dict) -> dict:
-        if step.get("type") == "ImageToTensor":
-            return dict(type="DefaultFormatBundle")
-        if isinstance(step.get("transforms"), list):
-            return dict(step, transforms=[bundle(s) for s in step["transforms"]])
-        return step
-
-    steps = [bundle(dict(s)) for s in steps]
-    steps[0] = dict(steps[0], type="LoadImageFromNdarray")
-    return steps
-
-
-class Runner:
-    """A model with its weights and the test pipelines for arrays (batch mode or not)."""
-
-    def __init__(self, task: str, name: str | None, config: str, ckpt: str, config_dir: str,
-                 device: torch.device, allow_unsafe_pickle: bool = False):
-        from ocr_ds import registry
-        from ocr_ds.models.common.init import cached_url
-
-        table, sub, default = dict(textdet=(TEXTDET_MODELS, "det", DET_PIPELINE),
-                                   textrecog=(TEXTRECOG_MODELS, "recog", RECOG_PIPELINE))[task]
-        if name == "Tesseract":
-            raise UserError(f"--{sub}: Tesseract is not supported (expected a model name or "
-                            "None)")
-        if name and name not in table:
-            raise UserError(f"--{sub}: unknown model {name!r}; expected one of: "
-                            f"{', '.join(sorted(k for k in table if k != 'Tesseract'))}, None")
-        if not ckpt:
-            if not name:
-                raise UserError(f"--{sub}-ckpt: expected a checkpoint (no model name given)")
-            ckpt = f"{URL}{task}/{table[name]['ckpt']}"
-        if ckpt.startswith(("http://", "https://")):
-            ckpt = cached_url(ckpt, f"--{sub}-ckpt")
-        state, meta = load_weights(ckpt, allow_unsafe_pickle)
-        if config:
-            key = f"--{sub}-config"
-            cfg = self._config(config, key)
-        elif isinstance(meta.get("config"), Mapping):
-            key = f"--{sub}-ckpt {ckpt} (its config)"
-            cfg = copy.deepcopy(dict(meta["config"]))
-        elif name:
-            key = f"--config-dir ({name})"
-            cfg = self._config(os.path.join(config_dir, task, table[name]["config"]), key)
-        else:
-            raise UserError(f"--{sub}-ckpt: {ckpt} holds no config; give --{sub}-config")
-        model_cfg = cfg.get("model")
-        kind = registry.MODELS.get((model_cfg or {}).get("type", ""), "")
-        if f"ocr_ds.models.{task}." not in kind:
-            what = "a text detector" if task == "textdet" else "a text recogniser"
-            raise UserError(f"{key}: model.type: expected {what} (got "
-                            f"{(model_cfg or {}).get('type')!r})")
-        self.task, self.cfg, self.device, self.default = task, cfg, device, default
-        self.model = build_with_weights(strip_pretrained(model_cfg), state,
-                                        f"--{sub}-ckpt {ckpt}").to(device)
-        self._pipelines: dict[bool, Any] = {}
-
-    @staticmethod
-    def _config(path: str, key: str) -> dict:
-        from ocr_ds.config import Config
-
-        if not os.path.isfile(path):
-            raise UserError(f"{key}: config file not found (got {path!r})")
-        return Config.fromfile(path).to_dict()
-
-    def pipeline(self, batch_mode: bool) -> Any:
-        from ocr_ds.datasets.pipelines.compose import Compose
-
-        if batch_mode not in self._pipelines:
-            steps = ndarray_pipeline(self.cfg, self.default, batch_mode)
-            self._pipelines[batch_mode] = Compose(steps, "data.test.pipeline")
-        return self._pipelines[batch_mode]
-
-    def __call__(self, arrays: Sequence[np.ndarray], batch_mode: bool) -> list[dict]:
-        """One forward of ``arrays`` as one batch (``model_inference``)."""
-        from ocr_ds.datasets.collate import collate
-
-        pipeline = self.pipeline(batch_mode)
-        samples = [pipeline(dict(img=img, ann_info=None, bbox_fields=[], mask_fields=[],
-                                 seg_fields=[], img_prefix=None,
-                                 img_info=dict(width=img.shape[1], height=img.shape[0])))
-                   for img in arrays]
-        batch = collate(samples)
-        batch["img"] = batch["img"].to(self.device)
-        with torch.no_grad():
-            return self.model(batch, return_loss=False)
-
-    def infer(self, arrays: Sequence[np.ndarray], batch_mode: bool, batch_size: int = 0
-              ) -> list[dict]:
-        """MMOCR's ``single_inference``: one image at a time, or in batches of
-        ``batch_size`` (0: all at once) in batch mode."""
-        if not batch_mode:
-            return [self([a], False)[0] for a in arrays]
-        n = batch_size or max(1, len(arrays))
-        return [r for i in range(0, len(arrays), n) for r in self(arrays[i:i + n], True)]
-
-
-def recog_result(pred: Mapping[str, Any]) -> dict[str, Any]:
-    """A recogniser's prediction as MMOCR's ``model_inference`` gives it (through its
-    recogniser's ``aug_test``): the text and its mean character score."""
-    return dict(text=pred["text"], score=pred["score"])
-
+from ocr_ds.tools._infer_common import read_images, torch_device
+from ocr_ds.tools._ocr_infer import Runner, recog_result
+from ocr_ds.tools.ocr_models import (KIE_MODELS, TEXTDET_MODELS,  # noqa: F401 (re-export)
+                                      TEXTRECOG_MODELS)
 
 def dump(obj: Any, path: str) -> None:
     """``mmcv.dump(obj, path, indent=4)`` for JSON, written atomically."""
@@ -190,10 +67,6 @@ class MMOCR:
                  kie: str = "", kie_config: str = "", kie_ckpt: str = "",
                  config_dir: str = os.path.join(str(Path.cwd()), "configs/"),
                  device: Any = None, allow_unsafe_pickle: bool = False, **kwargs: Any):
-        if kie or kie_config or kie_ckpt:
-            raise UserError(f"--kie: key information extraction is not supported by this "
-                            f"tool (got {kie or kie_config or kie_ckpt!r}; known: "
-                            f"{', '.join(KIE_MODELS)})")
         det = None if det == "None" else det
         recog = None if recog == "None" else recog
         if device is None:
@@ -208,6 +81,13 @@ class MMOCR:
                                       config_dir, self.device, allow_unsafe_pickle)
         if not (self.detect_model or self.recog_model):
             raise UserError("--det, --recog: expected at least one model (both are None)")
+        self.kie_model = None
+        if kie or kie_config or kie_ckpt:
+            if not (self.detect_model and self.recog_model):
+                raise UserError("--kie: key information extraction runs on detection and "
+                                "recognition results; expected --det and --recog models too")
+            self.kie_model = Runner("kie", kie or None, kie_config, kie_ckpt, config_dir,
+                                    self.device, allow_unsafe_pickle)
 
     def readtext(self, img: Any, output: str | None = None, details: bool = False,
                  export: str | None = None, export_format: str = "json",
@@ -216,7 +96,7 @@ class MMOCR:
                  merge: bool = False, merge_xdist: float = 20, **kwargs: Any) -> list[dict]:
         """The results of every image (a path, a folder, an array, or a list of them), written
         to ``output`` (pictures) and ``export`` (JSON) folders as MMOCR names them."""
-        from ocr_ds.engine.show import display_available, draw_prediction
+        from ocr_ds.engine.show import display_available, draw_nodes, draw_prediction
 
         if export_format != "json":
             raise UserError(f"--export-format: expected 'json' (got {export_format!r})")
@@ -245,8 +125,16 @@ class MMOCR:
             for name, arr, det, out, exp in zip(names, arrays, dets, outputs, exports):
                 res = oc.image_result(name, arr, det["boundary_result"], recognise, merge,
                                       merge_xdist)
+                picture = None
+                if self.kie_model and res["result"]:
+                    labels, nodes, boxes = self.kie_model.kie(arr, res["result"])
+                    for word, (label, score) in zip(res["result"], labels):
+                        word["label"], word["label_score"] = label, score
+                    picture = draw_nodes(arr, nodes, boxes) if out or imshow else None
                 if out or imshow:
-                    _show(oc.det_recog_show_result(arr.copy(), res), out, imshow)
+                    if picture is None:
+                        picture = oc.det_recog_show_result(arr.copy(), res)
+                    _show(picture, out, imshow)
                 if not details:
                     res = dict(filename=res["filename"], text=[x["text"] for x in res["result"]])
                 results.append(self._emit(res, exp, print_result))
@@ -324,9 +212,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Any:
                    help="text recognition model name, or None (SEG)")
     p.add_argument("--recog-config", default="", help="recognition config")
     p.add_argument("--recog-ckpt", default="", help="recognition checkpoint")
-    p.add_argument("--kie", default="", help="not supported (KIE model name)")
-    p.add_argument("--kie-config", default="", help="not supported")
-    p.add_argument("--kie-ckpt", default="", help="not supported")
+    p.add_argument("--kie", default="", help="key information extraction model name (SDMGR)")
+    p.add_argument("--kie-config", default="", help="KIE config (overrides --kie's)")
+    p.add_argument("--kie-ckpt", default="", help="KIE checkpoint (overrides --kie's)")
     p.add_argument("--config-dir", default=os.path.join(str(Path.cwd()), "configs/"),
                    help="where the model names' configs are (./configs/)")
     p.add_argument("--batch-mode", action="store_true", help="batch the images and crops")

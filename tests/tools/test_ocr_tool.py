@@ -60,6 +60,25 @@ test_pipeline = [
     dict(type="Collect", keys=["img"], meta_keys=["filename", "resize_shape", "valid_ratio"])]
 data = dict(test=dict(type="UniformConcatDataset", datasets=[], pipeline=test_pipeline))
 '''
+KIE_CONFIG = '''
+model = dict(
+    type="SDMGR", backbone=dict(type="UNet", base_channels=4),
+    bbox_head=dict(type="SDMGRHead", visual_dim=4, num_chars=40, num_classes=4, node_embed=16,
+                   edge_embed=16, fusion_dim=40, num_gnn=1),
+    visual_modality=False, train_cfg=None, test_cfg=None, class_list="{dir}/classes.txt")
+norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+test_pipeline = [
+    dict(type="LoadImageFromFile"),
+    dict(type="LoadAnnotations"),
+    dict(type="Resize", img_scale=(1024, 512), keep_ratio=True),
+    dict(type="RandomFlip", flip_ratio=0.),
+    dict(type="Normalize", **norm),
+    dict(type="Pad", size_divisor=32),
+    dict(type="KIEFormatBundle"),
+    dict(type="Collect", keys=["img", "relations", "texts", "gt_bboxes"],
+         meta_keys=["img_norm_cfg", "img_shape", "ori_filename", "filename", "ori_texts"])]
+data = dict(test=dict(type="KIEDataset", dict_file="{dir}/dict.txt", pipeline=test_pipeline))
+'''
 
 
 def _images():
@@ -109,6 +128,12 @@ def setup(tmp_path_factory):
     torch.save(dict(state_dict=rec.state_dict()), d / "recog.pth")
     torch.save(dict(state_dict=rec.state_dict(), meta=dict(
         config=Config.fromfile(str(d / "recog.py")).to_dict())), d / "recog_export.pth")
+    (d / "dict.txt").write_text("\n".join("0123456789abcdefghijklmnopqrstuvwxyz") + "\n")
+    (d / "classes.txt").write_text("0 Ignore\n1 Store\n2 Date\n")   # 3: no name
+    (d / "kie.py").write_text(KIE_CONFIG.format(dir=d))
+    torch.manual_seed(3)
+    kie = registry.build(registry.MODELS, Config.fromfile(str(d / "kie.py"))["model"], "model")
+    torch.save(dict(state_dict=kie.state_dict()), d / "kie.pth")
     images = []
     for name, img in _images().items():
         cv2.imwrite(str(d / f"{name}.png"), img)
@@ -124,6 +149,8 @@ RUNS = [
     # batch mode: MMOCR's recogniser asserts on batches of more than one crop
     ("e2e", dict(details=True, batch_mode=True, det_batch_size=2, recog_batch_size=1)),
     ("none", dict(details=True, merge=True, output="o5")),
+    # (no KIE --output: MMOCR's KIE picture needs a font it downloads; mmocr_ocr.py skips it)
+    ("kie", dict(details=True, export="x8")),
     ("det", dict(export="x6")),
     ("recog", dict(batch_mode=True, single_batch_size=1, export="x7")),
 ]
@@ -134,7 +161,9 @@ def _models(s):
     e2e = dict(det="DB_r18", det_config=s["det_config"], det_ckpt=s["det_ckpt"], recog="CRNN",
                recog_config=s["recog_config"], recog_ckpt=s["recog_ckpt"], device="cpu")
     return dict(e2e=e2e, none=dict(e2e, det_ckpt=str(s["dir"] / "det_none.pth")),
-                det=dict(e2e, recog=None), recog=dict(e2e, det=None))
+                det=dict(e2e, recog=None), recog=dict(e2e, det=None),
+                kie=dict(e2e, kie="SDMGR", kie_config=str(s["dir"] / "kie.py"),
+                         kie_ckpt=str(s["dir"] / "kie.pth")))
 
 
 def test_readtext_matches_mmocr(mmocr_ref, setup, tmp_path, capsys):
@@ -166,13 +195,15 @@ def test_readtext_matches_mmocr(mmocr_ref, setup, tmp_path, capsys):
         if kwargs.get("output"):
             folder = tmp_path / "ours" / kwargs["output"]
             assert sorted(os.listdir(folder)) == sorted(theirs["output"])
-            for name, picture in theirs["output"].items():
-                assert np.array_equal(cv2.imread(str(folder / name)), picture.numpy()), name
+            for file, picture in theirs["output"].items():
+                assert np.array_equal(cv2.imread(str(folder / file)), picture.numpy()), file
     texts = [x["text"] for r in ref[0]["result"] for x in r["result"]]
     assert any(texts) and len(set(texts)) > 1, texts   # the random recogniser reads something
     merged = ref[1]["result"]
     assert sum(len(r["result"]) for r in merged) < sum(len(r["result"]) for r in ref[0]["result"])
     assert ref[4]["result"] == [dict(filename="a", result=[]), dict(filename="b", result=[])]
+    labels = {x["label"] for r in ref[5]["result"] for x in r["result"]}
+    assert len(labels) > 1 and labels <= {"Ignore", "Store", "Date", "3"}, labels
 
 
 def test_cli_writes_mmocr_files_and_prints(setup, tmp_path, capsys):
@@ -252,7 +283,8 @@ def test_crop_and_merge_edge_cases():
     (["IMG", "--recog-ckpt", "DETCKPT"], "--recog-ckpt DETCKPT: "),
     (["IMG", "--det", "PS_X"], "--det: unknown model 'PS_X'"),
     (["IMG", "--det", "Tesseract"], "--det: Tesseract is not supported"),
-    (["IMG", "--kie", "SDMGR"], "--kie: key information extraction is not supported"),
+    (["IMG", "--kie-config", "DET", "--kie-ckpt", "DETCKPT"],
+     "--kie-config: model.type: expected a key information extraction model (got 'DBNet')"),
     (["IMG", "--export-format", "pkl"], "--export-format: expected 'json'"),
     (["IMG", "--output", "IMG"], "cannot be an existing file"),
     (["IMG", "IMG"], "several images named 'a'"),
@@ -308,3 +340,21 @@ def test_model_names_use_shipped_configs_and_mmocr_urls(setup, monkeypatch):
         if entry and name != "PS_CTW":   # PSENet's CTW1500 config is not shipped
             task = "textdet" if name in ocr.TEXTDET_MODELS else "textrecog"
             assert os.path.isfile(os.path.join(configs, task, entry["config"])), name
+
+
+def test_kie_labels_and_picture(setup, tmp_path):
+    s = setup
+    argv = [s["images"][1], "--det-config", s["det_config"], "--det-ckpt", s["det_ckpt"],
+            "--recog-config", s["recog_config"], "--recog-ckpt", s["recog_ckpt"],
+            "--kie-config", str(s["dir"] / "kie.py"), "--kie-ckpt", str(s["dir"] / "kie.pth"),
+            "--device", "cpu", "--details", "--export", str(tmp_path / "x"),
+            "--output", str(tmp_path / "o")]
+    assert ocr.main(argv) == 0
+    words = json.loads((tmp_path / "x" / "out_b.json").read_text())["result"]
+    assert words and all(isinstance(w["label"], str) and 0 < w["label_score"] <= 1
+                         for w in words)
+    # the KIE picture: the image and, on a white page twice as wide, each box's class
+    assert cv2.imread(str(tmp_path / "o" / "out_b.png")).shape == (48, 240, 3)
+    with pytest.raises(UserError, match="--kie: key information extraction runs on"):
+        ocr.MMOCR(det=None, recog_config=s["recog_config"], recog_ckpt=s["recog_ckpt"],
+                  kie_config=str(s["dir"] / "kie.py"), kie_ckpt=str(s["dir"] / "kie.pth"))
