@@ -60,6 +60,12 @@ test_pipeline = [
     dict(type="Collect", keys=["img"], meta_keys=["filename", "resize_shape", "valid_ratio"])]
 data = dict(test=dict(type="UniformConcatDataset", datasets=[], pipeline=test_pipeline))
 '''
+# the recogniser with test-time rotation (every crop also read turned by 90 and 270 degrees)
+ROT_CONFIG = RECOG_CONFIG.replace('''test_pipeline = [
+    dict(type="LoadImageFromFile", color_type="grayscale"),''', '''test_pipeline = [
+    dict(type="LoadImageFromFile", color_type="grayscale"),
+    dict(type="MultiRotateAugOCR", rotate_degrees=[0, 90, 270], force_rotate=True, transforms=[''')
+ROT_CONFIG = ROT_CONFIG.replace('"valid_ratio"])]', '"valid_ratio"])])]')
 KIE_CONFIG = '''
 model = dict(
     type="SDMGR", backbone=dict(type="UNet", base_channels=4),
@@ -103,6 +109,7 @@ def setup(tmp_path_factory):
     d = tmp_path_factory.mktemp("ocr")
     (d / "det.py").write_text(DET_CONFIG)
     (d / "recog.py").write_text(RECOG_CONFIG)
+    (d / "recog_rot.py").write_text(ROT_CONFIG)
     torch.manual_seed(0)
     det = registry.build(registry.MODELS, Config.fromfile(str(d / "det.py"))["model"], "model")
     torch.manual_seed(9)
@@ -151,6 +158,8 @@ RUNS = [
     ("none", dict(details=True, merge=True, output="o5")),
     # (no KIE --output: MMOCR's KIE picture needs a font it downloads; mmocr_ocr.py skips it)
     ("kie", dict(details=True, export="x8")),
+    ("rot", dict(details=True)),
+    ("rot", dict(details=True, batch_mode=True, recog_batch_size=1)),   # without the rotation
     ("det", dict(export="x6")),
     ("recog", dict(batch_mode=True, single_batch_size=1, export="x7")),
 ]
@@ -162,10 +171,12 @@ def _models(s):
                recog_config=s["recog_config"], recog_ckpt=s["recog_ckpt"], device="cpu")
     return dict(e2e=e2e, none=dict(e2e, det_ckpt=str(s["dir"] / "det_none.pth")),
                 det=dict(e2e, recog=None), recog=dict(e2e, det=None),
+                rot=dict(e2e, recog_config=str(s["dir"] / "recog_rot.py")),
                 kie=dict(e2e, kie="SDMGR", kie_config=str(s["dir"] / "kie.py"),
                          kie_ckpt=str(s["dir"] / "kie.pth")))
 
 
+@pytest.mark.filterwarnings("ignore:Remove \"MultiRotateAugOCR\"")
 def test_readtext_matches_mmocr(mmocr_ref, setup, tmp_path, capsys):
     s = setup
     ref = mmocr_ref.call(REF, "readtext_runs", models=_models(s), images=s["images"],
@@ -204,6 +215,9 @@ def test_readtext_matches_mmocr(mmocr_ref, setup, tmp_path, capsys):
     assert ref[4]["result"] == [dict(filename="a", result=[]), dict(filename="b", result=[])]
     labels = {x["label"] for r in ref[5]["result"] for x in r["result"]}
     assert len(labels) > 1 and labels <= {"Ignore", "Store", "Date", "3"}, labels
+    rotated = [x["text"] for r in ref[6]["result"] for x in r["result"]]
+    unrotated = [x["text"] for r in ref[7]["result"] for x in r["result"]]
+    assert unrotated == texts and rotated != texts   # some crop reads best turned
 
 
 def test_cli_writes_mmocr_files_and_prints(setup, tmp_path, capsys):
