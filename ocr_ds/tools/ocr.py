@@ -16,12 +16,11 @@ checkpoint or an http(s) URL (kept in torch hub's cache). The config is ``--det-
 """
 from __future__ import annotations
 
-import copy
 import json
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -32,6 +31,7 @@ from ocr_ds.tools._infer_common import read_images, torch_device
 from ocr_ds.tools._ocr_infer import Runner, recog_result
 from ocr_ds.tools.ocr_models import (KIE_MODELS, TEXTDET_MODELS,  # noqa: F401 (re-export)
                                       TEXTRECOG_MODELS)
+
 
 def dump(obj: Any, path: str) -> None:
     """``mmcv.dump(obj, path, indent=4)`` for JSON, written atomically."""
@@ -168,6 +168,9 @@ def _inputs(img: Any) -> tuple[list[str], list[np.ndarray]]:
     paths: list[str] = []
     for item in items:
         if isinstance(item, np.ndarray):
+            if item.dtype != np.uint8 or item.ndim != 3 or item.shape[2] not in (1, 3):
+                raise UserError(f"img: expected BGR images as uint8 arrays of shape (H, W, 3) "
+                                f"(got {item.dtype} {item.shape})")
             continue
         if not isinstance(item, (str, os.PathLike)):
             raise UserError(f"img: expected image paths or arrays (got {type(item).__name__})")

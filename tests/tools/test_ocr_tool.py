@@ -257,6 +257,18 @@ def test_exported_checkpoint_carries_its_config(setup, tmp_path):
     assert res == again and res[0]["result"]
 
 
+def test_arrays_read_as_their_files(setup):
+    s = setup
+    models = ocr.MMOCR(**_models(s)["e2e"])
+    arrays = [cv2.imread(p) for p in s["images"]]
+    from_arrays = models.readtext(arrays, details=True)
+    from_files = models.readtext(s["images"], details=True)
+    assert [r["filename"] for r in from_arrays] == ["0", "1"]
+    assert [r["result"] for r in from_arrays] == [r["result"] for r in from_files]
+    with pytest.raises(UserError, match="img: expected image paths or arrays, not both"):
+        models.readtext([arrays[0], s["images"][1]])
+
+
 def test_crop_and_merge_edge_cases():
     img = np.arange(40 * 60 * 3, dtype=np.uint8).reshape(40, 60, 3)
     # a box past the border is clipped; the crop pads by 0.4 (long side) / 0.2 of the short one
@@ -293,7 +305,9 @@ def test_crop_and_merge_edge_cases():
                                      "text detector (got 'CRNNNet')"),
     (["IMG", "--det", "DB_r18", "--det-ckpt", "DETCKPT", "--config-dir", "NOCFG"],
      "--config-dir (DB_r18): config file not found"),
-    (["IMG", "--recog-config", "DET", "--recog-ckpt", "DETCKPT"], "--recog-config: model.type: expected a text recog"),
+    (["IMG", "--recog-config", "DET", "--recog-ckpt", "DETCKPT"],
+     "--recog-config: model.type: expected a text recog"),
+    (["IMG", "--det", "None", "--recog", "None"], "expected at least one model"),
     (["IMG", "--recog-ckpt", "DETCKPT"], "--recog-ckpt DETCKPT: "),
     (["IMG", "--det", "PS_X"], "--det: unknown model 'PS_X'"),
     (["IMG", "--det", "Tesseract"], "--det: Tesseract is not supported"),
@@ -302,14 +316,18 @@ def test_crop_and_merge_edge_cases():
     (["IMG", "--export-format", "pkl"], "--export-format: expected 'json'"),
     (["IMG", "--output", "IMG"], "cannot be an existing file"),
     (["IMG", "IMG"], "several images named 'a'"),
+    (["IMG", "--imshow"], "--imshow: "),
+    (["IMG", "--recog-batch-size", "-1"], "--recog-batch-size: expected an integer >= 0"),
 ])
-def test_bad_input_is_one_line(setup, tmp_path, args, message):
+def test_bad_input_is_one_line(setup, tmp_path, monkeypatch, args, message):
     s = setup
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     names = dict(IMG=s["images"][0], RECOG=str(s["dir"] / "recog_export.pth"),
                  DET=s["det_config"], DETCKPT=s["det_ckpt"], NOCFG=str(tmp_path))
     argv = [names.get(a, a) for a in args]
     for key in ("det", "recog"):   # unless the case names its own
-        if not any(a.startswith(f"--{key}") for a in args):
+        if not any(a in (f"--{key}", f"--{key}-config", f"--{key}-ckpt") for a in args):
             argv += [f"--{key}-config", s[f"{key}_config"], f"--{key}-ckpt", s[f"{key}_ckpt"]]
     with pytest.raises(UserError) as err:
         ocr.main(argv + ["--device", "cpu", "--export", str(tmp_path / "x")])
