@@ -72,6 +72,9 @@ class MMOCR:
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch_device(str(device))
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise UserError(f"--device: {device} is not available here (torch sees no CUDA "
+                            "device); expected cpu")
         self.detect_model = self.recog_model = None
         if det:
             self.detect_model = Runner("textdet", det, det_config, det_ckpt, config_dir,

@@ -317,6 +317,7 @@ def test_crop_and_merge_edge_cases():
     (["IMG", "--output", "IMG"], "cannot be an existing file"),
     (["IMG", "IMG"], "several images named 'a'"),
     (["IMG", "--imshow"], "--imshow: "),
+    (["IMG", "--device", "nodevice"], "--device: "),
     (["IMG", "--recog-batch-size", "-1"], "--recog-batch-size: expected an integer >= 0"),
 ])
 def test_bad_input_is_one_line(setup, tmp_path, monkeypatch, args, message):
@@ -329,8 +330,10 @@ def test_bad_input_is_one_line(setup, tmp_path, monkeypatch, args, message):
     for key in ("det", "recog"):   # unless the case names its own
         if not any(a in (f"--{key}", f"--{key}-config", f"--{key}-ckpt") for a in args):
             argv += [f"--{key}-config", s[f"{key}_config"], f"--{key}-ckpt", s[f"{key}_ckpt"]]
+    if "--device" not in args:
+        argv += ["--device", "cpu"]
     with pytest.raises(UserError) as err:
-        ocr.main(argv + ["--device", "cpu", "--export", str(tmp_path / "x")])
+        ocr.main(argv + ["--export", str(tmp_path / "x")])
     msg = str(err.value).replace(s["det_ckpt"], "DETCKPT").replace(names["RECOG"], "RECOG")
     assert message in msg and "\n" not in msg
     assert not (tmp_path / "x").exists()   # nothing written
