@@ -195,6 +195,7 @@ PIPELINES: dict[str, str] = {
     # shared: loading, normalising, formatting
     "LoadImageFromFile": "ocr_ds.datasets.pipelines.loading:LoadImageFromFile",
     "LoadImageFromLMDB": "ocr_ds.datasets.pipelines.loading:LoadImageFromLMDB",
+    "LoadImageFromNdarray": "ocr_ds.datasets.pipelines.loading:LoadImageFromNdarray",
     "Normalize": "ocr_ds.datasets.pipelines.formatting:Normalize",
     "NormalizeOCR": "ocr_ds.datasets.pipelines.formatting:NormalizeOCR",
     "ToTensorOCR": "ocr_ds.datasets.pipelines.formatting:ToTensorOCR",

@@ -66,6 +66,15 @@ class KIEDataset(TextDetDataset):
         self.directed = directed
         self.dict = read_dict(dict_file)
 
+    @classmethod
+    def for_annotations(cls, dict_file: str, norm: float = 10.,
+                        directed: bool = False) -> "KIEDataset":
+        """A dataset without annotation file, only to turn annotations into model inputs
+        (:meth:`_parse_anno_info`): MMOCR's ``KIEDataset(dict_file=...)`` in its ``ocr.py``."""
+        self = cls.__new__(cls)
+        self.norm, self.directed, self.dict = norm, directed, read_dict(dict_file)
+        return self
+
     # ---------------------------------------------------------------- annotations
 
     def _line(self, index: int) -> dict[str, Any]:

@@ -148,3 +148,24 @@ class LoadImageFromLMDB(LoadImageFromFile):
         args.setdefault("backend", "lmdb")
         super().__init__(to_float32=to_float32, color_type=color_type,
                          channel_order=channel_order, file_client_args=args)
+
+
+class LoadImageFromNdarray(LoadImageFromFile):
+    """The image already in ``results['img']`` (a uint8 array, as ``python -m
+    ocr_ds.tools.ocr`` hands crops and images over): MMOCR 0.x's step of that name. A
+    ``'grayscale'`` step turns a BGR image into ``(H, W, 1)`` (OpenCV's BGR-to-gray), a
+    ``'color'`` one a 1-channel image into BGR; ``filename`` and ``ori_filename`` are None."""
+
+    def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
+        img = results["img"]
+        if img.dtype != np.uint8:
+            raise UserError(f"LoadImageFromNdarray: expected a uint8 image (got {img.dtype})")
+        if self.color_type == "grayscale" and img.shape[2] == 3:
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)[..., None]
+        if self.color_type == "color" and img.shape[2] == 1:
+            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results.update(filename=None, ori_filename=None, img=img, img_shape=img.shape,
+                       ori_shape=img.shape, img_fields=["img"])
+        return results

@@ -29,7 +29,7 @@ view with the best mean score wins, as MMOCR's ``aug_test``.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
@@ -58,6 +58,32 @@ def texts_of(img_metas: Sequence[Mapping[str, Any]], model: str) -> list[str]:
                         "Collect.meta_keys of the train pipeline") from None
 
 
+def test_with_views(simple_test: Callable[[torch.Tensor, list[dict]], list[dict[str, Any]]],
+                    img: torch.Tensor, img_metas: list[dict]) -> list[dict[str, Any]]:
+    """``simple_test(img, img_metas)``; a sample with rotated views (``aug_views`` in its meta,
+    from ``MultiRotateAugOCR``) keeps its view with the best ``score`` (the first on a tie), as
+    MMOCR's ``aug_test`` + ``merge_aug_results``."""
+    views = [meta.pop("aug_views", None) or [] for meta in img_metas]
+    if not any(views):
+        return simple_test(img, img_metas)
+    # one forward for the batch and every extra view, so that every rank (ZeRO-3) runs
+    # the same number of forwards whatever its samples; a view is as wide as its sample
+    # (ResizeOCR sizes it from the unrotated shape), so the batch width stays the same
+    imgs, metas = [*img], list(img_metas)
+    for sample_views in views:
+        for view in sample_views:
+            imgs.append(view["img"].to(img.device, img.dtype))
+            metas.append(dict(view["img_metas"]))
+    results = simple_test(pad_stack(imgs), metas)
+    merged, extra = [], len(img)
+    for i, sample_views in enumerate(views):
+        candidates = [results[i], *results[extra:extra + len(sample_views)]]
+        extra += len(sample_views)
+        # MMOCR's merge_aug_results: the first view with the best mean score
+        merged.append(max(candidates, key=lambda r: r["score"]))
+    return merged
+
+
 class BaseRecognizer(BaseModule):
     """``forward(batch, return_loss)`` -> ``forward_train`` / ``forward_test``."""
 
@@ -79,25 +105,7 @@ class BaseRecognizer(BaseModule):
 
     def forward_test(self, img: torch.Tensor, img_metas: list[dict]) -> list[dict[str, Any]]:
         """``simple_test``; samples with rotated views (``aug_views``) keep their best view."""
-        views = [meta.pop("aug_views", None) or [] for meta in img_metas]
-        if not any(views):
-            return self.simple_test(img, img_metas)
-        # one forward for the batch and every extra view, so that every rank (ZeRO-3) runs
-        # the same number of forwards whatever its samples; a view is as wide as its sample
-        # (ResizeOCR sizes it from the unrotated shape), so the batch width stays the same
-        imgs, metas = [*img], list(img_metas)
-        for sample_views in views:
-            for view in sample_views:
-                imgs.append(view["img"].to(img.device, img.dtype))
-                metas.append(dict(view["img_metas"]))
-        results = self.simple_test(pad_stack(imgs), metas)
-        merged, extra = [], len(img)
-        for i, sample_views in enumerate(views):
-            candidates = [results[i], *results[extra:extra + len(sample_views)]]
-            extra += len(sample_views)
-            # MMOCR's merge_aug_results: the first view with the best mean score
-            merged.append(max(candidates, key=lambda r: r["score"]))
-        return merged
+        return test_with_views(self.simple_test, img, img_metas)
 
     def forward(self, batch: Mapping[str, Any], return_loss: bool = True):
         img = batch["img"]

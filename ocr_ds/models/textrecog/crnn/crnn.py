@@ -26,6 +26,7 @@ import torch
 
 from ocr_ds.errors import UserError
 from ocr_ds.models.common.base import BaseModule
+from ocr_ds.models.textrecog.recognizer import test_with_views
 from ocr_ds.registry import COMPONENTS, build
 
 
@@ -95,11 +96,17 @@ class CRNNNet(BaseModule):
         img = batch["img"]
         # MMOCR writes valid_ratio into the metas; a copy keeps the batch as it came
         img_metas = [dict(m) for m in batch["img_metas"]]
+        if return_loss:
+            return self.forward_train(img, self._with_ratios(img, img_metas))
+        # test-time rotation (MultiRotateAugOCR's views): the best view, as MMOCR's aug_test
+        return test_with_views(lambda x, metas: self.simple_test(
+            x, self._with_ratios(x, metas)), img, img_metas)
+
+    @staticmethod
+    def _with_ratios(img: torch.Tensor, img_metas: list[dict]) -> list[dict]:
         for meta, ratio in zip(img_metas, valid_ratios(img_metas, img.size(-1))):
             meta["valid_ratio"] = ratio
-        if return_loss:
-            return self.forward_train(img, img_metas)
-        return self.simple_test(img, img_metas)
+        return img_metas
 
     def forward_train(self, img: torch.Tensor, img_metas: list[dict]) -> dict[str, torch.Tensor]:
         """``{'loss_ctc': tensor}`` for a batch whose metas carry ``text``."""
