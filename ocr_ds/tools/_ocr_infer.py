@@ -15,7 +15,7 @@ from ocr_ds.tools._infer_common import (build_with_weights, load_weights, strip_
                                         test_pipeline)
 from ocr_ds.tools.infer_det import DEFAULT_TEST_PIPELINE as DET_PIPELINE
 from ocr_ds.tools.infer_recog import DEFAULT_TEST_PIPELINE as RECOG_PIPELINE
-from ocr_ds.tools.ocr_models import KIE_MODELS, TEXTDET_MODELS, TEXTRECOG_MODELS, URL
+from ocr_ds.tools._ocr_models import KIE_MODELS, TEXTDET_MODELS, TEXTRECOG_MODELS, URL
 
 # data.test types whose test-time rotation MMOCR drops in batch mode (disable_text_recog_aug_test)
 _RECOG_DATASETS = ("ConcatDataset", "UniformConcatDataset", "OCRDataset", "OCRSegDataset")

@@ -29,7 +29,7 @@ from ocr_ds.errors import CliParser, UserError, run_cli
 from ocr_ds.tools import _ocr_common as oc
 from ocr_ds.tools._infer_common import read_images, torch_device
 from ocr_ds.tools._ocr_infer import Runner, recog_result
-from ocr_ds.tools.ocr_models import (KIE_MODELS, TEXTDET_MODELS,  # noqa: F401 (re-export)
+from ocr_ds.tools._ocr_models import (KIE_MODELS, TEXTDET_MODELS,  # noqa: F401 (re-export)
                                       TEXTRECOG_MODELS)
 
 
@@ -248,6 +248,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    for item in args.img:  # before any model is built or downloaded
+        if not os.path.exists(item):
+            raise UserError(f"img: {item}: no such image file or folder")
     ocr = MMOCR(**vars(args))
     ocr.readtext(**vars(args))
     return 0

@@ -317,6 +317,7 @@ def more_cases(m: ModuleType) -> list[tuple]:
          "gone.pth"),
         ("benchmark-processing-no-config", "tool", "benchmark_processing", plain(),
          "the following arguments are required: config"),
+        ("ocr-missing-image", "tool", "ocr", plain("gone.jpg", "--det", "DB_r18"), "gone.jpg"),
         ("hostfile-no-args", "tool", "hostfile", plain(), "the following arguments are required: hostfile"),
         ("eval-results-count", "tool", "eval_results",
          lambda d: [recog_with_val(d), a_file("p.json", "[]")(d), "--eval", "acc"],
