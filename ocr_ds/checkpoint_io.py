@@ -30,12 +30,9 @@ from typing import Any, Mapping
 
 import torch
 
-from ocr_ds.errors import UserError
+from ocr_ds.errors import UNSAFE_FLAG, UserError
 
 META = "ocr_ds_meta.json"
-UNSAFE_FLAG = "--allow-unsafe-pickle"
-
-
 # Tensors earlier ocr_ds versions named differently from MMOCR 0.6.3 (now the only names):
 # (old-name pattern, MMOCR's name). Up to commit 9380a69 the FPNC (DBNet) and FPNF (PSENet)
 # necks built each conv-norm-ReLU as an nn.Sequential: ``.0`` the conv, ``.1`` the norm, where

@@ -61,6 +61,16 @@ class CliParser(argparse.ArgumentParser):
         fail(f"{message} (see --help)")
 
 
+UNSAFE_FLAG = "--allow-unsafe-pickle"
+
+
+def add_unsafe_pickle_flag(parser: argparse.ArgumentParser, what: str = "a checkpoint") -> None:
+    """The ``--allow-unsafe-pickle`` flag of every command that reads checkpoints."""
+    parser.add_argument(UNSAFE_FLAG, action="store_true",
+                        help=f"load {what} that is not weights-only (a full pickle can run "
+                        "code): only for files you trust")
+
+
 def check_only() -> bool:
     """True in the single check the launch scripts (launch/dist_train.sh, slurm.sh and their
     test counterparts) run before starting the ranks: train.py/test.py check their flags and the

@@ -30,7 +30,8 @@ if __package__ in (None, ""):  # run as a script: import the package, not this f
         sys.path.pop(0)
     sys.path.insert(0, _root)
 
-from ocr_ds.errors import CliParser, UserError, check_only, run_cli  # noqa: E402
+from ocr_ds.errors import (CliParser, UserError, add_unsafe_pickle_flag,  # noqa: E402
+                            check_only, run_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,9 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"], default="none",
                    help="job launcher (none also covers the deepspeed launcher)")
     p.add_argument("--local_rank", "--local-rank", type=int, default=None, dest="local_rank")
-    p.add_argument("--allow-unsafe-pickle", action="store_true",
-                   help="load a checkpoint that is not weights-only (a full pickle can run "
-                   "code): only for files you trust")
+    add_unsafe_pickle_flag(p)
     p.add_argument("--dry-run", action="store_true",
                    help="check the config (every problem, one line each) and the checkpoint, "
                    "then exit without predicting")

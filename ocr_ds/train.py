@@ -27,7 +27,8 @@ if __package__ in (None, ""):  # run as a script: import the package, not this f
         sys.path.pop(0)
     sys.path.insert(0, _root)
 
-from ocr_ds.errors import CliParser, UserError, check_only, run_cli  # noqa: E402
+from ocr_ds.errors import (CliParser, UserError, add_unsafe_pickle_flag,  # noqa: E402
+                            check_only, run_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,9 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mc-config", help="config file with mc_file_client_args (memcached image cache)")
     p.add_argument("--deepspeed-config", "--ds-config", dest="deepspeed_config",
                    help="DeepSpeed JSON merged over the translated config (wins on conflicts)")
-    p.add_argument("--allow-unsafe-pickle", action="store_true",
-                   help="load --load-from checkpoints that are not weights-only (full pickle: "
-                   "can run code) - only for files you trust")
+    add_unsafe_pickle_flag(p, "--load-from checkpoints")
     p.add_argument("--dry-run", action="store_true",
                    help="check the whole config (every problem, one line each, exit 2), print "
                    "the DeepSpeed JSON on stdout, its notes on stderr, and exit (creates nothing; "

@@ -18,7 +18,7 @@ from typing import Sequence
 
 from ocr_ds.checkpoint_io import load_checkpoint_any
 from ocr_ds.engine.checkpoint import atomic_torch_save
-from ocr_ds.errors import CliParser, UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, add_unsafe_pickle_flag, run_cli
 
 
 def export(src: str, dst: str, allow_unsafe_pickle: bool = False) -> int:
@@ -34,9 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = CliParser(prog="python -m ocr_ds.tools.export", description=__doc__.splitlines()[0])
     p.add_argument("checkpoint", help="checkpoint directory (or work dir with 'latest', or .pth)")
     p.add_argument("out", help="output .pth file")
-    p.add_argument("--allow-unsafe-pickle", action="store_true",
-                   help="load a checkpoint that is not weights-only (a full pickle can "
-                   "run code): only for files you trust")
+    add_unsafe_pickle_flag(p)
     args = p.parse_args(argv)
     if not args.out.endswith((".pth", ".pt")):
         raise UserError(f"out: expected a .pth file name (got {args.out!r})")

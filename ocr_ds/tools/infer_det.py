@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import torch
 
-from ocr_ds.errors import CliParser, UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, add_unsafe_pickle_flag, run_cli
 from ocr_ds.tools._infer_common import (build_with_weights, load_weights, read_images,
                                         strip_pretrained, test_pipeline, torch_device)
 
@@ -80,9 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("checkpoint", help=".pth file or checkpoint directory")
     parser.add_argument("images", nargs="+", help="image files")
     parser.add_argument("--out-dir", required=True, help="where the JSON and PNG files go")
-    parser.add_argument("--allow-unsafe-pickle", action="store_true",
-                        help="load a checkpoint that is not weights-only (a full pickle can "
-                        "run code): only for files you trust")
+    add_unsafe_pickle_flag(parser)
     parser.add_argument("--config", help="config file (default: the one in the checkpoint)")
     parser.add_argument("--score-thr", type=float, default=0.3,
                         help="keep boundaries scoring at least this (0.3)")

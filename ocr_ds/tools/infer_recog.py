@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
-from ocr_ds.errors import CliParser, UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, add_unsafe_pickle_flag, run_cli
 from ocr_ds.tools._infer_common import (build_with_weights, load_weights, read_images,
                                         test_pipeline, torch_device)
 
@@ -56,9 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Print IMAGE<TAB>TEXT<TAB>SCORE for each word crop.")
     parser.add_argument("checkpoint", help="exported .pth, state dict or checkpoint directory")
     parser.add_argument("images", nargs="+", help="word crop image files")
-    parser.add_argument("--allow-unsafe-pickle", action="store_true",
-                        help="load a checkpoint that is not weights-only (a full pickle can "
-                        "run code): only for files you trust")
+    add_unsafe_pickle_flag(parser)
     parser.add_argument("--config", help="config file (default: the one in the checkpoint)")
     parser.add_argument("--device", default="cpu", help="torch device (cpu)")
     args = parser.parse_args(argv)

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ocr_ds.errors import CliParser, UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, add_unsafe_pickle_flag, run_cli
 from ocr_ds.tools import _ocr_common as oc
 from ocr_ds.tools._infer_common import read_images, torch_device
 from ocr_ds.tools._ocr_infer import Runner, recog_result
@@ -240,9 +240,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Any:
     p.add_argument("--merge", action="store_true", help="merge neighbouring boxes into lines")
     p.add_argument("--merge-xdist", type=float, default=20,
                    help="largest x gap between boxes merged into one line (20)")
-    p.add_argument("--allow-unsafe-pickle", action="store_true",
-                   help="load checkpoints that are not weights-only (a full pickle can run "
-                   "code): only for files you trust")
+    add_unsafe_pickle_flag(p, "checkpoints")
     return p.parse_args(argv)
 
 

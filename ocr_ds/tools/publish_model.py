@@ -21,7 +21,7 @@ import torch
 
 from ocr_ds.atomic import atomic_write
 from ocr_ds.checkpoint_io import load_checkpoint_any
-from ocr_ds.errors import CliParser, UserError, run_cli
+from ocr_ds.errors import CliParser, UserError, add_unsafe_pickle_flag, run_cli
 
 
 def publish(src: str, out: str, allow_unsafe_pickle: bool = False) -> str:
@@ -43,9 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   description="Process a checkpoint to be published")
     p.add_argument("in_file", help="checkpoint directory (or work dir with 'latest', or .pth)")
     p.add_argument("out_file", help="output NAME.pth (written as NAME-<sha256[:8]>.pth)")
-    p.add_argument("--allow-unsafe-pickle", action="store_true",
-                   help="load a checkpoint that is not weights-only (a full pickle can run "
-                   "code): only for files you trust")
+    add_unsafe_pickle_flag(p)
     args = p.parse_args(argv)
     if not args.out_file.endswith(".pth"):
         raise UserError(f"out_file: expected a .pth file name (got {args.out_file!r})")
