@@ -67,7 +67,7 @@ UNSAFE_FLAG = "--allow-unsafe-pickle"
 def add_unsafe_pickle_flag(parser: argparse.ArgumentParser, what: str = "a checkpoint") -> None:
     """The ``--allow-unsafe-pickle`` flag of every command that reads checkpoints."""
     parser.add_argument(UNSAFE_FLAG, action="store_true",
-                        help=f"load {what} that is not weights-only (a full pickle can run "
+                        help=f"load {what} even if not weights-only (a full pickle can run "
                         "code): only for files you trust")
 
 
