@@ -18,6 +18,10 @@ from ocr_ds.engine.preflight import leaves
 from ocr_ds.errors import UserError
 
 RAW_KEY = "_ocr_ds_raw_image"
+# mmocr.core.visualize.gen_color: BGR colours, one per box in turn
+COLORS = [(101, 67, 254), (154, 157, 252), (173, 205, 249), (123, 151, 138), (187, 200, 178),
+          (148, 137, 69), (169, 200, 200), (155, 175, 131), (154, 194, 182), (178, 190, 137),
+          (140, 211, 222), (83, 156, 222)]
 _STASH = "_ocr_ds_raw_stash"
 
 
@@ -179,11 +183,8 @@ def draw_edges(img: np.ndarray, nodes: Any, edges: Any, boxes: np.ndarray,
     two thirds of the image wide, more columns as the pairs need."""
     out = _bgr(img)
     h, w = out.shape[:2]
-    colours = [(101, 67, 254), (154, 157, 252), (173, 205, 249), (123, 151, 138),
-               (187, 200, 178), (148, 137, 69), (169, 200, 200), (155, 175, 131),
-               (154, 194, 182), (178, 190, 137), (140, 211, 222), (83, 156, 222)]
     for i, (x1, y1, x2, y2) in enumerate(np.asarray(boxes).reshape(-1, 4)):
-        cv2.rectangle(out, (int(x1), int(y1)), (int(x2), int(y2)), colours[i % 12], 1)
+        cv2.rectangle(out, (int(x1), int(y1)), (int(x2), int(y2)), COLORS[i % len(COLORS)], 1)
     col_w, row_h = max(w // 3 * 2, 60), 30
     rows = max(1, (h - 10) // row_h)
     pairs = key_value_pairs(nodes, edges)

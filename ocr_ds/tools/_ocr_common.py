@@ -1,6 +1,6 @@
 """What ``python -m ocr_ds.tools.ocr`` does to boxes and pictures, as MMOCR 0.6.3 does it.
 
-``crop_img`` (``mmocr.datasets.pipelines.crop``), ``stitch_boxes_into_lines`` and
+``crop_box`` (the quadrangle ``crop_img`` crops), ``stitch_boxes_into_lines`` and
 ``is_on_same_line`` (``mmocr.utils.box_util``), ``det_recog_show_result`` with its
 ``draw_polygons`` / ``draw_texts`` (``mmocr.core.visualize``), and the end-to-end result of one
 image (``MMOCR.det_recog_kie_inference``'s box loop).
@@ -12,33 +12,8 @@ from typing import Any, Callable, Sequence
 import cv2
 import numpy as np
 
-# mmocr.core.visualize.gen_color: BGR colours, one per box in turn
-COLORS = [(101, 67, 254), (154, 157, 252), (173, 205, 249), (123, 151, 138), (187, 200, 178),
-          (148, 137, 69), (169, 200, 200), (155, 175, 131), (154, 194, 182), (178, 190, 137),
-          (140, 211, 222), (83, 156, 222)]
-
-
-def crop_img(src_img: np.ndarray, box: Sequence[float], long_edge_pad_ratio: float = 0.4,
-             short_edge_pad_ratio: float = 0.2) -> np.ndarray:
-    """The axis-aligned region around the quadrangle ``box`` (8 numbers), padded by a share of
-    its shorter side (``long_edge_pad_ratio`` along the longer side), clipped to the image."""
-    h, w = src_img.shape[:2]
-    points_x = np.clip(np.array(box[0::2]), 0, w)
-    points_y = np.clip(np.array(box[1::2]), 0, h)
-    box_width = np.max(points_x) - np.min(points_x)
-    box_height = np.max(points_y) - np.min(points_y)
-    font_size = min(box_height, box_width)
-    if box_height < box_width:
-        horizontal_pad = long_edge_pad_ratio * font_size
-        vertical_pad = short_edge_pad_ratio * font_size
-    else:
-        horizontal_pad = short_edge_pad_ratio * font_size
-        vertical_pad = long_edge_pad_ratio * font_size
-    left = np.clip(int(np.min(points_x) - horizontal_pad), 0, w)
-    top = np.clip(int(np.min(points_y) - vertical_pad), 0, h)
-    right = np.clip(int(np.max(points_x) + horizontal_pad), 0, w)
-    bottom = np.clip(int(np.max(points_y) + vertical_pad), 0, h)
-    return src_img[top:bottom, left:right]
+from ocr_ds.datasets.textdet.coco_convert import crop_img
+from ocr_ds.engine.show import COLORS
 
 
 def crop_box(boundary: Sequence[float]) -> list[float]:
