@@ -100,22 +100,16 @@ class Runner:
         """The dictionary (``data.test.dict_file``) and class names (``model.class_list``:
         lines ``INDEX NAME``) of a KIE model."""
         from ocr_ds.datasets.kie.kie_dataset import KIEDataset
+        from ocr_ds.engine.show import read_class_list
 
         test = (cfg.get("data") or {}).get("test") or {}
         if not test.get("dict_file"):
             raise UserError(f"{key}: data.test.dict_file: expected the KIE model's character "
                             "dictionary file (got none)")
         self.kie_dataset = KIEDataset.for_annotations(test["dict_file"])
-        self.classes: dict[str, str] = {}
         class_list = cfg["model"].get("class_list")
-        if class_list:
-            if not os.path.isfile(class_list):
-                raise UserError(f"{key}: model.class_list: file not found (got {class_list!r})")
-            with open(class_list, encoding="utf-8") as f:
-                for line in f:
-                    if line.strip():
-                        index, label = line.strip().split()
-                        self.classes[index] = label
+        self.classes: dict[str, str] = read_class_list(
+            str(class_list), f"{key}: model.class_list") if class_list else {}
 
     def kie(self, img: np.ndarray, words: Sequence[Mapping[str, Any]]
             ) -> tuple[list[tuple[str, float]], np.ndarray, np.ndarray]:

@@ -133,7 +133,8 @@ class MMOCR:
                     labels, nodes, boxes = self.kie_model.kie(arr, res["result"])
                     for word, (label, score) in zip(res["result"], labels):
                         word["label"], word["label_score"] = label, score
-                    picture = draw_nodes(arr, nodes, boxes) if out or imshow else None
+                    picture = draw_nodes(arr, nodes, boxes, self.kie_model.classes) \
+                        if out or imshow else None
                 if out or imshow:
                     if picture is None:
                         picture = oc.det_recog_show_result(arr.copy(), res)
