@@ -34,7 +34,7 @@ CONCAT = ("ConcatDataset", "UniformConcatDataset")
 #: layer setting -> registry table its ``type`` names come from (the component builds it)
 LAYER_TABLES = {"conv_cfg": "conv layer", "dcn": "conv layer", "norm_cfg": "norm layer",
                 "act_cfg": "activation", "attn_cfgs": "transformer part",
-                "ffn_cfgs": "transformer part"}
+                "ffn_cfgs": "transformer part", "upsample_cfg": "upsample layer"}
 
 
 def _layer_setting(name: str) -> bool:

@@ -26,6 +26,7 @@ FCENET = str(ROOT / "configs" / "textdet" / "fcenet" / "fcenet_r50_synth_curved_
 TEXTSNAKE = str(ROOT / "configs" / "textdet" / "textsnake" / "textsnake_r50_synth_curved_cpu.py")
 SAR = str(ROOT / "configs" / "textrecog" / "sar" / "sar_synth_cpu.py")
 ROBUST = str(ROOT / "configs" / "textrecog" / "robust_scanner" / "robustscanner_r31_academic.py")
+SDMGR = str(ROOT / "configs" / "kie" / "sdmgr" / "sdmgr_unet16_60e_wildreceipt.py")
 
 MANY_IN_ONE_FILE = f"""_base_ = [{TOY!r}]
 model = dict(hidden='wide')
@@ -129,6 +130,9 @@ CASES = [
                                           "model.backbone.base_channels=3.5"],
      {"model.decoder.hybrid_decoder.type", "model.encoder.in_channels",
       "model.backbone.base_channels"}),
+    ("sdmgr-components", SDMGR, ["model.backbone.upsample_cfg.type=InterpConvv",
+                                 "model.bbox_head.num_gnn=x"],
+     {"model.backbone.upsample_cfg.type", "model.bbox_head.num_gnn"}),
 ]
 
 
