@@ -333,6 +333,23 @@ def more_cases(m: ModuleType) -> list[tuple]:
         ("eval-results-not-json", "tool", "eval_results",
          lambda d: [recog_with_val(d), a_file("p.json", "[{")(d), "--eval", "acc"],
          "p.json: not valid JSON"),
+        # the converters of the large real-world sets (TextOCR, COCO-Text, ArT, LSVT)
+        ("textocr-converter-no-json", "tool", "data.textdet.textocr_converter", plain("."),
+         "TextOCR_0.1_train.json: TextOCR annotation file not found"),
+        ("cocotext-converter-no-json", "tool", "data.textdet.cocotext_converter", plain("."),
+         "cocotext.v2.json: COCO-Text annotation file not found"),
+        ("art-converter-bad-ratio", "tool", "data.textdet.art_converter",
+         plain(".", "--val-ratio", "2"), "--val-ratio: expected a number from 0 up to"),
+        ("lsvt-converter-no-json", "tool", "data.textdet.lsvt_converter", plain("."),
+         "train_full_labels.json: LSVT label file not found"),
+        ("textocr-recog-converter-no-nproc", "tool", "data.textrecog.textocr_converter",
+         plain("."), "the following arguments are required: n_proc"),
+        ("cocotext-recog-converter-bad-format", "tool", "data.textrecog.cocotext_converter",
+         plain(".", "--format", "csv"), "argument --format: invalid choice: 'csv'"),
+        ("art-recog-converter-no-json", "tool", "data.textrecog.art_converter", plain("."),
+         "train_task2_labels.json: ArT task 2 label file not found"),
+        ("lsvt-recog-converter-bad-ratio", "tool", "data.textrecog.lsvt_converter",
+         plain(".", "--val-ratio", "-0.5"), "--val-ratio: expected a number from 0 up to"),
     ]
 
 

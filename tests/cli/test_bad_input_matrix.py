@@ -338,6 +338,11 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "data.textdet.icdar_converter", "data.textdet.ctw1500_converter",
                "data.textdet.totaltext_converter", "data.textdet.synthtext_converter",
                "data.textrecog.totaltext_converter")}}
+ENTRIES.update({tool: f"ocr_ds.tools.{tool}" for tool in (
+    "data.textdet.textocr_converter", "data.textdet.cocotext_converter",
+    "data.textdet.art_converter", "data.textdet.lsvt_converter",
+    "data.textrecog.textocr_converter", "data.textrecog.cocotext_converter",
+    "data.textrecog.art_converter", "data.textrecog.lsvt_converter")})
 
 
 def _entry(name: str):

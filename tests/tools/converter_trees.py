@@ -166,3 +166,96 @@ def synthtext(root: Path) -> Path:
     cells["txt"][0, 1] = np.array(["abc"])
     scipy.io.savemat(str(root / "gt.mat"), cells)
     return root
+
+
+def _json(path: Path, obj) -> None:
+    import json
+
+    text(path, json.dumps(obj, ensure_ascii=False))
+
+
+def textocr(root: Path) -> Path:
+    """``TextOCR_0.1_{train,val}.json``: an illegible ``.`` word, float and negative boxes and
+    points, a box reaching outside the image, an image without words, extra image fields."""
+    image(root / "train" / "a1.jpg", 30, 40)
+    image(root / "train" / "a2.jpg", 20, 24)
+    image(root / "train" / "b1.jpg", 16, 20)
+
+    def ann(aid, img, bbox, word, points):
+        return aid, dict(id=aid, image_id=img, bbox=bbox, utf8_string=word, points=points,
+                         area=round(bbox[2] * bbox[3], 2))
+
+    anns = dict([ann("a1_1", "a1", [2.4, 3.6, 10.2, 6.0], "Hello", [2.4, 3.6, 12.6, 3.6, 12.6,
+                                                                     9.6, 2.4, 9.6]),
+                 ann("a1_2", "a1", [-1.5, 4, 5, 5], ".", [-1.5, 4, 3.5, 4, 3.5, 9, -1.5, 9]),
+                 ann("a1_3", "a1", [30.2, 20, 15, 12], "edge", [30.2, 20, 45, 20, 45, 32, 30, 32,
+                                                                 33, 26]),
+                 ann("a1_4", "a1", [5, 12, 4, 14], "tall", [5, 12, 9, 12, 9, 26, 5, 26])])
+    imgs = {"a1": dict(id="a1", width=40, height=30, set="train", file_name="train/a1.jpg"),
+            "a2": dict(id="a2", width=24, height=20, set="train", file_name="train/a2.jpg")}
+    _json(root / "TextOCR_0.1_train.json", dict(
+        imgs=imgs, anns=anns, imgToAnns={"a1": ["a1_1", "a1_2", "a1_3", "a1_4"], "a2": []}))
+    _json(root / "TextOCR_0.1_val.json", dict(
+        imgs={"b1": dict(id="b1", width=20, height=16, set="val", file_name="train/b1.jpg")},
+        anns=dict([ann("b1_1", "b1", [1, 1, 8, 5], "né", [1, 1, 9, 1, 9, 6, 1, 6])]),
+        imgToAnns={"b1": ["b1_1"]}))
+    return root
+
+
+def cocotext(root: Path) -> Path:
+    """``annotations/cocotext.v2.json``: not-English and illegible words, a short mask (the
+    box's corners instead), a tall training word, images without text, both sets."""
+    for i, (h, w) in enumerate([(30, 40), (20, 24), (24, 30), (18, 20)], 1):
+        image(root / "imgs" / f"COCO_{i}.jpg", h, w)
+
+    def ann(aid, img, bbox, word, mask, language="english", legibility="legible"):
+        return str(aid), dict(mask=mask, bbox=bbox, image_id=img, id=aid, language=language,
+                              area=round(bbox[2] * bbox[3], 2), utf8_string=word,
+                              legibility=legibility, **{"class": "machine printed"})
+
+    anns = dict([ann(10, 1, [2.5, 3.2, 10.1, 6.3], "New", [2.5, 3.2, 12.6, 3.2, 12.6, 9.5, 2.5,
+                                                              9.5]),
+                 ann(11, 1, [1, 1, 5, 4], "Ü", [1, 1, 6, 1, 6], "not english"),
+                 ann(12, 1, [20, 2, 6, 5], "blur", [20, 2, 26, 2, 26, 7, 20, 7],
+                     legibility="illegible"),
+                 ann(13, 1, [30, 5, 4, 20], "tall", [30, 5, 34, 5]),
+                 ann(14, 3, [4, 4, 12, 6], "val", [4, 4, 16, 4, 16, 10, 4, 10, 3, 7]),
+                 ann(15, 3, [0, 0, 3, 3], "Zürich", [0, 0, 3, 0, 3, 3, 0, 3])])
+    imgs = {str(i): dict(id=i, set=s, width=w, height=h, file_name=f"COCO_{i}.jpg")
+            for i, s, h, w in [(1, "train", 30, 40), (2, "train", 20, 24), (3, "val", 24, 30),
+                               (4, "val", 18, 20)]}
+    _json(root / "annotations" / "cocotext.v2.json", dict(
+        anns=anns, imgs=imgs, imgToAnns={"1": [10, 11, 12, 13], "2": [], "3": [14, 15],
+                                         "4": []}))
+    return root
+
+
+def art_lsvt(root: Path, name: str) -> Path:
+    """ArT's / LSVT's label file: ``###`` and illegible words, negative and curved points, a
+    tall word, a name without image (skipped), an image without words; ArT's task-2 labels."""
+    for stem, (h, w) in {"gt_0": (30, 40), "gt_1": (20, 24), "gt_3": (24, 30),
+                         "gt_4": (16, 16)}.items():
+        image(root / "imgs" / f"{stem}.jpg", h, w)
+
+    def word(text, points, illegible=False):
+        return dict(transcription=text, points=points, language="Latin", illegibility=illegible)
+
+    _json(root / "annotations" / name, {
+        "gt_0": [word("燎申", [[2, 3], [14, 3], [14, 9], [2, 9]]),
+                 word("###", [[-2, 1], [6, 1], [6, 5], [-2, 5]], True),
+                 word("curve", [[1, 10], [8, 12], [15, 11], [22, 14], [22, 18], [1, 16]])],
+        "gt_1": [word("tall", [[3, 1], [7, 1], [7, 15], [3, 15]]),
+                 word("hid", [[10, 2], [16, 2], [16, 6], [10, 6]], True)],
+        "gt_2": [word("gone", [[0, 0], [4, 0], [4, 4], [0, 4]])],
+        "gt_3": [word("val", [[4, 4], [16, 4], [16, 10], [4, 10]])],
+        "gt_4": []})
+    return root
+
+
+def art_task2(root: Path) -> Path:
+    """ArT's ``train_task2_labels.json`` (pre-cropped words)."""
+    _json(root / "annotations" / "train_task2_labels.json", {
+        f"gt_{i}_0": [dict(transcription=t, points=[[0, 0], [5, 0], [5, 4]], language="Latin",
+                           illegibility=False)] for i, t in enumerate(["URDER", "燎申", "a b",
+                                                                        "###"])})
+    return root

@@ -121,14 +121,14 @@ def annotation(xy: Any, iscrowd: int, where: str, text: Any = None, with_text: b
     return anno
 
 
-def read_image_size(path: str) -> tuple[int, int]:
+def read_image_size(path: str, color: bool = False) -> tuple[int, int]:
     """``(height, width)`` of an image read as ``mmcv.imread(path, 'unchanged')`` reads it
-    (EXIF orientation ignored)."""
+    (EXIF orientation ignored); ``color``: as ``mmcv.imread(path)`` (EXIF orientation applied)."""
     import cv2
 
     from ocr_ds.tools._infer_common import read_images
 
-    img = read_images([path], cv2.IMREAD_UNCHANGED)[0]
+    img = read_images([path], cv2.IMREAD_COLOR if color else cv2.IMREAD_UNCHANGED)[0]
     return int(img.shape[0]), int(img.shape[1])
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any, Callable, Sequence
 
 from ocr_ds.datasets.textdet.coco_convert import (coco_json, map_images, require_dirs,
@@ -34,19 +33,50 @@ def convert_splits(root: str, out_dir: str, splits: Sequence[str],
     Nothing is written until every split converted."""
     splits = list(dict.fromkeys(splits))
     require_dirs(root, splits)
-    outputs = {}
+    infos = {}
     for split in splits:
         json_name = f"instances_{split}.json"
         print(f"Converting {split} into {json_name}")
-        start = time.monotonic()
         files = collect(os.path.join(root, "imgs", split), os.path.join(root, "annotations", split),
                         split)
-        coco = to_coco(map_images(load(split), files, nproc))
-        outputs[os.path.join(out_dir, json_name)] = coco_json(coco)
-        n_ann = len(coco.get("annotations", []))
-        print(f"{split}: {len(coco['images'])} images, {n_ann} annotations "
-              f"({time.monotonic() - start:.1f} s)")
+        infos[os.path.join(out_dir, json_name)] = map_images(load(split), files, nproc)
+    return write_cocos(infos)
+
+def write_cocos(infos: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """``{json path: [img_info, ...]}`` as ``mmocr.utils.convert_annotations`` writes them, all
+    at once after every one was assembled."""
+    outputs = {}
+    for path, image_infos in infos.items():
+        coco = to_coco(image_infos)
+        outputs[path] = coco_json(coco)
+        print(f"{os.path.basename(path)}: {len(coco['images'])} images, "
+              f"{len(coco.get('annotations', []))} annotations")
     write_outputs(outputs)
     for path in outputs:
         print(f"wrote {path}")
     return list(outputs)
+
+
+def convert_art_lsvt(argv: Sequence[str] | None, name: str, dataset: str, label_file: str,
+                     art: bool) -> int:
+    """ArT's and LSVT's detection converter: ``ROOT [--val-ratio R]``."""
+    from ocr_ds.datasets.textdet.json_gt import (art_lsvt_infos, art_lsvt_items, check_ratio,
+                                                 load_json, ratio_split)
+
+    p = CliParser(prog=f"python -m ocr_ds.tools.data.textdet.{name}",
+                  description=f"Generate training and validation set of {dataset}")
+    p.add_argument("root_path", help=f"Root dir path of {dataset} (with annotations/{label_file} "
+                   "and imgs/)")
+    p.add_argument("--val-ratio", default=0.0, type=float, help="Split ratio for val set (0.0)")
+    args = p.parse_args(argv)
+    ratio = check_ratio(args.val_ratio)
+    path = os.path.join(args.root_path, "annotations", label_file)
+    train, val = ratio_split(art_lsvt_items(load_json(path, f"{dataset} label file"), path), ratio)
+    print(f"training #{len(train)}, val #{len(val)}")
+    outputs = {os.path.join(args.root_path, "instances_training.json"):
+               art_lsvt_infos(args.root_path, path, train, art)}
+    if ratio > 0:
+        outputs[os.path.join(args.root_path, "instances_val.json")] = art_lsvt_infos(
+            args.root_path, path, val, art)
+    write_cocos(outputs)
+    return 0
