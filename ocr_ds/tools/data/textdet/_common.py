@@ -42,6 +42,7 @@ def convert_splits(root: str, out_dir: str, splits: Sequence[str],
         infos[os.path.join(out_dir, json_name)] = map_images(load(split), files, nproc)
     return write_cocos(infos)
 
+
 def write_cocos(infos: dict[str, list[dict[str, Any]]]) -> list[str]:
     """``{json path: [img_info, ...]}`` as ``mmocr.utils.convert_annotations`` writes them, all
     at once after every one was assembled."""
