@@ -84,7 +84,11 @@ def test_converters_write_mmocrs_files(tmp_path, mmocr_ref):
         runs.append((f"{kind}/{conv.__name__.rsplit('.', 1)[1]}.py", [str(ref_root)] + ref_args))
         nproc = ["--nproc", "2"] if name in ("rctw_rec", "hier_rec", "mtwi_det") else []
         assert conv.main([str(our_root)] + args + nproc) == 0
+    # MMOCR's own word level, for the record: the line's polygon once per word
+    runs.append(("textdet/hiertext_converter.py", [str(trees.hiertext(tmp_path / "word"))]))
     assert mmocr_ref.call(REF, "run_scripts", runs=runs) == [None] * len(runs)
+    bug = json.loads((tmp_path / "word" / "instances_val.json").read_bytes())
+    assert [a["segmentation"] for a in bug["annotations"]] == [[[4, 4, 16, 4, 16, 10, 4, 10]]] * 2
     got = {}
     for name, _, _, _, ref in CASES:
         ref_root, our_root = tmp_path / "ref" / name, tmp_path / "ours" / name
