@@ -350,6 +350,23 @@ def more_cases(m: ModuleType) -> list[tuple]:
          "train_task2_labels.json: ArT task 2 label file not found"),
         ("lsvt-recog-converter-bad-ratio", "tool", "data.textrecog.lsvt_converter",
          plain(".", "--val-ratio", "-0.5"), "--val-ratio: expected a number from 0 up to"),
+        # RCTW, HierText, ReCTS, MTWI
+        ("rctw-converter-no-annotations", "tool", "data.textdet.rctw_converter", plain("."),
+         "annotations: RCTW annotation folder not found"),
+        ("rctw-recog-converter-bad-format", "tool", "data.textrecog.rctw_converter",
+         plain(".", "--format", "csv"), "argument --format: invalid choice: 'csv'"),
+        ("hiertext-converter-bad-level", "tool", "data.textdet.hiertext_converter",
+         plain(".", "--level", "char"), "argument --level: invalid choice: 'char'"),
+        ("hiertext-recog-converter-no-json", "tool", "data.textrecog.hiertext_converter",
+         plain("."), "train.jsonl: HierText annotation file not found"),
+        ("rects-converter-bad-ratio", "tool", "data.textdet.rects_converter",
+         plain(".", "--val-ratio", "1.5"), "--val-ratio: expected a number from 0 up to"),
+        ("rects-recog-converter-no-annotations", "tool", "data.textrecog.rects_converter",
+         plain("."), "annotations: ReCTS annotation folder not found"),
+        ("mtwi-converter-no-annotations", "tool", "data.textdet.mtwi_converter", plain("."),
+         "annotations: MTWI annotation folder not found"),
+        ("mtwi-recog-converter-bad-ratio", "tool", "data.textrecog.mtwi_converter",
+         plain(".", "--val-ratio", "-1"), "--val-ratio: expected a number from 0 up to"),
     ]
 
 

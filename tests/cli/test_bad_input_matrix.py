@@ -343,6 +343,8 @@ ENTRIES.update({tool: f"ocr_ds.tools.{tool}" for tool in (
     "data.textdet.art_converter", "data.textdet.lsvt_converter",
     "data.textrecog.textocr_converter", "data.textrecog.cocotext_converter",
     "data.textrecog.art_converter", "data.textrecog.lsvt_converter")})
+ENTRIES.update({f"data.{kind}.{name}_converter": f"ocr_ds.tools.data.{kind}.{name}_converter"
+                for kind in ("textdet", "textrecog") for name in ("rctw", "hiertext", "rects", "mtwi")})
 
 
 def _entry(name: str):

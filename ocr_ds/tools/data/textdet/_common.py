@@ -81,3 +81,36 @@ def convert_art_lsvt(argv: Sequence[str] | None, name: str, dataset: str, label_
             args.root_path, path, val, art)
     write_cocos(outputs)
     return 0
+
+
+def convert_listed(argv: Sequence[str] | None, name: str, dataset: str) -> int:
+    """RCTW's, ReCTS's and MTWI's detection converter: ``ROOT [--val-ratio R] [--nproc N]``."""
+    from ocr_ds.datasets.textdet.coco_convert import map_images
+    from ocr_ds.datasets.textdet.json_gt import check_ratio
+    from ocr_ds.datasets.textdet.listed_gt import listed_info, listed_pairs
+
+    p = CliParser(prog=f"python -m ocr_ds.tools.data.textdet.{name}",
+                  description=f"Generate training and val set of {dataset}.")
+    p.add_argument("root_path", help=f"Root dir path of {dataset} (with imgs/ and annotations/)")
+    p.add_argument("--val-ratio", default=0.0, type=float, help="Split ratio for val set (0.0)")
+    p.add_argument("--nproc", default=1, type=int, help="Number of process (1)")
+    args = p.parse_args(argv)
+    root, converted = args.root_path, {} if dataset == "MTWI" else None
+    splits = listed_pairs(root, dataset, check_ratio(args.val_ratio), converted)
+    outputs = {}
+    for split, files in zip(("training", "val"), splits):
+        if files or split == "training":
+            outputs[os.path.join(root, f"instances_{split}.json")] = map_images(
+                listed_info, [(img, gt, dataset, converted or {}) for img, gt in files],
+                args.nproc)
+    write_converted(converted)
+    write_cocos(outputs)
+    return 0
+
+
+def write_converted(converted: dict[str, bytes] | None) -> None:
+    """MTWI's images re-saved in RGB, written back as MMOCR writes them (in place)."""
+    from ocr_ds.atomic import atomic_write
+
+    for path, data in (converted or {}).items():
+        atomic_write(path, data)

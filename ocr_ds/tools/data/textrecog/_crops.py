@@ -18,6 +18,14 @@ def add_format_arg(p: CliParser) -> None:
                    help="Use jsonl or string to format annotations (jsonl)")
 
 
+def add_crop_args(p: CliParser, nproc: bool = True) -> None:
+    """``[--nproc N] --preserve-vertical``, as MMOCR's crop converters declare them."""
+    if nproc:
+        p.add_argument("--nproc", default=1, type=int, help="Number of processes (1)")
+    p.add_argument("--preserve-vertical", action="store_true",
+                   help="Preserve samples containing vertical texts")
+
+
 def label_line(name: str, text: str, fmt: str, ensure_ascii: bool = True) -> str:
     """``NAME TEXT`` (``txt``) or ``{"filename": NAME, "text": TEXT}`` (``jsonl``)."""
     if fmt == "txt":

@@ -20,7 +20,7 @@ from ocr_ds.datasets.textdet.coco_convert import map_images
 from ocr_ds.datasets.textdet.json_gt import coco_text_images, field, floor_box, load_json
 from ocr_ds.errors import CliParser, run_cli
 from ocr_ds.tools.data.textdet.cocotext_converter import ANNOTATION, is_ignored
-from ocr_ds.tools.data.textrecog._crops import (Staging, add_format_arg, crop_boxes,
+from ocr_ds.tools.data.textrecog._crops import (Staging, add_crop_args, add_format_arg, crop_boxes,
                                                 label_line)
 
 SPLITS = ("train", "val")
@@ -39,9 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = CliParser(prog="python -m ocr_ds.tools.data.textrecog.cocotext_converter",
                   description="Generate training and validation set of COCO Text v2")
     p.add_argument("root_path", help="Root dir path of COCO Text v2")
-    p.add_argument("--nproc", default=1, type=int, help="Number of processes (1)")
-    p.add_argument("--preserve-vertical", action="store_true",
-                   help="Preserve samples containing vertical texts")
+    add_crop_args(p)
     add_format_arg(p)
     args = p.parse_args(argv)
     root = args.root_path

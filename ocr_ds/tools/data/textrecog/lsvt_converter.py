@@ -21,7 +21,8 @@ from ocr_ds.datasets.textdet.coco_convert import map_images
 from ocr_ds.datasets.textdet.json_gt import (art_lsvt_items, check_ratio, field, flat_box,
                                              load_json, point_list, ratio_split)
 from ocr_ds.errors import CliParser, UserError, run_cli
-from ocr_ds.tools.data.textrecog._crops import Staging, add_format_arg, crop_boxes
+from ocr_ds.tools.data.textrecog._crops import (Staging, add_crop_args, add_format_arg,
+                                                crop_boxes)
 from ocr_ds.tools.data.textrecog.cocotext_converter import split_crops
 
 
@@ -53,9 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   description="Generate training and validation set of LSVT")
     p.add_argument("root_path", help="Root dir path of LSVT")
     p.add_argument("--val-ratio", default=0.0, type=float, help="Split ratio for val set (0.0)")
-    p.add_argument("--nproc", default=1, type=int, help="Number of processes (1)")
-    p.add_argument("--preserve-vertical", action="store_true",
-                   help="Preserve samples containing vertical texts")
+    add_crop_args(p)
     add_format_arg(p)
     args = p.parse_args(argv)
     ratio = check_ratio(args.val_ratio)
