@@ -337,7 +337,12 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
            **{tool: f"ocr_ds.tools.{tool}" for tool in (
                "data.textdet.icdar_converter", "data.textdet.ctw1500_converter",
                "data.textdet.totaltext_converter", "data.textdet.synthtext_converter",
-               "data.textrecog.totaltext_converter")}}
+               "data.textrecog.totaltext_converter")},
+           **{tool: f"ocr_ds.tools.{tool}" for tool in (
+               "data.textdet.ic13_converter", "data.textdet.ic11_converter",
+               "data.textdet.funsd_converter", "data.textrecog.ic13_converter",
+               "data.textrecog.ic11_converter", "data.textrecog.svt_converter",
+               "data.textrecog.funsd_converter")}}
 
 
 def _entry(name: str):

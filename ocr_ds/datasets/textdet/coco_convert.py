@@ -185,3 +185,22 @@ def write_outputs(outputs: dict[str, str | bytes]) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     for path, content in outputs.items():
         atomic_write(path, content)
+
+
+def box_annotation(x: int, y: int, w: int, h: int, iscrowd: int = 0) -> dict[str, Any]:
+    """An axis-aligned box's ``anno_info`` entry as MMOCR's IC11 / IC13 / FUNSD converters
+    write it: integer ``[x, y, w, h]``, ``area = w * h``, its four corners as the polygon."""
+    return dict(iscrowd=iscrowd, category_id=1, bbox=[x, y, w, h], area=w * h,
+                segmentation=[[x, y, x + w, y, x + w, y + h, x, y + h]])
+
+
+def read_json_file(path: str, what: str) -> Any:
+    """A UTF-8 JSON file (``mmcv.load``); missing or malformed: a one-line error."""
+    from ocr_ds.fileio import read_text
+
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: {what} not found")
+    try:
+        return json.loads(read_text(path, what))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not a valid JSON {what} ({exc})") from None

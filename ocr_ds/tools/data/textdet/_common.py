@@ -27,13 +27,15 @@ def parser(name: str, description: str, root_help: str, out_dir: bool = True,
 def convert_splits(root: str, out_dir: str, splits: Sequence[str],
                    collect: Callable[[str, str, str], list[Any]],
                    load: Callable[[str], Callable[[Any], dict[str, Any]]],
-                   nproc: int) -> list[str]:
+                   nproc: int, img_dirs: bool = True) -> list[str]:
     """``instances_<split>.json`` of every split in ``out_dir``; ``collect(img_dir, gt_dir,
     split)`` lists the (image, annotation) pairs, ``load(split)(pair)`` gives one ``img_info``
     (a picklable function, for ``--nproc``).
-    Nothing is written until every split converted."""
+    Nothing is written until every split converted; ``img_dirs=False``: no ``ROOT/imgs/<split>``
+    is required (one image folder for all splits)."""
     splits = list(dict.fromkeys(splits))
-    require_dirs(root, splits)
+    if img_dirs:
+        require_dirs(root, splits)
     outputs = {}
     for split in splits:
         json_name = f"instances_{split}.json"

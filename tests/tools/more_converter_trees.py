@@ -1,0 +1,97 @@
+"""Hand-made miniature trees, in each data set's native layout and annotation format, for the
+converters of tests/tools/test_more_converters.py (IC11, IC13, SVT, FUNSD)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from converter_trees import BOM, image, text
+
+
+def _gif(path: Path, h: int, w: int) -> None:
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(h * w)
+    Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).convert("P").save(path)
+
+
+def ic13(root: Path, sep: str = " ", gif: bool = False) -> Path:
+    """Training ``left top right bottom "text"`` (``sep``), test ``l, t, r, b, "text"``: negative
+    corners (clipped), a line without text, a last line without newline, CRLF, an empty file,
+    img_1 / img_10 / img_2 (string order), a grayscale PNG, a name with two dots; IC11
+    (``gif``): ``,`` in both splits and a GIF image."""
+    tr, gt = root / "imgs" / "training", root / "annotations" / "training"
+    image(tr / "img_1.jpg", 30, 40)
+    image(tr / "img_10.png", 18, 22, gray=True)
+    image(tr / "img_2.v2.jpg")
+    s = sep
+    text(gt / "gt_img_1.txt", f'10{s}5{s}30{s}25{s}"Hi"\n-3{s}2{s}9{s}-1{s}"neg, x"\n'
+         f'4{s}4{s}8{s}9\n')
+    text(gt / "gt_img_10.txt", "")
+    text(gt / "gt_img_2.txt", f'1{s}1{s}5{s}5{s}"last"')
+    if gif:
+        _gif(tr / "img_3.gif", 16, 20)
+        text(gt / "gt_img_3.txt", f'2{s}3{s}12{s}9{s}"gif"\n')
+    image(root / "imgs" / "test" / "img_1.jpg", 12, 14)
+    text(root / "annotations" / "test" / "gt_img_1.txt",
+         '38, 4, 90, 6, "Tired, ness"\r\n1, 1, 5, 5, "x"\r\n')
+    return root
+
+
+def ic11(root: Path) -> Path:
+    return ic13(root, sep=",", gif=True)
+
+
+def ic13_recog(root: Path, challenge: str = "2") -> Path:
+    """``Challenge<N>_{Train,Test}_Task3_GT.txt``: a BOM, commas and quotes in words, non-ASCII,
+    a last line without newline."""
+    ann = root / "annotations"
+    text(ann / f"Challenge{challenge}_Train_Task3_GT.txt",
+         BOM + 'word_1.png, "flying"\nword_2.png, "a, b"\r\nword_3.png, "Café"\n'
+         'word_4.png, """\n')
+    text(ann / f"Challenge{challenge}_Test_Task3_GT.txt", 'word_1.png, "1,000"\n')
+    return root
+
+
+def svt(root: Path) -> Path:
+    """Two images (one grayscale), a rectangle reaching past the left/top edge (clipped) and
+    past the right edge, mixed-case words and lexicons."""
+    image(root / "img" / "14_03.jpg", 40, 60)
+    image(root / "img" / "00_01.jpg", 30, 30, gray=True)
+
+    def rect(x, y, w, h, tag):
+        return (f'<taggedRectangle height="{h}" width="{w}" x="{x}" y="{y}">'
+                f'<tag>{tag}</tag></taggedRectangle>')
+
+    text(root / "test.xml", "<tagset><image><imageName>img/14_03.jpg</imageName>"
+         "<address>x</address><lex>HOTEL,Park,Inn</lex><Resolution x='60' y='40'/>"
+         "<taggedRectangles>" + rect(3, 4, 20, 10, "HOTEL") + rect(-2, -3, 12, 10, "Park")
+         + rect(50, 30, 20, 20, "edge") + "</taggedRectangles></image>"
+         "<image><imageName>img/00_01.jpg</imageName><lex>one</lex><taggedRectangles>"
+         + rect(1, 1, 9, 5, "One") + "</taggedRectangles></image></tagset>")
+    return root
+
+
+def funsd(root: Path) -> Path:
+    """Float and reversed boxes, an empty text (iscrowd / not cropped), a tall word (vertical),
+    non-ASCII text, a box outside the image (an empty crop), a form entry without words."""
+    for name, (h, w) in {"0001": (40, 50), "0002": (30, 30), "0003": (20, 24)}.items():
+        image(root / "imgs" / f"{name}.png", h, w)
+
+    def words(*ws):
+        return [dict(box=list(b), text=t) for b, t in ws]
+
+    forms = {
+        "training/0001.json": [dict(words=words(([2, 3, 20, 12], "Name"),
+                                                ([30.5, 20.2, 22.7, 12.9], "rev"),
+                                                ([5, 5, 9, 9], ""), ([40, 2, 44, 30], "tall"))),
+                               dict(words=[]), dict(words=words(([1, 30, 15, 38], "Dé")))],
+        "training/0002.json": [dict(words=words(([40, 40, 60, 50], "out"),
+                                                ([-3, -2, 10, 8], "neg")))],
+        "test/0003.json": [dict(words=words(([2, 2, 12, 8], "t")))],
+    }
+    for rel, form in forms.items():
+        text(root / "annotations" / rel, json.dumps(dict(form=form), ensure_ascii=False))
+    return root

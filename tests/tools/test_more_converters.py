@@ -1,0 +1,139 @@
+"""``python -m ocr_ds.tools.data.{textdet,textrecog}.*_converter`` for IC11, IC13, SVT and FUNSD:
+the same files as MMOCR 0.6.3's own converters (run in the reference venv), byte for byte, on
+hand-made miniature trees (more_converter_trees.py); and the inputs where MMOCR crashes or
+misreads, which are one-line errors (nothing written) or read correctly here."""
+import json
+import os
+import shutil
+
+import pytest
+
+import more_converter_trees as trees
+from ocr_ds.errors import UserError
+from ocr_ds.tools.data.textdet import funsd_converter as det_funsd
+from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
+from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
+from ocr_ds.tools.data.textrecog import funsd_converter as rec_funsd
+from ocr_ds.tools.data.textrecog import ic11_converter as rec_ic11
+from ocr_ds.tools.data.textrecog import ic13_converter as rec_ic13
+from ocr_ds.tools.data.textrecog import svt_converter
+
+REF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mmocr_converters.py")
+
+# (name, tree, our converter, MMOCR's script, arguments after ROOT (ours add nproc where given))
+CASES = [
+    ("ic13_det", trees.ic13, det_ic13, "textdet/ic13_converter.py", [], ["--nproc", "2"]),
+    ("ic11_det", trees.ic11, det_ic11, "textdet/ic11_converter.py", [], []),
+    ("ic13_rec", trees.ic13_recog, rec_ic13, "textrecog/ic13_converter.py", [], []),
+    ("ic13_rec_txt", trees.ic13_recog, rec_ic13, "textrecog/ic13_converter.py",
+     ["--format", "txt"], []),
+    ("ic11_rec", lambda r: trees.ic13_recog(r, "1"), rec_ic11, "textrecog/ic11_converter.py",
+     ["--format", "txt"], []),
+    ("svt", trees.svt, svt_converter, "textrecog/svt_converter.py", [], []),
+    ("svt_resize", trees.svt, svt_converter, "textrecog/svt_converter.py", ["--resize"], []),
+    ("funsd_det", trees.funsd, det_funsd, "textdet/funsd_converter.py", [], []),
+    ("funsd_rec", trees.funsd, rec_funsd, "textrecog/funsd_converter.py", [], ["--nproc", "2"]),
+    ("funsd_rec_v", trees.funsd, rec_funsd, "textrecog/funsd_converter.py",
+     ["--preserve_vertical", "--format", "txt"], []),
+]
+
+
+def tree_files(root):
+    found = {}
+    for d, _, files in os.walk(root):
+        for f in files:
+            path = os.path.join(d, f)
+            found[os.path.relpath(path, root)] = open(path, "rb").read()
+    return found
+
+
+def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
+    runs = []
+    for name, make, conv, script, args, ours in CASES:
+        runs.append((script, [str(make(tmp_path / "ref" / name))] + args))
+        assert conv.main([str(make(tmp_path / "ours" / name))] + args + ours) == 0
+    assert mmocr_ref.call(REF, "run_scripts", runs=runs) == [None] * len(runs)
+    for name, *_ in CASES:
+        theirs, mine = tree_files(tmp_path / "ref" / name), tree_files(tmp_path / "ours" / name)
+        assert sorted(mine) == sorted(theirs), name
+        for rel in theirs:
+            assert mine[rel] == theirs[rel], f"{name}/{rel}"
+    # what the files hold (the miniatures cover what they are meant to)
+    ours = tmp_path / "ours"
+    ic11 = json.loads((ours / "ic11_det" / "instances_training.json").read_text())
+    assert [im["file_name"] for im in ic11["images"]] == [
+        "img_1.jpg", "img_10.png", "img_2.v2.jpg", "img_3.png"]
+    assert not (ours / "ic11_det" / "imgs" / "training" / "img_3.gif").exists()
+    assert (ours / "ic13_rec_txt" / "train_label.txt").read_text() == (
+        'train/word_1.png flying\ntrain/word_2.png a, b\ntrain/word_3.png Café\n'
+        'train/word_4.png "\n')
+    assert (ours / "svt" / "test_label.txt").read_text() == (
+        "image/img_0001.jpg hotel 3 hotel,park,inn\nimage/img_0002.jpg park 3 hotel,park,inn\n"
+        "image/img_0003.jpg edge 3 hotel,park,inn\nimage/img_0004.jpg one 1 one\n")
+    funsd = json.loads((ours / "funsd_det" / "instances_training.json").read_text())
+    assert [a["iscrowd"] for a in funsd["annotations"]] == [0, 0, 1, 0, 0, 0, 0]
+    labels = [json.loads(line)["text"] for line in
+              (ours / "funsd_rec" / "train_label.jsonl").read_text().splitlines()]
+    assert labels == ["Name", "rev", "Dé", "neg"]            # no '', no 'tall', no 'out'
+    assert "0001_3.png tall" in (ours / "funsd_rec_v" / "train_label.txt").read_text()
+
+
+def test_inputs_mmocr_misreads_are_read(tmp_path):
+    """IC13 recog: a word with ', "' in it and a last line without newline; IC13 det: blank
+    lines and a BOM."""
+    root = trees.ic13_recog(tmp_path / "r")
+    trees.text(root / "annotations" / "Challenge2_Test_Task3_GT.txt",
+               'w1.png, "say, "hi""\n\nw2.png, "end"')
+    rec_ic13.main([str(root), "--format", "txt"])
+    assert (root / "test_label.txt").read_text() == 'test/w1.png say, "hi"\ntest/w2.png end\n'
+    det = trees.ic13(tmp_path / "d")
+    trees.text(det / "annotations" / "test" / "gt_img_1.txt", trees.BOM + '1, 2, 5, 6, "a"\n\n')
+    det_ic13.main([str(det)])
+    coco = json.loads((det / "instances_test.json").read_text())
+    assert [a["bbox"] for a in coco["annotations"]] == [[1, 2, 4, 4]]
+
+
+def _gone(rel):
+    return lambda r: os.remove(r / rel)
+
+
+@pytest.mark.parametrize("tree, conv, edit, message", [
+    (trees.ic13, det_ic13, _gone("annotations/test/gt_img_1.txt"),
+     "gt_img_1.txt: missing annotation file of image"),
+    (trees.ic13, det_ic13, lambda r: trees.text(r / "annotations/training/gt_img_2.txt",
+                                                "1 2 x 4\n"),
+     "gt_img_2.txt:1: expected left, top, right, bottom as integers separated by ' '"),
+    (trees.ic13, det_ic13, lambda r: trees.text(r / "imgs/test/notes.txt", "x"),
+     "gt_notes.txt: missing annotation file"),
+    (trees.ic11, det_ic11, lambda r: trees.text(r / "imgs/training/img_3.gif", "no gif"),
+     "img_3.gif: not a readable GIF"),
+    (trees.ic13, det_ic13, lambda r: shutil.rmtree(r / "imgs" / "test"),
+     "imgs/test: image directory of split 'test' not found"),
+    (trees.ic13_recog, rec_ic13, lambda r: trees.text(
+        r / "annotations/Challenge2_Test_Task3_GT.txt", "word_1.png flying\n"),
+     'Challenge2_Test_Task3_GT.txt:1: expected NAME, "WORD"'),
+    (trees.ic13_recog, rec_ic11, None, "Challenge1_Train_Task3_GT.txt: label file not found"),
+    (trees.svt, svt_converter, _gone("test.xml"), "test.xml not exists"),
+    (trees.svt, svt_converter, _gone("img/00_01.jpg"), "00_01.jpg: no such image file"),
+    (trees.svt, svt_converter, lambda r: trees.text(r / "test.xml", (r / "test.xml").read_text()
+                                                     .replace('height="10"', 'height="0"', 1)),
+     "rectangle x=3 y=4 width=20 height=0: the crop is empty"),
+    (trees.svt, svt_converter, lambda r: trees.text(r / "test.xml", (r / "test.xml").read_text()
+                                                     .replace("<lex>one</lex>", "")),
+     "image img/00_01.jpg: expected a non-empty <lex>"),
+    (trees.funsd, det_funsd, _gone("imgs/0002.png"), "0002.png: no such image file"),
+    (trees.funsd, rec_funsd, lambda r: trees.text(r / "annotations/test/0003.json", "{"),
+     "0003.json: not a valid JSON FUNSD annotation"),
+    (trees.funsd, det_funsd, lambda r: trees.text(r / "annotations/test/0003.json",
+                                                  '{"form": [{"words": [{"box": [1, 2]}]}]}'),
+     '0003.json: expected {"form": '),
+])
+def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
+    root = tree(tmp_path / "r")
+    if edit:
+        edit(root)
+    before = tree_files(root)
+    with pytest.raises(UserError, match=message.replace("(", r"\(")):
+        conv.main([str(root)])
+    assert tree_files(root) == before
+    assert not [f for f in os.listdir(root) if f.startswith(".")]
