@@ -342,7 +342,8 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "data.textdet.ic13_converter", "data.textdet.ic11_converter",
                "data.textdet.funsd_converter", "data.textrecog.ic13_converter",
                "data.textrecog.ic11_converter", "data.textrecog.svt_converter",
-               "data.textrecog.funsd_converter")}}
+               "data.textrecog.funsd_converter", "data.textdet.sroie_converter",
+               "data.textrecog.sroie_converter")}}
 
 
 def _entry(name: str):

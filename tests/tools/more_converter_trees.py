@@ -95,3 +95,22 @@ def funsd(root: Path) -> Path:
     for rel, form in forms.items():
         text(root / "annotations" / rel, json.dumps(dict(form=form), ensure_ascii=False))
     return root
+
+
+def sroie(root: Path, recog: bool = False) -> Path:
+    """Receipt quadrangles: a header line and a blank line (skipped), a box past the image edge,
+    a negative corner, a crop outside the image (empty), CRLF, SROIE's repeated files (``(``,
+    ``X51006619570.txt``: left out, no image); not for ``recog``: a transcript with a comma and
+    a line without transcript (read differently here)."""
+    tr, gt = root / "imgs" / "training", root / "annotations" / "training"
+    image(tr / "X1.jpg", 40, 30)
+    image(tr / "X2.jpg", 20, 20, gray=True)
+    extra = "" if recog else "3,30,20,30,20,36,3,36,TOTAL 1,000\n2,2,9,2,9,6,2,6\n"
+    text(gt / "X1.txt", "x1,y1,x2,y2,x3,y3,x4,y4,text\n1,2,25,2,25,9,1,9,RECEIPT\n\n"
+         "-2,10,12,10,12,16,-2,16,Tel:\n5,18,40,18,40,24,5,24,edge\n" + extra)
+    text(gt / "X2.txt", "1,1,8,1,8,5,1,5,a\r\n30,30,35,30,35,35,30,35,out\r\n4,6,12,6,12,9,4,9,\r\n")
+    text(gt / "X2(1).txt", "1,1,8,1,8,5,1,5,dup\n")
+    text(gt / "X51006619570.txt", "1,1,8,1,8,5,1,5,gone\n")
+    image(root / "imgs" / "test" / "T1.jpg", 16, 16)
+    text(root / "annotations" / "test" / "T1.txt", "2,2,12,2,12,8,2,8,t\n")
+    return root

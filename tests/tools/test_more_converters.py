@@ -13,9 +13,11 @@ from ocr_ds.errors import UserError
 from ocr_ds.tools.data.textdet import funsd_converter as det_funsd
 from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
 from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
+from ocr_ds.tools.data.textdet import sroie_converter as det_sroie
 from ocr_ds.tools.data.textrecog import funsd_converter as rec_funsd
 from ocr_ds.tools.data.textrecog import ic11_converter as rec_ic11
 from ocr_ds.tools.data.textrecog import ic13_converter as rec_ic13
+from ocr_ds.tools.data.textrecog import sroie_converter as rec_sroie
 from ocr_ds.tools.data.textrecog import svt_converter
 
 REF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mmocr_converters.py")
@@ -35,6 +37,9 @@ CASES = [
     ("funsd_rec", trees.funsd, rec_funsd, "textrecog/funsd_converter.py", [], ["--nproc", "2"]),
     ("funsd_rec_v", trees.funsd, rec_funsd, "textrecog/funsd_converter.py",
      ["--preserve_vertical", "--format", "txt"], []),
+    ("sroie_det", trees.sroie, det_sroie, "textdet/sroie_converter.py", [], ["--nproc", "2"]),
+    ("sroie_rec", lambda r: trees.sroie(r, recog=True), rec_sroie, "textrecog/sroie_converter.py",
+     ["--format", "txt"], []),
 ]
 
 
@@ -75,6 +80,12 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     labels = [json.loads(line)["text"] for line in
               (ours / "funsd_rec" / "train_label.jsonl").read_text().splitlines()]
     assert labels == ["Name", "rev", "Dé", "neg"]            # no '', no 'tall', no 'out'
+    sroie = json.loads((ours / "sroie_det" / "instances_training.json").read_text())
+    assert [im["file_name"] for im in sroie["images"]] == ["X1.jpg", "X2.jpg"]
+    assert len(sroie["annotations"]) == 8
+    assert (ours / "sroie_rec" / "train_label.txt").read_text() == (
+        "training/X1_1.png RECEIPT\ntraining/X1_2.png Tel:\ntraining/X1_3.png edge\n"
+        "training/X2_1.png a\n")
     assert "0001_3.png tall" in (ours / "funsd_rec_v" / "train_label.txt").read_text()
 
 
@@ -91,6 +102,10 @@ def test_inputs_mmocr_misreads_are_read(tmp_path):
     det_ic13.main([str(det)])
     coco = json.loads((det / "instances_test.json").read_text())
     assert [a["bbox"] for a in coco["annotations"]] == [[1, 2, 4, 4]]
+    sroie = trees.sroie(tmp_path / "s")
+    rec_sroie.main([str(sroie), "--format", "txt"])
+    assert "training/X1_4.png TOTAL 1,000\n" in (sroie / "train_label.txt").read_text()
+    assert "X1_5" not in (sroie / "train_label.txt").read_text()
 
 
 def _gone(rel):
@@ -127,6 +142,9 @@ def _gone(rel):
     (trees.funsd, det_funsd, lambda r: trees.text(r / "annotations/test/0003.json",
                                                   '{"form": [{"words": [{"box": [1, 2]}]}]}'),
      '0003.json: expected {"form": '),
+    (trees.sroie, det_sroie, _gone("imgs/training/X2.jpg"), "X2.jpg: no such image file"),
+    (trees.sroie, rec_sroie, lambda r: shutil.rmtree(r / "annotations" / "test"),
+     "annotations/test: annotation directory of split 'test' not found"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")
