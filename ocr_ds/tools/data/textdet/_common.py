@@ -52,3 +52,13 @@ def convert_splits(root: str, out_dir: str, splits: Sequence[str],
     for path in outputs:
         print(f"wrote {path}")
     return list(outputs)
+
+
+def main_in_root(argv: Sequence[str] | None, name: str, description: str, root_help: str,
+                 splits: Sequence[str], collect: Callable[[str, str, str], list[Any]],
+                 load: Callable[[str], Callable[[Any], dict[str, Any]]],
+                 img_dirs: bool = True) -> int:
+    """``ROOT [--nproc N]`` converters of fixed splits, writing ``ROOT/instances_<split>.json``."""
+    args = parser(name, description, root_help, out_dir=False, split_list=False).parse_args(argv)
+    convert_splits(args.root_path, args.root_path, splits, collect, load, args.nproc, img_dirs)
+    return 0

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from ocr_ds.datasets.textdet.coco_convert import (box_annotation, loaded, read_image_size,
                                                   read_json_file)
 from ocr_ds.errors import UserError, run_cli
-from ocr_ds.tools.data.textdet._common import convert_splits, parser
+from ocr_ds.tools.data.textdet._common import main_in_root
 
 SPLITS = ("training", "test")
 
@@ -70,14 +70,13 @@ def load_img_info(files: tuple[str, str]) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = parser("funsd_converter", "Generate training and test set of FUNSD",
-               "Root dir path of FUNSD", out_dir=False, split_list=False)
-    args = p.parse_args(argv)
-    root = args.root_path
-    convert_splits(root, root, SPLITS, lambda img_dir, gt_dir, split: collect_files(
-        os.path.join(root, "imgs"), gt_dir), lambda split: load_img_info, args.nproc,
-        img_dirs=False)
-    return 0
+    def collect(img_dir: str, gt_dir: str, split: str) -> list[tuple[str, str]]:
+        return collect_files(os.path.join(os.path.dirname(os.path.dirname(gt_dir)), "imgs"),
+                             gt_dir)
+
+    return main_in_root(argv, "funsd_converter", "Generate training and test set of FUNSD",
+                        "Root dir path of FUNSD", SPLITS, collect, lambda split: load_img_info,
+                        img_dirs=False)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from ocr_ds.datasets.textdet.coco_convert import (box_annotation, loaded, read_image_size,
                                                   text_lines)
 from ocr_ds.errors import UserError, run_cli
-from ocr_ds.tools.data.textdet._common import convert_splits, parser
+from ocr_ds.tools.data.textdet._common import main_in_root
 
 SEPARATORS = {"training": " ", "test": ","}
 
@@ -74,12 +74,9 @@ def load_img_info(files: tuple[str, str, Any], separator: str) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = parser("ic13_converter", "Generate training and test set of IC13", "Root dir path of IC13",
-               out_dir=False, split_list=False)
-    args = p.parse_args(argv)
-    convert_splits(args.root_path, args.root_path, list(SEPARATORS), collect_files,
-                   lambda split: partial(load_img_info, separator=SEPARATORS[split]), args.nproc)
-    return 0
+    return main_in_root(argv, "ic13_converter", "Generate training and test set of IC13",
+                        "Root dir path of IC13", list(SEPARATORS), collect_files,
+                        lambda split: partial(load_img_info, separator=SEPARATORS[split]))
 
 
 if __name__ == "__main__":

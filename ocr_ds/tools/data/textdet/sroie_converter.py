@@ -19,7 +19,7 @@ from typing import Sequence
 
 from ocr_ds.datasets.textdet.coco_convert import loaded, text_lines
 from ocr_ds.errors import UserError, run_cli
-from ocr_ds.tools.data.textdet._common import convert_splits, parser
+from ocr_ds.tools.data.textdet._common import main_in_root
 from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 
 SPLITS = ("training", "test")
@@ -75,12 +75,8 @@ def load_img_info(files: tuple[str, str]) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = parser("sroie_converter", "Generate training and test set of SROIE",
-               "Root dir path of SROIE", out_dir=False, split_list=False)
-    args = p.parse_args(argv)
-    convert_splits(args.root_path, args.root_path, SPLITS, collect_files,
-                   lambda split: load_img_info, args.nproc)
-    return 0
+    return main_in_root(argv, "sroie_converter", "Generate training and test set of SROIE",
+                        "Root dir path of SROIE", SPLITS, collect_files, lambda split: load_img_info)
 
 
 if __name__ == "__main__":

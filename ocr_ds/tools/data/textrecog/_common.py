@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from typing import Any
+from typing import Any, Callable
 
 from ocr_ds.errors import CliParser, UserError
 
@@ -114,3 +114,20 @@ def crop_image_words(job: tuple) -> list[str]:
         write_file(os.path.join(out_dir, name), encode_image(crop, ".png", img_file))
         lines.append(label_line(f"{label_dir}/{name}", word, fmt, ensure_ascii))
     return lines
+
+
+def convert_crops(root: str, labels: dict[str, str], crop_dir: str, fmt: str, nproc: int,
+                  jobs_of: Callable[[str, str], list[tuple]]) -> list[str]:
+    """Every split's crops (``jobs_of(split, staging folder)``: the ``crop_image_words`` jobs)
+    and ``ROOT/<labels[split]>.<fmt>``, moved into place together (``ROOT/<crop_dir>/<split>``)."""
+    from ocr_ds.datasets.textdet.coco_convert import map_images
+
+    texts = {}
+    with Staging(root) as stage:
+        for split, label in labels.items():
+            print(f"Processing {split} set...")
+            jobs = jobs_of(split, stage.path(os.path.join(crop_dir, split)))
+            lines = [line for per_image in map_images(crop_image_words, jobs, nproc)
+                     for line in per_image]
+            texts[f"{label}.{fmt}"] = lines_text(lines)
+        return stage.commit(texts, dirs=tuple(f"{crop_dir}/{split}" for split in labels))

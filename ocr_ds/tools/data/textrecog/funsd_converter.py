@@ -15,33 +15,26 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import map_images
 from ocr_ds.errors import CliParser, run_cli
 from ocr_ds.tools.data.textdet import funsd_converter as det
-from ocr_ds.tools.data.textrecog._common import (Staging, add_format, crop_image_words,
-                                                 lines_text)
+from ocr_ds.tools.data.textrecog._common import add_format, convert_crops
 
 LABELS = {"training": "train_label", "test": "test_label"}
 
 
 def convert(root: str, preserve_vertical: bool, fmt: str, nproc: int) -> list[str]:
-    texts = {}
-    with Staging(root) as stage:
-        for split, label in LABELS.items():
-            print(f"Processing {split} set...")
-            jobs = []
-            for img_file, gt_file in det.collect_files(os.path.join(root, "imgs"),
-                                                       os.path.join(root, "annotations", split)):
-                det.image_entry(img_file, gt_file)
-                words = [([x, y, x + w, y, x + w, y + h, x, y + h], text)
-                         for (x, y, w, h), text in det.read_words(gt_file) if text]
-                jobs.append((img_file, os.path.basename(img_file).split(".")[0], words,
-                             stage.path(os.path.join("dst_imgs", split)), split, fmt, False,
-                             (0.4, 0.2), preserve_vertical))
-            lines = [line for per_image in map_images(crop_image_words, jobs, nproc)
-                     for line in per_image]
-            texts[f"{label}.{fmt}"] = lines_text(lines)
-        return stage.commit(texts, dirs=tuple(f"dst_imgs/{s}" for s in LABELS))
+    def jobs_of(split: str, out_dir: str) -> list[tuple]:
+        jobs = []
+        for img_file, gt_file in det.collect_files(os.path.join(root, "imgs"),
+                                                   os.path.join(root, "annotations", split)):
+            det.image_entry(img_file, gt_file)
+            words = [([x, y, x + w, y, x + w, y + h, x, y + h], text)
+                     for (x, y, w, h), text in det.read_words(gt_file) if text]
+            jobs.append((img_file, os.path.basename(img_file).split(".")[0], words, out_dir,
+                         split, fmt, False, (0.4, 0.2), preserve_vertical))
+        return jobs
+
+    return convert_crops(root, LABELS, "dst_imgs", fmt, nproc, jobs_of)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

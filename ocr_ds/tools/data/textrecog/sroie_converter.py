@@ -14,35 +14,30 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import map_images, require_dirs
+from ocr_ds.datasets.textdet.coco_convert import require_dirs
 from ocr_ds.errors import CliParser, run_cli
 from ocr_ds.tools.data.textdet import sroie_converter as det
 from ocr_ds.tools.data.textdet.funsd_converter import image_entry
-from ocr_ds.tools.data.textrecog._common import (Staging, add_format, crop_image_words,
-                                                 lines_text)
+from ocr_ds.tools.data.textrecog._common import add_format, convert_crops
 
 LABELS = {"training": "train_label", "test": "test_label"}
 
 
 def convert(root: str, fmt: str, nproc: int) -> list[str]:
     require_dirs(root, LABELS)
-    texts = {}
-    with Staging(root) as stage:
-        for split, label in LABELS.items():
-            print(f"Processing {split} set...")
-            jobs = []
-            for img_file, gt_file in det.collect_files(
-                    os.path.join(root, "imgs", split), os.path.join(root, "annotations", split),
-                    split):
-                image_entry(img_file, gt_file)
-                words = [(quad, word) for quad, word in det.read_quads(gt_file) if word]
-                jobs.append((img_file, os.path.basename(img_file).split(".")[0], words,
-                             stage.path(os.path.join("crops", split)), split, fmt, True, (0, 0),
-                             True))
-            lines = [line for per_image in map_images(crop_image_words, jobs, nproc)
-                     for line in per_image]
-            texts[f"{label}.{fmt}"] = lines_text(lines)
-        return stage.commit(texts, dirs=tuple(f"crops/{s}" for s in LABELS))
+
+    def jobs_of(split: str, out_dir: str) -> list[tuple]:
+        jobs = []
+        for img_file, gt_file in det.collect_files(os.path.join(root, "imgs", split),
+                                                   os.path.join(root, "annotations", split),
+                                                   split):
+            image_entry(img_file, gt_file)
+            words = [(quad, word) for quad, word in det.read_quads(gt_file) if word]
+            jobs.append((img_file, os.path.basename(img_file).split(".")[0], words, out_dir,
+                         split, fmt, True, (0, 0), True))
+        return jobs
+
+    return convert_crops(root, LABELS, "crops", fmt, nproc, jobs_of)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
