@@ -343,7 +343,8 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "data.textdet.funsd_converter", "data.textrecog.ic13_converter",
                "data.textrecog.ic11_converter", "data.textrecog.svt_converter",
                "data.textrecog.funsd_converter", "data.textdet.sroie_converter",
-               "data.textrecog.sroie_converter")}}
+               "data.textrecog.sroie_converter", "data.textdet.naf_converter",
+               "data.textrecog.naf_converter")}}
 
 
 def _entry(name: str):

@@ -108,9 +108,46 @@ def sroie(root: Path, recog: bool = False) -> Path:
     extra = "" if recog else "3,30,20,30,20,36,3,36,TOTAL 1,000\n2,2,9,2,9,6,2,6\n"
     text(gt / "X1.txt", "x1,y1,x2,y2,x3,y3,x4,y4,text\n1,2,25,2,25,9,1,9,RECEIPT\n\n"
          "-2,10,12,10,12,16,-2,16,Tel:\n5,18,40,18,40,24,5,24,edge\n" + extra)
-    text(gt / "X2.txt", "1,1,8,1,8,5,1,5,a\r\n30,30,35,30,35,35,30,35,out\r\n4,6,12,6,12,9,4,9,\r\n")
+    text(gt / "X2.txt",
+         "1,1,8,1,8,5,1,5,a\r\n30,30,35,30,35,35,30,35,out\r\n4,6,12,6,12,9,4,9,\r\n")
     text(gt / "X2(1).txt", "1,1,8,1,8,5,1,5,dup\n")
     text(gt / "X51006619570.txt", "1,1,8,1,8,5,1,5,gone\n")
     image(root / "imgs" / "test" / "T1.jpg", 16, 16)
     text(root / "annotations" / "test" / "T1.txt", "2,2,12,2,12,8,2,8,t\n")
+    return root
+
+
+def naf(root: Path) -> Path:
+    """A split file listing a missing image (left out); printed ``textBBs`` and ``fieldBBs``:
+    blank, illegible (``§``, ``¿``), struck-through (``«»``), ``\\u202a``-wrapped, empty and
+    untranscribed fields, a tall training field (ignored), an image without ``transcriptions``."""
+    for name, (h, w) in {"a.jpg": (40, 50), "b.jpg": (20, 20), "c.jpg": (24, 30),
+                         "d.jpg": (16, 16)}.items():
+        image(root / "imgs" / name, h, w)
+
+    def box(i, x, y, w, h, kind="text"):
+        return dict(poly_points=[[x, y], [x + w, y], [x + w, y + h], [x, y + h]], type=kind,
+                    id=i)
+
+    ann = root / "annotations"
+    text(ann / "train_valid_test_split.json", json.dumps(dict(
+        train=dict(g1=["a.jpg", "missing.jpg"], g2=["b.jpg"]), valid=dict(g1=["c.jpg"]),
+        test=dict(g2=["d.jpg"]))))
+    text(ann / "groups" / "g1" / "a.json", json.dumps(dict(
+        textBBs=[box("t1", 1, 1, 20, 6), box("t2", -2, 8, 10, 5)],
+        fieldBBs=[box("f1", 2, 15, 20, 6, "fieldRegion"), box("f2", 25, 15, 10, 6, "blank"),
+                  box("f3", 2, 22, 9, 5, "fieldRegion"), box("f4", 12, 22, 9, 5, "fieldRegion"),
+                  box("f5", 22, 22, 9, 5, "fieldRegion"), box("f6", 40, 2, 4, 30, "fieldRegion"),
+                  box("f7", 2, 30, 9, 5, "fieldRegion"), box("f8", 30, 30, 9, 5, "fieldRegion"),
+                  box("f9", 12, 30, 9, 5, "fieldRegion")],
+        transcriptions=dict(f1="«July» 1", f2="", f3="J§hn", f4="\u202aSmith\u202a", f5="a¿",
+                            f6="tall", f7="", f9="«»"))))
+    text(ann / "groups" / "g2" / "b.json", json.dumps(dict(
+        textBBs=[box("t1", 1, 1, 8, 6)], fieldBBs=[box("f1", 2, 10, 8, 6, "fieldRegion")])))
+    text(ann / "groups" / "g1" / "c.json", json.dumps(dict(
+        textBBs=[], fieldBBs=[box("f1", 3, 2, 4, 20, "fieldRegion")], transcriptions=dict(
+            f1="Vert"))))
+    text(ann / "groups" / "g2" / "d.json", json.dumps(dict(
+        textBBs=[], fieldBBs=[box("f1", 1, 1, 8, 5, "fieldRegion")], transcriptions=dict(
+            f1="d"))))
     return root

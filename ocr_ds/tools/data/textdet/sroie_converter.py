@@ -76,7 +76,8 @@ def load_img_info(files: tuple[str, str]) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return main_in_root(argv, "sroie_converter", "Generate training and test set of SROIE",
-                        "Root dir path of SROIE", SPLITS, collect_files, lambda split: load_img_info)
+                        "Root dir path of SROIE", SPLITS, collect_files,
+                        lambda split: load_img_info)
 
 
 if __name__ == "__main__":

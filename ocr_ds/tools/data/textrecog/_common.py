@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from ocr_ds.errors import CliParser, UserError
@@ -91,43 +92,82 @@ class Staging:
         return out
 
 
+@dataclass(frozen=True)
+class CropSpec:
+    """How a data set's ``generate_ann`` crops and labels: ``pads`` (long, short edge) of
+    ``crop_img``; ``vertical``: keep crops over twice as high as wide (else leave them out, or
+    write them into the job's ignore folder, unlabelled); ``number_all``: ``<stem>_<k>`` counts
+    the skipped words too; words holding any of ``skip_chars`` (or empty) are skipped."""
+    fmt: str
+    ensure_ascii: bool = True
+    pads: tuple[float, float] = (0.4, 0.2)
+    vertical: bool = True
+    number_all: bool = False
+    skip_chars: str = ""
+
+
 def crop_image_words(job: tuple) -> list[str]:
     """One image's word crops, MMOCR's ``generate_ann``: ``job = (image path, crop name stem,
-    [(8-number box, word), ...], staging folder, label folder name, format, ensure_ascii,
-    (long, short) edge pad ratios, preserve_vertical)``. A crop of no pixels is skipped, one
-    over twice as high as wide too unless ``preserve_vertical``; the kept ones are written as
+    [(8-number box, word), ...], staging folder, ignore folder or None, label folder name,
+    CropSpec)``. A crop of no pixels is skipped; the kept ones are written as
     ``<stem>_<k>.png`` into the staging folder; their label lines."""
     from ocr_ds.datasets.textdet.coco_convert import crop_img
     from ocr_ds.tools._infer_common import read_images
 
-    img_file, stem, words, out_dir, label_dir, fmt, ensure_ascii, pads, vertical = job
+    img_file, stem, words, out_dir, ignore_dir, label_dir, spec = job
     image = read_images([img_file])[0]
     lines = []
+    k = 0
     for box, word in words:
-        crop = crop_img(image, box, *pads)
-        if min(crop.shape) == 0:
+        crop = crop_img(image, box, *spec.pads)
+        k += spec.number_all
+        if min(crop.shape) == 0 or not word or any(c in word for c in spec.skip_chars):
             continue
         h, w = crop.shape[:2]
-        if not vertical and h / w > 2:
+        ignored = not spec.vertical and h / w > 2
+        if ignored and ignore_dir is None:
             continue
-        name = f"{stem}_{len(lines) + 1}.png"
-        write_file(os.path.join(out_dir, name), encode_image(crop, ".png", img_file))
-        lines.append(label_line(f"{label_dir}/{name}", word, fmt, ensure_ascii))
+        k += not spec.number_all
+        name = f"{stem}_{k}.png"
+        write_file(os.path.join(ignore_dir if ignored else out_dir, name),
+                   encode_image(crop, ".png", img_file))
+        if not ignored:
+            lines.append(label_line(f"{label_dir}/{name}", word, spec.fmt, spec.ensure_ascii))
     return lines
 
 
-def convert_crops(root: str, labels: dict[str, str], crop_dir: str, fmt: str, nproc: int,
-                  jobs_of: Callable[[str, str], list[tuple]]) -> list[str]:
-    """Every split's crops (``jobs_of(split, staging folder)``: the ``crop_image_words`` jobs)
-    and ``ROOT/<labels[split]>.<fmt>``, moved into place together (``ROOT/<crop_dir>/<split>``)."""
+def convert_crops(root: str, labels: dict[str, str], fmt: str, nproc: int,
+                  jobs_of: Callable[[str, Staging], list[tuple]],
+                  dirs: tuple[str, ...]) -> list[str]:
+    """Every split's crops (``jobs_of(split, staging)``: the ``crop_image_words`` jobs) and
+    ``ROOT/<labels[split]>.<fmt>``, moved into place together; ``dirs`` made even if empty."""
     from ocr_ds.datasets.textdet.coco_convert import map_images
 
     texts = {}
     with Staging(root) as stage:
         for split, label in labels.items():
             print(f"Processing {split} set...")
-            jobs = jobs_of(split, stage.path(os.path.join(crop_dir, split)))
-            lines = [line for per_image in map_images(crop_image_words, jobs, nproc)
-                     for line in per_image]
+            lines = [line for per_image in map_images(crop_image_words, jobs_of(split, stage),
+                                                      nproc) for line in per_image]
             texts[f"{label}.{fmt}"] = lines_text(lines)
-        return stage.commit(texts, dirs=tuple(f"{crop_dir}/{split}" for split in labels))
+        return stage.commit(texts, dirs=dirs)
+
+
+def recog_parser(name: str, dataset: str, description: str = "",
+                 vertical: str = "") -> CliParser:
+    """MMOCR's ``ROOT [--<vertical flag>] [--format {jsonl,txt}] [--nproc N]``."""
+    p = CliParser(prog=f"python -m ocr_ds.tools.data.textrecog.{name}",
+                  description=description or f"Generate training and test set of {dataset}")
+    p.add_argument("root_path", help=f"Root dir path of {dataset}")
+    if vertical:
+        p.add_argument(vertical, action="store_true",
+                       help="Preserve samples containing vertical texts")
+    p.add_argument("--nproc", default=1, type=int, help="Number of processes (1)")
+    add_format(p)
+    return p
+
+
+def report(paths: list[str]) -> int:
+    for path in paths:
+        print(f"wrote {path}")
+    return 0

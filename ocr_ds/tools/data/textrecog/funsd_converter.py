@@ -15,40 +15,35 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from ocr_ds.errors import CliParser, run_cli
+from ocr_ds.errors import run_cli
 from ocr_ds.tools.data.textdet import funsd_converter as det
-from ocr_ds.tools.data.textrecog._common import add_format, convert_crops
+from ocr_ds.tools.data.textrecog._common import (CropSpec, Staging, convert_crops,
+                                                 recog_parser, report)
 
 LABELS = {"training": "train_label", "test": "test_label"}
 
 
 def convert(root: str, preserve_vertical: bool, fmt: str, nproc: int) -> list[str]:
-    def jobs_of(split: str, out_dir: str) -> list[tuple]:
+    spec = CropSpec(fmt, ensure_ascii=False, vertical=preserve_vertical)
+
+    def jobs_of(split: str, stage: Staging) -> list[tuple]:
         jobs = []
         for img_file, gt_file in det.collect_files(os.path.join(root, "imgs"),
                                                    os.path.join(root, "annotations", split)):
             det.image_entry(img_file, gt_file)
             words = [([x, y, x + w, y, x + w, y + h, x, y + h], text)
                      for (x, y, w, h), text in det.read_words(gt_file) if text]
-            jobs.append((img_file, os.path.basename(img_file).split(".")[0], words, out_dir,
-                         split, fmt, False, (0.4, 0.2), preserve_vertical))
+            jobs.append((img_file, os.path.basename(img_file).split(".")[0], words,
+                         stage.path(f"dst_imgs/{split}"), None, split, spec))
         return jobs
 
-    return convert_crops(root, LABELS, "dst_imgs", fmt, nproc, jobs_of)
+    return convert_crops(root, LABELS, fmt, nproc, jobs_of,
+                         tuple(f"dst_imgs/{split}" for split in LABELS))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = CliParser(prog="python -m ocr_ds.tools.data.textrecog.funsd_converter",
-                  description="Generate training and test set of FUNSD")
-    p.add_argument("root_path", help="Root dir path of FUNSD")
-    p.add_argument("--preserve_vertical", action="store_true",
-                   help="Preserve samples containing vertical texts")
-    p.add_argument("--nproc", default=1, type=int, help="Number of processes")
-    add_format(p)
-    args = p.parse_args(argv)
-    for path in convert(args.root_path, args.preserve_vertical, args.format, args.nproc):
-        print(f"wrote {path}")
-    return 0
+    args = recog_parser("funsd_converter", "FUNSD", vertical="--preserve_vertical").parse_args(argv)
+    return report(convert(args.root_path, args.preserve_vertical, args.format, args.nproc))
 
 
 if __name__ == "__main__":

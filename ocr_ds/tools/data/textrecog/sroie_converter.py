@@ -15,10 +15,11 @@ import os
 from typing import Sequence
 
 from ocr_ds.datasets.textdet.coco_convert import require_dirs
-from ocr_ds.errors import CliParser, run_cli
+from ocr_ds.errors import run_cli
 from ocr_ds.tools.data.textdet import sroie_converter as det
 from ocr_ds.tools.data.textdet.funsd_converter import image_entry
-from ocr_ds.tools.data.textrecog._common import add_format, convert_crops
+from ocr_ds.tools.data.textrecog._common import (CropSpec, Staging, convert_crops,
+                                                 recog_parser, report)
 
 LABELS = {"training": "train_label", "test": "test_label"}
 
@@ -26,30 +27,26 @@ LABELS = {"training": "train_label", "test": "test_label"}
 def convert(root: str, fmt: str, nproc: int) -> list[str]:
     require_dirs(root, LABELS)
 
-    def jobs_of(split: str, out_dir: str) -> list[tuple]:
+    spec = CropSpec(fmt, pads=(0, 0))
+
+    def jobs_of(split: str, stage: Staging) -> list[tuple]:
         jobs = []
         for img_file, gt_file in det.collect_files(os.path.join(root, "imgs", split),
                                                    os.path.join(root, "annotations", split),
                                                    split):
             image_entry(img_file, gt_file)
             words = [(quad, word) for quad, word in det.read_quads(gt_file) if word]
-            jobs.append((img_file, os.path.basename(img_file).split(".")[0], words, out_dir,
-                         split, fmt, True, (0, 0), True))
+            jobs.append((img_file, os.path.basename(img_file).split(".")[0], words,
+                         stage.path(f"crops/{split}"), None, split, spec))
         return jobs
 
-    return convert_crops(root, LABELS, "crops", fmt, nproc, jobs_of)
+    return convert_crops(root, LABELS, fmt, nproc, jobs_of,
+                         tuple(f"crops/{split}" for split in LABELS))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = CliParser(prog="python -m ocr_ds.tools.data.textrecog.sroie_converter",
-                  description="Generate training and test set of SROIE")
-    p.add_argument("root_path", help="Root dir path of SROIE")
-    p.add_argument("--nproc", default=1, type=int, help="Number of process")
-    add_format(p)
-    args = p.parse_args(argv)
-    for path in convert(args.root_path, args.format, args.nproc):
-        print(f"wrote {path}")
-    return 0
+    args = recog_parser("sroie_converter", "SROIE").parse_args(argv)
+    return report(convert(args.root_path, args.format, args.nproc))
 
 
 if __name__ == "__main__":
