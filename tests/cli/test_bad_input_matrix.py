@@ -344,7 +344,8 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "data.textrecog.ic11_converter", "data.textrecog.svt_converter",
                "data.textrecog.funsd_converter", "data.textdet.sroie_converter",
                "data.textrecog.sroie_converter", "data.textdet.naf_converter",
-               "data.textrecog.naf_converter")}}
+               "data.textrecog.naf_converter", "data.textdet.vintext_converter",
+               "data.textrecog.vintext_converter")}}
 
 
 def _entry(name: str):

@@ -151,3 +151,24 @@ def naf(root: Path) -> Path:
         textBBs=[], fieldBBs=[box("f1", 1, 1, 8, 5, "fieldRegion")], transcriptions=dict(
             f1="d"))))
     return root
+
+
+def vintext(root: Path) -> Path:
+    """Vietnamese words, ``###``, a word with a comma, an empty word, a tall training word
+    (ignored), a box outside the image (an empty crop, still numbered), CRLF, an empty file;
+    ``imNNNN.jpg`` -> ``gt_N.txt``."""
+    tr = root / "imgs" / "training"
+    image(tr / "im0001.jpg", 40, 50)
+    image(tr / "im0002.jpg", 20, 20)
+    image(tr / "im0010.jpg", 20, 24, gray=True)
+    image(root / "imgs" / "test" / "im1201.jpg", 16, 20)
+    image(root / "imgs" / "unseen_test" / "im1501.jpg", 16, 20)
+    ann = root / "annotations"
+    text(ann / "gt_1.txt", "2,2,20,2,20,9,2,9,LƯỢNG\n3,10,15,11,15,16,3,15,###\n"
+         "60,60,70,60,70,66,60,66,out\n21,12,40,12,40,20,21,20,LÀM,\n42,2,46,2,46,30,42,30,tall\n"
+         "5,20,15,20,15,26,5,26,\n1,30,20,30,20,38,1,38,TỐT\n")
+    text(ann / "gt_2.txt", "")
+    text(ann / "gt_10.txt", "1,1,10,1,10,6,1,6,CÓ\r\n")
+    text(ann / "gt_1201.txt", "1,1,12,1,12,6,1,6,VIỆC\n4,4,5,4,5,14,4,14,dọc\n")
+    text(ann / "gt_1501.txt", "2,2,9,2,9,7,2,7,ĐỂ\n")
+    return root

@@ -16,12 +16,14 @@ from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
 from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
 from ocr_ds.tools.data.textdet import naf_converter as det_naf
 from ocr_ds.tools.data.textdet import sroie_converter as det_sroie
+from ocr_ds.tools.data.textdet import vintext_converter as det_vintext
 from ocr_ds.tools.data.textrecog import funsd_converter as rec_funsd
 from ocr_ds.tools.data.textrecog import ic11_converter as rec_ic11
 from ocr_ds.tools.data.textrecog import ic13_converter as rec_ic13
 from ocr_ds.tools.data.textrecog import naf_converter as rec_naf
 from ocr_ds.tools.data.textrecog import sroie_converter as rec_sroie
 from ocr_ds.tools.data.textrecog import svt_converter
+from ocr_ds.tools.data.textrecog import vintext_converter as rec_vintext
 
 REF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mmocr_converters.py")
 
@@ -47,7 +49,13 @@ CASES = [
     ("naf_rec", trees.naf, rec_naf, "textrecog/naf_converter.py", ["--format", "txt"],
      ["--nproc", "2"]),
     ("naf_rec_v", trees.naf, rec_naf, "textrecog/naf_converter.py", ["--preserve-vertical"], []),
+    ("vintext_det", trees.vintext, det_vintext, "textdet/vintext_converter.py", [], []),
+    ("vintext_rec", trees.vintext, rec_vintext, "textrecog/vintext_converter.py", [],
+     ["--nproc", "2"]),
 ]
+# MMOCR also labels the tall training crops it puts into ignores/ (Differs: not here)
+IGNORED = {"naf_rec": ("train_label.txt", {"training/a_5.png"}),
+           "vintext_rec": ("train_label.jsonl", {"training/im0001_4.png"})}
 
 
 def tree_files(root):
@@ -68,13 +76,14 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     for name, *_ in CASES:
         theirs, mine = tree_files(tmp_path / "ref" / name), tree_files(tmp_path / "ours" / name)
         assert sorted(mine) == sorted(theirs), name
-        if name == "naf_rec":  # MMOCR also labels the crops it puts into ignores/ (Differs)
+        if name in IGNORED:
+            label, expected = IGNORED[name]
             ignored = {f"training/{f}" for f in os.listdir(tmp_path / "ref" / name / "ignores"
                                                            / "training")}
-            assert ignored == {"training/a_5.png"}
-            theirs["train_label.txt"] = b"".join(
-                line for line in theirs["train_label.txt"].splitlines(True)
-                if line.split(b" ")[0].decode() not in ignored)
+            assert ignored == expected
+            theirs[label] = b"".join(line for line in theirs[label].splitlines(True)
+                                     if not any(f'{f} '.encode() in line or f'"{f}"'.encode()
+                                                in line for f in ignored))
         for rel in theirs:
             assert mine[rel] == theirs[rel], f"{name}/{rel}"
     # what the files hold (the miniatures cover what they are meant to)
@@ -97,6 +106,12 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     assert (ours / "naf_rec" / "train_label.txt").read_text() == (
         "training/a_1.png July 1\ntraining/a_3.png Smith\n")
     assert (ours / "naf_rec" / "val_label.txt").read_text() == "val/c_1.png Vert\n"
+    vin = [json.loads(line) for line in
+           (ours / "vintext_rec" / "train_label.jsonl").read_text().splitlines()]
+    assert [(v["filename"], v["text"]) for v in vin if v["filename"].startswith(
+        "training/im0001")] == [("training/im0001_1.png", "LƯỢNG"),
+                                ("training/im0001_3.png", "LÀM,"), ("training/im0001_5.png", ""),
+                                ("training/im0001_6.png", "TỐT")]
     naf = json.loads((ours / "naf_det" / "instances_training.json").read_text())
     assert [im["file_name"] for im in naf["images"]] == ["a.jpg", "b.jpg"]
     assert len(naf["annotations"]) == 12
@@ -170,6 +185,12 @@ def _gone(rel):
     (trees.naf, rec_naf, lambda r: trees.text(r / "annotations/groups/g2/d.json",
                                               '{"textBBs": [], "fieldBBs": [{"id": "f1"}]}'),
      'd.json: expected {"textBBs": [...], "fieldBBs": '),
+    (trees.vintext, det_vintext, _gone("annotations/gt_10.txt"),
+     "gt_10.txt: missing annotation file of image"),
+    (trees.vintext, rec_vintext, lambda r: trees.text(r / "annotations/gt_2.txt", "1,2,3,4,x\n"),
+     "gt_2.txt:1: expected x1,y1,...,x4,y4,text with integer coordinates"),
+    (trees.vintext, det_vintext, lambda r: trees.image(r / "imgs/test/cover.jpg"),
+     "cover.jpg: expected VinText's image names imNNNN.jpg"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")

@@ -204,3 +204,14 @@ def read_json_file(path: str, what: str) -> Any:
         return json.loads(read_text(path, what))
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not a valid JSON {what} ({exc})") from None
+
+
+def points_box_annotation(xy: list, iscrowd: int = 0, clip: bool = True) -> dict[str, Any]:
+    """MMOCR's SROIE / NAF / VinText entry: the bounding box of the flat polygon ``xy`` (its
+    top-left corner clipped at 0 unless ``clip`` is off), ``area = w * h``, ``xy`` itself."""
+    x, y = min(xy[0::2]), min(xy[1::2])
+    if clip:
+        x, y = max(0, x), max(0, y)
+    w, h = max(xy[0::2]) - x, max(xy[1::2]) - y
+    return dict(iscrowd=iscrowd, category_id=1, bbox=[x, y, w, h], area=w * h,
+                segmentation=[list(xy)])

@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import loaded, read_json_file
+from ocr_ds.datasets.textdet.coco_convert import (loaded, points_box_annotation,
+                                                  read_json_file)
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet._common import main_in_root
 from ocr_ds.tools.data.textdet.funsd_converter import image_entry
@@ -82,12 +83,7 @@ def load_img_info(files: tuple[str, str]) -> dict:
         for box in ann[key]:
             if key == "fieldBBs" and box["type"] == "blank":
                 continue
-            pts = _points(box)
-            xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-            x, y = max(0, min(xs)), max(0, min(ys))
-            w, h = max(xs) - x, max(ys) - y
-            anno_info.append(dict(iscrowd=0, category_id=1, bbox=[x, y, w, h], area=w * h,
-                                  segmentation=[[v for p in pts for v in p]]))
+            anno_info.append(points_box_annotation([v for p in _points(box) for v in p]))
     info["anno_info"] = anno_info
     return info
 

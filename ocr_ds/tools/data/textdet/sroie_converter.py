@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import loaded, text_lines
+from ocr_ds.datasets.textdet.coco_convert import loaded, points_box_annotation, text_lines
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet._common import main_in_root
 from ocr_ds.tools.data.textdet.funsd_converter import image_entry
@@ -64,13 +64,7 @@ def read_quads(gt_file: str) -> list[tuple[list[int], str]]:
 def load_img_info(files: tuple[str, str]) -> dict:
     img_file, gt_file = files
     info = image_entry(img_file, gt_file)
-    anno_info = []
-    for quad, _ in read_quads(gt_file):
-        x, y = max(0, min(quad[0::2])), max(0, min(quad[1::2]))
-        w, h = max(quad[0::2]) - x, max(quad[1::2]) - y
-        anno_info.append(dict(iscrowd=0, category_id=1, bbox=[x, y, w, h], area=w * h,
-                              segmentation=[quad]))
-    info["anno_info"] = anno_info
+    info["anno_info"] = [points_box_annotation(quad) for quad, _ in read_quads(gt_file)]
     return info
 
 

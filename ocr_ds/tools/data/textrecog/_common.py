@@ -97,13 +97,15 @@ class CropSpec:
     """How a data set's ``generate_ann`` crops and labels: ``pads`` (long, short edge) of
     ``crop_img``; ``vertical``: keep crops over twice as high as wide (else leave them out, or
     write them into the job's ignore folder, unlabelled); ``number_all``: ``<stem>_<k>`` counts
-    the skipped words too; words holding any of ``skip_chars`` (or empty) are skipped."""
+    the skipped words too; words holding any of ``skip_chars`` are skipped, empty ones too
+    unless ``keep_empty``."""
     fmt: str
     ensure_ascii: bool = True
     pads: tuple[float, float] = (0.4, 0.2)
     vertical: bool = True
     number_all: bool = False
     skip_chars: str = ""
+    keep_empty: bool = False
 
 
 def crop_image_words(job: tuple) -> list[str]:
@@ -121,7 +123,8 @@ def crop_image_words(job: tuple) -> list[str]:
     for box, word in words:
         crop = crop_img(image, box, *spec.pads)
         k += spec.number_all
-        if min(crop.shape) == 0 or not word or any(c in word for c in spec.skip_chars):
+        if (min(crop.shape) == 0 or not (word or spec.keep_empty)
+                or any(c in word for c in spec.skip_chars)):
             continue
         h, w = crop.shape[:2]
         ignored = not spec.vertical and h / w > 2
