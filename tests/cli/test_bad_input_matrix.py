@@ -345,7 +345,8 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "data.textrecog.funsd_converter", "data.textdet.sroie_converter",
                "data.textrecog.sroie_converter", "data.textdet.naf_converter",
                "data.textrecog.naf_converter", "data.textdet.vintext_converter",
-               "data.textrecog.vintext_converter")}}
+               "data.textrecog.vintext_converter", "data.textdet.bid_converter",
+               "data.textrecog.bid_converter")}}
 
 
 def _entry(name: str):

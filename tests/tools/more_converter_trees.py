@@ -172,3 +172,18 @@ def vintext(root: Path) -> Path:
     text(ann / "gt_1201.txt", "1,1,12,1,12,6,1,6,VIỆC\n4,4,5,4,5,14,4,14,dọc\n")
     text(ann / "gt_1501.txt", "2,2,9,2,9,7,2,7,ĐỂ\n")
     return root
+
+
+def bid(root: Path) -> Path:
+    """``x, y, w, h, text`` Latin-1 lines: the header, a ``[`` hard sample (skipped), a word with
+    commas, an empty word, a tall word (ignored in training), a box outside the image (an empty
+    crop, still numbered), CRLF."""
+    for i, (h, w) in enumerate([(40, 50), (20, 24), (16, 16)], 1):
+        image(root / "imgs" / f"0000000{i}_in.jpg", h, w, gray=i == 2)
+    ann = root / "annotations"
+    text(ann / "00000001_gt_ocr.txt", "x, y, w, h, text\n2, 3, 20, 6, NOME\n"
+         "[4, 5, 6, 7, hard]\n4, 12, 18, 6, SILVA, JOSÉ\n60, 60, 5, 5, out\n"
+         "42, 2, 4, 30, tall\n1, 20, 9, 5, \n".encode("latin-1"))
+    text(ann / "00000002_gt_ocr.txt", "x, y, w, h, text\r\n1, 1, 10, 5, RG\r\n")
+    text(ann / "00000003_gt_ocr.txt", "2, 2, 9, 6, CPF\n")
+    return root

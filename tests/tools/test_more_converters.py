@@ -11,12 +11,14 @@ import pytest
 
 import more_converter_trees as trees
 from ocr_ds.errors import UserError
+from ocr_ds.tools.data.textdet import bid_converter as det_bid
 from ocr_ds.tools.data.textdet import funsd_converter as det_funsd
 from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
 from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
 from ocr_ds.tools.data.textdet import naf_converter as det_naf
 from ocr_ds.tools.data.textdet import sroie_converter as det_sroie
 from ocr_ds.tools.data.textdet import vintext_converter as det_vintext
+from ocr_ds.tools.data.textrecog import bid_converter as rec_bid
 from ocr_ds.tools.data.textrecog import funsd_converter as rec_funsd
 from ocr_ds.tools.data.textrecog import ic11_converter as rec_ic11
 from ocr_ds.tools.data.textrecog import ic13_converter as rec_ic13
@@ -52,10 +54,16 @@ CASES = [
     ("vintext_det", trees.vintext, det_vintext, "textdet/vintext_converter.py", [], []),
     ("vintext_rec", trees.vintext, rec_vintext, "textrecog/vintext_converter.py", [],
      ["--nproc", "2"]),
+    ("bid_det", trees.bid, det_bid, "textdet/bid_converter.py", [], []),
+    ("bid_det_val", trees.bid, det_bid, "textdet/bid_converter.py", ["--val-ratio", "0.5"], []),
+    ("bid_rec", trees.bid, rec_bid, "textrecog/bid_converter.py", [], []),
+    ("bid_rec_val", trees.bid, rec_bid, "textrecog/bid_converter.py",
+     ["--val-ratio", "0.4", "--format", "txt", "--preserve-vertical"], ["--nproc", "2"]),
 ]
 # MMOCR also labels the tall training crops it puts into ignores/ (Differs: not here)
 IGNORED = {"naf_rec": ("train_label.txt", {"training/a_5.png"}),
-           "vintext_rec": ("train_label.jsonl", {"training/im0001_4.png"})}
+           "vintext_rec": ("train_label.jsonl", {"training/im0001_4.png"}),
+           "bid_rec": ("training_label.jsonl", {"training/00000001_in_4.png"})}
 
 
 def tree_files(root):
@@ -112,6 +120,10 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
         "training/im0001")] == [("training/im0001_1.png", "LƯỢNG"),
                                 ("training/im0001_3.png", "LÀM,"), ("training/im0001_5.png", ""),
                                 ("training/im0001_6.png", "TỐT")]
+    bid = [json.loads(line) for line in
+           (ours / "bid_rec" / "training_label.jsonl").read_text().splitlines()]
+    assert [v["text"] for v in bid if v["filename"].startswith("training/00000001")] == [
+        "NOME", "SILVA, JOSÉ", ""]
     naf = json.loads((ours / "naf_det" / "instances_training.json").read_text())
     assert [im["file_name"] for im in naf["images"]] == ["a.jpg", "b.jpg"]
     assert len(naf["annotations"]) == 12
@@ -141,6 +153,16 @@ def test_inputs_mmocr_misreads_are_read(tmp_path):
     rec_sroie.main([str(sroie), "--format", "txt"])
     assert "training/X1_4.png TOTAL 1,000\n" in (sroie / "train_label.txt").read_text()
     assert "X1_5" not in (sroie / "train_label.txt").read_text()
+
+
+def test_bid_val_ratio_too_small_keeps_training(tmp_path):
+    """MMOCR: every image into val, an empty training set; here all stay in training."""
+    root = trees.bid(tmp_path / "r")
+    det_bid.main([str(root), "--val-ratio", "0.2"])
+    assert len(json.loads((root / "instances_training.json").read_text())["images"]) == 3
+    assert json.loads((root / "instances_val.json").read_text())["images"] == []
+    with pytest.raises(UserError, match=re.escape("--val-ratio: expected a number in [0, 1]")):
+        rec_bid.main([str(root), "--val-ratio", "1.5"])
 
 
 def _gone(rel):
@@ -191,6 +213,10 @@ def _gone(rel):
      "gt_2.txt:1: expected x1,y1,...,x4,y4,text with integer coordinates"),
     (trees.vintext, det_vintext, lambda r: trees.image(r / "imgs/test/cover.jpg"),
      "cover.jpg: expected VinText's image names imNNNN.jpg"),
+    (trees.bid, det_bid, _gone("annotations/00000003_gt_ocr.txt"),
+     "00000003_gt_ocr.txt: missing annotation file of image"),
+    (trees.bid, rec_bid, lambda r: trees.text(r / "annotations/00000003_gt_ocr.txt", "1, 2, a"),
+     "00000003_gt_ocr.txt:1: expected x, y, w, h, text with integer x, y, w, h"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")

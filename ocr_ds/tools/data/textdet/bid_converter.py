@@ -1,0 +1,101 @@
+"""BID (Brazilian identity documents) annotations -> ``instances_training.json`` (and
+``instances_val.json`` with ``--val-ratio``) (MMOCR 0.6.3's ``tools/data/textdet/
+bid_converter.py``, same arguments, byte-identical)::
+
+    python -m ocr_ds.tools.data.textdet.bid_converter data/bid [--val-ratio 0.2] [--nproc 4]
+
+Reads ``ROOT/imgs/<ID>_<...>.jpg`` (in directory order, as MMOCR lists them) with
+``ROOT/annotations/<ID>_gt_ocr.txt``: Latin-1 ``x, y, w, h, text`` lines (a line starting with
+``x`` or ``[``, the header and the hard samples, skipped); the box as it is, ``area = w * h``,
+its corners as the polygon; ``file_name`` is the bare image name. ``--val-ratio R``: the first
+``int(n * R)`` images become the val split. Differs: with ``int(n * R) < 1`` every image stays
+in training (MMOCR puts them all into val and writes an empty training set); blank lines are
+skipped (MMOCR: a traceback); R outside [0, 1] is refused.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+from ocr_ds.datasets.textdet.coco_convert import (box_annotation, coco_json, loaded, map_images,
+                                                  text_lines, to_coco, write_outputs)
+from ocr_ds.errors import UserError, run_cli
+from ocr_ds.tools.data.textdet._common import parser
+from ocr_ds.tools.data.textdet.funsd_converter import image_entry
+
+
+def collect_files(root: str) -> list[tuple[str, str]]:
+    """``(image, <ID>_gt_ocr.txt)`` of every file of ``ROOT/imgs``, in directory order."""
+    img_dir, gt_dir = os.path.join(root, "imgs"), os.path.join(root, "annotations")
+    if not os.path.isdir(img_dir):
+        raise UserError(f"{img_dir}: image directory not found (expected ROOT/imgs and "
+                        f"ROOT/annotations)")
+    files = []
+    for name in os.listdir(img_dir):
+        gt_file = os.path.join(gt_dir, name.split("_")[0] + "_gt_ocr.txt")
+        if not os.path.isfile(gt_file):
+            raise UserError(f"{gt_file}: missing annotation file of image "
+                            f"{os.path.join(img_dir, name)}")
+        files.append((os.path.join(img_dir, name), gt_file))
+    return loaded(files, img_dir)
+
+
+def read_boxes(gt_file: str) -> list[tuple[list[int], str]]:
+    """``[([x, y, w, h], text), ...]`` (text: after the 4th comma, stripped)."""
+    with open(gt_file, "rb") as f:
+        content = f.read().decode("latin-1")
+    out = []
+    for n, line in enumerate(text_lines(content), 1):
+        if not line.strip() or line[0] in "[x":
+            continue
+        fields = line.split(",", 4)
+        try:
+            if len(fields) < 4:
+                raise ValueError
+            box = [int(v) for v in fields[:4]]
+        except ValueError:
+            raise UserError(f"{gt_file}:{n}: expected x, y, w, h, text with integer x, y, w, h "
+                            f"(got {line!r})") from None
+        out.append((box, fields[4].strip() if len(fields) > 4 else ""))
+    return out
+
+
+def load_img_info(files: tuple[str, str]) -> dict:
+    img_file, gt_file = files
+    info = image_entry(img_file, gt_file)
+    info["anno_info"] = [box_annotation(*box) for box, _ in read_boxes(gt_file)]
+    return info
+
+
+def split_val(items: list[Any], val_ratio: float) -> dict[str, list[Any]]:
+    """``{"training": ...}``, or with a ratio ``{"training": rest, "val": first int(n * R)}``."""
+    if not 0 <= val_ratio <= 1:
+        raise UserError(f"--val-ratio: expected a number in [0, 1] (got {val_ratio})")
+    if not val_ratio:
+        return {"training": items}
+    offset = int(len(items) * val_ratio)
+    return {"training": items[offset:], "val": items[:offset]}
+
+
+def add_val_ratio(p: Any) -> None:
+    p.add_argument("--val-ratio", default=0.0, type=float,
+                   help="Split ratio for val set (0: no val split)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = parser("bid_converter", "Generate training and val set of BID", "Root dir path of BID",
+               out_dir=False, split_list=False)
+    add_val_ratio(p)
+    args = p.parse_args(argv)
+    split_val([], args.val_ratio)
+    infos = map_images(load_img_info, collect_files(args.root_path), args.nproc)
+    outputs = {os.path.join(args.root_path, f"instances_{split}.json"): coco_json(to_coco(part))
+               for split, part in split_val(infos, args.val_ratio).items()}
+    write_outputs(outputs)
+    for path in outputs:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
