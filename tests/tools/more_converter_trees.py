@@ -187,3 +187,18 @@ def bid(root: Path) -> Path:
     text(ann / "00000002_gt_ocr.txt", "x, y, w, h, text\r\n1, 1, 10, 5, RG\r\n")
     text(ann / "00000003_gt_ocr.txt", "2, 2, 9, 6, CPF\n")
     return root
+
+
+def detext(root: Path) -> Path:
+    """SROIE-like quadrangle lines: an invalid line (skipped), ``###``, an empty transcript
+    (numbered, not cropped), a tall training word (ignored), a box outside the image."""
+    image(root / "imgs" / "training" / "a1.jpg", 40, 50)
+    image(root / "imgs" / "training" / "a2.jpg", 20, 20, gray=True)
+    image(root / "imgs" / "val" / "v1.jpg", 16, 20)
+    gt = root / "annotations" / "training"
+    text(gt / "gt_a1.txt", "1,2,25,2,25,9,1,9,CT\nbad line\n3,10,15,11,15,16,3,15,###\n"
+         "60,60,70,60,70,66,60,66,out\n2,20,15,20,15,26,2,26,\n42,2,46,2,46,30,42,30,tall\n"
+         "-2,30,20,30,20,38,-2,38,MRI\n")
+    text(gt / "gt_a2.txt", "")
+    text(root / "annotations" / "val" / "gt_v1.txt", "1,1,12,1,12,6,1,6,v\n4,4,5,4,5,14,4,14,up\n")
+    return root

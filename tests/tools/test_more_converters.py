@@ -12,6 +12,7 @@ import pytest
 import more_converter_trees as trees
 from ocr_ds.errors import UserError
 from ocr_ds.tools.data.textdet import bid_converter as det_bid
+from ocr_ds.tools.data.textdet import detext_converter as det_detext
 from ocr_ds.tools.data.textdet import funsd_converter as det_funsd
 from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
 from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
@@ -19,6 +20,7 @@ from ocr_ds.tools.data.textdet import naf_converter as det_naf
 from ocr_ds.tools.data.textdet import sroie_converter as det_sroie
 from ocr_ds.tools.data.textdet import vintext_converter as det_vintext
 from ocr_ds.tools.data.textrecog import bid_converter as rec_bid
+from ocr_ds.tools.data.textrecog import detext_converter as rec_detext
 from ocr_ds.tools.data.textrecog import funsd_converter as rec_funsd
 from ocr_ds.tools.data.textrecog import ic11_converter as rec_ic11
 from ocr_ds.tools.data.textrecog import ic13_converter as rec_ic13
@@ -59,11 +61,15 @@ CASES = [
     ("bid_rec", trees.bid, rec_bid, "textrecog/bid_converter.py", [], []),
     ("bid_rec_val", trees.bid, rec_bid, "textrecog/bid_converter.py",
      ["--val-ratio", "0.4", "--format", "txt", "--preserve-vertical"], ["--nproc", "2"]),
+    ("detext_det", trees.detext, det_detext, "textdet/detext_converter.py", [], []),
+    ("detext_rec", trees.detext, rec_detext, "textrecog/detext_converter.py", ["--format", "txt"],
+     []),
 ]
 # MMOCR also labels the tall training crops it puts into ignores/ (Differs: not here)
 IGNORED = {"naf_rec": ("train_label.txt", {"training/a_5.png"}),
            "vintext_rec": ("train_label.jsonl", {"training/im0001_4.png"}),
-           "bid_rec": ("training_label.jsonl", {"training/00000001_in_4.png"})}
+           "bid_rec": ("training_label.jsonl", {"training/00000001_in_4.png"}),
+           "detext_rec": ("train_label.txt", {"training/a1_4.png"})}
 
 
 def tree_files(root):
@@ -124,6 +130,10 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
            (ours / "bid_rec" / "training_label.jsonl").read_text().splitlines()]
     assert [v["text"] for v in bid if v["filename"].startswith("training/00000001")] == [
         "NOME", "SILVA, JOSÉ", ""]
+    assert (ours / "detext_rec" / "train_label.txt").read_text() == (
+        "training/a1_1.png CT\ntraining/a1_5.png MRI\n")
+    assert (ours / "detext_rec" / "val_label.txt").read_text() == (
+        "val/v1_1.png v\nval/v1_2.png up\n")
     naf = json.loads((ours / "naf_det" / "instances_training.json").read_text())
     assert [im["file_name"] for im in naf["images"]] == ["a.jpg", "b.jpg"]
     assert len(naf["annotations"]) == 12
@@ -217,6 +227,8 @@ def _gone(rel):
      "00000003_gt_ocr.txt: missing annotation file of image"),
     (trees.bid, rec_bid, lambda r: trees.text(r / "annotations/00000003_gt_ocr.txt", "1, 2, a"),
      "00000003_gt_ocr.txt:1: expected x, y, w, h, text with integer x, y, w, h"),
+    (trees.detext, rec_detext, _gone("annotations/val/gt_v1.txt"),
+     "gt_v1.txt: missing annotation file of image"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")

@@ -174,3 +174,20 @@ def report(paths: list[str]) -> int:
     for path in paths:
         print(f"wrote {path}")
     return 0
+
+
+def image_jobs(files: list[tuple[str, str]], words_of: Callable[[str], list[tuple]],
+               stage: Staging, split: str, spec: CropSpec, crop_dir: str = "crops",
+               ignore_dir: str | None = "ignores") -> list[tuple]:
+    """The ``crop_image_words`` jobs of ``(image, annotation)`` pairs; every image's size is
+    read first (as MMOCR's ``load_img_info`` reads it), so a bad image is an error before any
+    crop; ``words_of(annotation)``: its ``[(8-number box, word), ...]``."""
+    from ocr_ds.tools.data.textdet.funsd_converter import image_entry
+
+    jobs = []
+    for img_file, gt_file in files:
+        image_entry(img_file, gt_file)
+        jobs.append((img_file, os.path.basename(img_file).split(".")[0], words_of(gt_file),
+                     stage.path(f"{crop_dir}/{split}"),
+                     stage.path(f"{ignore_dir}/{split}") if ignore_dir else None, split, spec))
+    return jobs

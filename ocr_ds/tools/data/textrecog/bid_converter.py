@@ -14,13 +14,12 @@ training.
 """
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
 from ocr_ds.errors import run_cli
 from ocr_ds.tools.data.textdet import bid_converter as det
 from ocr_ds.tools.data.textrecog._common import (CropSpec, Staging, convert_crops,
-                                                 recog_parser, report)
+                                                 image_jobs, recog_parser, report)
 
 
 def convert(root: str, preserve_vertical: bool, val_ratio: float, fmt: str,
@@ -31,15 +30,9 @@ def convert(root: str, preserve_vertical: bool, val_ratio: float, fmt: str,
     def jobs_of(split: str, stage: Staging) -> list[tuple]:
         spec = CropSpec(fmt, ensure_ascii=False, pads=(0, 0), number_all=True, keep_empty=True,
                         vertical=preserve_vertical or split != "training")
-        jobs = []
-        for img_file, gt_file in parts[split]:
-            det.image_entry(img_file, gt_file)
-            words = [([x, y, x + w, y, x + w, y + h, x, y + h], word)
-                     for (x, y, w, h), word in det.read_boxes(gt_file)]
-            jobs.append((img_file, os.path.basename(img_file).split(".")[0], words,
-                         stage.path(f"crops/{split}"), stage.path(f"ignores/{split}"), split,
-                         spec))
-        return jobs
+        return image_jobs(parts[split], lambda gt: [
+            ([x, y, x + w, y, x + w, y + h, x, y + h], word)
+            for (x, y, w, h), word in det.read_boxes(gt)], stage, split, spec)
 
     return convert_crops(root, {split: f"{split}_label" for split in parts}, fmt, nproc,
                          jobs_of, tuple(f"crops/{split}" for split in parts))

@@ -18,7 +18,7 @@ from typing import Sequence
 from ocr_ds.errors import run_cli
 from ocr_ds.tools.data.textdet import funsd_converter as det
 from ocr_ds.tools.data.textrecog._common import (CropSpec, Staging, convert_crops,
-                                                 recog_parser, report)
+                                                 image_jobs, recog_parser, report)
 
 LABELS = {"training": "train_label", "test": "test_label"}
 
@@ -27,15 +27,12 @@ def convert(root: str, preserve_vertical: bool, fmt: str, nproc: int) -> list[st
     spec = CropSpec(fmt, ensure_ascii=False, vertical=preserve_vertical)
 
     def jobs_of(split: str, stage: Staging) -> list[tuple]:
-        jobs = []
-        for img_file, gt_file in det.collect_files(os.path.join(root, "imgs"),
-                                                   os.path.join(root, "annotations", split)):
-            det.image_entry(img_file, gt_file)
-            words = [([x, y, x + w, y, x + w, y + h, x, y + h], text)
-                     for (x, y, w, h), text in det.read_words(gt_file) if text]
-            jobs.append((img_file, os.path.basename(img_file).split(".")[0], words,
-                         stage.path(f"dst_imgs/{split}"), None, split, spec))
-        return jobs
+        files = det.collect_files(os.path.join(root, "imgs"),
+                                  os.path.join(root, "annotations", split))
+        return image_jobs(files, lambda gt: [
+            ([x, y, x + w, y, x + w, y + h, x, y + h], text)
+            for (x, y, w, h), text in det.read_words(gt) if text], stage, split, spec,
+            crop_dir="dst_imgs", ignore_dir=None)
 
     return convert_crops(root, LABELS, fmt, nproc, jobs_of,
                          tuple(f"dst_imgs/{split}" for split in LABELS))

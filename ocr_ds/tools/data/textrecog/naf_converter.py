@@ -15,14 +15,12 @@ without ``\\u202a`` at its ends nor the strike-through marks ``«`` ``»``; word
 """
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet import naf_converter as det
-from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 from ocr_ds.tools.data.textrecog._common import (CropSpec, Staging, convert_crops,
-                                                 recog_parser, report)
+                                                 image_jobs, recog_parser, report)
 
 LABELS = {"training": "train_label", "val": "val_label", "test": "test_label"}
 
@@ -53,13 +51,7 @@ def convert(root: str, preserve_vertical: bool, fmt: str, nproc: int) -> list[st
     def jobs_of(split: str, stage: Staging) -> list[tuple]:
         spec = CropSpec(fmt, ensure_ascii=False, pads=(0, 0), number_all=True, skip_chars="§¿",
                         vertical=preserve_vertical or split != "training")
-        jobs = []
-        for img_file, gt_file in det.collect_files(root, lists[split]):
-            image_entry(img_file, gt_file)
-            jobs.append((img_file, os.path.basename(img_file).split(".")[0], read_words(gt_file),
-                         stage.path(f"crops/{split}"), stage.path(f"ignores/{split}"), split,
-                         spec))
-        return jobs
+        return image_jobs(det.collect_files(root, lists[split]), read_words, stage, split, spec)
 
     return convert_crops(root, LABELS, fmt, nproc, jobs_of,
                          tuple(f"{d}/{split}" for split in LABELS for d in ("crops", "ignores")))

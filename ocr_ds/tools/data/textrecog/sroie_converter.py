@@ -17,9 +17,8 @@ from typing import Sequence
 from ocr_ds.datasets.textdet.coco_convert import require_dirs
 from ocr_ds.errors import run_cli
 from ocr_ds.tools.data.textdet import sroie_converter as det
-from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 from ocr_ds.tools.data.textrecog._common import (CropSpec, Staging, convert_crops,
-                                                 recog_parser, report)
+                                                 image_jobs, recog_parser, report)
 
 LABELS = {"training": "train_label", "test": "test_label"}
 
@@ -30,15 +29,10 @@ def convert(root: str, fmt: str, nproc: int) -> list[str]:
     spec = CropSpec(fmt, pads=(0, 0))
 
     def jobs_of(split: str, stage: Staging) -> list[tuple]:
-        jobs = []
-        for img_file, gt_file in det.collect_files(os.path.join(root, "imgs", split),
-                                                   os.path.join(root, "annotations", split),
-                                                   split):
-            image_entry(img_file, gt_file)
-            words = [(quad, word) for quad, word in det.read_quads(gt_file) if word]
-            jobs.append((img_file, os.path.basename(img_file).split(".")[0], words,
-                         stage.path(f"crops/{split}"), None, split, spec))
-        return jobs
+        files = det.collect_files(os.path.join(root, "imgs", split),
+                                  os.path.join(root, "annotations", split), split)
+        return image_jobs(files, lambda gt: [(quad, word) for quad, word in det.read_quads(gt)
+                                             if word], stage, split, spec, ignore_dir=None)
 
     return convert_crops(root, LABELS, fmt, nproc, jobs_of,
                          tuple(f"crops/{split}" for split in LABELS))

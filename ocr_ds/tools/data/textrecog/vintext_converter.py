@@ -19,9 +19,8 @@ from typing import Sequence
 from ocr_ds.datasets.textdet.coco_convert import require_dirs
 from ocr_ds.errors import run_cli
 from ocr_ds.tools.data.textdet import vintext_converter as det
-from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 from ocr_ds.tools.data.textrecog._common import (CropSpec, Staging, convert_crops,
-                                                 recog_parser, report)
+                                                 image_jobs, recog_parser, report)
 
 LABELS = {"training": "train_label", "test": "test_label", "unseen_test": "unseen_test_label"}
 
@@ -32,16 +31,10 @@ def convert(root: str, preserve_vertical: bool, fmt: str, nproc: int) -> list[st
     def jobs_of(split: str, stage: Staging) -> list[tuple]:
         spec = CropSpec(fmt, ensure_ascii=False, pads=(0, 0), number_all=True, keep_empty=True,
                         vertical=preserve_vertical or split != "training")
-        jobs = []
-        for img_file, gt_file in det.collect_files(os.path.join(root, "imgs", split),
-                                                   os.path.join(root, "annotations")):
-            image_entry(img_file, gt_file)
-            words = [(quad, word) for quad, word in det.read_quads(gt_file)
-                     if word != det.DONT_CARE]
-            jobs.append((img_file, os.path.basename(img_file).split(".")[0], words,
-                         stage.path(f"crops/{split}"), stage.path(f"ignores/{split}"), split,
-                         spec))
-        return jobs
+        files = det.collect_files(os.path.join(root, "imgs", split),
+                                  os.path.join(root, "annotations"))
+        return image_jobs(files, lambda gt: [(quad, word) for quad, word in det.read_quads(gt)
+                                             if word != det.DONT_CARE], stage, split, spec)
 
     return convert_crops(root, LABELS, fmt, nproc, jobs_of,
                          tuple(f"crops/{split}" for split in LABELS))
