@@ -347,7 +347,8 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "data.textrecog.naf_converter", "data.textdet.vintext_converter",
                "data.textrecog.vintext_converter", "data.textdet.bid_converter",
                "data.textrecog.bid_converter", "data.textdet.detext_converter",
-               "data.textrecog.detext_converter")}}
+               "data.textrecog.detext_converter", "data.textdet.ilst_converter",
+               "data.textrecog.ilst_converter")}}
 
 
 def _entry(name: str):

@@ -202,3 +202,26 @@ def detext(root: Path) -> Path:
     text(gt / "gt_a2.txt", "")
     text(root / "annotations" / "val" / "gt_v1.txt", "1,1,12,1,12,6,1,6,v\n4,4,5,4,5,14,4,14,up\n")
     return root
+
+
+def ilst(root: Path) -> Path:
+    """Pascal VOC XML: Devanagari words, a tall word (ignored in training), a box outside the
+    image (an empty crop, still numbered); an image without XML (left out), a broken image with
+    XML (skipped)."""
+    image(root / "imgs" / "i1.jpg", 40, 50)
+    image(root / "imgs" / "i2.png", 20, 24, gray=True)
+    image(root / "imgs" / "i3.jpg")
+    text(root / "imgs" / "broken.jpg", "not an image")
+
+    def voc(*objs):
+        return "<annotation><filename>x</filename>" + "".join(
+            f"<object><name>{w}</name><pose>Unspecified</pose><difficult>0</difficult><bndbox>"
+            f"<xmin>{a}</xmin><ymin>{b}</ymin><xmax>{c}</xmax><ymax>{d}</ymax></bndbox></object>"
+            for w, a, b, c, d in objs) + "</annotation>"
+
+    ann = root / "annotations"
+    text(ann / "i1.xml", voc(("नमस्ते", 2, 3, 22, 10), ("out", 60, 60, 70, 66),
+                             ("tall", 42, 2, 46, 30), ("SMT", 1, 20, 15, 28)))
+    text(ann / "i2.xml", voc(("ab", 1, 1, 12, 6)))
+    text(ann / "broken.xml", voc(("x", 1, 1, 5, 5)))
+    return root

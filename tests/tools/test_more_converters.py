@@ -16,6 +16,7 @@ from ocr_ds.tools.data.textdet import detext_converter as det_detext
 from ocr_ds.tools.data.textdet import funsd_converter as det_funsd
 from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
 from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
+from ocr_ds.tools.data.textdet import ilst_converter as det_ilst
 from ocr_ds.tools.data.textdet import naf_converter as det_naf
 from ocr_ds.tools.data.textdet import sroie_converter as det_sroie
 from ocr_ds.tools.data.textdet import vintext_converter as det_vintext
@@ -24,6 +25,7 @@ from ocr_ds.tools.data.textrecog import detext_converter as rec_detext
 from ocr_ds.tools.data.textrecog import funsd_converter as rec_funsd
 from ocr_ds.tools.data.textrecog import ic11_converter as rec_ic11
 from ocr_ds.tools.data.textrecog import ic13_converter as rec_ic13
+from ocr_ds.tools.data.textrecog import ilst_converter as rec_ilst
 from ocr_ds.tools.data.textrecog import naf_converter as rec_naf
 from ocr_ds.tools.data.textrecog import sroie_converter as rec_sroie
 from ocr_ds.tools.data.textrecog import svt_converter
@@ -64,12 +66,15 @@ CASES = [
     ("detext_det", trees.detext, det_detext, "textdet/detext_converter.py", [], []),
     ("detext_rec", trees.detext, rec_detext, "textrecog/detext_converter.py", ["--format", "txt"],
      []),
+    ("ilst_det", trees.ilst, det_ilst, "textdet/ilst_converter.py", ["--val-ratio", "0.5"], []),
+    ("ilst_rec", trees.ilst, rec_ilst, "textrecog/ilst_converter.py", [], ["--nproc", "2"]),
 ]
 # MMOCR also labels the tall training crops it puts into ignores/ (Differs: not here)
 IGNORED = {"naf_rec": ("train_label.txt", {"training/a_5.png"}),
            "vintext_rec": ("train_label.jsonl", {"training/im0001_4.png"}),
            "bid_rec": ("training_label.jsonl", {"training/00000001_in_4.png"}),
-           "detext_rec": ("train_label.txt", {"training/a1_4.png"})}
+           "detext_rec": ("train_label.txt", {"training/a1_4.png"}),
+           "ilst_rec": ("training_label.jsonl", {"training/i1_3.png"})}
 
 
 def tree_files(root):
@@ -134,6 +139,9 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
         "training/a1_1.png CT\ntraining/a1_5.png MRI\n")
     assert (ours / "detext_rec" / "val_label.txt").read_text() == (
         "val/v1_1.png v\nval/v1_2.png up\n")
+    ilst = [json.loads(line)["text"] for line in
+            (ours / "ilst_rec" / "training_label.jsonl").read_text().splitlines()]
+    assert sorted(ilst) == ["SMT", "ab", "नमस्ते"]
     naf = json.loads((ours / "naf_det" / "instances_training.json").read_text())
     assert [im["file_name"] for im in naf["images"]] == ["a.jpg", "b.jpg"]
     assert len(naf["annotations"]) == 12
@@ -173,6 +181,20 @@ def test_bid_val_ratio_too_small_keeps_training(tmp_path):
     assert json.loads((root / "instances_val.json").read_text())["images"] == []
     with pytest.raises(UserError, match=re.escape("--val-ratio: expected a number in [0, 1]")):
         rec_bid.main([str(root), "--val-ratio", "1.5"])
+
+
+def test_ilst_boxes_start_at_their_clipped_corner(tmp_path):
+    """MMOCR's bbox starts at xmin, ymin as written (here -3, 8 for a right-to-left box past
+    the edge); here at the clipped top-left corner, as the polygon; an empty name: iscrowd."""
+    root = trees.ilst(tmp_path / "r")
+    trees.text(root / "annotations" / "i2.xml", "<annotation><object><name/><bndbox><xmin>-3"
+               "</xmin><ymin>8</ymin><xmax>5</xmax><ymax>2</ymax></bndbox></object></annotation>")
+    det_ilst.main([str(root)])
+    coco = json.loads((root / "instances_training.json").read_text())
+    (ann,) = [a for a in coco["annotations"]
+              if coco["images"][a["image_id"]]["file_name"] == "i2.png"]
+    assert ann["bbox"] == [0, 2, 8, 6] and ann["segmentation"] == [[0, 2, 8, 2, 8, 8, 0, 8]]
+    assert ann["iscrowd"] == 1
 
 
 def _gone(rel):
@@ -229,6 +251,11 @@ def _gone(rel):
      "00000003_gt_ocr.txt:1: expected x, y, w, h, text with integer x, y, w, h"),
     (trees.detext, rec_detext, _gone("annotations/val/gt_v1.txt"),
      "gt_v1.txt: missing annotation file of image"),
+    (trees.ilst, rec_ilst, lambda r: trees.text(r / "annotations/i2.xml", "<annotation>"),
+     "i2.xml: not a valid XML file"),
+    (trees.ilst, det_ilst, lambda r: trees.text(r / "annotations/i2.xml",
+                                                "<a><object><name>x</name></object></a>"),
+     "i2.xml: <object> 1: expected <name> and <bndbox> with integer"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")

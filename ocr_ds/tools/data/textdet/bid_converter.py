@@ -15,7 +15,7 @@ skipped (MMOCR: a traceback); R outside [0, 1] is refused.
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ocr_ds.datasets.textdet.coco_convert import (box_annotation, coco_json, loaded, map_images,
                                                   text_lines, to_coco, write_outputs)
@@ -24,12 +24,18 @@ from ocr_ds.tools.data.textdet._common import parser
 from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 
 
-def collect_files(root: str) -> list[tuple[str, str]]:
-    """``(image, <ID>_gt_ocr.txt)`` of every file of ``ROOT/imgs``, in directory order."""
+def root_dirs(root: str) -> tuple[str, str]:
+    """``ROOT/imgs`` (which must exist) and ``ROOT/annotations``."""
     img_dir, gt_dir = os.path.join(root, "imgs"), os.path.join(root, "annotations")
     if not os.path.isdir(img_dir):
         raise UserError(f"{img_dir}: image directory not found (expected ROOT/imgs and "
                         f"ROOT/annotations)")
+    return img_dir, gt_dir
+
+
+def collect_files(root: str) -> list[tuple[str, str]]:
+    """``(image, <ID>_gt_ocr.txt)`` of every file of ``ROOT/imgs``, in directory order."""
+    img_dir, gt_dir = root_dirs(root)
     files = []
     for name in os.listdir(img_dir):
         gt_file = os.path.join(gt_dir, name.split("_")[0] + "_gt_ocr.txt")
@@ -82,19 +88,29 @@ def add_val_ratio(p: Any) -> None:
                    help="Split ratio for val set (0: no val split)")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = parser("bid_converter", "Generate training and val set of BID", "Root dir path of BID",
-               out_dir=False, split_list=False)
+def main_val(argv: Sequence[str] | None, name: str, dataset: str,
+             collect: Callable[[str], list[tuple[str, str]]],
+             load: Callable[[tuple[str, str]], dict | None]) -> int:
+    """``ROOT [--val-ratio R] [--nproc N]``: ``instances_training.json`` (and ``_val``) of
+    ``collect(ROOT)``'s pairs; ``load`` gives ``None`` for an image to leave out (after the
+    split, as MMOCR leaves ILST's broken images out)."""
+    p = parser(name, f"Generate training and val set of {dataset}",
+               f"Root dir path of {dataset}", out_dir=False, split_list=False)
     add_val_ratio(p)
     args = p.parse_args(argv)
     split_val([], args.val_ratio)
-    infos = map_images(load_img_info, collect_files(args.root_path), args.nproc)
-    outputs = {os.path.join(args.root_path, f"instances_{split}.json"): coco_json(to_coco(part))
+    infos = map_images(load, collect(args.root_path), args.nproc)
+    outputs = {os.path.join(args.root_path, f"instances_{split}.json"):
+               coco_json(to_coco([info for info in part if info is not None]))
                for split, part in split_val(infos, args.val_ratio).items()}
     write_outputs(outputs)
     for path in outputs:
         print(f"wrote {path}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return main_val(argv, "bid_converter", "BID", collect_files, load_img_info)
 
 
 if __name__ == "__main__":

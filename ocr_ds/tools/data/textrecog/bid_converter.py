@@ -14,7 +14,7 @@ training.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from ocr_ds.errors import run_cli
 from ocr_ds.tools.data.textdet import bid_converter as det
@@ -22,29 +22,42 @@ from ocr_ds.tools.data.textrecog._common import (CropSpec, Staging, convert_crop
                                                  image_jobs, recog_parser, report)
 
 
-def convert(root: str, preserve_vertical: bool, val_ratio: float, fmt: str,
-            nproc: int) -> list[str]:
-    det.split_val([], val_ratio)
-    parts = det.split_val(det.collect_files(root), val_ratio)
+def convert(root: str, files: list[tuple[str, str]], preserve_vertical: bool, val_ratio: float,
+            fmt: str, nproc: int, words_of: Callable[[str], list[tuple]],
+            **spec: Any) -> list[str]:
+    """``crops/<split>`` and ``<split>_label.<fmt>`` of ``files`` split by ``val_ratio``."""
+    parts = det.split_val(files, val_ratio)
 
     def jobs_of(split: str, stage: Staging) -> list[tuple]:
-        spec = CropSpec(fmt, ensure_ascii=False, pads=(0, 0), number_all=True, keep_empty=True,
-                        vertical=preserve_vertical or split != "training")
-        return image_jobs(parts[split], lambda gt: [
-            ([x, y, x + w, y, x + w, y + h, x, y + h], word)
-            for (x, y, w, h), word in det.read_boxes(gt)], stage, split, spec)
+        crop_spec = CropSpec(fmt, ensure_ascii=False, pads=(0, 0), number_all=True,
+                             vertical=preserve_vertical or split != "training", **spec)
+        return image_jobs(parts[split], words_of, stage, split, crop_spec)
 
     return convert_crops(root, {split: f"{split}_label" for split in parts}, fmt, nproc,
                          jobs_of, tuple(f"crops/{split}" for split in parts))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = recog_parser("bid_converter", "BID", "Generate training and val set of BID",
+def rect_words(boxes: list[tuple[list[int], str]]) -> list[tuple[list[int], str]]:
+    """``[x, y, w, h]`` boxes as their 4 corners."""
+    return [([x, y, x + w, y, x + w, y + h, x, y + h], word) for (x, y, w, h), word in boxes]
+
+
+def main_val(argv: Sequence[str] | None, name: str, dataset: str,
+             collect: Callable[[str], list[tuple[str, str]]],
+             words_of: Callable[[str], list[tuple]], **spec: Any) -> int:
+    """``ROOT [--preserve-vertical] [--val-ratio R] [--format F] [--nproc N]``."""
+    p = recog_parser(name, dataset, f"Generate training and val set of {dataset}",
                      vertical="--preserve-vertical")
     det.add_val_ratio(p)
     args = p.parse_args(argv)
-    return report(convert(args.root_path, args.preserve_vertical, args.val_ratio, args.format,
-                          args.nproc))
+    det.split_val([], args.val_ratio)
+    return report(convert(args.root_path, collect(args.root_path), args.preserve_vertical,
+                          args.val_ratio, args.format, args.nproc, words_of, **spec))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return main_val(argv, "bid_converter", "BID", det.collect_files,
+                    lambda gt: rect_words(det.read_boxes(gt)), keep_empty=True)
 
 
 if __name__ == "__main__":
