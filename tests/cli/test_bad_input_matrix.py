@@ -348,7 +348,8 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "data.textrecog.vintext_converter", "data.textdet.bid_converter",
                "data.textrecog.bid_converter", "data.textdet.detext_converter",
                "data.textrecog.detext_converter", "data.textdet.ilst_converter",
-               "data.textrecog.ilst_converter")}}
+               "data.textrecog.ilst_converter", "data.textdet.imgur_converter",
+               "data.textrecog.imgur_converter")}}
 
 
 def _entry(name: str):

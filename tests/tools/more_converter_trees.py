@@ -225,3 +225,30 @@ def ilst(root: Path) -> Path:
     text(ann / "i2.xml", voc(("ab", 1, 1, 12, 6)))
     text(ann / "broken.xml", voc(("x", 1, 1, 5, 5)))
     return root
+
+
+def imgur(root: Path) -> Path:
+    """Oriented boxes (0, 15, -80, 45 and 90 degrees), one past the image edge, one outside it
+    (an empty crop), a non-ASCII word; a missing and a broken image (left out)."""
+    image(root / "imgs" / "i1.jpg", 60, 80)
+    image(root / "imgs" / "i2.jpg", 30, 30, gray=True)
+    image(root / "imgs" / "v1.jpg", 20, 24)
+    text(root / "imgs" / "broken.jpg", "not an image")
+    boxes = {"a": ("[30.0, 20.0, 40.0, 10.0, 0.0]", "hello"),
+             "b": ("[40.5, 30.25, 30.0, 12.0, 15.0]", "café"),
+             "c": ("[10.0, 30.0, 8.0, 30.0, -80.0]", "up"),
+             "d": ("[75.0, 55.0, 20.0, 20.0, 45.0]", "edge"),
+             "e": ("[200.0, 200.0, 5.0, 5.0, 0.0]", "gone"),
+             "f": ("[15.0, 15.0, 20.0, 6.0, 90.0]", "."),
+             "g": ("[10.0, 10.0, 12.0, 6.0, 0.0]", "v"), "h": ("[5.0, 5.0, 4.0, 4.0, 0.0]", "x")}
+
+    def split(index):
+        return json.dumps(dict(index_to_ann_map=index, ann_id={
+            k: dict(word=w, bounding_box=b) for k, (b, w) in boxes.items()}), ensure_ascii=False)
+
+    ann = root / "annotations"
+    text(ann / "imgur5k_annotations_train.json", split({"i1": ["a", "b", "c", "d", "e"],
+                                                        "i2": ["f"], "nope": ["h"]}))
+    text(ann / "imgur5k_annotations_val.json", split({"v1": ["g"]}))
+    text(ann / "imgur5k_annotations_test.json", split({"broken": ["h"]}))
+    return root

@@ -17,6 +17,7 @@ from ocr_ds.tools.data.textdet import funsd_converter as det_funsd
 from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
 from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
 from ocr_ds.tools.data.textdet import ilst_converter as det_ilst
+from ocr_ds.tools.data.textdet import imgur_converter as det_imgur
 from ocr_ds.tools.data.textdet import naf_converter as det_naf
 from ocr_ds.tools.data.textdet import sroie_converter as det_sroie
 from ocr_ds.tools.data.textdet import vintext_converter as det_vintext
@@ -26,6 +27,7 @@ from ocr_ds.tools.data.textrecog import funsd_converter as rec_funsd
 from ocr_ds.tools.data.textrecog import ic11_converter as rec_ic11
 from ocr_ds.tools.data.textrecog import ic13_converter as rec_ic13
 from ocr_ds.tools.data.textrecog import ilst_converter as rec_ilst
+from ocr_ds.tools.data.textrecog import imgur_converter as rec_imgur
 from ocr_ds.tools.data.textrecog import naf_converter as rec_naf
 from ocr_ds.tools.data.textrecog import sroie_converter as rec_sroie
 from ocr_ds.tools.data.textrecog import svt_converter
@@ -68,6 +70,8 @@ CASES = [
      []),
     ("ilst_det", trees.ilst, det_ilst, "textdet/ilst_converter.py", ["--val-ratio", "0.5"], []),
     ("ilst_rec", trees.ilst, rec_ilst, "textrecog/ilst_converter.py", [], ["--nproc", "2"]),
+    ("imgur_det", trees.imgur, det_imgur, "textdet/imgur_converter.py", [], []),
+    ("imgur_rec", trees.imgur, rec_imgur, "textrecog/imgur_converter.py", ["--format", "txt"], []),
 ]
 # MMOCR also labels the tall training crops it puts into ignores/ (Differs: not here)
 IGNORED = {"naf_rec": ("train_label.txt", {"training/a_5.png"}),
@@ -142,6 +146,10 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     ilst = [json.loads(line)["text"] for line in
             (ours / "ilst_rec" / "training_label.jsonl").read_text().splitlines()]
     assert sorted(ilst) == ["SMT", "ab", "नमस्ते"]
+    assert (ours / "imgur_rec" / "train_label.txt").read_text() == (
+        "train/i1_1.png hello\ntrain/i1_2.png café\ntrain/i1_3.png up\ntrain/i1_4.png edge\n"
+        "train/i2_1.png .\n")
+    assert (ours / "imgur_rec" / "test_label.txt").read_text() == ""
     naf = json.loads((ours / "naf_det" / "instances_training.json").read_text())
     assert [im["file_name"] for im in naf["images"]] == ["a.jpg", "b.jpg"]
     assert len(naf["annotations"]) == 12
@@ -195,6 +203,15 @@ def test_ilst_boxes_start_at_their_clipped_corner(tmp_path):
               if coco["images"][a["image_id"]]["file_name"] == "i2.png"]
     assert ann["bbox"] == [0, 2, 8, 6] and ann["segmentation"] == [[0, 2, 8, 2, 8, 8, 0, 8]]
     assert ann["iscrowd"] == 1
+
+
+def test_imgur_box_is_read_whole(tmp_path):
+    """MMOCR cuts the angle's last digit ('12.5]' -> 12.0, '0]' -> a traceback)."""
+    from ocr_ds.tools.data.textdet.imgur_converter import oriented_quad, parse_box
+
+    assert parse_box("[10, 10, 8, 4, 0]", "x").tolist() == [10, 10, 8, 4, 0]
+    assert oriented_quad(parse_box("[10, 10, 8, 4, 12.5]", "x")) != oriented_quad(
+        parse_box("[10, 10, 8, 4, 12.0]", "x"))
 
 
 def _gone(rel):
@@ -256,6 +273,12 @@ def _gone(rel):
     (trees.ilst, det_ilst, lambda r: trees.text(r / "annotations/i2.xml",
                                                 "<a><object><name>x</name></object></a>"),
      "i2.xml: <object> 1: expected <name> and <bndbox> with integer"),
+    (trees.imgur, det_imgur, _gone("annotations/imgur5k_annotations_val.json"),
+     "imgur5k_annotations_val.json not exists"),
+    (trees.imgur, rec_imgur, lambda r: trees.text(r / "annotations/imgur5k_annotations_val.json",
+                                                  '{"index_to_ann_map": {"v1": ["zz"]}, '
+                                                  '"ann_id": {}}'),
+     "imgur5k_annotations_val.json: expected {\"index_to_ann_map\""),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")
