@@ -252,3 +252,64 @@ def imgur(root: Path) -> Path:
     text(ann / "imgur5k_annotations_val.json", split({"v1": ["g"]}))
     text(ann / "imgur5k_annotations_test.json", split({"broken": ["h"]}))
     return root
+
+
+def _kaist_xml(*words) -> str:
+    def word(x, y, w, h, chars):
+        return (f'<word x="{x}" y="{y}" width="{w}" height="{h}">' + "".join(
+            f'<character x="{x}" y="{y}" width="2" height="{h}" char="{c}" />' for c in chars)
+            + "</word>")
+
+    return ("<image><imageName>DSC.JPG</imageName><resolution x='9' y='9' /><words>"
+            + "".join(word(*w) for w in words) + "</words><difficulty>2</difficulty></image>")
+
+
+def kaist(root: Path) -> Path:
+    """Latin and Hangul words, a word without characters (a box, no crop), a tall word (ignored),
+    a box outside the image (an empty crop, still numbered), a negative corner."""
+    for i, (h, w) in enumerate([(40, 50), (20, 24), (16, 16), (24, 30)]):
+        image(root / "imgs" / f"0000{i}.jpg", h, w, gray=i == 1)
+    ann = root / "annotations"
+    text(ann / "00000.xml", _kaist_xml((2, 3, 20, 7, "CLAV"), (60, 60, 5, 5, "out"),
+                                       (4, 12, 10, 6, ""), (42, 2, 4, 30, "I"),
+                                       (-2, 20, 12, 8, "한글")))
+    text(ann / "00001.xml", _kaist_xml((1, 1, 10, 5, "AB")))
+    text(ann / "00002.xml", _kaist_xml())
+    text(ann / "00003.xml", _kaist_xml((3, 2, 12, 6, "가"), (2, 10, 3, 12, "T")))
+    return root
+
+
+def kaist_zips(root: Path) -> Path:
+    """``KAIST/<language>/<camera>/*.zip`` as downloaded: pairs with ``.jpg`` and ``.JPG``
+    images, an XML without image, a broken XML (both left out), a subfolder (not looked into)."""
+    import io
+    import zipfile
+
+    import cv2
+    import numpy as np
+
+    def jpg(h, w):
+        return cv2.imencode(".jpg", np.full((h, w, 3), h * 7 % 255, np.uint8))[1].tobytes()
+
+    def make(path: Path, members: dict) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for name, data in members.items():
+                zf.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), data)
+        path.write_bytes(buf.getvalue())
+
+    k = root / "KAIST"
+    for lang in ("English", "Korean", "Mixed"):
+        for cam in ("Digital_Camera", "Mobile_Phone"):
+            (k / lang / cam).mkdir(parents=True, exist_ok=True)
+    make(k / "English" / "Digital_Camera" / "e1.zip", {
+        "DSC1.xml": _kaist_xml((1, 1, 5, 5, "A")), "DSC1.JPG": jpg(10, 12),
+        "DSC2.xml": _kaist_xml((2, 2, 4, 4, "B")), "DSC2.jpg": jpg(8, 9),
+        "lone.xml": _kaist_xml(), "bad.xml": "<image><words>", "bad.jpg": jpg(5, 5),
+        "sub/DSC3.xml": _kaist_xml(), "sub/DSC3.jpg": jpg(6, 6)})
+    make(k / "Korean" / "Mobile_Phone" / "k1.zip", {
+        "P1.xml": _kaist_xml((1, 2, 6, 3, "가")), "P1.jpg": jpg(11, 13)})
+    (root / "imgs").mkdir(exist_ok=True)
+    (root / "annotations").mkdir(exist_ok=True)
+    return root

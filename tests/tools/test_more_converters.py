@@ -17,7 +17,9 @@ from ocr_ds.tools.data.textdet import funsd_converter as det_funsd
 from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
 from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
 from ocr_ds.tools.data.textdet import ilst_converter as det_ilst
+from ocr_ds.tools.data.common import extract_kaist
 from ocr_ds.tools.data.textdet import imgur_converter as det_imgur
+from ocr_ds.tools.data.textdet import kaist_converter as det_kaist
 from ocr_ds.tools.data.textdet import naf_converter as det_naf
 from ocr_ds.tools.data.textdet import sroie_converter as det_sroie
 from ocr_ds.tools.data.textdet import vintext_converter as det_vintext
@@ -28,6 +30,7 @@ from ocr_ds.tools.data.textrecog import ic11_converter as rec_ic11
 from ocr_ds.tools.data.textrecog import ic13_converter as rec_ic13
 from ocr_ds.tools.data.textrecog import ilst_converter as rec_ilst
 from ocr_ds.tools.data.textrecog import imgur_converter as rec_imgur
+from ocr_ds.tools.data.textrecog import kaist_converter as rec_kaist
 from ocr_ds.tools.data.textrecog import naf_converter as rec_naf
 from ocr_ds.tools.data.textrecog import sroie_converter as rec_sroie
 from ocr_ds.tools.data.textrecog import svt_converter
@@ -72,13 +75,23 @@ CASES = [
     ("ilst_rec", trees.ilst, rec_ilst, "textrecog/ilst_converter.py", [], ["--nproc", "2"]),
     ("imgur_det", trees.imgur, det_imgur, "textdet/imgur_converter.py", [], []),
     ("imgur_rec", trees.imgur, rec_imgur, "textrecog/imgur_converter.py", ["--format", "txt"], []),
+    ("kaist_det", trees.kaist, det_kaist, "textdet/kaist_converter.py", ["--val-ratio", "0.5"],
+     ["--nproc", "2"]),
+    ("kaist_rec", trees.kaist, rec_kaist, "textrecog/kaist_converter.py", [], []),
+    ("kaist_rec_val", trees.kaist, rec_kaist, "textrecog/kaist_converter.py",
+     ["--val-ratio", "0.5", "--format", "txt"], []),
+    ("kaist_zips", trees.kaist_zips, extract_kaist, "common/extract_kaist.py", [], []),
 ]
-# MMOCR also labels the tall training crops it puts into ignores/ (Differs: not here)
-IGNORED = {"naf_rec": ("train_label.txt", {"training/a_5.png"}),
-           "vintext_rec": ("train_label.jsonl", {"training/im0001_4.png"}),
-           "bid_rec": ("training_label.jsonl", {"training/00000001_in_4.png"}),
-           "detext_rec": ("train_label.txt", {"training/a1_4.png"}),
-           "ilst_rec": ("training_label.jsonl", {"training/i1_3.png"})}
+# MMOCR also labels the tall crops it puts into ignores/<split> (Differs: not here):
+# {case: {label file: its crops in ignores/}}
+IGNORED = {"naf_rec": {"train_label.txt": {"training/a_5.png"}},
+           "vintext_rec": {"train_label.jsonl": {"training/im0001_4.png"}},
+           "bid_rec": {"training_label.jsonl": {"training/00000001_in_4.png"}},
+           "detext_rec": {"train_label.txt": {"training/a1_4.png"}},
+           "ilst_rec": {"training_label.jsonl": {"training/i1_3.png"}},
+           "kaist_rec": {"train_label.jsonl": {"training/00000_3.png", "training/00003_2.png"}},
+           "kaist_rec_val": {"train_label.txt": {"training/00003_2.png"},
+                             "val_label.txt": {"val/00000_3.png"}}}
 
 
 def tree_files(root):
@@ -99,11 +112,10 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     for name, *_ in CASES:
         theirs, mine = tree_files(tmp_path / "ref" / name), tree_files(tmp_path / "ours" / name)
         assert sorted(mine) == sorted(theirs), name
-        if name in IGNORED:
-            label, expected = IGNORED[name]
-            ignored = {f"training/{f}" for f in os.listdir(tmp_path / "ref" / name / "ignores"
-                                                           / "training")}
-            assert ignored == expected
+        ref_ignored = {os.path.relpath(os.path.join(d, f), tmp_path / "ref" / name / "ignores")
+                       for d, _, fs in os.walk(tmp_path / "ref" / name / "ignores") for f in fs}
+        assert ref_ignored == set().union(*IGNORED.get(name, {}).values()), name
+        for label, ignored in IGNORED.get(name, {}).items():
             theirs[label] = b"".join(line for line in theirs[label].splitlines(True)
                                      if not any(f'{f} '.encode() in line or f'"{f}"'.encode()
                                                 in line for f in ignored))
@@ -150,6 +162,12 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
         "train/i1_1.png hello\ntrain/i1_2.png café\ntrain/i1_3.png up\ntrain/i1_4.png edge\n"
         "train/i2_1.png .\n")
     assert (ours / "imgur_rec" / "test_label.txt").read_text() == ""
+    assert sorted(os.listdir(ours / "kaist_zips")) == ["annotations", "imgs"]
+    assert sorted(os.listdir(ours / "kaist_zips" / "imgs")) == ["00000.jpg", "00001.jpg",
+                                                                "00002.jpg"]
+    kaist = [json.loads(line)["text"] for line in
+             (ours / "kaist_rec" / "train_label.jsonl").read_text().splitlines()]
+    assert kaist == ["CLAV", "한글", "AB", "가"]
     naf = json.loads((ours / "naf_det" / "instances_training.json").read_text())
     assert [im["file_name"] for im in naf["images"]] == ["a.jpg", "b.jpg"]
     assert len(naf["annotations"]) == 12
@@ -279,6 +297,13 @@ def _gone(rel):
                                                   '{"index_to_ann_map": {"v1": ["zz"]}, '
                                                   '"ann_id": {}}'),
      "imgur5k_annotations_val.json: expected {\"index_to_ann_map\""),
+    (trees.kaist, det_kaist, _gone("annotations/00002.xml"),
+     "00002.xml: missing annotation file of image"),
+    (trees.kaist, rec_kaist, lambda r: trees.text(r / "annotations/00002.xml",
+                                                  '<image><word x="1" /></image>'),
+     "00002.xml: <word> 1: expected integer x, y, width, height"),
+    (trees.kaist_zips, extract_kaist, lambda r: trees.text(
+        r / "KAIST/Mixed/Mobile_Phone/m.zip", "not a zip"), "m.zip: not a readable zip file"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")

@@ -215,3 +215,29 @@ def points_box_annotation(xy: list, iscrowd: int = 0, clip: bool = True) -> dict
     w, h = max(xy[0::2]) - x, max(xy[1::2]) - y
     return dict(iscrowd=iscrowd, category_id=1, bbox=[x, y, w, h], area=w * h,
                 segmentation=[list(xy)])
+
+
+def read_xml_root(path: str) -> Any:
+    """The root element of an XML annotation file; malformed: a one-line error."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        return ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise UserError(f"{path}: not a valid XML file ({exc})") from None
+
+
+def pair_listed(img_dir: str, gt_dir: str, gt_name: Callable[[str], str],
+                by_name: bool = False) -> list[tuple[str, str]]:
+    """``(image, GT_DIR/gt_name(image file name))`` of every file of ``img_dir``, in directory
+    order (``os.listdir``, as most of MMOCR's converters list them) or by name; a missing
+    annotation file is an error."""
+    files = []
+    names = os.listdir(img_dir)
+    for name in sorted(names) if by_name else names:
+        gt_file = os.path.join(gt_dir, gt_name(name))
+        if not os.path.isfile(gt_file):
+            raise UserError(f"{gt_file}: missing annotation file of image "
+                            f"{os.path.join(img_dir, name)}")
+        files.append((os.path.join(img_dir, name), gt_file))
+    return loaded(files, img_dir)

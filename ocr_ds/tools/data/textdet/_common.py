@@ -62,3 +62,13 @@ def main_in_root(argv: Sequence[str] | None, name: str, description: str, root_h
     args = parser(name, description, root_help, out_dir=False, split_list=False).parse_args(argv)
     convert_splits(args.root_path, args.root_path, splits, collect, load, args.nproc, img_dirs)
     return 0
+
+
+def write_instances(root: str, parts: dict[str, list[dict[str, Any]]]) -> int:
+    """``ROOT/instances_<split>.json`` of every split's ``img_info`` list, written together."""
+    outputs = {os.path.join(root, f"instances_{split}.json"): coco_json(to_coco(infos))
+               for split, infos in parts.items()}
+    write_outputs(outputs)
+    for path in outputs:
+        print(f"wrote {path}")
+    return 0

@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import (box_annotation, coco_json, loaded, map_images,
-                                                  text_lines, to_coco, write_outputs)
+from ocr_ds.datasets.textdet.coco_convert import (box_annotation, map_images, pair_listed,
+                                                  text_lines)
 from ocr_ds.errors import UserError, run_cli
-from ocr_ds.tools.data.textdet._common import parser
+from ocr_ds.tools.data.textdet._common import parser, write_instances
 from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 
 
@@ -35,15 +35,7 @@ def root_dirs(root: str) -> tuple[str, str]:
 
 def collect_files(root: str) -> list[tuple[str, str]]:
     """``(image, <ID>_gt_ocr.txt)`` of every file of ``ROOT/imgs``, in directory order."""
-    img_dir, gt_dir = root_dirs(root)
-    files = []
-    for name in os.listdir(img_dir):
-        gt_file = os.path.join(gt_dir, name.split("_")[0] + "_gt_ocr.txt")
-        if not os.path.isfile(gt_file):
-            raise UserError(f"{gt_file}: missing annotation file of image "
-                            f"{os.path.join(img_dir, name)}")
-        files.append((os.path.join(img_dir, name), gt_file))
-    return loaded(files, img_dir)
+    return pair_listed(*root_dirs(root), lambda name: name.split("_")[0] + "_gt_ocr.txt")
 
 
 def read_boxes(gt_file: str) -> list[tuple[list[int], str]]:
@@ -100,13 +92,9 @@ def main_val(argv: Sequence[str] | None, name: str, dataset: str,
     args = p.parse_args(argv)
     split_val([], args.val_ratio)
     infos = map_images(load, collect(args.root_path), args.nproc)
-    outputs = {os.path.join(args.root_path, f"instances_{split}.json"):
-               coco_json(to_coco([info for info in part if info is not None]))
-               for split, part in split_val(infos, args.val_ratio).items()}
-    write_outputs(outputs)
-    for path in outputs:
-        print(f"wrote {path}")
-    return 0
+    return write_instances(args.root_path, {
+        split: [info for info in part if info is not None]
+        for split, part in split_val(infos, args.val_ratio).items()})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,11 +11,10 @@ integers skipped; the transcript after the 8th comma); ``###`` marks a don't-car
 """
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import loaded, points_box_annotation
-from ocr_ds.errors import UserError, run_cli
+from ocr_ds.datasets.textdet.coco_convert import pair_listed, points_box_annotation
+from ocr_ds.errors import run_cli
 from ocr_ds.tools.data.textdet._common import main_in_root
 from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 from ocr_ds.tools.data.textdet.sroie_converter import read_quads
@@ -26,14 +25,7 @@ DONT_CARE = "###"
 
 def collect_files(img_dir: str, gt_dir: str, split: str = "") -> list[tuple[str, str]]:
     """``(image, gt_<image, jpg -> txt>)`` of every file of ``img_dir``, in directory order."""
-    files = []
-    for name in os.listdir(img_dir):
-        gt_file = os.path.join(gt_dir, "gt_" + name.replace("jpg", "txt"))
-        if not os.path.isfile(gt_file):
-            raise UserError(f"{gt_file}: missing annotation file of image "
-                            f"{os.path.join(img_dir, name)}")
-        files.append((os.path.join(img_dir, name), gt_file))
-    return loaded(files, img_dir)
+    return pair_listed(img_dir, gt_dir, lambda name: "gt_" + name.replace("jpg", "txt"))
 
 
 def load_img_info(files: tuple[str, str]) -> dict:

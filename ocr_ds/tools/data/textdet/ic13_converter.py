@@ -16,7 +16,7 @@ import os
 from functools import partial
 from typing import Any, Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import (box_annotation, loaded, read_image_size,
+from ocr_ds.datasets.textdet.coco_convert import (box_annotation, pair_listed, read_image_size,
                                                   text_lines)
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet._common import main_in_root
@@ -32,14 +32,8 @@ def gt_path(gt_dir: str, img_name: str) -> str:
 def collect_files(img_dir: str, gt_dir: str, split: str = "") -> list[tuple[str, str, Any]]:
     """``(image, annotation, None)`` of every file of ``img_dir`` in name order (MMOCR's
     sorted image and annotation lists, paired in order)."""
-    files = []
-    for name in sorted(os.listdir(img_dir)):
-        gt_file = gt_path(gt_dir, name)
-        if not os.path.isfile(gt_file):
-            raise UserError(f"{gt_file}: missing annotation file of image "
-                            f"{os.path.join(img_dir, name)}")
-        files.append((os.path.join(img_dir, name), gt_file, None))
-    return loaded(files, img_dir)
+    return [(img, gt, None) for img, gt in pair_listed(
+        img_dir, gt_dir, lambda name: os.path.basename(gt_path(gt_dir, name)), by_name=True)]
 
 
 def read_boxes(gt_file: str, separator: str) -> list[dict]:

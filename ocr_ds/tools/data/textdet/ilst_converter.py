@@ -18,10 +18,9 @@ box given right-to-left or past the edge gets a ``bbox`` beside its polygon); an
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ET
 from typing import Any, Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import box_annotation, loaded
+from ocr_ds.datasets.textdet.coco_convert import box_annotation, loaded, read_xml_root
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet.bid_converter import main_val, root_dirs
 from ocr_ds.tools.data.textdet.funsd_converter import image_entry
@@ -40,10 +39,7 @@ def collect_files(root: str) -> list[tuple[str, str]]:
 
 def read_boxes(gt_file: str) -> list[tuple[list[int], str]]:
     """``[([x, y, w, h], word), ...]`` of every ``<object>``."""
-    try:
-        root = ET.parse(gt_file).getroot()
-    except ET.ParseError as exc:
-        raise UserError(f"{gt_file}: not a valid XML file ({exc})") from None
+    root = read_xml_root(gt_file)
     out = []
     for n, obj in enumerate(root.iter("object"), 1):
         try:

@@ -20,9 +20,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ocr_ds.datasets.textdet.coco_convert import (coco_json, read_image_size, read_json_file,
-                                                  to_coco, write_outputs)
+from ocr_ds.datasets.textdet.coco_convert import read_image_size, read_json_file
 from ocr_ds.errors import CliParser, UserError, run_cli
+from ocr_ds.tools.data.textdet._common import write_instances
 
 SPLITS = ("train", "val", "test")
 
@@ -116,16 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                   description="Generate training, validation and test set of IMGUR")
     p.add_argument("root_path", help="Root dir path of IMGUR")
     args = p.parse_args(argv)
-    outputs = {}
-    for split in SPLITS:
-        print(f"Processing {split} set...")
-        infos = [image_info(*item) for item in read_annotations(args.root_path, split)]
-        outputs[os.path.join(args.root_path, f"instances_{split}.json")] = coco_json(
-            to_coco(infos))
-    write_outputs(outputs)
-    for path in outputs:
-        print(f"wrote {path}")
-    return 0
+    return write_instances(args.root_path, {
+        split: [image_info(*item) for item in read_annotations(args.root_path, split)]
+        for split in SPLITS})
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import os
 import xml.etree.ElementTree as ET
 from typing import Sequence
 
+from ocr_ds.datasets.textdet.coco_convert import read_xml_root
 from ocr_ds.errors import CliParser, UserError, run_cli
 from ocr_ds.translate.values import positive_int
 from ocr_ds.tools.data.textrecog._common import Staging, encode_image, lines_text, write_file
@@ -46,10 +47,7 @@ def convert(root_path: str, resize: bool, height: int, width: int) -> str:
     label_file = os.path.join(root_path, "test.xml")
     if not os.path.exists(label_file):
         raise UserError(f"{label_file} not exists, please check and try again.")
-    try:
-        root = ET.parse(label_file).getroot()
-    except ET.ParseError as exc:
-        raise UserError(f"{label_file}: not a valid XML file ({exc})") from None
+    root = read_xml_root(label_file)
     lines = []
     with Staging(root_path) as stage:
         images = root.findall("image")
