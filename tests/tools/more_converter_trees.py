@@ -313,3 +313,31 @@ def kaist_zips(root: Path) -> Path:
     (root / "imgs").mkdir(exist_ok=True)
     (root / "annotations").mkdir(exist_ok=True)
     return root
+
+
+def lv(root: Path) -> Path:
+    """``imgs/<split>/<video>/<frame>/`` with Pascal VOC XML and PNG: two frames with images of
+    the same name, a file in a video folder, an XML without PNG (left out), a negative corner;
+    the shipped ``<split>_label.txt`` (words with spaces, CRLF, non-ASCII)."""
+    def voc(*boxes):
+        return "<annotation>" + "".join(
+            f"<object><name>w</name><bndbox><xmin>{a}</xmin><ymin>{b}</ymin><xmax>{c}</xmax>"
+            f"<ymax>{d}</ymax></bndbox></object>" for a, b, c, d in boxes) + "</annotation>"
+
+    tr = root / "imgs" / "train"
+    image(tr / "11" / "1" / "1.png", 30, 40)
+    text(tr / "11" / "1" / "1.xml", voc((2, 3, 20, 10), (5, 12, 30, 20)))
+    image(tr / "11" / "2" / "1.png", 20, 20, gray=True)
+    text(tr / "11" / "2" / "1.xml", voc((1, 1, 8, 6)))
+    text(tr / "11" / "notes.txt", "x")
+    text(tr / "12" / "1" / "2.xml", voc((1, 1, 4, 4)))
+    image(tr / "12" / "1" / "3.png")
+    image(root / "imgs" / "val" / "3" / "1" / "a.png", 16, 16)
+    text(root / "imgs" / "val" / "3" / "1" / "a.xml", voc())
+    image(root / "imgs" / "test" / "4" / "1" / "b.png", 16, 16)
+    text(root / "imgs" / "test" / "4" / "1" / "b.xml", voc((-3, 2, 9, 9)))
+    text(root / "train_label.txt", "Crops/train/11/1/1.png weighted\r\n"
+         "Crops/train/11/1/2.png 26 x\r\n")
+    text(root / "val_label.txt", "Crops/val/3/1/1.png Übung\n")
+    text(root / "test_label.txt", "")
+    return root

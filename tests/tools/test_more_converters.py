@@ -20,6 +20,7 @@ from ocr_ds.tools.data.textdet import ilst_converter as det_ilst
 from ocr_ds.tools.data.common import extract_kaist
 from ocr_ds.tools.data.textdet import imgur_converter as det_imgur
 from ocr_ds.tools.data.textdet import kaist_converter as det_kaist
+from ocr_ds.tools.data.textdet import lv_converter as det_lv
 from ocr_ds.tools.data.textdet import naf_converter as det_naf
 from ocr_ds.tools.data.textdet import sroie_converter as det_sroie
 from ocr_ds.tools.data.textdet import vintext_converter as det_vintext
@@ -31,6 +32,7 @@ from ocr_ds.tools.data.textrecog import ic13_converter as rec_ic13
 from ocr_ds.tools.data.textrecog import ilst_converter as rec_ilst
 from ocr_ds.tools.data.textrecog import imgur_converter as rec_imgur
 from ocr_ds.tools.data.textrecog import kaist_converter as rec_kaist
+from ocr_ds.tools.data.textrecog import lv_converter as rec_lv
 from ocr_ds.tools.data.textrecog import naf_converter as rec_naf
 from ocr_ds.tools.data.textrecog import sroie_converter as rec_sroie
 from ocr_ds.tools.data.textrecog import svt_converter
@@ -81,6 +83,9 @@ CASES = [
     ("kaist_rec_val", trees.kaist, rec_kaist, "textrecog/kaist_converter.py",
      ["--val-ratio", "0.5", "--format", "txt"], []),
     ("kaist_zips", trees.kaist_zips, extract_kaist, "common/extract_kaist.py", [], []),
+    ("lv_det", trees.lv, det_lv, "textdet/lv_converter.py", [], []),
+    ("lv_rec", trees.lv, rec_lv, "textrecog/lv_converter.py", [], []),
+    ("lv_rec_txt", trees.lv, rec_lv, "textrecog/lv_converter.py", ["--format", "txt"], []),
 ]
 # MMOCR also labels the tall crops it puts into ignores/<split> (Differs: not here):
 # {case: {label file: its crops in ignores/}}
@@ -119,6 +124,13 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
             theirs[label] = b"".join(line for line in theirs[label].splitlines(True)
                                      if not any(f'{f} '.encode() in line or f'"{f}"'.encode()
                                                 in line for f in ignored))
+        if name == "lv_det":  # MMOCR's file_name is the bare name (Differs: the path)
+            for rel in [r for r in theirs if r.startswith("instances_")]:
+                coco = json.loads(mine[rel])
+                for im in coco["images"]:
+                    im["file_name"] = os.path.basename(im["file_name"])
+                    im["segm_file"] = os.path.basename(im["segm_file"])
+                mine[rel] = json.dumps(coco).encode()
         for rel in theirs:
             assert mine[rel] == theirs[rel], f"{name}/{rel}"
     # what the files hold (the miniatures cover what they are meant to)
@@ -168,6 +180,11 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     kaist = [json.loads(line)["text"] for line in
              (ours / "kaist_rec" / "train_label.jsonl").read_text().splitlines()]
     assert kaist == ["CLAV", "한글", "AB", "가"]
+    lv = json.loads((ours / "lv_det" / "instances_train.json").read_text())
+    assert sorted(im["file_name"] for im in lv["images"]) == ["11/1/1.png", "11/2/1.png"]
+    assert (ours / "lv_rec" / "train_label.jsonl").read_text() == (
+        '{"filename": "Crops/train/11/1/1.png", "text": "weighted"}\n'
+        '{"filename": "Crops/train/11/1/2.png", "text": "26 x"}\n')
     naf = json.loads((ours / "naf_det" / "instances_training.json").read_text())
     assert [im["file_name"] for im in naf["images"]] == ["a.jpg", "b.jpg"]
     assert len(naf["annotations"]) == 12
@@ -290,7 +307,7 @@ def _gone(rel):
      "i2.xml: not a valid XML file"),
     (trees.ilst, det_ilst, lambda r: trees.text(r / "annotations/i2.xml",
                                                 "<a><object><name>x</name></object></a>"),
-     "i2.xml: <object> 1: expected <name> and <bndbox> with integer"),
+     "i2.xml: <object> 1: expected a <bndbox> with integer"),
     (trees.imgur, det_imgur, _gone("annotations/imgur5k_annotations_val.json"),
      "imgur5k_annotations_val.json not exists"),
     (trees.imgur, rec_imgur, lambda r: trees.text(r / "annotations/imgur5k_annotations_val.json",
@@ -304,6 +321,10 @@ def _gone(rel):
      "00002.xml: <word> 1: expected integer x, y, width, height"),
     (trees.kaist_zips, extract_kaist, lambda r: trees.text(
         r / "KAIST/Mixed/Mobile_Phone/m.zip", "not a zip"), "m.zip: not a readable zip file"),
+    (trees.lv, rec_lv, lambda r: trees.text(r / "val_label.txt", "Crops/val/3/1/1.jpg x\n"),
+     "val_label.txt:1: expected 'NAME.png WORD'"),
+    (trees.lv, det_lv, lambda r: trees.text(r / "imgs/val/3/1/a.xml", "<annotation>"),
+     "a.xml: not a valid XML file"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")

@@ -37,21 +37,24 @@ def collect_files(root: str) -> list[tuple[str, str]]:
     return loaded(files, img_dir)
 
 
-def read_boxes(gt_file: str) -> list[tuple[list[int], str]]:
-    """``[([x, y, w, h], word), ...]`` of every ``<object>``."""
+def read_boxes(gt_file: str, corners: bool = False) -> list[tuple[list[int], str]]:
+    """``[([x, y, w, h], word), ...]`` of every ``<object>`` (``corners``: ``[xmin clipped at
+    0, ymin clipped at 0, xmax, ymax]`` as written, LV's reading)."""
     root = read_xml_root(gt_file)
     out = []
     for n, obj in enumerate(root.iter("object"), 1):
         try:
-            word = obj.find("name").text or ""  # type: ignore[union-attr]
+            name = obj.find("name")
+            word = (name.text if name is not None else None) or ""
             box = obj.find("bndbox")
             x1, y1, x2, y2 = (int(box.find(k).text)  # type: ignore[union-attr,arg-type]
                               for k in ("xmin", "ymin", "xmax", "ymax"))
         except (AttributeError, TypeError, ValueError):
-            raise UserError(f"{gt_file}: <object> {n}: expected <name> and <bndbox> with integer "
+            raise UserError(f"{gt_file}: <object> {n}: expected a <bndbox> with integer "
                             f"<xmin>, <ymin>, <xmax>, <ymax>") from None
-        out.append(([max(0, min(x1, x2)), max(0, min(y1, y2)), abs(x2 - x1), abs(y2 - y1)],
-                    word))
+        out.append(([max(0, x1), max(0, y1), x2, y2] if corners else
+                     [max(0, min(x1, x2)), max(0, min(y1, y2)), abs(x2 - x1), abs(y2 - y1)],
+                     word))
     return out
 
 

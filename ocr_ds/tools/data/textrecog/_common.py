@@ -156,8 +156,8 @@ def convert_crops(root: str, labels: dict[str, str], fmt: str, nproc: int,
         return stage.commit(texts, dirs=dirs)
 
 
-def recog_parser(name: str, dataset: str, description: str = "",
-                 vertical: str = "") -> CliParser:
+def recog_parser(name: str, dataset: str, description: str = "", vertical: str = "",
+                 nproc: bool = True) -> CliParser:
     """MMOCR's ``ROOT [--<vertical flag>] [--format {jsonl,txt}] [--nproc N]``."""
     p = CliParser(prog=f"python -m ocr_ds.tools.data.textrecog.{name}",
                   description=description or f"Generate training and test set of {dataset}")
@@ -165,7 +165,8 @@ def recog_parser(name: str, dataset: str, description: str = "",
     if vertical:
         p.add_argument(vertical, action="store_true",
                        help="Preserve samples containing vertical texts")
-    p.add_argument("--nproc", default=1, type=int, help="Number of processes (1)")
+    if nproc:
+        p.add_argument("--nproc", default=1, type=int, help="Number of processes (1)")
     add_format(p)
     return p
 
@@ -191,3 +192,15 @@ def image_jobs(files: list[tuple[str, str]], words_of: Callable[[str], list[tupl
                      stage.path(f"{crop_dir}/{split}"),
                      stage.path(f"{ignore_dir}/{split}") if ignore_dir else None, split, spec))
     return jobs
+
+
+def label_file_lines(path: str) -> list[tuple[int, str]]:
+    """``(line number, line)`` of the non-blank lines of a UTF-8 label file (a BOM dropped);
+    missing: a one-line error."""
+    from ocr_ds.datasets.textdet.coco_convert import text_lines
+    from ocr_ds.fileio import read_text
+
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: label file not found")
+    return [(n, line) for n, line in enumerate(text_lines(read_text(path, "label file")), 1)
+            if line.strip()]

@@ -15,23 +15,18 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import text_lines, write_outputs
+from ocr_ds.datasets.textdet.coco_convert import write_outputs
 from ocr_ds.errors import CliParser, UserError, run_cli
-from ocr_ds.tools.data.textrecog._common import add_format, label_line, lines_text
+from ocr_ds.tools.data.textrecog._common import (add_format, label_file_lines, label_line,
+                                                 lines_text)
 
 SPLITS = ("Train", "Test")
 
 
 def read_labels(path: str) -> list[tuple[str, str]]:
     """``[(image name, word), ...]`` of a ``NAME, "WORD"`` file."""
-    from ocr_ds.fileio import read_text
-
-    if not os.path.isfile(path):
-        raise UserError(f"{path}: label file not found")
     out = []
-    for n, line in enumerate(text_lines(read_text(path, "label file")), 1):
-        if not line.strip():
-            continue
+    for n, line in label_file_lines(path):
         name, sep, word = line.partition(', "')
         if not sep or not word.endswith('"'):
             raise UserError(f'{path}:{n}: expected NAME, "WORD" (got {line!r})')
