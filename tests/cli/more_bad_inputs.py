@@ -364,6 +364,8 @@ def more_cases(m: ModuleType) -> list[tuple]:
          "imgs/train: image directory of split 'train' not found"),
         ("lv-recog-converter-no-labels", "tool", "data.textrecog.lv_converter", plain("."),
          "train_label.txt: label file not found"),
+        ("closeset-to-openset-no-file", "tool", "data.kie.closeset_to_openset",
+         plain("gone.txt", "out.txt"), "gone.txt: label file not found"),
         ("print-config-missing", "tool", "print_config", plain("gone.py"), "gone.py"),
         ("publish-model-missing", "tool", "publish_model", plain("gone.pth", "out.pth"),
          "gone.pth"),

@@ -351,7 +351,8 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "data.textrecog.ilst_converter", "data.textdet.imgur_converter",
                "data.textrecog.imgur_converter", "data.textdet.kaist_converter",
                "data.textrecog.kaist_converter", "data.common.extract_kaist",
-               "data.textdet.lv_converter", "data.textrecog.lv_converter")}}
+               "data.textdet.lv_converter", "data.textrecog.lv_converter",
+               "data.kie.closeset_to_openset")}}
 
 
 def _entry(name: str):

@@ -341,3 +341,18 @@ def lv(root: Path) -> Path:
     text(root / "val_label.txt", "Crops/val/3/1/1.png Übung\n")
     text(root / "test_label.txt", "")
     return root
+
+
+def wildreceipt_closeset(root: Path) -> Path:
+    """Close-set lines: ignore (0) and others (25), a key before and after its value, a label
+    seen twice, non-ASCII text, an existing ``edge`` key, a line without annotations."""
+    def box(label, t, **extra):
+        return dict(box=[1, 2, 3, 2, 3, 4, 1, 4], text=t, label=label, **extra)
+
+    lines = [dict(file_name="image_files/a.jpeg", height=100, width=80, annotations=[
+                 box(1, "Store"), box(2, "Name:"), box(0, "x"), box(25, "£9"), box(4, "Addr"),
+                 box(3, "Road"), box(1, "More"), box(10, "Tel", edge=7), box(23, "v")]),
+             dict(file_name="image_files/b.jpeg", height=10, width=8, annotations=[])]
+    text(root / "closeset.txt", "".join(json.dumps(line, ensure_ascii=False) + "\n"
+                                        for line in lines))
+    return root

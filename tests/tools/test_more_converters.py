@@ -18,6 +18,7 @@ from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
 from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
 from ocr_ds.tools.data.textdet import ilst_converter as det_ilst
 from ocr_ds.tools.data.common import extract_kaist
+from ocr_ds.tools.data.kie import closeset_to_openset
 from ocr_ds.tools.data.textdet import imgur_converter as det_imgur
 from ocr_ds.tools.data.textdet import kaist_converter as det_kaist
 from ocr_ds.tools.data.textdet import lv_converter as det_lv
@@ -113,7 +114,18 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     for name, make, conv, script, args, ours in CASES:
         runs.append((script, [str(make(tmp_path / "ref" / name))] + args))
         assert conv.main([str(make(tmp_path / "ours" / name))] + args + ours) == 0
+    # KIE: IN_FILE OUT_FILE arguments (no root)
+    for merge in ([], ["--merge"]):
+        files = {side: trees.wildreceipt_closeset(tmp_path / side / "kie")
+                 for side in ("ref", "ours")}
+        out = f"openset{len(merge)}.txt"
+        runs.append(("kie/closeset_to_openset.py", [str(files["ref"] / "closeset.txt"),
+                                                    str(files["ref"] / out), "--n_proc", "2"]
+                     + merge))
+        assert closeset_to_openset.main([str(files["ours"] / "closeset.txt"),
+                                         str(files["ours"] / out), "--n_proc", "2"] + merge) == 0
     assert mmocr_ref.call(REF, "run_scripts", runs=runs) == [None] * len(runs)
+    assert tree_files(tmp_path / "ours" / "kie") == tree_files(tmp_path / "ref" / "kie")
     for name, *_ in CASES:
         theirs, mine = tree_files(tmp_path / "ref" / name), tree_files(tmp_path / "ours" / name)
         assert sorted(mine) == sorted(theirs), name
@@ -247,6 +259,15 @@ def test_imgur_box_is_read_whole(tmp_path):
     assert parse_box("[10, 10, 8, 4, 0]", "x").tolist() == [10, 10, 8, 4, 0]
     assert oriented_quad(parse_box("[10, 10, 8, 4, 12.5]", "x")) != oriented_quad(
         parse_box("[10, 10, 8, 4, 12.0]", "x"))
+
+
+def test_closeset_labels_outside_wildreceipts_are_refused(tmp_path):
+    root = trees.wildreceipt_closeset(tmp_path / "r")
+    trees.text(root / "closeset.txt", '{"file_name": "a", "height": 1, "width": 1, '
+               '"annotations": [{"label": 2}, {"label": 26}]}\n')
+    with pytest.raises(UserError, match="closeset.txt:1: close-set label 26 is not one of"):
+        closeset_to_openset.main([str(root / "closeset.txt"), str(root / "o.txt")])
+    assert not (root / "o.txt").exists()
 
 
 def _gone(rel):
