@@ -356,3 +356,14 @@ def wildreceipt_closeset(root: Path) -> Path:
     text(root / "closeset.txt", "".join(json.dumps(line, ensure_ascii=False) + "\n"
                                         for line in lines))
     return root
+
+
+def seg_synthtext(root: Path) -> Path:
+    """A mapping file with a pair whose image is missing (left out); words with and without
+    character boxes, non-ASCII, float and integer coordinates."""
+    image(root / "1" / "a.jpg")
+    image(root / "1" / "b.jpg")
+    text(root / "1" / "a.txt", "Hé\n1 2 3 4 5 6 7 8\n2.5 3 4 5 6 7 8 9\n")
+    text(root / "1" / "b.txt", "x\n")
+    text(root / "mapping.txt", "1/a.jpg 1/a.txt\n1/b.jpg 1/b.txt\n1/missing.jpg 1/a.txt\n")
+    return root

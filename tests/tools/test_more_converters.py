@@ -34,6 +34,7 @@ from ocr_ds.tools.data.textrecog import ilst_converter as rec_ilst
 from ocr_ds.tools.data.textrecog import imgur_converter as rec_imgur
 from ocr_ds.tools.data.textrecog import kaist_converter as rec_kaist
 from ocr_ds.tools.data.textrecog import lv_converter as rec_lv
+from ocr_ds.tools.data.textrecog import seg_synthtext_converter
 from ocr_ds.tools.data.textrecog import naf_converter as rec_naf
 from ocr_ds.tools.data.textrecog import sroie_converter as rec_sroie
 from ocr_ds.tools.data.textrecog import svt_converter
@@ -114,7 +115,15 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     for name, make, conv, script, args, ours in CASES:
         runs.append((script, [str(make(tmp_path / "ref" / name))] + args))
         assert conv.main([str(make(tmp_path / "ours" / name))] + args + ours) == 0
-    # KIE: IN_FILE OUT_FILE arguments (no root)
+    # tools whose arguments are paths of their own (no ROOT)
+    for side in ("ref", "ours"):
+        root = trees.seg_synthtext(tmp_path / side / "seg")
+        argv = ["--data-root", str(root), "--in-path", str(root / "mapping.txt"), "--out-path",
+                str(root / "out" / "instances.txt")]
+        if side == "ref":
+            runs.append(("textrecog/seg_synthtext_converter.py", argv))
+        else:
+            assert seg_synthtext_converter.main(argv) == 0
     for merge in ([], ["--merge"]):
         files = {side: trees.wildreceipt_closeset(tmp_path / side / "kie")
                  for side in ("ref", "ours")}
@@ -126,6 +135,10 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
                                          str(files["ours"] / out), "--n_proc", "2"] + merge) == 0
     assert mmocr_ref.call(REF, "run_scripts", runs=runs) == [None] * len(runs)
     assert tree_files(tmp_path / "ours" / "kie") == tree_files(tmp_path / "ref" / "kie")
+    assert tree_files(tmp_path / "ours" / "seg") == tree_files(tmp_path / "ref" / "seg")
+    assert json.loads((tmp_path / "ours" / "seg" / "out" / "instances.txt").read_text(
+        ).splitlines()[0])["annotations"][1] == dict(char_box=[2.5, 3, 4, 5, 6, 7, 8, 9],
+                                                      char_text="é")
     for name, *_ in CASES:
         theirs, mine = tree_files(tmp_path / "ref" / name), tree_files(tmp_path / "ours" / name)
         assert sorted(mine) == sorted(theirs), name
@@ -346,13 +359,19 @@ def _gone(rel):
      "val_label.txt:1: expected 'NAME.png WORD'"),
     (trees.lv, det_lv, lambda r: trees.text(r / "imgs/val/3/1/a.xml", "<annotation>"),
      "a.xml: not a valid XML file"),
+    (trees.seg_synthtext, seg_synthtext_converter,
+     lambda r: trees.text(r / "1/b.txt", "x\n1 2\n3 4\n"),
+     "b.txt:3: more character boxes than the 1 characters of 'x'"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")
     if edit:
         edit(root)
     before = tree_files(root)
+    argv = [str(root)] if conv is not seg_synthtext_converter else [
+        "--data-root", str(root), "--in-path", str(root / "mapping.txt"), "--out-path",
+        str(root / "out.txt")]
     with pytest.raises(UserError, match=re.escape(message)):
-        conv.main([str(root)])
+        conv.main(argv)
     assert tree_files(root) == before
     assert not [f for f in os.listdir(root) if f.startswith(".")]
