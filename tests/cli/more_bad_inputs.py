@@ -369,6 +369,8 @@ def more_cases(m: ModuleType) -> list[tuple]:
         ("seg-synthtext-converter-no-out", "tool", "data.textrecog.seg_synthtext_converter",
          plain("--data-root", ".", "--in-path", "m.txt"),
          "the following arguments are required: --out-path"),
+        ("curvedsyntext-converter-no-json", "tool", "data.common.curvedsyntext_converter",
+         plain("."), "train2.json: CurvedSynText150k annotation file not found"),
         ("print-config-missing", "tool", "print_config", plain("gone.py"), "gone.py"),
         ("publish-model-missing", "tool", "publish_model", plain("gone.pth", "out.pth"),
          "gone.pth"),

@@ -367,3 +367,28 @@ def seg_synthtext(root: Path) -> Path:
     text(root / "1" / "b.txt", "x\n")
     text(root / "mapping.txt", "1/a.jpg 1/a.txt\n1/b.jpg 1/b.txt\n1/missing.jpg 1/a.txt\n")
     return root
+
+
+def curvedsyntext(root: Path) -> Path:
+    """ABCNet-style COCO files: Bezier control points (floats, a curved and a straight box),
+    ``rec`` index lists ended by 96 and padded, a punctuation-only word, an image without
+    annotations; ids not starting at 0."""
+    def ann(i, img, pts, word):
+        rec = [ord(c) - 32 for c in word] + [96] * (25 - len(word))
+        return dict(area=10.0, bbox=[1, 2, 3, 4], bezier_pts=pts, category_id=1, id=i,
+                    image_id=img, iscrowd=0, rec=rec)
+
+    curve = [1.5, 10.0, 5.2, 4.0, 12.0, 3.5, 20.25, 9.0, 19.0, 14.0, 12.0, 9.5, 6.0, 10.5, 2.0,
+             16.0]
+    line = [0, 0, 3, 0, 6, 0, 9, 0, 9, 5, 6, 5, 3, 5, 0, 5]
+    text(root / "train1.json", json.dumps(dict(
+        licenses=[], info={}, categories=[dict(id=1, name="text", keypoints=[])],
+        images=[dict(file_name="0000003.jpg", id=3, height=40, width=40),
+                dict(file_name="0000005.jpg", id=5, height=40, width=40)],
+        annotations=[ann(7, 3, curve, "Hello!"), ann(9, 3, line, "a b"),
+                     ann(8, 5, line, "?!")])))
+    text(root / "train2.json", json.dumps(dict(
+        images=[dict(file_name="emcs_1.jpg", id=0, height=30, width=30),
+                dict(file_name="emcs_2.jpg", id=1, height=30, width=30)],
+        annotations=[ann(0, 0, curve, "Zz~")], categories=[])))
+    return root

@@ -17,7 +17,7 @@ from ocr_ds.tools.data.textdet import funsd_converter as det_funsd
 from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
 from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
 from ocr_ds.tools.data.textdet import ilst_converter as det_ilst
-from ocr_ds.tools.data.common import extract_kaist
+from ocr_ds.tools.data.common import curvedsyntext_converter, extract_kaist
 from ocr_ds.tools.data.kie import closeset_to_openset
 from ocr_ds.tools.data.textdet import imgur_converter as det_imgur
 from ocr_ds.tools.data.textdet import kaist_converter as det_kaist
@@ -88,6 +88,10 @@ CASES = [
     ("lv_det", trees.lv, det_lv, "textdet/lv_converter.py", [], []),
     ("lv_rec", trees.lv, rec_lv, "textrecog/lv_converter.py", [], []),
     ("lv_rec_txt", trees.lv, rec_lv, "textrecog/lv_converter.py", ["--format", "txt"], []),
+    ("curvedsyntext", trees.curvedsyntext, curvedsyntext_converter,
+     "common/curvedsyntext_converter.py", [], ["--nproc", "2"]),
+    ("curvedsyntext_n", trees.curvedsyntext, curvedsyntext_converter,
+     "common/curvedsyntext_converter.py", ["-n", "7"], []),
 ]
 # MMOCR also labels the tall crops it puts into ignores/<split> (Differs: not here):
 # {case: {label file: its crops in ignores/}}
@@ -210,6 +214,11 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     assert (ours / "lv_rec" / "train_label.jsonl").read_text() == (
         '{"filename": "Crops/train/11/1/1.png", "text": "weighted"}\n'
         '{"filename": "Crops/train/11/1/2.png", "text": "26 x"}\n')
+    cst = json.loads((ours / "curvedsyntext" / "instances_training.json").read_text())
+    assert [a["text"] for a in cst["annotations"]] == ["Hello!", "a b", "?!", "Zz~"]
+    assert [(im["id"], im["file_name"]) for im in cst["images"]][2:] == [
+        (6, "emcs_imgs/emcs_1.jpg"), (7, "emcs_imgs/emcs_2.jpg")]
+    assert len(cst["annotations"][0]["segmentation"][0]) == 16
     naf = json.loads((ours / "naf_det" / "instances_training.json").read_text())
     assert [im["file_name"] for im in naf["images"]] == ["a.jpg", "b.jpg"]
     assert len(naf["annotations"]) == 12
@@ -362,6 +371,10 @@ def _gone(rel):
     (trees.seg_synthtext, seg_synthtext_converter,
      lambda r: trees.text(r / "1/b.txt", "x\n1 2\n3 4\n"),
      "b.txt:3: more character boxes than the 1 characters of 'x'"),
+    (trees.curvedsyntext, curvedsyntext_converter, lambda r: trees.text(
+        r / "train2.json", json.dumps(dict(images=[], annotations=[dict(
+            id=0, image_id=0, bezier_pts=[0] * 16, rec=[97])]))),
+     "train2.json: annotation 0: rec: expected character indices 0..96 (got 97)"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")
