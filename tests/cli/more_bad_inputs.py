@@ -371,6 +371,8 @@ def more_cases(m: ModuleType) -> list[tuple]:
          "the following arguments are required: --out-path"),
         ("curvedsyntext-converter-no-json", "tool", "data.common.curvedsyntext_converter",
          plain("."), "train2.json: CurvedSynText150k annotation file not found"),
+        ("openvino-converter-bad-nproc", "tool", "data.textrecog.openvino_converter",
+         plain(".", "two"), "argument n_proc: invalid int value: 'two'"),
         ("print-config-missing", "tool", "print_config", plain("gone.py"), "gone.py"),
         ("publish-model-missing", "tool", "publish_model", plain("gone.pth", "out.pth"),
          "gone.pth"),

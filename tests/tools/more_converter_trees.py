@@ -392,3 +392,41 @@ def curvedsyntext(root: Path) -> Path:
                 dict(file_name="emcs_2.jpg", id=1, height=30, width=30)],
         annotations=[ann(0, 0, curve, "Zz~")], categories=[])))
     return root
+
+
+def openvino(root: Path) -> Path:
+    """Open Images JPEGs (colour and grey) with OpenVINO's word attributes: illegible and
+    non-English words (left out, still numbered), fractional boxes, a box past the edge."""
+    from PIL import Image
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    for i, (name, mode) in enumerate([("a.jpg", "RGB"), ("b.jpg", "L"), ("c.jpg", "RGB"),
+                                      ("d.jpg", "RGB"), ("e.jpg", "RGB"), ("v.jpg", "L")]):
+        shape = (30 + i, 40) if mode == "L" else (30 + i, 40, 3)
+        (root / "imgs").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, shape, dtype=np.uint8), mode).save(
+            root / "imgs" / name, quality=60 + 5 * i)
+
+    def ann(img_id, bbox, word, legible=True, language="english"):
+        return dict(image_id=img_id, bbox=bbox, category_id=1, attributes=dict(
+            transcription=word, legible=legible, language=language))
+
+    def coco(images, anns):
+        return json.dumps(dict(images=[dict(id=i, file_name=f"imgs/{n}") for i, n in images],
+                               annotations=anns))
+
+    text(root / "text_spotting_openimages_v5_train_1.json", coco(
+        [(10, "a.jpg"), (11, "b.jpg")],
+        [ann(10, [1.5, 2.2, 10.1, 6.0], "Hello"), ann(10, [3, 3, 5, 5], "x", legible=False),
+         ann(10, [30, 20, 20, 20], "edge"), ann(11, [2, 2, 9, 4], "grey"),
+         ann(10, [4, 9, 8, 5], "hola", language="spanish"), ann(10, [0, 0, 4, 4], "z")]))
+    text(root / "text_spotting_openimages_v5_train_2.json", coco([(1, "c.jpg")],
+                                                                 [ann(1, [2, 2, 5, 5], "c")]))
+    text(root / "text_spotting_openimages_v5_train_5.json", coco([(1, "d.jpg")],
+                                                                 [ann(1, [1, 1, 6, 6], "d")]))
+    text(root / "text_spotting_openimages_v5_train_f.json", coco([(1, "e.jpg"), (2, "a.jpg")], [
+        ann(1, [1, 1, 6, 6], "e"), ann(2, [2, 3, 7, 4], "a2")]))
+    text(root / "text_spotting_openimages_v5_validation.json", coco([(4, "v.jpg")],
+                                                                    [ann(4, [1, 2, 8, 5], "v")]))
+    return root

@@ -34,6 +34,7 @@ from ocr_ds.tools.data.textrecog import ilst_converter as rec_ilst
 from ocr_ds.tools.data.textrecog import imgur_converter as rec_imgur
 from ocr_ds.tools.data.textrecog import kaist_converter as rec_kaist
 from ocr_ds.tools.data.textrecog import lv_converter as rec_lv
+from ocr_ds.tools.data.textrecog import openvino_converter
 from ocr_ds.tools.data.textrecog import seg_synthtext_converter
 from ocr_ds.tools.data.textrecog import naf_converter as rec_naf
 from ocr_ds.tools.data.textrecog import sroie_converter as rec_sroie
@@ -92,6 +93,7 @@ CASES = [
      "common/curvedsyntext_converter.py", [], ["--nproc", "2"]),
     ("curvedsyntext_n", trees.curvedsyntext, curvedsyntext_converter,
      "common/curvedsyntext_converter.py", ["-n", "7"], []),
+    ("openvino", trees.openvino, openvino_converter, "textrecog/openvino_converter.py", ["2"], []),
 ]
 # MMOCR also labels the tall crops it puts into ignores/<split> (Differs: not here):
 # {case: {label file: its crops in ignores/}}
@@ -219,6 +221,10 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     assert [(im["id"], im["file_name"]) for im in cst["images"]][2:] == [
         (6, "emcs_imgs/emcs_1.jpg"), (7, "emcs_imgs/emcs_2.jpg")]
     assert len(cst["annotations"][0]["segmentation"][0]) == 16
+    assert (ours / "openvino" / "train_1_label.txt").read_text() == (
+        "image_1/img_0_0.jpg Hello\nimage_1/img_0_2.jpg edge\nimage_1/img_0_4.jpg z\n"
+        "image_1/img_1_0.jpg grey\n")
+    assert (ours / "openvino" / "val_label.txt").read_text() == "image_val/img_2_0.jpg v\n"
     naf = json.loads((ours / "naf_det" / "instances_training.json").read_text())
     assert [im["file_name"] for im in naf["images"]] == ["a.jpg", "b.jpg"]
     assert len(naf["annotations"]) == 12
@@ -290,6 +296,13 @@ def test_closeset_labels_outside_wildreceipts_are_refused(tmp_path):
     with pytest.raises(UserError, match="closeset.txt:1: close-set label 26 is not one of"):
         closeset_to_openset.main([str(root / "closeset.txt"), str(root / "o.txt")])
     assert not (root / "o.txt").exists()
+
+
+def png_bytes():
+    import cv2
+    import numpy as np
+
+    return cv2.imencode(".png", np.zeros((4, 4), np.uint8))[1].tobytes()
 
 
 def _gone(rel):
@@ -375,6 +388,8 @@ def _gone(rel):
         r / "train2.json", json.dumps(dict(images=[], annotations=[dict(
             id=0, image_id=0, bezier_pts=[0] * 16, rec=[97])]))),
      "train2.json: annotation 0: rec: expected character indices 0..96 (got 97)"),
+    (trees.openvino, openvino_converter, lambda r: trees.text(r / "imgs/c.jpg", png_bytes()),
+     "c.jpg: expected a JPEG image"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tree, conv, edit, message):
     root = tree(tmp_path / "r")
