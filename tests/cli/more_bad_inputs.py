@@ -373,6 +373,8 @@ def more_cases(m: ModuleType) -> list[tuple]:
          plain("."), "train2.json: CurvedSynText150k annotation file not found"),
         ("openvino-converter-bad-nproc", "tool", "data.textrecog.openvino_converter",
          plain(".", "two"), "argument n_proc: invalid int value: 'two'"),
+        ("labelme-converter-bad-task", "tool", "data.common.labelme_converter",
+         plain("j", "i", "o", "--tasks", "kie"), "argument --tasks: invalid choice: 'kie'"),
         ("print-config-missing", "tool", "print_config", plain("gone.py"), "gone.py"),
         ("publish-model-missing", "tool", "publish_model", plain("gone.pth", "out.pth"),
          "gone.pth"),

@@ -353,7 +353,8 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "data.textrecog.kaist_converter", "data.common.extract_kaist",
                "data.textdet.lv_converter", "data.textrecog.lv_converter",
                "data.kie.closeset_to_openset", "data.textrecog.seg_synthtext_converter",
-               "data.common.curvedsyntext_converter", "data.textrecog.openvino_converter")}}
+               "data.common.curvedsyntext_converter", "data.textrecog.openvino_converter",
+               "data.common.labelme_converter")}}
 
 
 def _entry(name: str):

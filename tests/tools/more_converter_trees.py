@@ -430,3 +430,36 @@ def openvino(root: Path) -> Path:
     text(root / "text_spotting_openimages_v5_validation.json", coco([(4, "v.jpg")],
                                                                     [ann(4, [1, 2, 8, 5], "v")]))
     return root
+
+
+def labelme(root: Path) -> Path:
+    """LabelMe files: a 4-point polygon (float points, truncated), a rectangle, a 6-point
+    polygon (cropped by its bounds), ``###`` and empty labels (no crop), non-ASCII text; a file
+    with a circle (left out, with a warning)."""
+    image(root / "imgs" / "a.jpg", 40, 50)
+    image(root / "imgs" / "b.png", 30, 30, gray=True)
+    image(root / "imgs" / "c.jpg", 20, 20)
+
+    def shape(kind, points, label):
+        return dict(label=label, points=points, group_id=None, shape_type=kind, flags={})
+
+    def lm(name, h, w, shapes):
+        return json.dumps(dict(version="4.5.6", flags={}, shapes=shapes,
+                               imagePath=f"..\\\\imgs\\\\{name}" if name == "x" else
+                               f"../imgs/{name}", imageData=None, imageHeight=h,
+                               imageWidth=w), ensure_ascii=False)
+
+    js = root / "json"
+    text(js / "a.json", lm("a.jpg", 40, 50, [
+        shape("polygon", [[2.7, 3.2], [20, 3], [21, 10], [2, 11]], "Hello"),
+        shape("rectangle", [[5, 15], [30, 22]], "Größe"),
+        shape("polygon", [[1, 25], [10, 24], [20, 25], [20, 32], [10, 33], [1, 32]], "curve"),
+        shape("polygon", [[30, 2], [40, 2], [40, 8], [30, 8]], "###"),
+        shape("rectangle", [[3, 34], [9, 38]], ""),
+        shape("polygon", [[35, 30], [48, 31], [47, 38], [34, 37]], "last")]))
+    text(js / "b.json", lm("b.png", 30, 30, [
+        shape("polygon", [[1, 1], [15, 2], [15, 9], [1, 8]], "b")]))
+    text(js / "c.json", lm("c.jpg", 20, 20, [shape("circle", [[5, 5], [8, 8]], "o"),
+                                               shape("polygon", [[1, 1], [9, 1], [9, 5], [1, 5]],
+                                                     "c")]))
+    return root

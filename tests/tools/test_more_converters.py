@@ -17,7 +17,7 @@ from ocr_ds.tools.data.textdet import funsd_converter as det_funsd
 from ocr_ds.tools.data.textdet import ic11_converter as det_ic11
 from ocr_ds.tools.data.textdet import ic13_converter as det_ic13
 from ocr_ds.tools.data.textdet import ilst_converter as det_ilst
-from ocr_ds.tools.data.common import curvedsyntext_converter, extract_kaist
+from ocr_ds.tools.data.common import curvedsyntext_converter, extract_kaist, labelme_converter
 from ocr_ds.tools.data.kie import closeset_to_openset
 from ocr_ds.tools.data.textdet import imgur_converter as det_imgur
 from ocr_ds.tools.data.textdet import kaist_converter as det_kaist
@@ -122,6 +122,16 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
         runs.append((script, [str(make(tmp_path / "ref" / name))] + args))
         assert conv.main([str(make(tmp_path / "ours" / name))] + args + ours) == 0
     # tools whose arguments are paths of their own (no ROOT)
+    for case, extra in (("lm_det", ["--tasks", "det"]),
+                        ("lm_rec", ["--tasks", "det", "recog", "--format", "txt"]),
+                        ("lm_rec_jsonl", ["--tasks", "recog", "det", "--nproc", "2"])):
+        for side in ("ref", "ours"):
+            root = trees.labelme(tmp_path / side / case)
+            argv = [str(root / "json"), str(root / "imgs"), str(root / "out")] + extra
+            if side == "ref":
+                runs.append(("common/labelme_converter.py", argv))
+            else:
+                assert labelme_converter.main(argv) == 0
     for side in ("ref", "ours"):
         root = trees.seg_synthtext(tmp_path / side / "seg")
         argv = ["--data-root", str(root), "--in-path", str(root / "mapping.txt"), "--out-path",
@@ -142,6 +152,14 @@ def test_converters_write_mmocrs_files_byte_for_byte(tmp_path, mmocr_ref):
     assert mmocr_ref.call(REF, "run_scripts", runs=runs) == [None] * len(runs)
     assert tree_files(tmp_path / "ours" / "kie") == tree_files(tmp_path / "ref" / "kie")
     assert tree_files(tmp_path / "ours" / "seg") == tree_files(tmp_path / "ref" / "seg")
+    for case in ("lm_det", "lm_rec", "lm_rec_jsonl"):  # labels name the crops by OUT_DIR/...
+        theirs = {rel: data.replace(str(tmp_path / "ref").encode(), str(tmp_path / "ours").encode())
+                  for rel, data in tree_files(tmp_path / "ref" / case).items()}
+        assert tree_files(tmp_path / "ours" / case) == theirs, case
+    lm = (tmp_path / "ours" / "lm_rec" / "out" / "train_label.txt").read_text().splitlines()
+    assert [line.rsplit("/", 2)[1:] for line in lm] == [
+        ["a", "crop_0.jpg Hello"], ["a", "crop_1.jpg Größe"], ["a", "crop_2.jpg curve"],
+        ["a", "crop_3.jpg last"], ["b", "crop_0.jpg b"]]
     assert json.loads((tmp_path / "ours" / "seg" / "out" / "instances.txt").read_text(
         ).splitlines()[0])["annotations"][1] == dict(char_box=[2.5, 3, 4, 5, 6, 7, 8, 9],
                                                       char_text="é")
@@ -303,6 +321,18 @@ def png_bytes():
     import numpy as np
 
     return cv2.imencode(".png", np.zeros((4, 4), np.uint8))[1].tobytes()
+
+
+def test_labelme_warp_writes_the_upright_quadrangles(tmp_path):
+    """MMOCR 0.6.3's --warp fails (np.int); here each 4-point polygon is warped."""
+    root = trees.labelme(tmp_path / "r")
+    labelme_converter.main([str(root / "json"), str(root / "imgs"), str(root / "out"),
+                            "--tasks", "det", "recog", "--warp", "--format", "txt"])
+    warps = (root / "out" / "warp_train_label.txt").read_text().splitlines()
+    assert [w.rsplit("/", 1)[1] for w in warps] == ["warp_0.jpg Hello", "warp_3.jpg last",
+                                                    "warp_0.jpg b"]
+    import cv2
+    assert cv2.imread(str(root / "out" / "crops" / "a" / "warp_0.jpg")).shape[:2] == (8, 19)
 
 
 def _gone(rel):

@@ -241,3 +241,26 @@ def pair_listed(img_dir: str, gt_dir: str, gt_name: Callable[[str], str],
                             f"{os.path.join(img_dir, name)}")
         files.append((os.path.join(img_dir, name), gt_file))
     return loaded(files, img_dir)
+
+
+def warp_img(src_img: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """MMOCR's ``mmocr.datasets.pipelines.crop.warp_img`` (no jitter): the quadrangle ``box``
+    (clipped to the image, its corners sorted clockwise from the top-left as MMOCR's
+    ``sort_vertex`` sorts them) warped onto an upright rectangle of its longer edges."""
+    import cv2
+    from shapely.geometry import LineString, Point
+
+    from ocr_ds.datasets.kie.kie_dataset import sort_vertex8
+
+    h, w = src_img.shape[:2]
+    points_x = [min(max(x, 0), w) for x in box[0:8:2]]
+    points_y = [min(max(y, 0), h) for y in box[1:9:2]]
+    ordered = sort_vertex8([v for xy in zip(points_x, points_y) for v in xy])
+    points = [Point(ordered[2 * i], ordered[2 * i + 1]) for i in range(4)]
+    edges = [LineString([points[i], points[(i + 1) % 4]]) for i in range(4)]
+    pts1 = np.float32([[p.x, p.y] for p in points])
+    box_width = max(edges[0].length, edges[2].length)
+    box_height = max(edges[1].length, edges[3].length)
+    pts2 = np.float32([[0, 0], [box_width, 0], [box_width, box_height], [0, box_height]])
+    matrix = cv2.getPerspectiveTransform(pts1, pts2)
+    return cv2.warpPerspective(src_img, matrix, (int(box_width), int(box_height)))
