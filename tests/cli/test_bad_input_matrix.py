@@ -329,22 +329,22 @@ from more_bad_inputs import more_cases  # noqa: E402
 
 CASES += more_cases(sys.modules[__name__])
 
+def _data_commands() -> list[str]:
+    """Every command of ocr_ds/tools/data (MMOCR's tools/data: converters), as
+    ``data.<kind>.<name>``; each needs a row (test_matrix_covers_every_tool)."""
+    import ocr_ds.tools.data
+
+    top = os.path.dirname(ocr_ds.tools.data.__file__)
+    return sorted(f"data.{os.path.basename(d)}.{name[:-3]}" for d, _, names in os.walk(top)
+                  for name in names if name.endswith(".py") and not name.startswith("_"))
+
+
 ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.engine.hostfile",
            **{tool: f"ocr_ds.tools.{tool}" for tool in (
                "export", "infer_recog", "infer_det", "eval_results", "lr_curve", "to_lmdb",
-               "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict", "analyze_logs", "print_config",
-               "publish_model", "benchmark_processing", "ocr")},
-           **{tool: f"ocr_ds.tools.{tool}" for tool in (
-               "data.textdet.icdar_converter", "data.textdet.ctw1500_converter",
-               "data.textdet.totaltext_converter", "data.textdet.synthtext_converter",
-               "data.textrecog.totaltext_converter")}}
-ENTRIES.update({tool: f"ocr_ds.tools.{tool}" for tool in (
-    "data.textdet.textocr_converter", "data.textdet.cocotext_converter",
-    "data.textdet.art_converter", "data.textdet.lsvt_converter",
-    "data.textrecog.textocr_converter", "data.textrecog.cocotext_converter",
-    "data.textrecog.art_converter", "data.textrecog.lsvt_converter")})
-ENTRIES.update({f"data.{kind}.{name}_converter": f"ocr_ds.tools.data.{kind}.{name}_converter"
-                for kind in ("textdet", "textrecog") for name in ("rctw", "hiertext", "rects", "mtwi")})
+               "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict", "analyze_logs",
+               "print_config", "publish_model", "benchmark_processing", "ocr",
+               *_data_commands())}}
 
 
 def _entry(name: str):

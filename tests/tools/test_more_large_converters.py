@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-import more_converter_trees as trees
+import listed_converter_trees as trees
 from ocr_ds.errors import UserError
 from ocr_ds.tools.data.textdet import hiertext_converter as hier_det
 from ocr_ds.tools.data.textdet import mtwi_converter as mtwi_det

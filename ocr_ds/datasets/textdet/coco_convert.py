@@ -185,3 +185,82 @@ def write_outputs(outputs: dict[str, str | bytes]) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     for path, content in outputs.items():
         atomic_write(path, content)
+
+
+def box_annotation(x: int, y: int, w: int, h: int, iscrowd: int = 0) -> dict[str, Any]:
+    """An axis-aligned box's ``anno_info`` entry as MMOCR's IC11 / IC13 / FUNSD converters
+    write it: integer ``[x, y, w, h]``, ``area = w * h``, its four corners as the polygon."""
+    return dict(iscrowd=iscrowd, category_id=1, bbox=[x, y, w, h], area=w * h,
+                segmentation=[[x, y, x + w, y, x + w, y + h, x, y + h]])
+
+
+def read_json_file(path: str, what: str) -> Any:
+    """A UTF-8 JSON file (``mmcv.load``); missing or malformed: a one-line error."""
+    from ocr_ds.fileio import read_text
+
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: {what} not found")
+    try:
+        return json.loads(read_text(path, what))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not a valid JSON {what} ({exc})") from None
+
+
+def points_box_annotation(xy: list, iscrowd: int = 0, clip: bool = True) -> dict[str, Any]:
+    """MMOCR's SROIE / NAF / VinText entry: the bounding box of the flat polygon ``xy`` (its
+    top-left corner clipped at 0 unless ``clip`` is off), ``area = w * h``, ``xy`` itself."""
+    x, y = min(xy[0::2]), min(xy[1::2])
+    if clip:
+        x, y = max(0, x), max(0, y)
+    w, h = max(xy[0::2]) - x, max(xy[1::2]) - y
+    return dict(iscrowd=iscrowd, category_id=1, bbox=[x, y, w, h], area=w * h,
+                segmentation=[list(xy)])
+
+
+def read_xml_root(path: str) -> Any:
+    """The root element of an XML annotation file; malformed: a one-line error."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        return ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise UserError(f"{path}: not a valid XML file ({exc})") from None
+
+
+def pair_listed(img_dir: str, gt_dir: str, gt_name: Callable[[str], str],
+                by_name: bool = False) -> list[tuple[str, str]]:
+    """``(image, GT_DIR/gt_name(image file name))`` of every file of ``img_dir``, in directory
+    order (``os.listdir``, as most of MMOCR's converters list them) or by name; a missing
+    annotation file is an error."""
+    files = []
+    names = os.listdir(img_dir)
+    for name in sorted(names) if by_name else names:
+        gt_file = os.path.join(gt_dir, gt_name(name))
+        if not os.path.isfile(gt_file):
+            raise UserError(f"{gt_file}: missing annotation file of image "
+                            f"{os.path.join(img_dir, name)}")
+        files.append((os.path.join(img_dir, name), gt_file))
+    return loaded(files, img_dir)
+
+
+def warp_img(src_img: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """MMOCR's ``mmocr.datasets.pipelines.crop.warp_img`` (no jitter): the quadrangle ``box``
+    (clipped to the image, its corners sorted clockwise from the top-left as MMOCR's
+    ``sort_vertex`` sorts them) warped onto an upright rectangle of its longer edges."""
+    import cv2
+    from shapely.geometry import LineString, Point
+
+    from ocr_ds.datasets.kie.kie_dataset import sort_vertex8
+
+    h, w = src_img.shape[:2]
+    points_x = [min(max(x, 0), w) for x in box[0:8:2]]
+    points_y = [min(max(y, 0), h) for y in box[1:9:2]]
+    ordered = sort_vertex8([v for xy in zip(points_x, points_y) for v in xy])
+    points = [Point(ordered[2 * i], ordered[2 * i + 1]) for i in range(4)]
+    edges = [LineString([points[i], points[(i + 1) % 4]]) for i in range(4)]
+    pts1 = np.float32([[p.x, p.y] for p in points])
+    box_width = max(edges[0].length, edges[2].length)
+    box_height = max(edges[1].length, edges[3].length)
+    pts2 = np.float32([[0, 0], [box_width, 0], [box_width, box_height], [0, box_height]])
+    matrix = cv2.getPerspectiveTransform(pts1, pts2)
+    return cv2.warpPerspective(src_img, matrix, (int(box_width), int(box_height)))

@@ -26,13 +26,15 @@ def parser(name: str, description: str, root_help: str, out_dir: bool = True,
 def convert_splits(root: str, out_dir: str, splits: Sequence[str],
                    collect: Callable[[str, str, str], list[Any]],
                    load: Callable[[str], Callable[[Any], dict[str, Any]]],
-                   nproc: int) -> list[str]:
+                   nproc: int, img_dirs: bool = True) -> list[str]:
     """``instances_<split>.json`` of every split in ``out_dir``; ``collect(img_dir, gt_dir,
     split)`` lists the (image, annotation) pairs, ``load(split)(pair)`` gives one ``img_info``
     (a picklable function, for ``--nproc``).
-    Nothing is written until every split converted."""
+    Nothing is written until every split converted; ``img_dirs=False``: no ``ROOT/imgs/<split>``
+    is required (one image folder for all splits)."""
     splits = list(dict.fromkeys(splits))
-    require_dirs(root, splits)
+    if img_dirs:
+        require_dirs(root, splits)
     infos = {}
     for split in splits:
         json_name = f"instances_{split}.json"
@@ -114,3 +116,20 @@ def write_converted(converted: dict[str, bytes] | None) -> None:
 
     for path, data in (converted or {}).items():
         atomic_write(path, data)
+
+
+def main_in_root(argv: Sequence[str] | None, name: str, description: str, root_help: str,
+                 splits: Sequence[str], collect: Callable[[str, str, str], list[Any]],
+                 load: Callable[[str], Callable[[Any], dict[str, Any]]],
+                 img_dirs: bool = True) -> int:
+    """``ROOT [--nproc N]`` converters of fixed splits, writing ``ROOT/instances_<split>.json``."""
+    args = parser(name, description, root_help, out_dir=False, split_list=False).parse_args(argv)
+    convert_splits(args.root_path, args.root_path, splits, collect, load, args.nproc, img_dirs)
+    return 0
+
+
+def write_instances(root: str, parts: dict[str, list[dict[str, Any]]]) -> int:
+    """``ROOT/instances_<split>.json`` of every split's ``img_info`` list, written together."""
+    write_cocos({os.path.join(root, f"instances_{split}.json"): infos
+                 for split, infos in parts.items()})
+    return 0

@@ -1,0 +1,1 @@
+"""MMOCR 0.6.3's ``tools/data/common`` scripts: same arguments, same files."""

@@ -1,0 +1,51 @@
+"""DeText word crops for recognition (MMOCR 0.6.3's ``tools/data/textrecog/
+detext_converter.py``, same arguments, byte-identical files)::
+
+    python -m ocr_ds.tools.data.textrecog.detext_converter data/detext [--preserve-vertical] \\
+        [--format txt] [--nproc 4]
+
+Reads the tree of ``ocr_ds.tools.data.textdet.detext_converter``; every quadrangle with a
+transcript but ``###`` becomes the crop of its bounding box (no padding),
+``ROOT/crops/<split>/<image stem>_<k>.png`` (``k`` counting the skipped ones too); in training,
+crops over twice as high as wide go to ``ROOT/ignores/training`` unless ``--preserve-vertical``.
+Labels: ``ROOT/{train,val}_label.<format>``. Differs: the ignored tall crops get no label line
+(MMOCR lists them under ``training/``, where no such crop is); the transcript is everything
+after the 8th comma (MMOCR: after the last one).
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+from ocr_ds.datasets.textdet.coco_convert import require_dirs
+from ocr_ds.errors import run_cli
+from ocr_ds.tools.data.textdet import detext_converter as det
+from ocr_ds.tools.data.textrecog._common import (CropSpec, Staging, convert_crops,
+                                                 image_jobs, recog_parser, report)
+
+LABELS = {"training": "train_label", "val": "val_label"}
+
+
+def convert(root: str, preserve_vertical: bool, fmt: str, nproc: int) -> list[str]:
+    require_dirs(root, LABELS)
+
+    def jobs_of(split: str, stage: Staging) -> list[tuple]:
+        spec = CropSpec(fmt, pads=(0, 0), number_all=True,
+                        vertical=preserve_vertical or split != "training")
+        files = det.collect_files(os.path.join(root, "imgs", split),
+                                  os.path.join(root, "annotations", split))
+        return image_jobs(files, lambda gt: [(quad, word) for quad, word in det.read_quads(gt)
+                                             if word != det.DONT_CARE], stage, split, spec)
+
+    return convert_crops(root, LABELS, fmt, nproc, jobs_of,
+                         tuple(f"{d}/{split}" for split in LABELS for d in ("crops", "ignores")))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = recog_parser("detext_converter", "DeText", "Generate training and val set of DeText",
+                        vertical="--preserve-vertical").parse_args(argv)
+    return report(convert(args.root_path, args.preserve_vertical, args.format, args.nproc))
+
+
+if __name__ == "__main__":
+    run_cli(main)
