@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ocr_ds.errors import CliParser, UserError
 
@@ -52,6 +52,11 @@ def write_file(path: str, data: bytes) -> None:
         f.write(data)
 
 
+def write_image(path: str, img: Any) -> None:
+    """``mmcv.imwrite(img, path)``: OpenCV's encoder of the suffix, default parameters."""
+    write_file(path, encode_image(img, os.path.splitext(path)[1], path))
+
+
 class Staging:
     """A hidden folder under ``root`` that crops are written into (``path(rel)``), whose files
     ``commit`` moves to ``root/rel`` together with the label texts; removed on exit."""
@@ -70,9 +75,10 @@ class Staging:
     def path(self, rel: str) -> str:
         return os.path.join(self.tmp, rel)
 
-    def commit(self, texts: dict[str, str], dirs: tuple[str, ...] = ()) -> list[str]:
+    def commit(self, texts: dict[str, str | list[str]], dirs: Sequence[str] = ()) -> list[str]:
         """Move every staged file into place, make ``dirs`` (MMOCR makes them even when empty),
-        write ``texts`` (``{rel: text}``) atomically; the paths of the label files."""
+        write ``texts`` (``{path under root: text or lines}``) atomically; the paths of the
+        label files."""
         from ocr_ds.atomic import atomic_write
 
         for rel in dirs:
@@ -87,7 +93,7 @@ class Staging:
         for rel, text in texts.items():
             path = os.path.join(self.root, rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            atomic_write(path, text)
+            atomic_write(path, text if isinstance(text, str) else lines_text(text))
             out.append(path)
         return out
 

@@ -15,8 +15,9 @@ from ocr_ds.datasets.textdet.coco_convert import crop_img, map_images
 from ocr_ds.datasets.textdet.json_gt import check_ratio
 from ocr_ds.datasets.textdet.listed_gt import READERS, listed_pairs, read_listed_image
 from ocr_ds.errors import CliParser, UserError
-from ocr_ds.tools.data.textrecog._crops import (Staging, add_crop_args, add_format_arg, label_line,
-                                                write_image)
+from ocr_ds.tools.data.textrecog._common import (Staging, add_format, label_line,
+                                                report, write_image)
+from ocr_ds.tools.data.textrecog._crops import add_crop_args
 
 SPLITS = {"training": "train", "val": "val"}
 
@@ -58,7 +59,7 @@ def convert_listed_crops(argv: Sequence[str] | None, name: str, dataset: str) ->
     p.add_argument("root_path", help=f"Root dir path of {dataset}")
     p.add_argument("--val-ratio", default=0.0, type=float, help="Split ratio for val set (0.0)")
     add_crop_args(p, nproc=dataset != "MTWI")
-    add_format_arg(p)
+    add_format(p)
     if dataset == "MTWI":
         p.add_argument("--nproc", default=1, type=int, help="Number of process (1)")
     args = p.parse_args(argv)
@@ -71,11 +72,11 @@ def convert_listed_crops(argv: Sequence[str] | None, name: str, dataset: str) ->
             if not files and split == "val":
                 continue
             keep = args.preserve_vertical or (split != "training" and dataset != "RCTW")
-            jobs: list[Any] = [(img, gt, dataset, split, stage.path, args.format, keep,
+            jobs: list[Any] = [(img, gt, dataset, split, stage.tmp, args.format, keep,
                                 converted or {}) for img, gt in files]
             labels[os.path.join(root, f"{prefix}_label.{args.format}")] = [
                 line for lines in map_images(crop_listed, jobs, args.nproc) for line in lines]
             done.append(split)
         write_converted(converted)
-        stage.commit(labels, [f"{d}/{s}" for s in done for d in ("crops", "ignores")])
+        report(stage.commit(labels, [f"{d}/{s}" for s in done for d in ("crops", "ignores")]))
     return 0

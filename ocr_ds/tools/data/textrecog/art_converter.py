@@ -18,7 +18,7 @@ from ocr_ds.datasets.textdet.coco_convert import write_outputs
 from ocr_ds.datasets.textdet.json_gt import (art_lsvt_items, check_ratio, field, load_json,
                                              ratio_split)
 from ocr_ds.errors import CliParser, UserError, run_cli
-from ocr_ds.tools.data.textrecog._crops import add_format_arg, label_line
+from ocr_ds.tools.data.textrecog._common import add_format, label_line
 
 
 def labels(path: str, items: list, fmt: str) -> str:
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("root_path", help="Root dir path of ArT")
     p.add_argument("--val-ratio", default=0.0, type=float, help="Split ratio for val set (0.0)")
     p.add_argument("--nproc", default=1, type=int, help="Number of processes (unused)")
-    add_format_arg(p)
+    add_format(p)
     args = p.parse_args(argv)
     ratio = check_ratio(args.val_ratio)
     path = os.path.join(args.root_path, "annotations", "train_task2_labels.json")

@@ -20,8 +20,8 @@ from ocr_ds.datasets.textdet.coco_convert import map_images
 from ocr_ds.datasets.textdet.json_gt import coco_text_images, field, floor_box, load_json
 from ocr_ds.errors import CliParser, run_cli
 from ocr_ds.tools.data.textdet.cocotext_converter import ANNOTATION, is_ignored
-from ocr_ds.tools.data.textrecog._crops import (Staging, add_crop_args, add_format_arg, crop_boxes,
-                                                label_line)
+from ocr_ds.tools.data.textrecog._common import Staging, add_format, label_line, report
+from ocr_ds.tools.data.textrecog._crops import add_crop_args, crop_boxes
 
 SPLITS = ("train", "val")
 
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   description="Generate training and validation set of COCO Text v2")
     p.add_argument("root_path", help="Root dir path of COCO Text v2")
     add_crop_args(p)
-    add_format_arg(p)
+    add_format(p)
     args = p.parse_args(argv)
     root = args.root_path
     path = os.path.join(root, ANNOTATION)
@@ -62,10 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         field(ann, "utf8_string", where, str), args.format,
                         args.preserve_vertical))
                 src = os.path.join(root, "imgs", field(img_info, "file_name", path, str))
-                jobs.append((src, stage.path, crops))
+                jobs.append((src, stage.tmp, crops))
             labels[os.path.join(root, f"{split}_label.{args.format}")] = [
                 line for lines in map_images(crop_boxes, jobs, args.nproc) for line in lines]
-        stage.commit(labels, [f"{d}/{s}" for s in SPLITS for d in ("crops", "ignores")])
+        report(stage.commit(labels, [f"{d}/{s}" for s in SPLITS for d in ("crops", "ignores")]))
     return 0
 
 

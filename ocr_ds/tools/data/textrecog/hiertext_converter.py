@@ -22,8 +22,8 @@ from ocr_ds.datasets.textdet.coco_convert import map_images, polygon_bounds
 from ocr_ds.datasets.textdet.hiertext_gt import hiertext_images, regions, vertices
 from ocr_ds.datasets.textdet.json_gt import field
 from ocr_ds.errors import CliParser, run_cli
-from ocr_ds.tools.data.textrecog._crops import (Staging, add_crop_args, add_format_arg,
-                                                crop_boxes)
+from ocr_ds.tools.data.textrecog._common import Staging, add_format, report
+from ocr_ds.tools.data.textrecog._crops import add_crop_args, crop_boxes
 from ocr_ds.tools.data.textrecog.cocotext_converter import split_crops
 
 SPLITS = ("train", "val")
@@ -56,18 +56,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_crop_args(p)
     p.add_argument("--level", default="word", choices=["word", "line"],
                    help="Crop word or line level instance (word)")
-    add_format_arg(p)
+    add_format(p)
     args = p.parse_args(argv)
     root = args.root_path
     with Staging(root) as stage:
         labels = {}
         for split in SPLITS:
-            split_jobs = jobs(root, split, args.level, stage.path, args.format,
+            split_jobs = jobs(root, split, args.level, stage.tmp, args.format,
                               args.preserve_vertical)
             labels[os.path.join(root, f"{split}_label.{args.format}")] = [
                 line for lines in map_images(crop_boxes, split_jobs, args.nproc)
                 for line in lines]
-        stage.commit(labels, [f"{d}/{s}" for s in SPLITS for d in ("crops", "ignores")])
+        report(stage.commit(labels, [f"{d}/{s}" for s in SPLITS for d in ("crops", "ignores")]))
     return 0
 
 

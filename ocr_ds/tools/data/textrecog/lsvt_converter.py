@@ -21,8 +21,8 @@ from ocr_ds.datasets.textdet.coco_convert import map_images
 from ocr_ds.datasets.textdet.json_gt import (art_lsvt_items, check_ratio, field, flat_box,
                                              load_json, point_list, ratio_split)
 from ocr_ds.errors import CliParser, UserError, run_cli
-from ocr_ds.tools.data.textrecog._crops import (Staging, add_crop_args, add_format_arg,
-                                                crop_boxes)
+from ocr_ds.tools.data.textrecog._common import Staging, add_format, report
+from ocr_ds.tools.data.textrecog._crops import add_crop_args, crop_boxes
 from ocr_ds.tools.data.textrecog.cocotext_converter import split_crops
 
 
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("root_path", help="Root dir path of LSVT")
     p.add_argument("--val-ratio", default=0.0, type=float, help="Split ratio for val set (0.0)")
     add_crop_args(p)
-    add_format_arg(p)
+    add_format(p)
     args = p.parse_args(argv)
     ratio = check_ratio(args.val_ratio)
     root = args.root_path
@@ -67,13 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     with Staging(root) as stage:
         labels, start = {}, 0
         for split, split_items in splits.items():
-            split_jobs = jobs(root, path, split_items, split, start, stage.path, args.format,
+            split_jobs = jobs(root, path, split_items, split, start, stage.tmp, args.format,
                               args.preserve_vertical)
             labels[os.path.join(root, f"{split}_label.{args.format}")] = [
                 line for lines in map_images(crop_boxes, split_jobs, args.nproc)
                 for line in lines]
             start = len(split_jobs)
-        stage.commit(labels, [f"{d}/{s}" for s in splits for d in ("crops", "ignores")])
+        report(stage.commit(labels, [f"{d}/{s}" for s in splits for d in ("crops", "ignores")]))
     return 0
 
 

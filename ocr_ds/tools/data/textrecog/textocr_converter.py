@@ -17,7 +17,8 @@ from typing import Sequence
 from ocr_ds.datasets.textdet.coco_convert import map_images
 from ocr_ds.datasets.textdet.json_gt import coco_text_images, field, floor_box, load_json
 from ocr_ds.errors import CliParser, run_cli
-from ocr_ds.tools.data.textrecog._crops import Staging, crop_boxes, label_line
+from ocr_ds.tools.data.textrecog._common import Staging, label_line, report
+from ocr_ds.tools.data.textrecog._crops import crop_boxes
 
 SPLITS = {"train_label.txt": "TextOCR_0.1_train.json", "val_label.txt": "TextOCR_0.1_val.json"}
 
@@ -41,11 +42,11 @@ def convert(root: str, nproc: int) -> None:
                     dst = f"image/img_{start + img_idx}_{ann_idx}.jpg"
                     crops.append((dst, floor_box(ann["bbox"]), label_line(dst, text, "txt")))
                 src = os.path.join(root, field(img_info, "file_name", path, str))
-                jobs.append((src, stage.path, crops))
+                jobs.append((src, stage.tmp, crops))
             labels[os.path.join(root, label_file)] = [
                 line for lines in map_images(crop_boxes, jobs, nproc) for line in lines]
             start += len(annotation["imgs"])
-        stage.commit(labels, ["image"])
+        report(stage.commit(labels, ["image"]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
