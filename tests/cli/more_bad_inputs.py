@@ -310,6 +310,8 @@ def more_cases(m: ModuleType) -> list[tuple]:
          "the following arguments are required: root_path"),
         ("synthtext-converter-no-gt", "tool", "data.textdet.synthtext_converter", plain("."),
          "gt.mat: SynthText's gt.mat not found"),
+        ("coco-to-line-dict-no-in-path", "tool", "data.textdet.coco_to_line_dict",
+         plain("--out-path", "x.txt"), "the following arguments are required: --in-path"),
         ("totaltext-recog-converter-no-split-dir", "tool", "data.textrecog.totaltext_converter",
          plain("."), "imgs/training: image directory of split 'training' not found"),
         ("ic13-converter-no-split-dir", "tool", "data.textdet.ic13_converter", plain("."),
