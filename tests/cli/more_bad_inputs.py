@@ -312,6 +312,8 @@ def more_cases(m: ModuleType) -> list[tuple]:
          "gt.mat: SynthText's gt.mat not found"),
         ("coco-to-line-dict-no-in-path", "tool", "data.textdet.coco_to_line_dict",
          plain("--out-path", "x.txt"), "the following arguments are required: --in-path"),
+        ("synthtext-recog-converter-no-gt", "tool", "data.textrecog.synthtext_converter",
+         plain("gone/gt.mat", "imgs", "out"), "gt.mat: SynthText's gt.mat not found"),
         ("totaltext-recog-converter-no-split-dir", "tool", "data.textrecog.totaltext_converter",
          plain("."), "imgs/training: image directory of split 'training' not found"),
         ("ic13-converter-no-split-dir", "tool", "data.textdet.ic13_converter", plain("."),
