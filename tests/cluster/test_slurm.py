@@ -166,6 +166,16 @@ def _logs(wd: str) -> str:
     return text
 
 
+def _trained_after_resume(wd: str) -> bool:
+    """The newest run's log (one ``<timestamp>.log`` per run) resumed and logged training."""
+    paths = sorted(glob.glob(os.path.join(wd, "*.log")))
+    if len(paths) < 2:
+        return False
+    with open(paths[-1], errors="replace") as f:
+        text = f.read()
+    return "resumed from" in text and re.search(r"Epoch \[\d+\]\[\d+/120\]", text) is not None
+
+
 def _finished(slurm1, job_id: str) -> bool:
     state = _job(slurm1, job_id).get("JobState", "GONE")
     return state not in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED",
@@ -186,8 +196,11 @@ def test_preempted_and_requeued_job_resumes_to_the_uninterrupted_weights(slurm1,
                       "the job to train")
         subprocess.run(["scancel", "--batch", "--signal=USR1", job_id], env=cu.env(**slurm1),
                        check=True)
+        # the requeued run itself training (its own log: a toy run may have reached epoch 2
+        # before the stop took effect), and the job running, so that `scontrol requeue` takes
         cu.wait_until(lambda: _job(slurm1, job_id).get("Restarts") == "1"
-                      and "Epoch [2][10/120]" in _logs(wd), 240, "the requeued run to train")
+                      and _job(slurm1, job_id).get("JobState") == "RUNNING"
+                      and _trained_after_resume(wd), 240, "the requeued run to train")
         subprocess.run(["scontrol", "requeue", job_id], env=cu.env(**slurm1), check=True)
         cu.wait_until(lambda: _job(slurm1, job_id).get("Restarts") == "2", 120, "the second requeue")
         cu.wait_until(lambda: _finished(slurm1, job_id) and _finished(slurm1, ref_id), 300,
