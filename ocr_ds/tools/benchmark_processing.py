@@ -25,13 +25,12 @@ WARMUP = 5
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ocr_ds.config import Config, parse_cfg_options
     from ocr_ds.engine.data import build_loader, loader_settings, process_settings
     from ocr_ds.engine.preflight import check_image_dirs
     from ocr_ds.engine.progress import ProgressBar
     from ocr_ds.engine.synth import ensure_synth_data
     from ocr_ds.engine.train import build_datasets
-    from ocr_ds.train import inject_mc_config
+    from ocr_ds.train import load_config
 
     p = CliParser(prog="python -m ocr_ds.tools.benchmark_processing",
                   description="Benchmark data loading")
@@ -41,11 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--mc-config", help="config file with mc_file_client_args: read the "
                    "training images through memcached (filling the cache)")
     args = p.parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(parse_cfg_options(args.cfg_options))
-    if args.mc_config:
-        inject_mc_config(cfg, args.mc_config)
+    cfg = load_config(args)  # train.py's: --cfg-options, then --mc-config
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ensure_synth_data(cfg.get("synth_data"), logging.getLogger("ocr_ds"))
     dataset, _ = build_datasets(cfg, validate=False)

@@ -21,12 +21,17 @@ from ocr_ds.engine.checkpoint import atomic_torch_save
 from ocr_ds.errors import CliParser, UserError, add_unsafe_pickle_flag, run_cli
 
 
+def weights_file(state: dict, meta: dict) -> dict:
+    """What an exported (or published) file holds: contiguous weights and ``meta``."""
+    return {"state_dict": {k: v.contiguous() for k, v in state.items()}, "meta": meta}
+
+
 def export(src: str, dst: str, allow_unsafe_pickle: bool = False) -> int:
     """Write ``dst`` from checkpoint ``src``; returns the number of tensors."""
     state, meta = load_checkpoint_any(src, allow_unsafe_pickle)
     keep = {k: meta[k] for k in ("config", "epoch", "iter", "tag", "seed") if k in meta}
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
-    atomic_torch_save({"state_dict": {k: v.contiguous() for k, v in state.items()}, "meta": keep}, dst)
+    atomic_torch_save(weights_file(state, keep), dst)
     return len(state)
 
 

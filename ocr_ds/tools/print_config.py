@@ -17,7 +17,7 @@ from ocr_ds.errors import CliParser, UserError, run_cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ocr_ds.config import Config, parse_cfg_options
+    from ocr_ds.config import Config
 
     parser = CliParser(prog="python -m ocr_ds.tools.print_config",
                        description="Print the whole config")
@@ -33,9 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.options:
         warnings.warn("--options is deprecated in favor of --cfg-options")
         args.cfg_options = args.options
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(parse_cfg_options(args.cfg_options))
+    cfg = Config.fromfile(args.config, args.cfg_options)
     try:
         print(f"Config:\n{cfg.pretty_text}")
     except BrokenPipeError:  # `| head`: the reader has all it wanted

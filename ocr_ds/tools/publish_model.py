@@ -22,6 +22,7 @@ import torch
 from ocr_ds.atomic import atomic_write
 from ocr_ds.checkpoint_io import load_checkpoint_any
 from ocr_ds.errors import CliParser, UserError, add_unsafe_pickle_flag, run_cli
+from ocr_ds.tools.export import weights_file
 
 
 def publish(src: str, out: str, allow_unsafe_pickle: bool = False) -> str:
@@ -29,8 +30,7 @@ def publish(src: str, out: str, allow_unsafe_pickle: bool = False) -> str:
     checkpoint ``src``; returns its path."""
     state, _ = load_checkpoint_any(src, allow_unsafe_pickle)
     buf = io.BytesIO()
-    torch.save({"state_dict": {k: v.contiguous() for k, v in state.items()},
-                "meta": {"CLASSES": 0}}, buf)
+    torch.save(weights_file(state, {"CLASSES": 0}), buf)
     data = buf.getvalue()
     final = f"{out[:-len('.pth')]}-{hashlib.sha256(data).hexdigest()[:8]}.pth"
     os.makedirs(os.path.dirname(os.path.abspath(final)), exist_ok=True)
