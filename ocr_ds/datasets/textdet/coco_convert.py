@@ -132,9 +132,10 @@ def read_image_size(path: str, color: bool = False) -> tuple[int, int]:
     return int(img.shape[0]), int(img.shape[1])
 
 
-def image_info(img_file: str, gt_file: str) -> dict[str, Any]:
-    """``file_name`` / ``segm_file`` relative to ``imgs`` / ``annotations`` (``SPLIT/NAME``)."""
-    split = os.path.basename(os.path.dirname(img_file))
+def image_info(img_file: str, gt_file: str, bare: bool = False) -> dict[str, Any]:
+    """``file_name`` / ``segm_file`` relative to ``imgs`` / ``annotations`` (``SPLIT/NAME``), or
+    with ``bare`` the files' names alone (FUNSD, SROIE, NAF, ... as MMOCR writes them)."""
+    split = "" if bare else os.path.basename(os.path.dirname(img_file))
     height, width = read_image_size(img_file)
     return dict(file_name=os.path.join(split, os.path.basename(img_file)), height=height,
                 width=width, segm_file=os.path.join(split, os.path.basename(gt_file)))

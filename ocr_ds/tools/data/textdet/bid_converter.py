@@ -17,11 +17,10 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import (box_annotation, map_images, pair_listed,
-                                                  text_lines)
+from ocr_ds.datasets.textdet.coco_convert import (box_annotation, image_info, map_images,
+                                                  pair_listed, text_lines)
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet._common import parser, write_instances
-from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 
 
 def root_dirs(root: str) -> tuple[str, str]:
@@ -60,7 +59,7 @@ def read_boxes(gt_file: str) -> list[tuple[list[int], str]]:
 
 def load_img_info(files: tuple[str, str]) -> dict:
     img_file, gt_file = files
-    info = image_entry(img_file, gt_file)
+    info = image_info(img_file, gt_file, bare=True)
     info["anno_info"] = [box_annotation(*box) for box, _ in read_boxes(gt_file)]
     return info
 

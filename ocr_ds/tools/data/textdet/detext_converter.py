@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import pair_listed, points_box_annotation
+from ocr_ds.datasets.textdet.coco_convert import image_info, pair_listed, points_box_annotation
 from ocr_ds.errors import run_cli
 from ocr_ds.tools.data.textdet._common import main_in_root
-from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 from ocr_ds.tools.data.textdet.sroie_converter import read_quads
 
 SPLITS = ("training", "val")
@@ -30,7 +29,7 @@ def collect_files(img_dir: str, gt_dir: str, split: str = "") -> list[tuple[str,
 
 def load_img_info(files: tuple[str, str]) -> dict:
     img_file, gt_file = files
-    info = image_entry(img_file, gt_file)
+    info = image_info(img_file, gt_file, bare=True)
     info["anno_info"] = [points_box_annotation(quad, int(word == DONT_CARE))
                          for quad, word in read_quads(gt_file)]
     return info

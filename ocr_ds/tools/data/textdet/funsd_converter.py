@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Sequence
+from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import (box_annotation, loaded, read_image_size,
+from ocr_ds.datasets.textdet.coco_convert import (box_annotation, image_info, loaded,
                                                   read_json_file)
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet._common import main_in_root
@@ -55,15 +55,9 @@ def read_words(gt_file: str) -> list[tuple[list[int], str]]:
     return out
 
 
-def image_entry(img_file: str, gt_file: str) -> dict[str, Any]:
-    height, width = read_image_size(img_file)
-    return dict(file_name=os.path.basename(img_file), height=height, width=width,
-                segm_file=os.path.basename(gt_file))
-
-
 def load_img_info(files: tuple[str, str]) -> dict:
     img_file, gt_file = files
-    info = image_entry(img_file, gt_file)
+    info = image_info(img_file, gt_file, bare=True)
     info["anno_info"] = [box_annotation(*box, iscrowd=int(len(text) == 0))
                          for box, text in read_words(gt_file)]
     return info

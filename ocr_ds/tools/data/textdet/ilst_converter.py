@@ -20,10 +20,9 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import box_annotation, loaded, read_xml_root
+from ocr_ds.datasets.textdet.coco_convert import box_annotation, image_info, loaded, read_xml_root
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet.bid_converter import main_val, root_dirs
-from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 
 
 def collect_files(root: str) -> list[tuple[str, str]]:
@@ -61,7 +60,7 @@ def read_boxes(gt_file: str, corners: bool = False) -> list[tuple[list[int], str
 def readable(files: tuple[str, str]) -> bool:
     """Whether OpenCV reads the image (MMOCR skips the images it cannot read)."""
     try:
-        image_entry(*files)
+        image_info(*files, bare=True)
         return True
     except UserError:
         print(f"Skip broken img {files[0]}")
@@ -71,7 +70,7 @@ def readable(files: tuple[str, str]) -> bool:
 def load_img_info(files: tuple[str, str]) -> dict[str, Any] | None:
     if not readable(files):
         return None
-    info = image_entry(*files)
+    info = image_info(*files, bare=True)
     info["anno_info"] = [box_annotation(*box, iscrowd=int(not word))
                          for box, word in read_boxes(files[1])]
     return info

@@ -16,12 +16,11 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import (box_annotation, map_images, pair_listed,
-                                                  read_xml_root)
+from ocr_ds.datasets.textdet.coco_convert import (box_annotation, image_info, map_images,
+                                                  pair_listed, read_xml_root)
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet._common import parser, write_instances
 from ocr_ds.tools.data.textdet.bid_converter import root_dirs
-from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 
 
 def collect_files(root: str) -> list[tuple[str, str]]:
@@ -58,7 +57,7 @@ def read_words(gt_file: str) -> list[tuple[list[int], str]]:
 
 
 def load_img_info(files: tuple[str, str]) -> dict:
-    info = image_entry(*files)
+    info = image_info(*files, bare=True)
     info["anno_info"] = [box_annotation(*box) for box, _ in read_words(files[1])]
     return info
 

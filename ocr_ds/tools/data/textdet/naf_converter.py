@@ -16,11 +16,10 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import (loaded, points_box_annotation,
+from ocr_ds.datasets.textdet.coco_convert import (image_info, loaded, points_box_annotation,
                                                   read_json_file)
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet._common import main_in_root
-from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 
 SPLITS = {"training": "train", "val": "valid", "test": "test"}
 SPLIT_FILE = "train_valid_test_split.json"
@@ -76,7 +75,7 @@ def read_boxes(gt_file: str) -> dict[str, Any]:
 
 def load_img_info(files: tuple[str, str]) -> dict:
     img_file, gt_file = files
-    info = image_entry(img_file, gt_file)
+    info = image_info(img_file, gt_file, bare=True)
     ann = read_boxes(gt_file)
     anno_info = []
     for key in ("textBBs", "fieldBBs"):

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import loaded, points_box_annotation, text_lines
+from ocr_ds.datasets.textdet.coco_convert import (image_info, loaded, points_box_annotation,
+                                                  text_lines)
 from ocr_ds.errors import UserError, run_cli
 from ocr_ds.tools.data.textdet._common import main_in_root
-from ocr_ds.tools.data.textdet.funsd_converter import image_entry
 
 SPLITS = ("training", "test", "unseen_test")
 DONT_CARE = "###"
@@ -63,7 +63,7 @@ def read_quads(gt_file: str) -> list[tuple[list[int], str]]:
 
 def load_img_info(files: tuple[str, str]) -> dict:
     img_file, gt_file = files
-    info = image_entry(img_file, gt_file)
+    info = image_info(img_file, gt_file, bare=True)
     info["anno_info"] = [points_box_annotation(quad, int(word == DONT_CARE), clip=False)
                          for quad, word in read_quads(gt_file)]
     return info

@@ -189,11 +189,11 @@ def image_jobs(files: list[tuple[str, str]], words_of: Callable[[str], list[tupl
     """The ``crop_image_words`` jobs of ``(image, annotation)`` pairs; every image's size is
     read first (as MMOCR's ``load_img_info`` reads it), so a bad image is an error before any
     crop; ``words_of(annotation)``: its ``[(8-number box, word), ...]``."""
-    from ocr_ds.tools.data.textdet.funsd_converter import image_entry
+    from ocr_ds.datasets.textdet.coco_convert import read_image_size
 
     jobs = []
     for img_file, gt_file in files:
-        image_entry(img_file, gt_file)
+        read_image_size(img_file)
         jobs.append((img_file, os.path.basename(img_file).split(".")[0], words_of(gt_file),
                      stage.path(f"{crop_dir}/{split}"),
                      stage.path(f"{ignore_dir}/{split}") if ignore_dir else None, split, spec))
