@@ -179,7 +179,13 @@ def _train_row(name: str, configs: str, root) -> tuple[dict, subprocess.Complete
            "--cfg-options", *smoke_options(cfg, counts)]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1",
                TORCH_HOME=str(root / "torch"))
-    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    try:
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
+                              timeout=600)
+    except subprocess.TimeoutExpired as hung:    # a failure that shows where it stood
+        proc = subprocess.CompletedProcess(cmd, "killed after 600 s", *(
+            out.decode(errors="replace") if isinstance(out, bytes) else out or ""
+            for out in (hung.stdout, hung.stderr)))
     return cfg, proc, cmd
 
 
@@ -204,7 +210,8 @@ def test_mmocr_config_trains_two_iterations(name, zoo_runs):
     if CONFIGS[name] is None:
         pytest.skip(f"{name}: its model family is not supported yet")
     cfg, proc, cmd = zoo_runs[name].result(timeout=1200)
-    assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (f"{' '.join(cmd)}: {proc.returncode}\n{proc.stdout[-3000:]}\n"
+                                  f"{proc.stderr[-3000:]}")
     work = cmd[cmd.index("--work-dir") + 1]
     (log,) = glob.glob(os.path.join(work, "*.log.json"))
     with open(log) as f:

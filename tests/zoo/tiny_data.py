@@ -29,6 +29,7 @@ CTW1500-style ones, 14-point polygons, for data under a ``ctw1500`` path -- and
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import Any, Iterator, Mapping
 
@@ -278,7 +279,12 @@ def torchvision_weights(torch_home: str, depths=(18, 50)) -> None:
     """Stand-ins for torchvision's ImageNet ResNets (``torchvision://resnetNN``) in a torch hub
     cache under ``torch_home``: random weights under torchvision's names (``fc`` included) in
     the files mmcv's table names, so the configs' ``init_cfg=dict(type='Pretrained', ...)`` runs
-    as it would with the real files, without a download."""
+    as it would with the real files, without a download.
+
+    The same weights every time (torchvision's Kaiming normal, fan_out, from a fixed seed, not
+    torch's global generator, which the zoo's two threads share): a seeded row is then the
+    same run every time. With fresh random stand-ins per run, the odd draw made an untrained
+    FCENet propose thousands of polygons and its evaluation run for minutes."""
     import torch
 
     from ocr_ds.models.common.resnet import ResNet
@@ -287,8 +293,12 @@ def torchvision_weights(torch_home: str, depths=(18, 50)) -> None:
     folder = os.path.join(torch_home, "hub", "checkpoints")
     os.makedirs(folder, exist_ok=True)
     for depth in depths:
-        net = ResNet(depth=depth)
-        state = dict(net.state_dict())
+        rng = np.random.default_rng(depth)
+        state = dict(ResNet(depth=depth).state_dict())
+        for key, value in state.items():
+            if value.dim() == 4:        # convolutions; the norms' constants are already fixed
+                std = math.sqrt(2.0 / (value.shape[0] * value.shape[2] * value.shape[3]))
+                state[key] = torch.from_numpy(rng.normal(0, std, value.shape).astype("float32"))
         width = 512 * (1 if depth < 50 else 4)
         state["fc.weight"] = torch.zeros(1000, width)
         state["fc.bias"] = torch.zeros(1000)
