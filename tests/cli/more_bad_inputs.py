@@ -5,7 +5,7 @@ relative key paths made full, annotation encodings, impossible lmdb counts, file
 checkpoints, ``--load-from``/``--resume-from`` checkpoints of another model or layout, a config
 checked before ``--gpus N`` starts ranks, and every tool's own argument errors.
 
-:func:`more_cases` takes the matrix module (its input builders) and returns the rows.
+:func:`more_cases` takes the input builders' module (bad_input_builders.py) and returns the rows.
 """
 from __future__ import annotations
 
