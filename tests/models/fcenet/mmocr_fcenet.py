@@ -67,3 +67,9 @@ def fpn_variants(cases, seed):
         neck.train()
         out.append(dict(state=state_of(neck), outs=[o.detach() for o in neck(inputs)]))
     return out
+
+
+def nms(cases):
+    """MMOCR's ``poly_nms`` on each ``(boundaries, threshold)``."""
+    from mmocr.models.textdet.postprocess.utils import poly_nms
+    return [poly_nms([list(b) for b in boundaries], threshold) for boundaries, threshold in cases]

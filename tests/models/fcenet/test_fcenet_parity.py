@@ -147,3 +147,50 @@ def test_fce_decoding_equals_mmocr(mmocr_ref, repr_type):
         assert_close(ours["boundary_result"], ref, what="boundaries")
         found += len(ref)
     assert found >= 4
+
+
+def nms_boundaries(rng):
+    """Proposals as FCENet makes them (integer points, a score), with the cases that decide
+    which survive: clusters that overlap, a grid of boxes whose bounding boxes meet only at an
+    edge or a corner (IoU 0), self-crossing bow-ties (cleaned by buffer(0)), zero-area ones
+    far apart (an empty union: IoU 1), nested and duplicated ones, tied scores. Every one has
+    12 points, as FCENet's all have ``num_reconstr_points`` (MMOCR's NMS needs one length)."""
+    def star(cx, cy, r, n=12):
+        angle = np.sort(rng.uniform(0, 2 * np.pi, n))
+        radius = r * rng.uniform(0.5, 1.5, n)
+        return list(np.stack([cx + radius * np.cos(angle),
+                              cy + radius * np.sin(angle)], 1).astype(np.int32).ravel())
+    out = []
+    for cx, cy in rng.uniform(0, 200, (6, 2)):                   # overlapping clusters
+        out += [star(cx + rng.normal(0, 6), cy + rng.normal(0, 6), rng.uniform(5, 20))
+                for _ in range(25)]
+    out += [[x, y, x + 10, y, x + 10, y + 10, x, y + 10]               # edges and corners
+            for x in range(300, 400, 10) for y in range(0, 50, 10)]
+    out += [[0, 0, 20, 20, 20, 0, 0, 20], [5, 0, 25, 20, 25, 0, 5, 20]]   # bow-ties
+    out += [[500, 500] * 4, [900, 900, 910, 910, 920, 920, 930, 930],     # zero area
+            [0, 900] * 4]
+    out += [[100, 300, 180, 300, 180, 380, 100, 380], [120, 320, 140, 320, 140, 340, 120, 340]]
+    out += [out[3], out[3], out[40]]                                    # duplicates
+    out = [b if len(b) == 24 else [v for i in range(0, 8, 2) for v in b[i:i + 2] * 3]
+           for b in out]                                                # 4 points, thrice
+    scores = np.round(rng.uniform(0.3, 1, len(out)), 1)                 # ties
+    return [[int(v) for v in b] + [float(s)] for b, s in zip(out, scores)]
+
+
+def test_poly_nms_equals_mmocr(mmocr_ref):
+    """The boundaries MMOCR's poly_nms keeps, in its order, though ours skips the IoU of
+    boundaries whose bounding boxes do not meet: every threshold, and FCENet's 0.1 on several
+    seeded sets."""
+    from ocr_ds.models.textdet.fcenet.postprocess import poly_nms
+    boundaries = nms_boundaries(np.random.RandomState(11))
+    cases = [(boundaries, t) for t in (0.1, 0.0, 0.5, 1.0, -0.1)]
+    cases += [(nms_boundaries(np.random.RandomState(seed)), 0.1) for seed in (1, 2, 3)]
+    cases += [([], 0.1), (boundaries[:1], 0.1)]
+    theirs = mmocr_ref.call(REF, "nms", cases=cases)
+    kept = []
+    for (polygons, threshold), ref in zip(cases, theirs):
+        ours = poly_nms(polygons, threshold)
+        assert ours == ref, threshold
+        kept.append(len(ref))
+    # the cases decide something: some suppressed, some kept, all-but-one at -0.1
+    assert 1 < kept[0] < len(boundaries) and kept[4] == 1 and kept[3] > kept[0], kept
