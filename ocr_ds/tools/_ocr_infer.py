@@ -21,11 +21,12 @@ from ocr_ds.tools._ocr_models import KIE_MODELS, TEXTDET_MODELS, TEXTRECOG_MODEL
 _RECOG_DATASETS = ("ConcatDataset", "UniformConcatDataset", "OCRDataset", "OCRSegDataset")
 
 
-def ndarray_pipeline(cfg: Mapping[str, Any], default: Sequence[dict], batch_mode: bool
-                     ) -> list[dict]:
+def ndarray_pipeline(cfg: Mapping[str, Any], default: Sequence[dict], batch_mode: bool,
+                     from_files: bool = False) -> list[dict]:
     """The test pipeline ``mmocr.apis.model_inference`` runs on an array: the first step made
-    ``LoadImageFromNdarray``, ``ImageToTensor`` made ``DefaultFormatBundle``, and in batch mode
-    a recognition pipeline's ``MultiRotateAugOCR`` unwrapped."""
+    ``LoadImageFromNdarray`` (kept with ``from_files``), ``ImageToTensor`` made
+    ``DefaultFormatBundle``, and in batch mode a recognition pipeline's ``MultiRotateAugOCR``
+    unwrapped."""
     steps = test_pipeline(cfg, default)
     if steps and isinstance(steps[0], (list, tuple)):
         steps = list(steps[0])
@@ -44,7 +45,8 @@ def ndarray_pipeline(cfg: Mapping[str, Any], default: Sequence[dict], batch_mode
         return step
 
     steps = [bundle(dict(s)) for s in steps]
-    steps[0] = dict(steps[0], type="LoadImageFromNdarray")
+    if steps and not from_files:
+        steps[0] = dict(steps[0], type="LoadImageFromNdarray")
     return steps
 
 
@@ -116,7 +118,7 @@ class Runner:
         """MMOCR's KIE step on one image's words (``box``, ``text``; each box taken as its
         bounding rectangle): each word's class name (or index) and score, the nodes' class
         scores and the boxes the model saw."""
-        from ocr_ds.datasets.collate import collate
+        from ocr_ds.apis import run_batch
 
         anns = []
         for word in words:
@@ -126,13 +128,8 @@ class Runner:
         ann = self.kie_dataset._parse_anno_info(anns)
         ann.setdefault("ori_bboxes", ann["bboxes"])
         ann.setdefault("gt_bboxes", ann["bboxes"])
-        sample = self.pipeline(False)(dict(
-            ann, img=img, ann_info=ann, bbox_fields=[], img_prefix=None,
-            img_info=dict(width=img.shape[1], height=img.shape[0])))
-        batch = collate([sample])
-        batch["img"] = batch["img"].to(self.device)
-        with torch.no_grad():
-            nodes = self.model(batch, return_loss=False)[0]["nodes"].detach().cpu()
+        nodes = run_batch(self.model, self.pipeline(False), [img], ann)[0][0]["nodes"]
+        nodes = nodes.detach().cpu()
         scores, indices = torch.max(nodes, -1)
         labels = [(self.classes.get(str(i), str(i)), s)
                   for i, s in zip(indices.numpy().tolist(), scores.numpy().tolist())]
@@ -156,17 +153,9 @@ class Runner:
 
     def __call__(self, arrays: Sequence[np.ndarray], batch_mode: bool) -> list[dict]:
         """One forward of ``arrays`` as one batch (``model_inference``)."""
-        from ocr_ds.datasets.collate import collate
+        from ocr_ds.apis import run_batch
 
-        pipeline = self.pipeline(batch_mode)
-        samples = [pipeline(dict(img=img, ann_info=None, bbox_fields=[], mask_fields=[],
-                                 seg_fields=[], img_prefix=None,
-                                 img_info=dict(width=img.shape[1], height=img.shape[0])))
-                   for img in arrays]
-        batch = collate(samples)
-        batch["img"] = batch["img"].to(self.device)
-        with torch.no_grad():
-            return self.model(batch, return_loss=False)
+        return run_batch(self.model, self.pipeline(batch_mode), arrays)[0]
 
     def infer(self, arrays: Sequence[np.ndarray], batch_mode: bool, batch_size: int = 0
               ) -> list[dict]:

@@ -47,10 +47,12 @@ def test_dbnet_train_and_test_forward():
     assert model.backbone.conv1.weight.grad is not None
     model.eval()
     with torch.no_grad():
-        out = model(dict(img=batch["img"], img_metas=[{}, {}]), return_loss=False)
+        out = model(dict(img=batch["img"], img_metas=[{"filename": "a.jpg"}, {}]),
+                    return_loss=False)
     assert isinstance(out, list) and len(out) == 2
+    assert [r["filename"] for r in out] == ["a.jpg", None]      # as MMOCR's HeadMixin
     for r in out:
-        assert set(r) == {"boundary_result"}
+        assert set(r) == {"boundary_result", "filename"}
         assert all(len(b) == 9 and 0 <= b[-1] <= 1 for b in r["boundary_result"])
 
 

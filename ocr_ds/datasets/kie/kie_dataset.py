@@ -58,6 +58,10 @@ class KIEDataset(TextDetDataset):
                  dict_file: str | None = None, img_prefix: str = "",
                  pipeline: Sequence[Mapping[str, Any]] | None = None, norm: float = 10.,
                  directed: bool = False, test_mode: bool = True, skip_invalid: bool = True):
+        if ann_file is None and loader is None and pipeline is None and dict_file is not None:
+            # MMOCR's KIEDataset(dict_file=...): only to turn annotations into model inputs
+            self.norm, self.directed, self.dict = norm, directed, read_dict(dict_file)
+            return
         if ann_file is None or not isinstance(loader, Mapping):
             raise UserError(f"loader: {type(self).__name__} needs ann_file and a loader config "
                             f"dict (got ann_file={ann_file!r}, loader={loader!r})")
@@ -70,10 +74,9 @@ class KIEDataset(TextDetDataset):
     def for_annotations(cls, dict_file: str, norm: float = 10.,
                         directed: bool = False) -> "KIEDataset":
         """A dataset without annotation file, only to turn annotations into model inputs
-        (:meth:`_parse_anno_info`): MMOCR's ``KIEDataset(dict_file=...)`` in its ``ocr.py``."""
-        self = cls.__new__(cls)
-        self.norm, self.directed, self.dict = norm, directed, read_dict(dict_file)
-        return self
+        (:meth:`_parse_anno_info`): MMOCR's ``KIEDataset(dict_file=...)`` in its ``ocr.py``
+        (which that call also gives)."""
+        return cls(dict_file=dict_file, norm=norm, directed=directed)
 
     # ---------------------------------------------------------------- annotations
 

@@ -62,7 +62,9 @@ class HeadMixin:
         return self.loss_module(preds, self.downsample_ratio, **targets)
 
     def get_boundary(self, pred: torch.Tensor, img_meta: Mapping[str, Any]) -> dict:
-        """Decode one sample's ``(C, H, W)`` maps into original-image boundaries."""
+        """Decode one sample's ``(C, H, W)`` maps into original-image boundaries; with the
+        image's ``filename`` (None for an array), as MMOCR's heads of this kind give it."""
         boundaries = self.postprocessor(pred)
         factor = 1.0 / self.downsample_ratio / scale_factor_xy(img_meta)
-        return dict(boundary_result=rescale_boundaries(boundaries, factor))
+        return dict(boundary_result=rescale_boundaries(boundaries, factor),
+                    filename=img_meta.get("filename"))

@@ -1,0 +1,253 @@
+"""MMOCR 0.6.3's Python API (``mmocr.apis``) on ocr_ds's models.
+
+A script written against MMOCR changes one import::
+
+    from ocr_ds.apis import init_detector, model_inference    # was: from mmocr.apis import ...
+
+    model = init_detector('configs/textdet/dbnet/dbnet_r18_fpnc_1200e_icdar2015.py',
+                          'work_dirs/dbnet/latest.pth', device='cpu')
+    result = model_inference(model, 'demo.jpg')      # {'boundary_result': [[x1, y1, ..., s]]}
+    model.show_result('demo.jpg', result, out_file='demo_out.jpg')
+
+``init_detector`` builds any model of the zoo (detector, recogniser, KIE, NER) from a config
+file or :class:`~ocr_ds.config.Config` and a checkpoint (ours: a ``.pth`` or a DeepSpeed
+checkpoint directory; MMOCR's ``.pth``; an http(s) URL, cached as mmcv does); the model carries
+its config as ``model.cfg``. ``model_inference`` runs image files or arrays through the config's
+test pipeline, one at a time or as one batch (``batch_mode``), with a KIE model's annotations
+(``ann``), and returns what MMOCR's returns (one result, or a list for a list of images; with
+``return_data`` the pipeline's samples too). ``text_model_inference`` runs a NER model on a
+sentence. ``show_result`` draws a result as the models' ``show_result`` in MMOCR (also reached
+as ``model.show_result``).
+
+Differs from MMOCR (README, "Coming from MMOCR"): a checkpoint that lacks some of the model's
+tensors is an error (MMOCR warns and keeps the random ones); a checkpoint without ``CLASSES``
+leaves ``model.CLASSES`` unset (MMOCR sets COCO's 80 class names and warns).
+"""
+from __future__ import annotations
+
+import copy
+import os
+import types
+import warnings
+from typing import Any, Mapping, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from ocr_ds.config import Config
+from ocr_ds.errors import UserError
+
+
+def _kind(model_cfg: Mapping[str, Any]) -> str:
+    """'textdet', 'textrecog', 'kie' or 'ner': the family of the model a config builds."""
+    from ocr_ds import registry
+
+    path = registry.MODELS.get((model_cfg or {}).get("type", ""), "")
+    return next((k for k in ("textdet", "textrecog", "kie", "ner")
+                 if f"ocr_ds.models.{k}." in str(path)), "")
+
+
+def init_detector(config: str | os.PathLike | Config, checkpoint: str | None = None,
+                  device: str | torch.device = "cuda:0", cfg_options: Mapping | None = None,
+                  allow_unsafe_pickle: bool = False) -> torch.nn.Module:
+    """The config's model with the checkpoint's weights, on ``device``, in eval mode, with
+    ``model.cfg`` (MMOCR's ``init_detector``; ``allow_unsafe_pickle`` as the commands'
+    ``--allow-unsafe-pickle``, for a checkpoint that is not weights-only)."""
+    from ocr_ds import registry
+    from ocr_ds.models.common.init import cached_url
+    from ocr_ds.tools._infer_common import build_with_weights, load_weights
+
+    if isinstance(config, (str, os.PathLike)):
+        if not os.path.isfile(config):
+            raise UserError(f"config: file not found (got {str(config)!r})")
+        config = Config.fromfile(str(config))
+    elif not isinstance(config, Config):
+        raise TypeError(f"config must be a filename or Config object, but got {type(config)}")
+    if cfg_options is not None:
+        config.merge_from_dict(dict(cfg_options))
+    model_cfg = copy.deepcopy(dict(config["model"]))
+    model_cfg.pop("pretrained", None)               # MMOCR: model.pretrained = None
+    if "train_cfg" in model_cfg:                    # MMOCR: model.train_cfg = None
+        model_cfg["train_cfg"] = None
+    meta: dict[str, Any] = {}
+    if checkpoint is None:
+        model = registry.build(registry.MODELS, model_cfg, "model").eval()
+    else:
+        if str(checkpoint).startswith(("http://", "https://")):
+            checkpoint = cached_url(str(checkpoint), "checkpoint")
+        state, meta = load_weights(str(checkpoint), allow_unsafe_pickle)
+        model = build_with_weights(model_cfg, state, f"checkpoint {checkpoint}")
+    if isinstance(meta, Mapping) and "CLASSES" in meta:
+        model.CLASSES = meta["CLASSES"]
+    model.cfg = config
+    model.show_result = types.MethodType(show_result, model)
+    return model.to(device).eval()
+
+
+def _pipeline(model: torch.nn.Module, arrays: bool, batch_mode: bool) -> Any:
+    from ocr_ds.datasets.pipelines.compose import Compose
+    from ocr_ds.tools._ocr_infer import ndarray_pipeline
+    from ocr_ds.tools.infer_det import DEFAULT_TEST_PIPELINE as DET_PIPELINE
+    from ocr_ds.tools.infer_recog import DEFAULT_TEST_PIPELINE as RECOG_PIPELINE
+
+    cfg = model.cfg
+    default = dict(textdet=DET_PIPELINE, textrecog=RECOG_PIPELINE).get(_kind(cfg["model"]), [])
+    steps = ndarray_pipeline(cfg, default, batch_mode, from_files=not arrays)
+    if not steps:
+        raise UserError("model.cfg: data.test.pipeline: expected the test pipeline (got none)")
+    return Compose(steps, "data.test.pipeline")
+
+
+def _to(device: torch.device, value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, list):
+        return [_to(device, v) for v in value]
+    return value
+
+
+def run_batch(model: torch.nn.Module, pipeline: Any, imgs: Sequence[Any],
+              ann: Mapping | None = None) -> tuple[list, list]:
+    """``imgs`` (all file names or all arrays) through ``pipeline`` and ``model`` as one batch
+    (on the model's device): the results and the pipeline's samples."""
+    from ocr_ds.datasets.collate import collate
+
+    datas = []
+    for img in imgs:
+        if isinstance(img, np.ndarray):
+            data = dict(img=img, ann_info=ann, bbox_fields=[], mask_fields=[], seg_fields=[],
+                        img_prefix=None, img_info=dict(width=img.shape[1], height=img.shape[0]))
+        else:
+            data = dict(img_info=dict(filename=img), img_prefix=None, ann_info=ann,
+                        bbox_fields=[], mask_fields=[], seg_fields=[])
+        if ann is not None:
+            data.update(dict(**ann))
+        datas.append(pipeline(data))
+    if isinstance(datas[0]["img"], list) and len(datas) > 1:
+        raise Exception(f"aug test does not support inference with batch size {len(datas)}")
+    device = next(model.parameters()).device
+    batch = {k: _to(device, v) for k, v in collate(datas).items()}
+    with torch.no_grad():
+        return model(batch, return_loss=False), datas
+
+
+def model_inference(model: torch.nn.Module, imgs: Any, ann: Mapping | None = None,
+                    batch_mode: bool = False, return_data: bool = False) -> Any:
+    """Results of ``imgs`` (a file name or array, or a list or tuple of them: then a list of
+    results) as MMOCR's ``model_inference``: each image through ``model.cfg``'s test pipeline
+    (``LoadImageFromNdarray`` for arrays), all as one batch; ``batch_mode`` drops a
+    recogniser's test-time rotation; ``ann``: a KIE model's boxes, texts and relations."""
+    if isinstance(imgs, (list, tuple)):
+        is_batch = True
+        if len(imgs) == 0:
+            raise Exception("empty imgs provided, please check and try again")
+        if not isinstance(imgs[0], (np.ndarray, str)):
+            raise AssertionError("imgs must be strings or numpy arrays")
+    elif isinstance(imgs, (np.ndarray, str)):
+        imgs, is_batch = [imgs], False
+    else:
+        raise AssertionError("imgs must be strings or numpy arrays")
+    results, datas = run_batch(model, _pipeline(model, isinstance(imgs[0], np.ndarray),
+                                                batch_mode), imgs, ann)
+    if not is_batch:
+        return (results[0], datas[0]) if return_data else results[0]
+    return (results, datas) if return_data else results
+
+
+def text_model_inference(model: torch.nn.Module, input_sentence: str) -> Any:
+    """A NER model's entities in ``input_sentence`` (MMOCR's ``text_model_inference``):
+    ``[[[label, start, end], ...]]``."""
+    from ocr_ds.datasets.collate import collate
+    from ocr_ds.datasets.pipelines.compose import Compose
+    from ocr_ds.tools._infer_common import test_pipeline
+
+    assert isinstance(input_sentence, str)
+    steps = test_pipeline(model.cfg, [])
+    if steps and isinstance(steps[0], (list, tuple)):
+        steps = list(steps[0])
+    pipeline = Compose(steps, "data.test.pipeline")
+    batch = collate([pipeline({"text": input_sentence, "label": {}})])
+    with torch.no_grad():
+        return model(batch, return_loss=False)
+
+
+def _boundaries(img: np.ndarray, boundaries: list, score_thr: float, color: tuple,
+                text_color: tuple, thickness: int, show_score: bool) -> None:
+    """MMOCR's ``imshow_pred_boundary`` drawing (in place): boundaries scoring above
+    ``score_thr``, their points truncated to integers; the score at the first point."""
+    for b in boundaries:
+        if not b[-1] > score_thr:
+            continue
+        points = np.array(b[:-1]).astype(np.int32)
+        cv2.polylines(img, [points.reshape(-1, 1, 2)], True, color=color, thickness=thickness)
+        if show_score:
+            cv2.putText(img, f"{b[-1]:.02f}", (int(points[0]), int(points[1]) - 2),
+                        cv2.FONT_HERSHEY_COMPLEX, 0.5, text_color)
+
+
+def _text_label(img: np.ndarray, pred: str, gt: str) -> np.ndarray:
+    """MMOCR's ``imshow_text_label`` picture: the predicted text (red) above the image scaled
+    to 64 pixels high, the ground truth (blue) below when given."""
+    height = 64
+    img = cv2.resize(img, (int(1.0 * img.shape[1] / img.shape[0] * height), height))
+    h, w = img.shape[:2]
+    tiles = [np.ones((h, w, 3), np.uint8) * 255, img]
+    cv2.putText(tiles[0], pred, (5, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 255), 2)
+    if gt != "":
+        tiles.append(np.ones((h, w, 3), np.uint8) * 255)
+        cv2.putText(tiles[2], gt, (5, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 0, 0), 2)
+    tiles = [cv2.cvtColor(t, cv2.COLOR_GRAY2BGR) if t.ndim == 2 else t for t in tiles]
+    out = np.zeros((sum(t.shape[0] for t in tiles), max(t.shape[1] for t in tiles), 3), np.uint8)
+    y = 0
+    for t in tiles:
+        out[y:y + t.shape[0], :t.shape[1]] = t
+        y += t.shape[0]
+    return out
+
+
+_COLORS = dict(green=(0, 255, 0), blue=(255, 0, 0), red=(0, 0, 255), cyan=(255, 255, 0),
+               yellow=(0, 255, 255), magenta=(255, 0, 255), white=(255, 255, 255),
+               black=(0, 0, 0))
+
+
+def show_result(model: torch.nn.Module, img: str | np.ndarray, result: Mapping[str, Any],
+                score_thr: float = 0.5, bbox_color: str | tuple = "green",
+                text_color: str | tuple = "green", thickness: int = 1, font_scale: float = 0.5,
+                win_name: str = "", show: bool = False, wait_time: int = 0,
+                out_file: str | None = None, gt_label: str = "", boxes: Any = None,
+                **kwargs: Any) -> np.ndarray:
+    """``result`` drawn on ``img`` (a file name or an array) as MMOCR's models'
+    ``show_result`` draw it: a detector's boundaries scoring above ``score_thr``, a
+    recogniser's text above the image scaled to 64 pixels high and ``gt_label`` below;
+    written to ``out_file`` (folders made), else shown in a window with ``show``; returned. A KIE result (``nodes``, given the
+    image's ``boxes``) is drawn as ``test.py --show-dir`` draws it (MMOCR's needs a font it
+    downloads)."""
+    from ocr_ds.engine.show import draw_prediction, show_window
+
+    if isinstance(img, str):
+        path, img = img, cv2.imread(img)
+        if img is None:
+            raise UserError(f"{path}: not a readable image")
+    img = np.array(img)
+    show = show and out_file is None
+    if "nodes" in result and boxes is None and not isinstance(score_thr, (int, float)):
+        boxes, score_thr = score_thr, 0.5           # MMOCR's KIE: show_result(img, result, boxes)
+    if "boundary_result" in result:
+        if not result["boundary_result"]:
+            warnings.warn(f"0 text found in {out_file}")
+            return img
+        color, text = (_COLORS[c] if isinstance(c, str) else tuple(c)
+                       for c in (bbox_color, text_color))
+        _boundaries(img, result["boundary_result"], score_thr, color, text, thickness,
+                    bool(getattr(model, "show_score", False)))
+    elif "text" in result:
+        img = _text_label(img, str(result["text"]), gt_label)
+    else:
+        img = draw_prediction(img, result, score_thr, boxes=boxes)
+    if show:
+        show_window(img, win_name)
+    if out_file is not None:
+        os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
+        cv2.imwrite(out_file, img)
+    return img

@@ -1,0 +1,153 @@
+"""ocr_ds.apis against MMOCR 0.6.3's ``mmocr.apis`` on the same configs, weights and inputs:
+``init_detector`` + ``model_inference`` (a file, an array, a list, batch mode, ``return_data``,
+test-time rotation with and without batch mode, a KIE model's ``ann``),
+``text_model_inference`` (NER), and the pictures ``show_result`` returns or writes."""
+import os
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from ocr_ds import apis, registry
+from ocr_ds.config import Config
+from ocr_ds.datasets.kie.kie_dataset import KIEDataset
+from ocr_ds.errors import UserError
+from parity import assert_close, ref_file
+from test_ocr_tool import setup  # noqa: F401  (the fixture: configs, weights, images)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models",
+                                "ner"))
+from test_ner_parity import tiny_model, write_vocab  # noqa: E402
+
+REF = ref_file(__file__, "mmocr_apis.py")
+pytestmark = pytest.mark.usefixtures("one_thread")
+WORDS = [dict(box=[10, 10, 70, 10, 70, 30, 10, 30], text="ocr"),
+         dict(box=[80, 12, 140, 12, 140, 32, 80, 32], text="7ab"),
+         dict(box=[20, 60, 110, 60, 110, 80, 20, 80], text="deep")]
+SENTENCES = ["张三在北京天安门", "xyz上海的书"]       # (MMOCR fails on an empty one)
+NER_PIPELINE = '''
+test_pipeline = [dict(type="NerTransform", label_convertor={convertor}, max_len=16),
+                 dict(type="ToTensorNER")]
+data = dict(test=dict(type="NerDataset", ann_file="none.txt", pipeline=test_pipeline,
+                      loader=dict(type="AnnFileLoader", repeat=1, file_format="txt",
+                                  parser=dict(type="LineJsonParser", keys=["text", "label"]))))
+'''
+
+
+@pytest.fixture(scope="module")
+def inputs(setup, tmp_path_factory):  # noqa: F811
+    """Word crops as files, and a tiny NER model's config and weights."""
+    d = tmp_path_factory.mktemp("apis")
+    img = cv2.imread(setup["images"][0])
+    crops = []
+    for i, w in enumerate(WORDS):
+        x1, y1, x2, _, _, y2 = w["box"][:6]
+        cv2.imwrite(str(d / f"crop{i}.png"), img[y1:y2 + 1, x1:x2 + 1])
+        crops.append(str(d / f"crop{i}.png"))
+    vocab = write_vocab(d / "vocab.txt")
+    model = tiny_model(vocab)
+    (d / "ner.py").write_text(f"model = {model!r}\n" + NER_PIPELINE.format(
+        convertor=repr(model["label_convertor"])))
+    torch.manual_seed(1)
+    ner = registry.build(registry.MODELS, Config.fromfile(str(d / "ner.py"))["model"], "model")
+    with torch.no_grad():   # (as built, it reads no entity: labels that vary along the text)
+        ner.decoder.classifier.weight.normal_(0, 3.0)
+    torch.save(dict(state_dict=ner.state_dict()), d / "ner.pth")
+    s = setup
+    return dict(det=(s["det_config"], s["det_ckpt"]), recog=(s["recog_config"], s["recog_ckpt"]),
+                rot=(str(s["dir"] / "recog_rot.py"), s["recog_ckpt"]),
+                kie=(str(s["dir"] / "kie.py"), str(s["dir"] / "kie.pth")),
+                ner=(str(d / "ner.py"), str(d / "ner.pth")), images=s["images"], crops=crops,
+                words=WORDS, sentences=SENTENCES)
+
+
+def ours(m, out_dir):
+    """The ref side's calls (mmocr_apis.runs), on ocr_ds.apis."""
+    init, infer = apis.init_detector, apis.model_inference
+    images, crops = m["images"], m["crops"]
+    out = {}
+    model = init(*m["det"], device="cpu")
+    out["det_file"] = infer(model, images[0])
+    out["det_list"] = infer(model, [images[0]])
+    out["det_batch"] = infer(model, [cv2.imread(p) for p in images], batch_mode=True)
+    result, data = infer(model, images[0], return_data=True)
+    out["det_data_shape"] = list(data["img"].shape)
+    out["det_array"] = infer(model, cv2.imread(images[1]))
+    out["det_shown"] = torch.from_numpy(model.show_result(images[0], out["det_file"],
+                                                          score_thr=0.3))
+    model.show_result(images[0], out["det_file"], score_thr=0.0, bbox_color="red",
+                      thickness=2, out_file=f"{out_dir}/det/red.png")
+    out["det_red"] = torch.from_numpy(cv2.imread(f"{out_dir}/det/red.png"))
+    model = init(*m["recog"], device="cpu")
+    out["recog_files"] = [infer(model, p) for p in crops]
+    out["recog_batch"] = infer(model, [cv2.imread(crops[2])], batch_mode=True)
+    # (ours keeps the model's pipeline as it was: files still read after arrays)
+    assert infer(model, crops[0]) == out["recog_files"][0]
+    out["recog_shown"] = torch.from_numpy(model.show_result(crops[0], out["recog_files"][0]))
+    out["recog_returned"] = torch.from_numpy(model.show_result(
+        crops[1], out["recog_files"][1], gt_label="42", out_file=f"{out_dir}/recog.png"))
+    out["recog_gt"] = torch.from_numpy(cv2.imread(f"{out_dir}/recog.png"))
+    model = init(*m["rot"], device="cpu")
+    out["rot_file"] = infer(model, crops[0])
+    out["rot_batch"] = infer(model, crops[:1], batch_mode=True)
+    model = init(*m["kie"], device="cpu")
+    dataset = KIEDataset(dict_file=model.cfg.data.test.dict_file)
+    ann = dataset._parse_anno_info(m["words"])
+    ann["ori_bboxes"] = ann.get("ori_bboxes", ann["bboxes"])
+    ann["gt_bboxes"] = ann.get("gt_bboxes", ann["bboxes"])
+    out["kie"] = infer(model, cv2.imread(images[0]), ann=ann)
+    model = init(*m["ner"], device="cpu")
+    out["ner"] = [apis.text_model_inference(model, s) for s in m["sentences"]]
+    return out
+
+
+def _comparable(result):
+    """A result without what ours adds (a recogniser's ``char_scores``; README) and, of a KIE
+    result, its nodes, edges and the metas both sides give."""
+    if isinstance(result, list):
+        return [_comparable(r) for r in result]
+    if isinstance(result, dict) and "nodes" in result:
+        metas = [{k: m[k] for k in ("img_shape", "filename", "ori_texts")}
+                 for m in result["img_metas"]]
+        return dict(nodes=result["nodes"], edges=result["edges"], img_metas=metas)
+    if isinstance(result, dict) and "text" in result:
+        score = result["score"]
+        return dict(text=result["text"],
+                    score=float(np.mean(score)) if isinstance(score, list) else score)
+    return result
+
+
+@pytest.mark.filterwarnings("ignore:Remove \"MultiRotateAugOCR\"")
+def test_apis_match_mmocr(mmocr_ref, inputs, tmp_path):
+    theirs = mmocr_ref.call(REF, "runs", out_dir=str(tmp_path / "ref"), **inputs)
+    got = ours(inputs, str(tmp_path / "ours"))
+    assert got.keys() == theirs.keys()
+    for key in got:
+            assert_close(_comparable(got[key]), _comparable(theirs[key]), what=key)
+    # the calls decide something: boundaries found, texts read, pictures drawn
+    assert len(got["det_file"]["boundary_result"]) >= 2 and len(got["det_batch"]) == 2
+    assert got["det_file"]["filename"] == inputs["images"][0]
+    assert all(r["text"] for r in got["recog_files"])
+    assert torch.equal(got["recog_returned"], got["recog_gt"])
+    assert got["det_shown"].shape == (96, 160, 3) and got["recog_gt"].shape[0] == 3 * 64
+    assert (got["det_red"] != got["det_shown"]).any()
+    assert all(entities for (entities,) in got["ner"]), got["ner"]
+
+
+def test_bad_input(setup, tmp_path):  # noqa: F811
+    with pytest.raises(UserError, match="config: file not found"):
+        apis.init_detector(str(tmp_path / "nope.py"), device="cpu")
+    with pytest.raises(TypeError, match="config must be a filename or Config object"):
+        apis.init_detector(dict(model=dict(type="DBNet")), device="cpu")
+    model = apis.init_detector(setup["det_config"], setup["det_ckpt"], device="cpu")
+    with pytest.raises(Exception, match="empty imgs provided"):
+        apis.model_inference(model, [])
+    with pytest.raises(AssertionError, match="imgs must be strings or numpy arrays"):
+        apis.model_inference(model, 3)
+    with pytest.raises(UserError, match="tensors missing or of another shape"):
+        apis.init_detector(setup["recog_config"], setup["det_ckpt"], device="cpu")
+    # without a checkpoint: a model of the config's shape, with its config attached
+    bare = apis.init_detector(Config.fromfile(setup["det_config"]), device="cpu")
+    assert bare.cfg.model.type == "DBNet" and not bare.training
