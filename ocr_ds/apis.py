@@ -220,9 +220,9 @@ def show_result(model: torch.nn.Module, img: str | np.ndarray, result: Mapping[s
     """``result`` drawn on ``img`` (a file name or an array) as MMOCR's models'
     ``show_result`` draw it: a detector's boundaries scoring above ``score_thr``, a
     recogniser's text above the image scaled to 64 pixels high and ``gt_label`` below;
-    written to ``out_file`` (folders made), else shown in a window with ``show``; returned. A KIE result (``nodes``, given the
-    image's ``boxes``) is drawn as ``test.py --show-dir`` draws it (MMOCR's needs a font it
-    downloads)."""
+    written to ``out_file`` (folders made), else shown in a window with ``show``; returned.
+    A KIE result (``nodes``, given the image's ``boxes``) is drawn as ``test.py --show-dir``
+    draws it (MMOCR's needs a font it downloads)."""
     from ocr_ds.engine.show import draw_prediction, show_window
 
     if isinstance(img, str):

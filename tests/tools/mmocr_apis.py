@@ -15,8 +15,9 @@ def _picture(path):
 
 
 def runs(det, recog, rot, kie, ner, images, crops, words, sentences, out_dir):
-    """Every call of the test (recognisers: batches of one, MMOCR asserts on more) (each model: ``(config, checkpoint)``), its results and the
-    pictures ``show_result`` wrote or returned. Files before arrays: MMOCR's model_inference
+    """Every call of the test (each model: ``(config, checkpoint)``), its results and the
+    pictures ``show_result`` wrote or returned. Recognisers get batches of one (MMOCR asserts
+    on more). Files before arrays: MMOCR's model_inference
     turns the model's own test pipeline into LoadImageFromNdarray on an array (a shallow
     ``cfg.copy()``), after which files fail."""
     from mmocr.apis import init_detector, model_inference

@@ -1,4 +1,4 @@
-"""The inputs where MMOCR 0.6.3's converters of tests/tools/test_more_converters.py crash or
+"""The inputs where MMOCR 0.6.3's converters of tests/tools/data/test_more_converters.py crash or
 misread: read correctly here, or a one-line error (exit 2) with nothing written."""
 import json
 import os

@@ -1,5 +1,5 @@
 """Hand-made miniature RCTW, ReCTS, MTWI and HierText trees in each set's native annotation format
-(``ROOT/imgs``, ``ROOT/annotations``), for tests/tools/test_more_large_converters.py."""
+(``ROOT/imgs``, ``ROOT/annotations``), for tests/tools/data/test_more_large_converters.py."""
 from __future__ import annotations
 
 import copy

@@ -1,6 +1,7 @@
 """Hand-made miniature trees, in each data set's native layout and annotation format, for the
-converters of tests/tools/test_more_converters.py (IC11, IC13, SVT, FUNSD, SROIE, NAF, VinText,
-BID, DeText, ILST, IMGUR5K, KAIST, LV); the other data tools' inputs are in more_tool_trees.py."""
+converters of tests/tools/data/test_more_converters.py (IC11, IC13, SVT, FUNSD, SROIE, NAF,
+VinText, BID, DeText, ILST, IMGUR5K, KAIST, LV); the other data tools' inputs are in
+more_tool_trees.py."""
 from __future__ import annotations
 
 import json

@@ -16,7 +16,7 @@ from ocr_ds.tools.data.textdet import (ctw1500_converter, icdar_converter, synth
                                        totaltext_converter)
 
 REF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mmocr_converters.py")
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 # (name, tree, converter, arguments after ROOT, writes into ROOT (no -o))
 CASES = [

@@ -1,6 +1,6 @@
 """Hand-made inputs of the data tools that take files of their own rather than a data set tree
 (WildReceipt close-set lines, SynthText character boxes, CurvedSynText150k, OpenVINO, LabelMe),
-for tests/tools/test_more_converters.py."""
+for tests/tools/data/test_more_converters.py."""
 from __future__ import annotations
 
 import json
