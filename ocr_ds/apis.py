@@ -27,11 +27,8 @@ from __future__ import annotations
 
 import copy
 import os
-import types
-import warnings
 from typing import Any, Mapping, Sequence
 
-import cv2
 import numpy as np
 import torch
 
@@ -81,7 +78,6 @@ def init_detector(config: str | os.PathLike | Config, checkpoint: str | None = N
     if isinstance(meta, Mapping) and "CLASSES" in meta:
         model.CLASSES = meta["CLASSES"]
     model.cfg = config
-    model.show_result = types.MethodType(show_result, model)
     return model.to(device).eval()
 
 
@@ -170,84 +166,3 @@ def text_model_inference(model: torch.nn.Module, input_sentence: str) -> Any:
     batch = collate([pipeline({"text": input_sentence, "label": {}})])
     with torch.no_grad():
         return model(batch, return_loss=False)
-
-
-def _boundaries(img: np.ndarray, boundaries: list, score_thr: float, color: tuple,
-                text_color: tuple, thickness: int, show_score: bool) -> None:
-    """MMOCR's ``imshow_pred_boundary`` drawing (in place): boundaries scoring above
-    ``score_thr``, their points truncated to integers; the score at the first point."""
-    for b in boundaries:
-        if not b[-1] > score_thr:
-            continue
-        points = np.array(b[:-1]).astype(np.int32)
-        cv2.polylines(img, [points.reshape(-1, 1, 2)], True, color=color, thickness=thickness)
-        if show_score:
-            cv2.putText(img, f"{b[-1]:.02f}", (int(points[0]), int(points[1]) - 2),
-                        cv2.FONT_HERSHEY_COMPLEX, 0.5, text_color)
-
-
-def _text_label(img: np.ndarray, pred: str, gt: str) -> np.ndarray:
-    """MMOCR's ``imshow_text_label`` picture: the predicted text (red) above the image scaled
-    to 64 pixels high, the ground truth (blue) below when given."""
-    height = 64
-    img = cv2.resize(img, (int(1.0 * img.shape[1] / img.shape[0] * height), height))
-    h, w = img.shape[:2]
-    tiles = [np.ones((h, w, 3), np.uint8) * 255, img]
-    cv2.putText(tiles[0], pred, (5, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 255), 2)
-    if gt != "":
-        tiles.append(np.ones((h, w, 3), np.uint8) * 255)
-        cv2.putText(tiles[2], gt, (5, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 0, 0), 2)
-    tiles = [cv2.cvtColor(t, cv2.COLOR_GRAY2BGR) if t.ndim == 2 else t for t in tiles]
-    out = np.zeros((sum(t.shape[0] for t in tiles), max(t.shape[1] for t in tiles), 3), np.uint8)
-    y = 0
-    for t in tiles:
-        out[y:y + t.shape[0], :t.shape[1]] = t
-        y += t.shape[0]
-    return out
-
-
-_COLORS = dict(green=(0, 255, 0), blue=(255, 0, 0), red=(0, 0, 255), cyan=(255, 255, 0),
-               yellow=(0, 255, 255), magenta=(255, 0, 255), white=(255, 255, 255),
-               black=(0, 0, 0))
-
-
-def show_result(model: torch.nn.Module, img: str | np.ndarray, result: Mapping[str, Any],
-                score_thr: float = 0.5, bbox_color: str | tuple = "green",
-                text_color: str | tuple = "green", thickness: int = 1, font_scale: float = 0.5,
-                win_name: str = "", show: bool = False, wait_time: int = 0,
-                out_file: str | None = None, gt_label: str = "", boxes: Any = None,
-                **kwargs: Any) -> np.ndarray:
-    """``result`` drawn on ``img`` (a file name or an array) as MMOCR's models'
-    ``show_result`` draw it: a detector's boundaries scoring above ``score_thr``, a
-    recogniser's text above the image scaled to 64 pixels high and ``gt_label`` below;
-    written to ``out_file`` (folders made), else shown in a window with ``show``; returned.
-    A KIE result (``nodes``, given the image's ``boxes``) is drawn as ``test.py --show-dir``
-    draws it (MMOCR's needs a font it downloads)."""
-    from ocr_ds.engine.show import draw_prediction, show_window
-
-    if isinstance(img, str):
-        path, img = img, cv2.imread(img)
-        if img is None:
-            raise UserError(f"{path}: not a readable image")
-    img = np.array(img)
-    show = show and out_file is None
-    if "nodes" in result and boxes is None and not isinstance(score_thr, (int, float)):
-        boxes, score_thr = score_thr, 0.5           # MMOCR's KIE: show_result(img, result, boxes)
-    if "boundary_result" in result:
-        if not result["boundary_result"]:
-            warnings.warn(f"0 text found in {out_file}")
-            return img
-        color, text = (_COLORS[c] if isinstance(c, str) else tuple(c)
-                       for c in (bbox_color, text_color))
-        _boundaries(img, result["boundary_result"], score_thr, color, text, thickness,
-                    bool(getattr(model, "show_score", False)))
-    elif "text" in result:
-        img = _text_label(img, str(result["text"]), gt_label)
-    else:
-        img = draw_prediction(img, result, score_thr, boxes=boxes)
-    if show:
-        show_window(img, win_name)
-    if out_file is not None:
-        os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
-        cv2.imwrite(out_file, img)
-    return img

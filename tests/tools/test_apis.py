@@ -151,3 +151,32 @@ def test_bad_input(setup, tmp_path):  # noqa: F811
     # without a checkpoint: a model of the config's shape, with its config attached
     bare = apis.init_detector(Config.fromfile(setup["det_config"]), device="cpu")
     assert bare.cfg.model.type == "DBNet" and not bare.training
+
+
+def test_every_model_draws_its_result(setup, tmp_path):  # noqa: F811
+    """``show_result`` is the models' own (built any way), with each MMOCR family's positional
+    arguments: a detector's score_thr, a recogniser's gt_label, a KIE model's boxes (drawn
+    with its class_list names)."""
+    s = setup
+    det = registry.build(registry.MODELS, Config.fromfile(s["det_config"])["model"], "model")
+    result = dict(boundary_result=[[10, 10, 70, 10, 70, 30, 10, 30, 0.6],
+                                   [80, 12, 140, 12, 140, 32, 80, 32, 0.4]])
+    one, both = det.show_result(s["images"][0], result), det.show_result(s["images"][0],
+                                                                         result, 0.3)
+    assert (one != both).any() and one.shape == (96, 160, 3)
+    recog = apis.init_detector(s["recog_config"], s["recog_ckpt"], device="cpu")
+    assert recog.show_result(s["images"][1], dict(text="ab", score=0.5), "cd").shape[0] == 192
+    kie = apis.init_detector(str(s["dir"] / "kie.py"), str(s["dir"] / "kie.pth"), device="cpu")
+    dataset = KIEDataset(dict_file=kie.cfg.data.test.dict_file)
+    ann = dataset._parse_anno_info(WORDS)
+    ann["ori_bboxes"] = ann["gt_bboxes"] = ann["bboxes"]
+    result = apis.model_inference(kie, s["images"][0], ann=ann)
+    out = tmp_path / "kie" / "a.png"
+    picture = kie.show_result(s["images"][0], result, ann["bboxes"], out_file=str(out))
+    assert picture.shape == (96, 480, 3) and cv2.imread(str(out)).shape == picture.shape
+    # the class names of kie.py's class_list on the page beside the image, not indices
+    from ocr_ds.engine.show import show_result
+    indices = show_result(s["images"][0], result, boxes=ann["bboxes"])
+    assert (picture[:, :160] == indices[:, :160]).all() and (picture != indices).any()
+    with pytest.raises(TypeError, match="at most 7 positional"):
+        kie.show_result(s["images"][0], result, ann["bboxes"], "", False, 0, None, "extra")

@@ -53,6 +53,32 @@ class BaseModule(nn.Module):
         self._is_init = True
 
 
+class ShowResultMixin:
+    """MMOCR's ``model.show_result(img, result, ...)`` for detectors, recognisers and KIE
+    models (:func:`ocr_ds.engine.show.show_result`); ``show_args`` names the positional
+    arguments after ``result`` as each MMOCR family orders them."""
+
+    show_args: tuple[str, ...] = ("score_thr", "bbox_color", "text_color", "thickness",
+                                  "font_scale", "win_name", "show", "wait_time", "out_file")
+
+    def show_result(self, img: Any, result: Mapping, *args: Any, **kwargs: Any) -> Any:
+        from ocr_ds.engine.show import show_result
+
+        if len(args) > len(self.show_args):
+            raise TypeError(f"show_result takes at most {len(self.show_args) + 2} positional "
+                            f"arguments ({len(args) + 2} given)")
+        kwargs.update(zip(self.show_args, args))
+        kwargs.setdefault("show_score", bool(getattr(self, "show_score", False)))
+        return show_result(img, result, **self.show_settings(), **kwargs)
+
+    def show_settings(self) -> dict[str, Any]:
+        """What the model adds to its pictures (a KIE model: class names, open set)."""
+        return {}
+
+
+RECOGNISER_SHOW_ARGS = ("gt_label", "win_name", "show", "wait_time", "out_file")
+
+
 class Sequential(BaseModule, nn.Sequential):
     """``nn.Sequential`` whose children are walked by ``init_weights``."""
 

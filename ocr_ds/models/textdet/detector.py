@@ -13,10 +13,10 @@ import torch
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
-from ocr_ds.models.common.base import BaseModule
+from ocr_ds.models.common.base import BaseModule, ShowResultMixin
 
 
-class SingleStageTextDetector(BaseModule):
+class SingleStageTextDetector(ShowResultMixin, BaseModule):
     """Args mirror MMOCR 0.x: ``backbone``, ``neck``, ``bbox_head`` dicts (built in this
     order, as mmdet's ``SingleStageDetector``); ``pretrained`` (deprecated, a backbone
     checkpoint); ``init_cfg`` as any ``BaseModule``'s; ``train_cfg``/``test_cfg``/``show_score``

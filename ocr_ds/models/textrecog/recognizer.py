@@ -35,7 +35,7 @@ import torch
 
 from ocr_ds.datasets.collate import pad_stack
 from ocr_ds.errors import UserError
-from ocr_ds.models.common.base import BaseModule
+from ocr_ds.models.common.base import BaseModule, RECOGNISER_SHOW_ARGS, ShowResultMixin
 from ocr_ds.registry import COMPONENTS, build
 
 
@@ -84,8 +84,10 @@ def test_with_views(simple_test: Callable[[torch.Tensor, list[dict]], list[dict[
     return merged
 
 
-class BaseRecognizer(BaseModule):
+class BaseRecognizer(ShowResultMixin, BaseModule):
     """``forward(batch, return_loss)`` -> ``forward_train`` / ``forward_test``."""
+
+    show_args = RECOGNISER_SHOW_ARGS
 
     def __init__(self, init_cfg: Any = None):
         super().__init__(init_cfg=init_cfg)

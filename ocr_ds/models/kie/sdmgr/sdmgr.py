@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
-from ocr_ds.models.common.base import BaseModule
+from ocr_ds.models.common.base import BaseModule, ShowResultMixin
 from ocr_ds.models.common.roi_extractor import bbox2roi
 
 _EXTRACTOR = dict(type="mmdet.SingleRoIExtractor", roi_layer=dict(type="RoIAlign", output_size=7),
@@ -33,12 +33,20 @@ def _tensors(values: Sequence[Any], dtype: torch.dtype, device: torch.device
                             device=device).to(dtype) for v in values]
 
 
-class SDMGR(BaseModule):
+class SDMGR(ShowResultMixin, BaseModule):
     """Args as MMOCR's: ``backbone``, ``neck`` (None), ``bbox_head`` (``SDMGRHead``),
     ``extractor`` (mmdet's ``SingleRoIExtractor`` with a 7x7 ``RoIAlign`` at stride 1; its
     ``out_channels`` is the backbone's ``base_channels``), ``visual_modality`` (False),
     ``train_cfg``, ``test_cfg``, ``class_list`` (class index -> name file, for pictures),
     ``init_cfg``, ``openset`` (False)."""
+
+    show_args = ("boxes", "win_name", "show", "wait_time", "out_file")   # MMOCR's SDMGR
+
+    def show_settings(self) -> dict[str, Any]:
+        from ocr_ds.engine.show import read_class_list
+
+        names = read_class_list(str(self.class_list)) if self.class_list else None
+        return dict(idx_to_cls=names, openset=self.openset)
 
     def __init__(self, backbone: Mapping, neck: Mapping | None = None,
                  bbox_head: Mapping | None = None, extractor: Mapping = _EXTRACTOR,

@@ -16,7 +16,7 @@ import torch
 
 from ocr_ds import registry
 from ocr_ds.errors import UserError
-from ocr_ds.models.common.base import BaseModule
+from ocr_ds.models.common.base import BaseModule, ShowResultMixin
 from ocr_ds.models.textdet.postprocess import check_repr_type, points2boundary
 
 
@@ -27,7 +27,7 @@ def seg2boundary(seg: np.ndarray, text_repr_type: str, score: float | None) -> l
     return points2boundary(points, text_repr_type, score) if len(points) else None
 
 
-class OCRMaskRCNN(BaseModule):
+class OCRMaskRCNN(ShowResultMixin, BaseModule):
     """Args as MMOCR's: ``backbone``, ``rpn_head``, ``roi_head``, ``train_cfg`` (``rpn``,
     ``rpn_proposal``, ``rcnn``), ``test_cfg`` (``rpn``, ``rcnn``), ``neck``, ``pretrained``,
     ``text_repr_type`` ('quad' or 'poly'), ``show_score`` (unused), ``init_cfg``."""

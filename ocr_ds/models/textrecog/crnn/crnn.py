@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from ocr_ds.errors import UserError
-from ocr_ds.models.common.base import BaseModule
+from ocr_ds.models.common.base import BaseModule, RECOGNISER_SHOW_ARGS, ShowResultMixin
 from ocr_ds.models.textrecog.recognizer import test_with_views
 from ocr_ds.registry import COMPONENTS, build
 
@@ -40,7 +40,7 @@ def valid_ratios(img_metas: Sequence[Mapping[str, Any]], batch_width: int) -> li
     return ratios
 
 
-class CRNNNet(BaseModule):
+class CRNNNet(ShowResultMixin, BaseModule):
     """CRNN recogniser, structured as MMOCR's (an encode-decode recogniser without encoder).
 
     Args:
@@ -57,6 +57,8 @@ class CRNNNet(BaseModule):
         train_cfg, test_cfg: Accepted for MMOCR configs; unused.
         pretrained: Refused: give the checkpoint to ``--load-from`` (or ``load_from``).
     """
+
+    show_args = RECOGNISER_SHOW_ARGS
 
     def __init__(self, backbone: Mapping[str, Any], decoder: Mapping[str, Any],
                  loss: Mapping[str, Any], label_convertor: Mapping[str, Any],
