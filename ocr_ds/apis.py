@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -166,3 +167,99 @@ def text_model_inference(model: torch.nn.Module, input_sentence: str) -> Any:
     batch = collate([pipeline({"text": input_sentence, "label": {}})])
     with torch.no_grad():
         return model(batch, return_loss=False)
+
+
+# -- mmocr.apis.utils: test-time config edits, and images back from a batch ----------------------
+# data.test types whose test-time rotation batch inference drops
+RECOG_DATASETS = ("ConcatDataset", "UniformConcatDataset", "OCRDataset", "OCRSegDataset")
+
+
+def _is_2dlist(x: Any) -> bool:
+    return isinstance(x, list) and all(isinstance(item, list) for item in x)
+
+
+def _is_dict_list(x: Any) -> bool:
+    return isinstance(x, list) and all(isinstance(item, Mapping) for item in x)
+
+
+def replace_steps_image_to_tensor(steps: Sequence[Mapping]) -> list:
+    """mmdet's ``replace_ImageToTensor``: each ``ImageToTensor`` step (also inside a
+    ``MultiScaleFlipAug``) becomes ``DefaultFormatBundle``, for batches."""
+    steps = copy.deepcopy(list(steps))
+    for i, step in enumerate(steps):
+        if step["type"] == "MultiScaleFlipAug":
+            step["transforms"] = replace_steps_image_to_tensor(step["transforms"])
+        elif step["type"] == "ImageToTensor":
+            warnings.warn('"ImageToTensor" pipeline is replaced by "DefaultFormatBundle" for '
+                          "batch inference. It is recommended to manually replace it in the "
+                          "test data pipeline in your config file.", UserWarning)
+            steps[i] = {"type": "DefaultFormatBundle"}
+    return steps
+
+
+def drop_rotation(steps: list) -> list:
+    """A recognition pipeline without its ``MultiRotateAugOCR`` (second step) wrapper."""
+    if len(steps) > 1 and steps[1]["type"] == "MultiRotateAugOCR":
+        warnings.warn('Remove "MultiRotateAugOCR" to support batch inference since '
+                      "samples_per_gpu > 1.")
+        return [steps[0], *steps[1]["transforms"]]
+    return steps
+
+
+def _edit_pipelines(cfg: Any, set_types: list | None, edit: Any, only: tuple = ()) -> Any:
+    """``cfg`` copied, with ``edit`` applied to every pipeline of ``data.<set_type>`` (its
+    own, each of a 2-d list, each member dataset's) for ``set_types`` (default val, test);
+    with ``only``, to those sets whose dataset type is in it."""
+    assert set_types is None or isinstance(set_types, list)
+    cfg = copy.deepcopy(cfg)
+    for set_type in set_types or ["val", "test"]:
+        assert set_type in ["val", "test"]
+        data = cfg["data"][set_type]
+        if only and data.get("type") not in only:
+            continue
+        pipeline = data.get("pipeline")
+        if _is_dict_list(pipeline) and pipeline:
+            data["pipeline"] = edit(pipeline)
+        elif _is_2dlist(pipeline):
+            data["pipeline"] = [edit(p) for p in pipeline]
+        for dataset in data.get("datasets", []):
+            for member in dataset if isinstance(dataset, list) else [dataset]:
+                if member.get("pipeline"):
+                    member["pipeline"] = edit(member["pipeline"])
+    return cfg
+
+
+def replace_image_to_tensor(cfg: Any, set_types: list | None = None) -> Any:
+    """MMOCR's: a copy of ``cfg`` whose val/test pipelines have ``DefaultFormatBundle`` for
+    ``ImageToTensor`` (batch inference)."""
+    return _edit_pipelines(cfg, set_types, replace_steps_image_to_tensor)
+
+
+def disable_text_recog_aug_test(cfg: Any, set_types: list | None = None) -> Any:
+    """MMOCR's: a copy of ``cfg`` whose recognition val/test pipelines (OCRDataset,
+    OCRSegDataset and concatenations) drop ``MultiRotateAugOCR`` (batch inference)."""
+    return _edit_pipelines(cfg, set_types, drop_rotation, RECOG_DATASETS)
+
+
+def tensor2grayimgs(tensor: torch.Tensor, mean: Sequence[float] = (127, ),
+                    std: Sequence[float] = (127, ), **kwargs: Any) -> list[np.ndarray]:
+    """MMOCR's: a normalised ``(N, 1, H, W)`` batch back to N uint8 gray images."""
+    import cv2
+
+    assert torch.is_tensor(tensor) and tensor.ndim == 4
+    assert tensor.size(1) == len(mean) == len(std) == 1
+    mean64 = np.array(mean, np.float32).reshape(1, -1).astype(np.float64)
+    std64 = np.array(std, np.float32).reshape(1, -1).astype(np.float64)
+    imgs = []
+    for img in tensor.cpu().numpy().transpose(0, 2, 3, 1):
+        img = cv2.multiply(img, std64)                  # mmcv's imdenormalize
+        cv2.add(img, mean64, img)
+        imgs.append(np.ascontiguousarray(img.astype(np.uint8)))
+    return imgs
+
+
+def init_random_seed(seed: int | None = None, device: str = "cuda") -> int:
+    """MMOCR's: ``seed``, or one drawn on rank 0 and shared by every rank."""
+    from ocr_ds.engine.seed import init_random_seed as shared_seed
+
+    return shared_seed(seed)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import os
-import warnings
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -17,34 +16,21 @@ from ocr_ds.tools.infer_det import DEFAULT_TEST_PIPELINE as DET_PIPELINE
 from ocr_ds.tools.infer_recog import DEFAULT_TEST_PIPELINE as RECOG_PIPELINE
 from ocr_ds.tools._ocr_models import KIE_MODELS, TEXTDET_MODELS, TEXTRECOG_MODELS, URL
 
-# data.test types whose test-time rotation MMOCR drops in batch mode (disable_text_recog_aug_test)
-_RECOG_DATASETS = ("ConcatDataset", "UniformConcatDataset", "OCRDataset", "OCRSegDataset")
-
-
 def ndarray_pipeline(cfg: Mapping[str, Any], default: Sequence[dict], batch_mode: bool,
                      from_files: bool = False) -> list[dict]:
     """The test pipeline ``mmocr.apis.model_inference`` runs on an array: the first step made
     ``LoadImageFromNdarray`` (kept with ``from_files``), ``ImageToTensor`` made
     ``DefaultFormatBundle``, and in batch mode a recognition pipeline's ``MultiRotateAugOCR``
-    unwrapped."""
+    unwrapped (``disable_text_recog_aug_test``)."""
+    from ocr_ds.apis import RECOG_DATASETS, drop_rotation, replace_steps_image_to_tensor
+
     steps = test_pipeline(cfg, default)
     if steps and isinstance(steps[0], (list, tuple)):
         steps = list(steps[0])
     test_type = ((cfg.get("data") or {}).get("test") or {}).get("type")
-    if (batch_mode and test_type in _RECOG_DATASETS and len(steps) > 1
-            and steps[1].get("type") == "MultiRotateAugOCR"):
-        warnings.warn('Remove "MultiRotateAugOCR" to support batch inference since '
-                      'samples_per_gpu > 1.')
-        steps = [steps[0], *steps[1]["transforms"]]
-
-    def bundle(step: dict) -> dict:
-        if step.get("type") == "ImageToTensor":
-            return dict(type="DefaultFormatBundle")
-        if isinstance(step.get("transforms"), list):
-            return dict(step, transforms=[bundle(s) for s in step["transforms"]])
-        return step
-
-    steps = [bundle(dict(s)) for s in steps]
+    if batch_mode and test_type in RECOG_DATASETS:
+        steps = drop_rotation(steps)
+    steps = replace_steps_image_to_tensor(steps)
     if steps and not from_files:
         steps[0] = dict(steps[0], type="LoadImageFromNdarray")
     return steps

@@ -58,3 +58,19 @@ def runs(det, recog, rot, kie, ner, images, crops, words, sentences, out_dir):
     model = init_detector(*ner, device="cpu")
     out["ner"] = [text_model_inference(model, s) for s in sentences]
     return out
+
+
+def config_utils(cfgs, tensor):
+    """mmocr.apis.utils on each ``data`` dict (and its val/test choice): replace_image_to_tensor,
+    disable_text_recog_aug_test; and tensor2grayimgs."""
+    import mmcv
+    from mmocr.apis import (disable_text_recog_aug_test, replace_image_to_tensor,
+                            tensor2grayimgs)
+
+    out = []
+    for data, set_types in cfgs:
+        cfg = mmcv.Config(dict(data=data))
+        out.append([replace_image_to_tensor(cfg, set_types).to_dict()["data"],
+                    disable_text_recog_aug_test(cfg, set_types).to_dict()["data"]])
+    images = tensor2grayimgs(tensor)
+    return out, [torch.from_numpy(img) for img in images]

@@ -2,6 +2,7 @@
 ``init_detector`` + ``model_inference`` (a file, an array, a list, batch mode, ``return_data``,
 test-time rotation with and without batch mode, a KIE model's ``ann``),
 ``text_model_inference`` (NER), and the pictures ``show_result`` returns or writes."""
+import copy
 import os
 import sys
 
@@ -180,3 +181,45 @@ def test_every_model_draws_its_result(setup, tmp_path):  # noqa: F811
     assert (picture[:, :160] == indices[:, :160]).all() and (picture != indices).any()
     with pytest.raises(TypeError, match="at most 7 positional"):
         kie.show_result(s["images"][0], result, ann["bboxes"], "", False, 0, None, "extra")
+
+
+def _configs():
+    """``data`` dicts the two config utilities edit differently: a recognition pipeline with
+    test-time rotation, a detection one with MultiScaleFlipAug around ImageToTensor, 2-d
+    pipelines, member datasets (nested lists too), a type they leave alone, one set only.
+    (A one-step pipeline is left out: MMOCR's disable_text_recog_aug_test raises IndexError.)"""
+    load = dict(type="LoadImageFromFile")
+    rot = [load, dict(type="MultiRotateAugOCR", rotate_degrees=[0, 90], transforms=[
+        dict(type="ResizeOCR", height=8), dict(type="ImageToTensor", keys=["img"]),
+        dict(type="Collect", keys=["img"])])]
+    flip = [load, dict(type="MultiScaleFlipAug", img_scale=(64, 64), transforms=[
+        dict(type="Resize"), dict(type="ImageToTensor", keys=["img"]),
+        dict(type="Collect", keys=["img"])]), dict(type="ImageToTensor", keys=["img"])]
+    member = dict(type="OCRDataset", ann_file="a.txt", pipeline=rot)
+    return [
+        (dict(val=dict(type="OCRDataset", pipeline=rot), test=dict(type="IcdarDataset",
+                                                                    pipeline=flip)), None),
+        (dict(val=dict(type="UniformConcatDataset", pipeline=[rot, flip], datasets=[member]),
+              test=dict(type="ConcatDataset", datasets=[[member, member], member])), None),
+        (dict(val=dict(type="OCRDataset", pipeline=rot),
+              test=dict(type="OCRSegDataset", pipeline=rot)), ["test"]),
+        (dict(val=dict(type="KIEDataset", pipeline=rot), test=dict(type="OCRDataset",
+                                                                   pipeline=flip)), None),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_config_utilities_match_mmocr(mmocr_ref):
+    """replace_image_to_tensor, disable_text_recog_aug_test and tensor2grayimgs as MMOCR's."""
+    cfgs = _configs()
+    tensor = torch.randn(3, 1, 5, 7, generator=torch.Generator().manual_seed(0)) * 0.8
+    theirs, images = mmocr_ref.call(REF, "config_utils", cfgs=cfgs, tensor=tensor)
+    for (data, set_types), (replaced, no_rotation) in zip(cfgs, theirs):
+        cfg = Config(dict(data=copy.deepcopy(data)))
+        assert apis.replace_image_to_tensor(cfg, set_types)["data"] == replaced
+        assert apis.disable_text_recog_aug_test(cfg, set_types)["data"] == no_rotation
+        assert cfg["data"] == data                          # the given config is left alone
+    assert theirs[0][1]["val"]["pipeline"][1]["type"] == "ResizeOCR"   # they did change
+    assert theirs[0][0]["test"]["pipeline"][2] == {"type": "DefaultFormatBundle"}
+    ours = apis.tensor2grayimgs(tensor)
+    assert len(ours) == 3 and all(np.array_equal(a, b.numpy()) for a, b in zip(ours, images))
