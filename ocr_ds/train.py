@@ -46,10 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--gpus", type=int, help="number of devices to use (launcher none)")
     group.add_argument("--gpu-ids", type=int, nargs="+", help="ids of devices to use (launcher none)")
+    group.add_argument("--gpu-id", type=int,
+                       help="the one device to use (launcher none; MMOCR's, as --gpu-ids ID)")
     p.add_argument("--seed", type=int, help="random seed (default: drawn on rank 0 and shared)")
+    p.add_argument("--diff-seed", action="store_true",
+                   help="seed rank R with seed + R once the model is built (MMOCR's)")
     p.add_argument("--deterministic", action="store_true", help="deterministic kernels")
     p.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE",
                    help="override config settings, e.g. optimizer.lr=0.01 data.samples_per_gpu=8")
+    p.add_argument("--options", nargs="+", default=None, metavar="KEY=VALUE",
+                   help="deprecated in favour of --cfg-options (MMOCR's)")
     p.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"], default="none",
                    help="job launcher (none also covers the deepspeed launcher)")
     p.add_argument("--local_rank", "--local-rank", type=int, default=None, dest="local_rank")
@@ -79,6 +85,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         raise UserError(f"--gpus: expected a positive integer (got {args.gpus})")
     if args.gpu_ids is not None and any(i < 0 for i in args.gpu_ids):
         raise UserError(f"--gpu-ids: expected device ids >= 0 (got {args.gpu_ids})")
+    if args.gpu_id is not None:
+        if args.gpu_id < 0:
+            raise UserError(f"--gpu-id: expected a device id >= 0 (got {args.gpu_id})")
+        args.gpu_ids = [args.gpu_id]
+    if args.options is not None:
+        if args.cfg_options:
+            raise UserError("--options: --options and --cfg-options cannot be both specified, "
+                            "--options is deprecated in favor of --cfg-options")
+        args.cfg_options = args.options
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise UserError(f"--seed: expected an integer in [0, 2**32) (got {args.seed})")
     if args.local_rank is not None and "LOCAL_RANK" not in os.environ:
@@ -215,7 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_env(args.launcher, cfg.get("dist_params"), args.local_rank)
     train(cfg, work_dir=work_dir, config_path=args.config, seed=args.seed,
-          deterministic=args.deterministic, validate=not args.no_validate,
+          diff_seed=args.diff_seed, deterministic=args.deterministic,
+          validate=not args.no_validate,
           load_from=args.load_from or cfg.get("load_from"),
           resume_from=args.resume_from or cfg.get("resume_from"), auto_resume=args.auto_resume,
           allow_unsafe_pickle=args.allow_unsafe_pickle,

@@ -138,6 +138,7 @@ def train(cfg: Any, *, stop_signal: Any = None, **kwargs: Any) -> None:
 
 def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deterministic: bool,
            validate: bool, load_from: str | None, resume_from: str | None, auto_resume: bool,
+           diff_seed: bool = False,
            ds_overrides: Mapping[str, Any] | None, ds_overrides_name: str = "ds_config",
            allow_unsafe_pickle: bool = False, signals: tuple = (),
            startup: StartupTimes | None = None) -> None:
@@ -169,6 +170,10 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
                        model_facts=builder.model_facts(model))
     if load_from:
         builder.load_weights(model, load_from, logger, allow_unsafe_pickle)
+    if diff_seed and rank:
+        # MMOCR's --diff-seed: rank R draws from seed + R. The model is built from the shared
+        # seed (MMOCR's DDP copies rank 0's weights anyway), the sampler shuffles from it
+        set_random_seed(seed + rank, deterministic)
     ensure_synth_data(cfg.get("synth_data"), logger)
     train_set, val_set = build_datasets(cfg, validate)
     data_cfg = cfg["data"]

@@ -38,6 +38,13 @@ CASES = [
     ("gpus-not-int", "flag", "train", plain(TOY, "--gpus", "two"), "argument --gpus: invalid int value: 'two'"),
     ("gpu-ids-negative", "flag", "train", plain(TOY, "--gpu-ids", "-1"), "--gpu-ids: expected device ids >= 0"),
     ("seed-negative", "flag", "train", plain(TOY, "--seed", "-3"), "--seed: expected an integer in [0, 2**32) (got -3)"),
+    ("gpu-id-negative", "flag", "train", plain(TOY, "--gpu-id", "-1"), "--gpu-id: expected a device id >= 0 (got -1)"),
+    ("gpu-id-and-gpus", "flag", "train", plain(TOY, "--gpu-id", "1", "--gpus", "2"), "not allowed with argument"),
+    ("options-and-cfg-options", "flag", "train", plain(TOY, "--options", "a=1", "--cfg-options", "b=2"),
+     "--options: --options and --cfg-options cannot be both specified"),
+    # --options (MMOCR's deprecated name) is --cfg-options: the value reaches the config check
+    ("options-merged", "flag", "train", plain(TOY, "--options", "optimizer.lr=-0.1"),
+     "optimizer.lr: torch.optim.SGD refuses it"),
     ("bad-launcher", "flag", "train", plain(TOY, "--launcher", "k8s"), "argument --launcher: invalid choice: 'k8s'"),
     ("missing-ds-config", "flag", "train", plain(TOY, "--deepspeed-config", "/nonexistent.json"), "--deepspeed-config: '/nonexistent.json' does not exist"),
     ("config-twice", "flag", "train", plain(TOY, "--config", CLIP), "config given twice"),
