@@ -31,6 +31,7 @@ an undecodable image) stops the conversion with one line naming file and line, e
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import shutil
@@ -170,8 +171,8 @@ def label_format_of(label_file: str, label_format: str = "auto") -> str:
                     f"{ext or '(none)'!r}; pass --label-format txt or jsonl")
 
 
-def read_labels(label_file: str, label_format: str = "auto", separator: str = " "
-                ) -> Iterator[tuple[int, str, str]]:
+def read_labels(label_file: str, label_format: str = "auto", separator: str = " ",
+                encoding: str = "utf-8") -> Iterator[tuple[int, str, str]]:
     """``(line number, filename, text)`` of each annotation line; blank lines are skipped.
 
     txt lines are ``FILENAME<separator>TEXT`` (stripped first, as ``LineStrParser`` does): a
@@ -183,7 +184,13 @@ def read_labels(label_file: str, label_format: str = "auto", separator: str = " 
         raise UserError(f"label file not found: {label_file}")
     if not separator:
         raise UserError("--separator: expected a non-empty string")
-    with open(label_file, encoding="utf-8-sig") as f:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UserError(f"--encoding: unknown encoding {encoding!r}") from None
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = "utf-8-sig"                      # a BOM is fine, as in mmcv
+    with open(label_file, encoding=encoding) as f:
         try:
             for line_no, line in enumerate(f, 1):
                 if not line.strip():
@@ -208,8 +215,9 @@ def read_labels(label_file: str, label_format: str = "auto", separator: str = " 
                                     f"'text' (got {line.strip()[:80]!r})")
                 yield line_no, obj["filename"], obj["text"]
         except UnicodeDecodeError as exc:
-            raise UserError(f"{label_file}: not UTF-8 ({exc.reason} at byte {exc.start})"
-                            ) from None
+            name = "UTF-8" if encoding == "utf-8-sig" else encoding
+            raise UserError(f"{label_file}: not {name} ({exc.reason} at byte {exc.start}); "
+                            "give its encoding with --encoding") from None
 
 
 def _read_image(path: str, verify: bool) -> tuple[bytes | None, str]:
@@ -251,8 +259,9 @@ def convert_recog(label_file: str, out: str, img_root: str | None = None,
                   label_format: str = "auto", separator: str = " ", label_only: bool = False,
                   overwrite: bool = False, batch_size: int = DEFAULT_BATCH, verify: bool = True,
                   skip_invalid: bool = False, progress: int = 0,
-                  map_size: int = INITIAL_MAP_SIZE) -> dict[str, int]:
-    """Write the recognition lmdb (module docstring); returns ``written`` and ``skipped``."""
+                  map_size: int = INITIAL_MAP_SIZE, encoding: str = "utf-8") -> dict[str, int]:
+    """Write the recognition lmdb (module docstring); returns ``written`` and ``skipped``.
+    ``encoding``: the label file's (labels are stored as UTF-8, which the loaders read)."""
     if not label_only and not img_root:
         raise UserError("--img-root: needed to read the images (or pass --label-only)")
     if img_root and not label_only and not os.path.isdir(img_root):
@@ -264,7 +273,8 @@ def convert_recog(label_file: str, out: str, img_root: str | None = None,
     report = _Progress(progress, "samples")
     with LmdbWriter(out, overwrite, batch_size, map_size,
                     inputs=[label_file, img_root or ""]) as writer:
-        for line_no, filename, text in read_labels(label_file, label_format, separator):
+        for line_no, filename, text in read_labels(label_file, label_format, separator,
+                                                   encoding):
             index = writer.samples + 1
             label_key = f"label-{index:09d}".encode()
             if label_only:
@@ -381,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--overwrite", action="store_true",
                        help="replace an existing non-empty output (only once the new one is "
                             "complete)")
-        p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
+        p.add_argument("--batch-size", "-b", type=int, default=DEFAULT_BATCH,
                        help=f"samples per committed transaction ({DEFAULT_BATCH})")
         p.add_argument("--no-verify", action="store_true",
                        help="store images without checking that OpenCV can decode them")
@@ -390,6 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "stopping")
         p.add_argument("--progress", type=int, default=10000, metavar="N",
                        help="print a progress line on stderr every N samples (10000; 0: never)")
+        p.add_argument("--lmdb-map-size", "-m", type=int, default=INITIAL_MAP_SIZE,
+                       metavar="BYTES", help="initial map size; it grows as needed "
+                       f"({INITIAL_MAP_SIZE}; MMOCR's flag, there the fixed maximum)")
 
     recog = tasks.add_parser(
         "recog", help="recognition: label file + images -> num-samples, label-%%09d, image-%%09d",
@@ -398,12 +411,14 @@ def build_parser() -> argparse.ArgumentParser:
     recog.add_argument("label_file", help="txt ('FILENAME TEXT' lines) or jsonl "
                                           "({\"filename\": ..., \"text\": ...} lines)")
     recog.add_argument("out", help="output lmdb directory")
-    recog.add_argument("--img-root", help="folder the label file's filenames are relative to "
+    recog.add_argument("--img-root", "-i", help="folder the label file's filenames are relative to "
                                           "(needed unless --label-only)")
-    recog.add_argument("--label-format", default="auto", choices=("auto", *LABEL_FORMATS),
+    recog.add_argument("--label-format", "-f", default="auto", choices=("auto", *LABEL_FORMATS),
                        help="label file format (auto: from the extension, .txt or .jsonl)")
     recog.add_argument("--separator", default=" ",
                        help="txt field separator (' '), as LineStrParser's separator")
+    recog.add_argument("--encoding", "-e", default="utf-8",
+                       help="the label file's encoding (utf-8; labels are stored as UTF-8)")
     recog.add_argument("--label-only", action="store_true",
                        help="store labels only, as MMOCR's JSON lines (images stay on disk)")
     common(recog)
@@ -424,12 +439,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.lmdb_map_size < 1:
+        raise UserError(f"--lmdb-map-size: expected a positive number of bytes (got "
+                        f"{args.lmdb_map_size})")
     opts = dict(overwrite=args.overwrite, batch_size=args.batch_size,
                 verify=not args.no_verify, skip_invalid=args.skip_invalid,
-                progress=max(0, args.progress))
+                progress=max(0, args.progress), map_size=args.lmdb_map_size)
     if args.task == "recog":
         counts = convert_recog(args.label_file, args.out, args.img_root, args.label_format,
-                               args.separator, args.label_only, **opts)
+                               args.separator, args.label_only, encoding=args.encoding, **opts)
         what = "labels" if args.label_only else "labels + images"
         hint = _recog_hint(args.out, args.label_only, args.img_root)
     else:

@@ -112,6 +112,27 @@ def test_tab_separated_txt(tmp_path, capsys):
     assert items(tmp_path / "db")[b"label-000000001"] == b"New York"
 
 
+def test_mmocr_flags_encoding_map_size_and_short_forms(tmp_path, capsys):
+    """MMOCR's lmdb_converter flags: a GBK label file read with -e gbk (labels stored as UTF-8,
+    what the loaders read), -m the initial map size, -i/-f/-b MMOCR's short forms."""
+    (tmp_path / "a.png").write_bytes(png(1))
+    ann = tmp_path / "l.txt"
+    ann.write_bytes("a.png \u5317\u4eac\n".encode("gbk"))
+    code, _, err = cli(["recog", ann, tmp_path / "db", "-i", tmp_path, "-f", "txt", "-b", "1",
+                        "-e", "gbk", "-m", str(1 << 22)], capsys)
+    assert code == 0, err
+    assert items(tmp_path / "db")[b"label-000000001"] == "\u5317\u4eac".encode("utf-8")
+    code, _, err = cli(["recog", ann, tmp_path / "db2", "-i", tmp_path], capsys)
+    assert code == 2 and err.startswith(f"error: {ann}: not UTF-8 (") and \
+        err.endswith("give its encoding with --encoding\n")
+    code, _, err = cli(["recog", ann, tmp_path / "db3", "-i", tmp_path, "-e", "klingon"], capsys)
+    assert (code, err) == (2, "error: --encoding: unknown encoding 'klingon'\n")
+    code, _, err = cli(["recog", ann, tmp_path / "db4", "-i", tmp_path, "-m", "0"], capsys)
+    assert (code, err) == (2, "error: --lmdb-map-size: expected a positive number of bytes "
+                              "(got 0)\n")
+    assert not any((tmp_path / d).exists() for d in ("db2", "db3", "db4"))
+
+
 def test_det_round_trip_is_byte_identical_keyed_by_file_name(det, tmp_path, capsys):
     anns = [det / "instances_training.json", det / "instances_test.json"]
     out = tmp_path / "imgs_lmdb"
