@@ -76,6 +76,7 @@ COMPONENTS: dict[str, str] = {
     "FPNC": "ocr_ds.models.textdet.dbnet.neck:FPNC",
     "DBHead": "ocr_ds.models.textdet.dbnet.head:DBHead",
     "DBLoss": "ocr_ds.models.textdet.dbnet.loss:DBLoss",
+    "DiceLoss": "ocr_ds.models.textdet.dbnet.loss:DiceLoss",
     "DBPostprocessor": "ocr_ds.models.textdet.dbnet.postprocess:DBPostprocessor",
     # -- PANet (issue 15)
     "FPEM_FFM": "ocr_ds.models.textdet.panet.fpem_ffm:FPEM_FFM",
@@ -205,6 +206,7 @@ PIPELINES: dict[str, str] = {
     # text recognition
     "ResizeOCR": "ocr_ds.datasets.pipelines.ocr_transforms:ResizeOCR",
     "MultiRotateAugOCR": "ocr_ds.datasets.pipelines.ocr_transforms:MultiRotateAugOCR",
+    "OnlineCropOCR": "ocr_ds.datasets.pipelines.crop:OnlineCropOCR",
     # text detection
     "LoadTextAnnotations": "ocr_ds.datasets.pipelines.textdet_loading:LoadTextAnnotations",
     "ColorJitter": "ocr_ds.datasets.pipelines.textdet_color:ColorJitter",

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import cv2
 import numpy as np
 
-from ocr_ds.datasets.textdet.coco_convert import crop_img
+from ocr_ds.datasets.pipelines.crop import crop_img
 from ocr_ds.engine.show import COLORS
 
 

@@ -85,30 +85,6 @@ def polygon_geometry(xy: Sequence[float], where: str) -> tuple[float, list[float
     return polygon.area, [min_x, min_y, max_x - min_x, max_y - min_y]
 
 
-def crop_img(src_img: np.ndarray, box: Sequence[float], long_edge_pad_ratio: float = 0.4,
-             short_edge_pad_ratio: float = 0.2) -> np.ndarray:
-    """MMOCR's ``mmocr.datasets.pipelines.crop.crop_img``: the axis-aligned box around the
-    quadrangle ``box`` (8 numbers), padded by a share of its short side (``long_edge_pad_ratio``
-    along the long side), clipped to the image."""
-    h, w = src_img.shape[:2]
-    points_x = np.clip(np.array(box[0::2]), 0, w)
-    points_y = np.clip(np.array(box[1::2]), 0, h)
-    box_width = np.max(points_x) - np.min(points_x)
-    box_height = np.max(points_y) - np.min(points_y)
-    font_size = min(box_height, box_width)
-    if box_height < box_width:
-        horizontal_pad, vertical_pad = (long_edge_pad_ratio * font_size,
-                                        short_edge_pad_ratio * font_size)
-    else:
-        horizontal_pad, vertical_pad = (short_edge_pad_ratio * font_size,
-                                        long_edge_pad_ratio * font_size)
-    left = np.clip(int(np.min(points_x) - horizontal_pad), 0, w)
-    top = np.clip(int(np.min(points_y) - vertical_pad), 0, h)
-    right = np.clip(int(np.max(points_x) + horizontal_pad), 0, w)
-    bottom = np.clip(int(np.max(points_y) + vertical_pad), 0, h)
-    return src_img[top:bottom, left:right]
-
-
 def annotation(xy: Any, iscrowd: int, where: str, text: Any = None, with_text: bool = False,
                bbox: list | None = None) -> dict[str, Any]:
     """One ``anno_info`` entry, keys in MMOCR's order (``text`` only where the dataset's
@@ -242,26 +218,3 @@ def pair_listed(img_dir: str, gt_dir: str, gt_name: Callable[[str], str],
                             f"{os.path.join(img_dir, name)}")
         files.append((os.path.join(img_dir, name), gt_file))
     return loaded(files, img_dir)
-
-
-def warp_img(src_img: np.ndarray, box: Sequence[float]) -> np.ndarray:
-    """MMOCR's ``mmocr.datasets.pipelines.crop.warp_img`` (no jitter): the quadrangle ``box``
-    (clipped to the image, its corners sorted clockwise from the top-left as MMOCR's
-    ``sort_vertex`` sorts them) warped onto an upright rectangle of its longer edges."""
-    import cv2
-    from shapely.geometry import LineString, Point
-
-    from ocr_ds.datasets.kie.kie_dataset import sort_vertex8
-
-    h, w = src_img.shape[:2]
-    points_x = [min(max(x, 0), w) for x in box[0:8:2]]
-    points_y = [min(max(y, 0), h) for y in box[1:9:2]]
-    ordered = sort_vertex8([v for xy in zip(points_x, points_y) for v in xy])
-    points = [Point(ordered[2 * i], ordered[2 * i + 1]) for i in range(4)]
-    edges = [LineString([points[i], points[(i + 1) % 4]]) for i in range(4)]
-    pts1 = np.float32([[p.x, p.y] for p in points])
-    box_width = max(edges[0].length, edges[2].length)
-    box_height = max(edges[1].length, edges[3].length)
-    pts2 = np.float32([[0, 0], [box_width, 0], [box_width, box_height], [0, box_height]])
-    matrix = cv2.getPerspectiveTransform(pts1, pts2)
-    return cv2.warpPerspective(src_img, matrix, (int(box_width), int(box_height)))

@@ -28,8 +28,8 @@ import sys
 from functools import partial
 from typing import Any, Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import (crop_img, map_images, read_json_file,
-                                                  warp_img, write_outputs)
+from ocr_ds.datasets.pipelines.crop import crop_img, warp_img
+from ocr_ds.datasets.textdet.coco_convert import map_images, read_json_file, write_outputs
 from ocr_ds.errors import CliParser, UserError, run_cli
 from ocr_ds.tools.data.textrecog._common import (Staging, add_format, encode_image, label_line,
                                                  lines_text, write_file)

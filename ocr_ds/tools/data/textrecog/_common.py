@@ -119,7 +119,7 @@ def crop_image_words(job: tuple) -> list[str]:
     [(8-number box, word), ...], staging folder, ignore folder or None, label folder name,
     CropSpec)``. A crop of no pixels is skipped; the kept ones are written as
     ``<stem>_<k>.png`` into the staging folder; their label lines."""
-    from ocr_ds.datasets.textdet.coco_convert import crop_img
+    from ocr_ds.datasets.pipelines.crop import crop_img
     from ocr_ds.tools._infer_common import read_images
 
     img_file, stem, words, out_dir, ignore_dir, label_dir, spec = job

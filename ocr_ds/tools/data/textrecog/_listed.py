@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import crop_img, map_images
+from ocr_ds.datasets.pipelines.crop import crop_img
+from ocr_ds.datasets.textdet.coco_convert import map_images
 from ocr_ds.datasets.textdet.json_gt import check_ratio
 from ocr_ds.datasets.textdet.listed_gt import READERS, listed_pairs, read_listed_image
 from ocr_ds.errors import CliParser, UserError

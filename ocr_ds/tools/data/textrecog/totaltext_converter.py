@@ -17,7 +17,8 @@ import os
 import shutil
 from typing import Sequence
 
-from ocr_ds.datasets.textdet.coco_convert import crop_img, map_images, polygon_bounds, require_dirs
+from ocr_ds.datasets.pipelines.crop import crop_img
+from ocr_ds.datasets.textdet.coco_convert import map_images, polygon_bounds, require_dirs
 from ocr_ds.datasets.textdet.totaltext_gt import DONT_CARE, pair_files, read_totaltext
 from ocr_ds.errors import CliParser, UserError, run_cli
 
