@@ -120,6 +120,7 @@ COMPONENTS: dict[str, str] = {
     "SAREncoder": "ocr_ds.models.textrecog.sar.sar:SAREncoder",
     "ParallelSARDecoder": "ocr_ds.models.textrecog.sar.decoders:ParallelSARDecoder",
     "SequentialSARDecoder": "ocr_ds.models.textrecog.sar.decoders:SequentialSARDecoder",
+    "ParallelSARDecoderWithBS": "ocr_ds.models.textrecog.sar.beam_search:ParallelSARDecoderWithBS",
     "ChannelReductionEncoder":
         "ocr_ds.models.textrecog.robust_scanner.robust_scanner:ChannelReductionEncoder",
     "RobustScannerDecoder":
