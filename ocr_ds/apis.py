@@ -13,15 +13,17 @@ A script written against MMOCR changes one import::
 file or :class:`~ocr_ds.config.Config` and a checkpoint (ours: a ``.pth`` or a DeepSpeed
 checkpoint directory; MMOCR's ``.pth``; an http(s) URL, cached as mmcv does); the model carries
 its config as ``model.cfg``. ``model_inference`` runs image files or arrays through the config's
-test pipeline, one at a time or as one batch (``batch_mode``), with a KIE model's annotations
-(``ann``), and returns what MMOCR's returns (one result, or a list for a list of images; with
-``return_data`` the pipeline's samples too). ``text_model_inference`` runs a NER model on a
-sentence. ``show_result`` draws a result as the models' ``show_result`` in MMOCR (also reached
-as ``model.show_result``).
+test pipeline as one batch (``batch_mode`` drops a recogniser's test-time rotation), with a KIE
+model's annotations (``ann``), and returns what MMOCR's returns (one result, or a list for a
+list of images; with ``return_data`` the pipeline's samples too). ``text_model_inference`` runs
+a NER model on a sentence. Detectors, recognisers and KIE models draw a result with
+``model.show_result`` as MMOCR's do (:func:`ocr_ds.engine.show.show_result`). MMOCR's config
+helpers, ``tensor2grayimgs`` and ``init_random_seed`` are at the end.
 
-Differs from MMOCR (README, "Coming from MMOCR"): a checkpoint that lacks some of the model's
-tensors is an error (MMOCR warns and keeps the random ones); a checkpoint without ``CLASSES``
-leaves ``model.CLASSES`` unset (MMOCR sets COCO's 80 class names and warns).
+Differs from MMOCR (README, "Python API"): an array call leaves ``model.cfg`` as it was; a
+checkpoint that lacks some of the model's tensors is an error (MMOCR warns and keeps the random
+ones); a checkpoint without ``CLASSES`` leaves ``model.CLASSES`` unset (MMOCR sets COCO's 80
+class names and warns).
 """
 from __future__ import annotations
 
