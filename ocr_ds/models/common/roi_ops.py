@@ -168,20 +168,21 @@ def roi_align(feat: torch.Tensor, rois: torch.Tensor, output_size: tuple[int, in
     wy, y0, span_y = _axis_weights(y1, roi_h, ph, grid_h, h)
     wx, x0, span_x = _axis_weights(x1, roi_w, pw, grid_w, w)
     # the window each RoI's samples touch; RoIs in chunks of similar window size
-    extent = span_y * span_x
-    order = torch.argsort(extent)
-    ext = extent[order].tolist()
+    order = torch.argsort(span_y * span_x)
+    sy, sx = span_y[order].tolist(), span_x[order].tolist()
     feat_hwc = feat.permute(0, 2, 3, 1)
     batch = rois[:, 0].long()
     start = 0
     while start < n_rois:
-        # sorted by window size: a chunk's largest window is its last; grow the chunk while
-        # it gathers at most max_elems features
-        stop = start + 1
-        while stop < n_rois and (stop + 1 - start) * ext[stop] * c <= max_elems:
-            stop += 1
+        # grow the chunk while the window it gathers for every RoI (its tallest span by its
+        # widest: a tall and a wide RoI make a large one) holds at most max_elems features
+        stop, ny, nx = start + 1, sy[start], sx[start]
+        while stop < n_rois:
+            grown_y, grown_x = max(ny, sy[stop]), max(nx, sx[stop])
+            if (stop + 1 - start) * grown_y * grown_x * c > max_elems:
+                break
+            stop, ny, nx = stop + 1, grown_y, grown_x
         idx = order[start:stop]
-        ny, nx = int(span_y[idx].max()), int(span_x[idx].max())
         ay, ax = wy[idx][:, :, :ny], wx[idx][:, :, :nx]
         r = idx.numel()
         rows = (y0[idx, None] + torch.arange(ny, device=feat.device)).clamp(max=h - 1)
