@@ -84,15 +84,40 @@ def init_detector(config: str | os.PathLike | Config, checkpoint: str | None = N
     return model.to(device).eval()
 
 
+def _first_pipeline(cfg: Mapping[str, Any], default: Sequence[dict]) -> list[dict]:
+    """The config's test pipeline (of a 2-d list, the first), else ``default``."""
+    from ocr_ds.tools._infer_common import test_pipeline
+
+    steps = test_pipeline(cfg, default)
+    if steps and isinstance(steps[0], (list, tuple)):
+        steps = list(steps[0])
+    return steps
+
+
+def inference_pipeline(cfg: Mapping[str, Any], default: Sequence[dict], batch_mode: bool,
+                       from_files: bool = False) -> list[dict]:
+    """The test pipeline ``model_inference`` runs on arrays: the first step made
+    ``LoadImageFromNdarray`` (kept with ``from_files``), ``ImageToTensor`` made
+    ``DefaultFormatBundle``, and in batch mode a recognition pipeline's ``MultiRotateAugOCR``
+    unwrapped (``disable_text_recog_aug_test``)."""
+    steps = _first_pipeline(cfg, default)
+    test_type = ((cfg.get("data") or {}).get("test") or {}).get("type")
+    if batch_mode and test_type in RECOG_DATASETS:
+        steps = drop_rotation(steps)
+    steps = replace_steps_image_to_tensor(steps)
+    if steps and not from_files:
+        steps[0] = dict(steps[0], type="LoadImageFromNdarray")
+    return steps
+
+
 def _pipeline(model: torch.nn.Module, arrays: bool, batch_mode: bool) -> Any:
     from ocr_ds.datasets.pipelines.compose import Compose
-    from ocr_ds.tools._ocr_infer import ndarray_pipeline
     from ocr_ds.tools.infer_det import DEFAULT_TEST_PIPELINE as DET_PIPELINE
     from ocr_ds.tools.infer_recog import DEFAULT_TEST_PIPELINE as RECOG_PIPELINE
 
     cfg = model.cfg
     default = dict(textdet=DET_PIPELINE, textrecog=RECOG_PIPELINE).get(_kind(cfg["model"]), [])
-    steps = ndarray_pipeline(cfg, default, batch_mode, from_files=not arrays)
+    steps = inference_pipeline(cfg, default, batch_mode, from_files=not arrays)
     if not steps:
         raise UserError("model.cfg: data.test.pipeline: expected the test pipeline (got none)")
     return Compose(steps, "data.test.pipeline")
@@ -159,13 +184,9 @@ def text_model_inference(model: torch.nn.Module, input_sentence: str) -> Any:
     ``[[[label, start, end], ...]]``."""
     from ocr_ds.datasets.collate import collate
     from ocr_ds.datasets.pipelines.compose import Compose
-    from ocr_ds.tools._infer_common import test_pipeline
 
     assert isinstance(input_sentence, str)
-    steps = test_pipeline(model.cfg, [])
-    if steps and isinstance(steps[0], (list, tuple)):
-        steps = list(steps[0])
-    pipeline = Compose(steps, "data.test.pipeline")
+    pipeline = Compose(_first_pipeline(model.cfg, []), "data.test.pipeline")
     batch = collate([pipeline({"text": input_sentence, "label": {}})])
     with torch.no_grad():
         return model(batch, return_loss=False)

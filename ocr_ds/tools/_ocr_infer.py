@@ -10,31 +10,10 @@ import numpy as np
 import torch
 
 from ocr_ds.errors import UserError
-from ocr_ds.tools._infer_common import (build_with_weights, load_weights, strip_pretrained,
-                                        test_pipeline)
+from ocr_ds.tools._infer_common import build_with_weights, load_weights, strip_pretrained
 from ocr_ds.tools.infer_det import DEFAULT_TEST_PIPELINE as DET_PIPELINE
 from ocr_ds.tools.infer_recog import DEFAULT_TEST_PIPELINE as RECOG_PIPELINE
 from ocr_ds.tools._ocr_models import KIE_MODELS, TEXTDET_MODELS, TEXTRECOG_MODELS, URL
-
-def ndarray_pipeline(cfg: Mapping[str, Any], default: Sequence[dict], batch_mode: bool,
-                     from_files: bool = False) -> list[dict]:
-    """The test pipeline ``mmocr.apis.model_inference`` runs on an array: the first step made
-    ``LoadImageFromNdarray`` (kept with ``from_files``), ``ImageToTensor`` made
-    ``DefaultFormatBundle``, and in batch mode a recognition pipeline's ``MultiRotateAugOCR``
-    unwrapped (``disable_text_recog_aug_test``)."""
-    from ocr_ds.apis import RECOG_DATASETS, drop_rotation, replace_steps_image_to_tensor
-
-    steps = test_pipeline(cfg, default)
-    if steps and isinstance(steps[0], (list, tuple)):
-        steps = list(steps[0])
-    test_type = ((cfg.get("data") or {}).get("test") or {}).get("type")
-    if batch_mode and test_type in RECOG_DATASETS:
-        steps = drop_rotation(steps)
-    steps = replace_steps_image_to_tensor(steps)
-    if steps and not from_files:
-        steps[0] = dict(steps[0], type="LoadImageFromNdarray")
-    return steps
-
 
 class Runner:
     """A model with its weights and the test pipelines for arrays (batch mode or not)."""
@@ -130,10 +109,11 @@ class Runner:
         return Config.fromfile(path).to_dict()
 
     def pipeline(self, batch_mode: bool) -> Any:
+        from ocr_ds.apis import inference_pipeline
         from ocr_ds.datasets.pipelines.compose import Compose
 
         if batch_mode not in self._pipelines:
-            steps = ndarray_pipeline(self.cfg, self.default, batch_mode)
+            steps = inference_pipeline(self.cfg, self.default, batch_mode)
             self._pipelines[batch_mode] = Compose(steps, "data.test.pipeline")
         return self._pipelines[batch_mode]
 

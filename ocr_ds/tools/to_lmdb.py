@@ -185,10 +185,10 @@ def read_labels(label_file: str, label_format: str = "auto", separator: str = " 
     if not separator:
         raise UserError("--separator: expected a non-empty string")
     try:
-        codecs.lookup(encoding)
+        codec = codecs.lookup(encoding)
     except LookupError:
         raise UserError(f"--encoding: unknown encoding {encoding!r}") from None
-    if codecs.lookup(encoding).name == "utf-8":
+    if codec.name == "utf-8":
         encoding = "utf-8-sig"                      # a BOM is fine, as in mmcv
     with open(label_file, encoding=encoding) as f:
         try:
