@@ -110,7 +110,8 @@ def inference_pipeline(cfg: Mapping[str, Any], default: Sequence[dict], batch_mo
     return steps
 
 
-def _pipeline(model: torch.nn.Module, arrays: bool, batch_mode: bool) -> Any:
+def model_test_pipeline(model: torch.nn.Module, arrays: bool, batch_mode: bool) -> Any:
+    """``model.cfg``'s test pipeline as ``model_inference`` runs it (arrays or files)."""
     from ocr_ds.datasets.pipelines.compose import Compose
     from ocr_ds.tools.infer_det import DEFAULT_TEST_PIPELINE as DET_PIPELINE
     from ocr_ds.tools.infer_recog import DEFAULT_TEST_PIPELINE as RECOG_PIPELINE
@@ -135,6 +136,15 @@ def run_batch(model: torch.nn.Module, pipeline: Any, imgs: Sequence[Any],
               ann: Mapping | None = None) -> tuple[list, list]:
     """``imgs`` (all file names or all arrays) through ``pipeline`` and ``model`` as one batch
     (on the model's device): the results and the pipeline's samples."""
+    batch, datas = prepare_batch(model, pipeline, imgs, ann)
+    with torch.no_grad():
+        return model(batch, return_loss=False), datas
+
+
+def prepare_batch(model: torch.nn.Module, pipeline: Any, imgs: Sequence[Any],
+                  ann: Mapping | None = None) -> tuple[dict, list]:
+    """``imgs`` through ``pipeline``, collated on the model's device: the batch and the
+    pipeline's samples."""
     from ocr_ds.datasets.collate import collate
 
     datas = []
@@ -151,9 +161,7 @@ def run_batch(model: torch.nn.Module, pipeline: Any, imgs: Sequence[Any],
     if isinstance(datas[0]["img"], list) and len(datas) > 1:
         raise Exception(f"aug test does not support inference with batch size {len(datas)}")
     device = next(model.parameters()).device
-    batch = {k: _to(device, v) for k, v in collate(datas).items()}
-    with torch.no_grad():
-        return model(batch, return_loss=False), datas
+    return {k: _to(device, v) for k, v in collate(datas).items()}, datas
 
 
 def model_inference(model: torch.nn.Module, imgs: Any, ann: Mapping | None = None,
@@ -172,8 +180,8 @@ def model_inference(model: torch.nn.Module, imgs: Any, ann: Mapping | None = Non
         imgs, is_batch = [imgs], False
     else:
         raise AssertionError("imgs must be strings or numpy arrays")
-    results, datas = run_batch(model, _pipeline(model, isinstance(imgs[0], np.ndarray),
-                                                batch_mode), imgs, ann)
+    pipeline = model_test_pipeline(model, isinstance(imgs[0], np.ndarray), batch_mode)
+    results, datas = run_batch(model, pipeline, imgs, ann)
     if not is_batch:
         return (results[0], datas[0]) if return_data else results[0]
     return (results, datas) if return_data else results

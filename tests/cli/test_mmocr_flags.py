@@ -2,7 +2,7 @@
 ``tools/train.py``, ``tools/test.py``, ``mmocr/utils/ocr.py``, the tools and every converter of
 ``tools/data``) is a flag of its ocr_ds counterpart: a command line written for MMOCR is not
 refused as ``unrecognized arguments``. (``det_test_imgs``/``recog_test_imgs`` have their own
-flags here, ``tools/deployment`` is not ported: README, Tools.)"""
+flags here; ``tools/deployment``'s TorchServe scripts are not ported: README, Tools.)"""
 import argparse
 import ast
 import glob
@@ -20,6 +20,9 @@ SCRIPTS = {
     "benchmark_processing.py": "ocr_ds.tools.benchmark_processing",
     "data/utils/lmdb_converter.py": "ocr_ds.tools.to_lmdb",
     "../../utils/ocr.py": "ocr_ds.tools.ocr",
+    "deployment/pytorch2onnx.py": "ocr_ds.tools.deployment.pytorch2onnx",
+    "deployment/deploy_test.py": "ocr_ds.tools.deployment.deploy_test",
+    "deployment/onnx2tensorrt.py": "ocr_ds.tools.deployment.onnx2tensorrt",
 }
 
 

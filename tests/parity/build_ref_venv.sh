@@ -16,6 +16,8 @@ pip=("$dest/bin/python" -m pip install -q --disable-pip-version-check --timeout 
 "${pip[@]}" numpy==1.26.4 opencv-python-headless==4.11.0.86 scipy==1.17.1 scikit-image==0.26.0 \
     shapely==2.2.0 rapidfuzz==3.14.6 lmdb==3.0.0 pyclipper==1.4.0 pycocotools==2.0.11 \
     matplotlib==3.11.2 six terminaltables addict packaging pillow pyyaml yapf==0.40.1
+# MMOCR's deployment tools' runtime (tools/deployment, mmocr.core.deployment), numpy held at 1.x
+"${pip[@]}" numpy==1.26.4 onnx==1.23.2 onnxruntime==1.32.0
 # mmcv-lite: pure Python, no compiled ops (setup.py imports pkg_resources: setuptools<81 above)
 MMCV_WITH_OPS=0 "${pip[@]}" --no-deps --no-build-isolation mmcv==1.7.2
 # --no-deps: mmocr asks for opencv-python; torchvision for a matching CUDA torch.

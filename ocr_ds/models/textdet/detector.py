@@ -43,15 +43,20 @@ class SingleStageTextDetector(ShowResultMixin, BaseModule):
     def extract_feat(self, img: torch.Tensor) -> torch.Tensor:
         return self.neck(self.backbone(img))
 
+    def test_outputs(self, img: torch.Tensor) -> Any:
+        """The head's maps of a test batch, before decoding: what an ONNX export computes
+        (:mod:`ocr_ds.deployment` swaps this for an ONNX Runtime session)."""
+        return self.bbox_head(self.extract_feat(img))
+
     def forward(self, batch: Mapping[str, Any], return_loss: bool = True
                 ) -> dict[str, torch.Tensor] | list[dict]:
         img = batch["img"]
         if return_loss:
             self.check_targets(batch, self.target_keys)
-        preds = self.bbox_head(self.extract_feat(img))
-        if return_loss:
+            preds = self.bbox_head(self.extract_feat(img))
             targets = {k: batch[k].to(img.device) for k in self.target_keys}
             return self.bbox_head.loss(preds, **targets)
+        preds = self.test_outputs(img)
         metas = batch.get("img_metas") or [{} for _ in range(img.shape[0])]
         return [self.bbox_head.get_boundary(self.sample_preds(preds, i), metas[i])
                 for i in range(img.shape[0])]

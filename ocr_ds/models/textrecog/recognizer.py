@@ -183,9 +183,14 @@ class EncodeDecodeRecognizer(BaseRecognizer):
         out_dec = self.encode_decode(img, img_metas, targets_dict, train_mode=True)
         return self.loss(out_dec, targets_dict, img_metas)
 
+    def test_outputs(self, img: torch.Tensor, img_metas: list[dict]) -> torch.Tensor:
+        """The decoder's test output, before the convertor: what an ONNX export computes
+        (:mod:`ocr_ds.deployment` swaps this for an ONNX Runtime session)."""
+        return self.encode_decode(img, img_metas, None, train_mode=False)
+
     def simple_test(self, img: torch.Tensor, img_metas: list[dict]) -> list[dict[str, Any]]:
-        out_dec = self.encode_decode(img, img_metas, None, train_mode=False)
-        return self.postprocess(out_dec, img_metas)
+        set_valid_ratios(img_metas, img.size(-1))
+        return self.postprocess(self.test_outputs(img, img_metas), img_metas)
 
     def postprocess(self, out_dec: torch.Tensor, img_metas: Sequence[dict] | None = None
                     ) -> list[dict[str, Any]]:

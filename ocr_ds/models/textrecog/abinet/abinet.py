@@ -111,7 +111,8 @@ class ABINet(EncodeDecodeRecognizer):
         targets_dict = self.label_convertor.str2tensor(texts_of(img_metas, "ABINet"))
         return self.loss(self._run(img, img_metas, targets_dict), targets_dict, img_metas)
 
-    def simple_test(self, img: torch.Tensor, img_metas: list[dict]) -> list[dict[str, Any]]:
+    def test_outputs(self, img: torch.Tensor, img_metas: list[dict]) -> torch.Tensor:
+        """The last stage's character probabilities (what an ONNX export computes)."""
         outputs = self._run(img, img_metas, None)
         if outputs["out_fusers"]:
             ret = outputs["out_fusers"][-1]
@@ -119,4 +120,7 @@ class ABINet(EncodeDecodeRecognizer):
             ret = outputs["out_decs"][-1]
         else:
             ret = outputs["out_enc"]
-        return self.postprocess(ret["logits"].softmax(dim=-1), img_metas)
+        return ret["logits"].softmax(dim=-1)
+
+    def simple_test(self, img: torch.Tensor, img_metas: list[dict]) -> list[dict[str, Any]]:
+        return self.postprocess(self.test_outputs(img, img_metas), img_metas)

@@ -122,10 +122,18 @@ class CRNNNet(ShowResultMixin, BaseModule):
         out_dec = self.decoder(feat, None, targets, img_metas, train_mode=True)
         return self.loss(out_dec, targets, img_metas)
 
+    def test_outputs(self, img: torch.Tensor, img_metas: list[dict]) -> torch.Tensor:
+        """The decoder's test output, before CTC decoding: what an ONNX export computes
+        (:mod:`ocr_ds.deployment` swaps this for an ONNX Runtime session)."""
+        return self.decoder(self.extract_feat(img), None, None, img_metas, train_mode=False)
+
     @torch.no_grad()
     def simple_test(self, img: torch.Tensor, img_metas: list[dict]) -> list[dict[str, Any]]:
         """``[{'text', 'score' (mean of the characters'), 'char_scores'}, ...]``."""
-        out_dec = self.decoder(self.extract_feat(img), None, None, img_metas, train_mode=False)
+        return self.postprocess(self.test_outputs(img, img_metas), img_metas)
+
+    def postprocess(self, out_dec: torch.Tensor, img_metas: list[dict]) -> list[dict[str, Any]]:
+        """Decoder outputs -> texts and scores (greedy CTC decoding)."""
         indexes, scores = self.label_convertor.tensor2idx(out_dec, img_metas)
         texts = self.label_convertor.idx2str(indexes)
         return [{"text": text, "score": float(sum(s) / len(s)) if s else 0.0, "char_scores": s}
