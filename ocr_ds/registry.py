@@ -211,6 +211,7 @@ PIPELINES: dict[str, str] = {
     # text detection
     "LoadTextAnnotations": "ocr_ds.datasets.pipelines.textdet_loading:LoadTextAnnotations",
     "ColorJitter": "ocr_ds.datasets.pipelines.textdet_color:ColorJitter",
+    "AffineJitter": "ocr_ds.datasets.pipelines.textdet_color:AffineJitter",
     "Resize": "ocr_ds.datasets.pipelines.textdet_geometry:Resize",
     "ScaleAspectJitter": "ocr_ds.datasets.pipelines.textdet_geometry:ScaleAspectJitter",
     "RandomScaling": "ocr_ds.datasets.pipelines.textdet_poly_aug:RandomScaling",

@@ -1,6 +1,6 @@
 """Every class MMOCR 0.6.3 registers (its models, losses, convertors, datasets, loaders,
-parsers, pipeline steps) can be named in an ocr_ds config too, but for the abstract bases and
-the one left out (README, "Nothing left out")."""
+parsers, pipeline steps) can be named in an ocr_ds config too, but for the abstract bases
+(README, "Nothing left out")."""
 from ocr_ds import registry
 from parity import ref_file
 
@@ -8,9 +8,6 @@ REF = ref_file(__file__, "mmocr_registry.py")
 # base classes MMOCR registers that no config builds on its own
 ABSTRACT = {"BaseConvertor", "BaseDataset", "BaseDecoder", "HeadMixin", "SingleStageDetector",
             "SingleStageTextDetector"}
-# AffineJitter: wraps torchvision's RandomAffine with arguments (resample, fillcolor) current
-# torchvision no longer has, so MMOCR 0.6.3 cannot build it either
-LEFT_OUT = {"AffineJitter"}
 
 
 def test_every_mmocr_name_is_ours(mmocr_ref):
@@ -19,5 +16,5 @@ def test_every_mmocr_name_is_ours(mmocr_ref):
     tables = [v for k, v in vars(registry).items() if k.isupper() and isinstance(v, dict)]
     assert registry.PIPELINES in tables and registry.UPSAMPLE_LAYERS in tables
     ours = {name for table in tables for name in table}
-    assert sorted(theirs - ours - ABSTRACT - LEFT_OUT) == []
-    assert ABSTRACT | LEFT_OUT <= theirs                     # the lists name real classes
+    assert sorted(theirs - ours - ABSTRACT) == []
+    assert ABSTRACT <= theirs                     # the lists name real classes
