@@ -164,8 +164,11 @@ def worker_init_fn(worker_id: int, num_workers: int, rank: int, seed: int,
 
 def build_loader(dataset, settings: Mapping[str, Any], *, rank: int, world_size: int, seed: int,
                  pad: bool = True, device: torch.device | None = None,
-                 mp_start_method: str | None = None, ignore_signals: Sequence[int] = ()) -> DataLoader:
-    """A DataLoader over ``dataset`` with our sampler; ``seed`` feeds shuffling and workers.
+                 mp_start_method: str | None = None, ignore_signals: Sequence[int] = (),
+                 worker_seed: int | None = None) -> DataLoader:
+    """A DataLoader over ``dataset`` with our sampler; ``seed`` feeds shuffling and workers
+    (``worker_seed``, where given, the workers: ``--diff-seed``'s rank's own seed, as MMOCR's
+    workers get it while its sampler shuffles from rank 0's).
 
     Memory is pinned for a CUDA ``device`` unless ``settings['pin_memory']`` says otherwise;
     worker processes start with ``mp_start_method`` (default: the process-wide method).
@@ -177,9 +180,10 @@ def build_loader(dataset, settings: Mapping[str, Any], *, rank: int, world_size:
     if workers > 0:
         # a persistent_workers=True left in a config run with workers_per_gpu=0 is ignored
         extra["persistent_workers"] = bool(settings.get("persistent_workers", False))
-        extra["worker_init_fn"] = functools.partial(worker_init_fn, num_workers=workers,
-                                                    rank=rank, seed=seed,
-                                                    ignore_signals=tuple(ignore_signals))
+        extra["worker_init_fn"] = functools.partial(
+            worker_init_fn, num_workers=workers, rank=rank,
+            seed=seed if worker_seed is None else worker_seed,
+            ignore_signals=tuple(ignore_signals))
         if mp_start_method is not None:
             extra["multiprocessing_context"] = mp_start_method
         if "prefetch_factor" in settings:

@@ -172,7 +172,8 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
         builder.load_weights(model, load_from, logger, allow_unsafe_pickle)
     if diff_seed and rank:
         # MMOCR's --diff-seed: rank R draws from seed + R. The model is built from the shared
-        # seed (MMOCR's DDP copies rank 0's weights anyway), the sampler shuffles from it
+        # seed (MMOCR's DDP copies rank 0's weights anyway), the sampler shuffles from it; the
+        # loader's workers seed from seed + R (below)
         set_random_seed(seed + rank, deterministic)
     ensure_synth_data(cfg.get("synth_data"), logger)
     train_set, val_set = build_datasets(cfg, validate)
@@ -186,8 +187,11 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
                         validate=val_set is not None)
     check_datasets(train_set, val_set)
     device = builder.device()
+    # --diff-seed: MMOCR's workers seed from the rank's seed (num_workers * R + worker + seed +
+    # R), its sampler from rank 0's (mmdet syncs it)
     loader_args = dict(rank=rank, world_size=world, seed=seed, device=device,
-                       mp_start_method=proc_settings["mp_start_method"], ignore_signals=signals)
+                       mp_start_method=proc_settings["mp_start_method"], ignore_signals=signals,
+                       worker_seed=seed + rank if diff_seed else seed)
     train_loader = build_loader(train_set, train_settings, **loader_args)
     iters_per_epoch = len(train_loader)
     if iters_per_epoch == 0:

@@ -31,11 +31,11 @@ class Draws(Dataset):
                 "cv2_threads": cv2.getNumThreads()}
 
 
-def draws(rank: int, seed: int, method: str = "fork") -> dict[int, tuple]:
+def draws(rank: int, seed: int, method: str = "fork", **kwargs) -> dict[int, tuple]:
     """First draw of each of 2 workers of ``rank`` (world of 2)."""
     settings = loader_settings(dict(samples_per_gpu=1, workers_per_gpu=2, shuffle=False), "train")
     loader = build_loader(Draws(), settings, rank=rank, world_size=2, seed=seed,
-                          mp_start_method=method)
+                          mp_start_method=method, **kwargs)
     out = {}
     for batch in loader:
         w = int(batch["worker"][0])
@@ -59,6 +59,17 @@ def test_worker_seeds_follow_mmcv_formula():
     assert rank0[0][:3] != rank0[1][:3]  # two workers, different streams
     assert draws(0, seed) == rank0  # same seed, same streams
     assert draws(0, seed + 100)[0][:3] != rank0[0][:3]
+
+
+def test_diff_seed_workers_seed_from_the_ranks_seed_the_sampler_from_the_shared_one():
+    """--diff-seed (MMOCR's): rank R's workers get num_workers * R + worker + (seed + R), as
+    mmdet's build_dataloader seeds them from the rank's own seed; the shuffle stays rank 0's."""
+    rank1 = draws(1, 11, worker_seed=12)
+    assert {w: v[:3] for w, v in rank1.items()} == {0: expected(14), 1: expected(15)}
+    settings = loader_settings(dict(samples_per_gpu=1, workers_per_gpu=0, shuffle=True), "train")
+    orders = [list(build_loader(Draws(), settings, rank=1, world_size=2, seed=11,
+                                **extra).sampler) for extra in ({}, {"worker_seed": 12})]
+    assert orders[0] == orders[1]
 
 
 def test_spawn_workers_get_the_same_seeds_and_no_opencv_threads():
