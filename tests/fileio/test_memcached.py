@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from ocr_ds import fileio
+from ocr_ds import fileio, memcached_backend
 from ocr_ds.datasets.pipelines.loading import LoadImageFromFile
 from ocr_ds.errors import UserError
 from ocr_ds.engine.dist import free_port
@@ -258,7 +258,7 @@ def test_example_mc_config_is_valid_and_in_the_readme():
     assert spec["backend"] == "memcached" and spec["servers"] == ["127.0.0.1:11211"]
     backend = FileClient(**spec).client
     assert set(spec) - {"backend"} == set(fileio.MemcachedBackend.KEYS)  # every key shown
-    assert backend.max_item_size == fileio.MC_DEFAULT_ITEM_SIZE
+    assert backend.max_item_size == memcached_backend.MC_DEFAULT_ITEM_SIZE
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         readme = f.read()
     with open(EXAMPLE, encoding="utf-8") as f:
