@@ -38,7 +38,7 @@ import sys
 from typing import Iterator, Sequence
 
 from ocr_ds.errors import CliParser, UserError, run_cli
-from ocr_ds.tools.lmdb_writer import DEFAULT_BATCH, INITIAL_MAP_SIZE, LmdbWriter
+from ocr_ds.tools._lmdb_writer import DEFAULT_BATCH, INITIAL_MAP_SIZE, LmdbWriter
 
 LABEL_FORMATS = ("txt", "jsonl")
 

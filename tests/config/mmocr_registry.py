@@ -13,6 +13,9 @@ def mmocr_names():
     import mmocr.datasets  # noqa: F401 (registers)
     import mmocr.datasets.builder as datasets
     import mmocr.models  # noqa: F401
+    # its deployment wrappers register when onnxruntime imports (its tools import them); import
+    # them here, so the names do not depend on what this reference process ran before
+    import mmocr.core.deployment  # noqa: F401
     import mmocr.models.builder as models
     from mmcv.utils import Registry
     from mmdet.datasets.builder import DATASETS, PIPELINES

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ocr_ds.errors import run_cli
-from ocr_ds.tools import gen_det_data, gen_recog_data, lmdb_writer, to_lmdb
+from ocr_ds.tools import _lmdb_writer, gen_det_data, gen_recog_data, to_lmdb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -158,7 +158,7 @@ def test_det_round_trip_is_byte_identical_keyed_by_file_name(det, tmp_path, caps
 
 def test_the_map_grows_and_batches_commit(tmp_path):
     values = [os.urandom(10_000) for _ in range(100)]
-    with lmdb_writer.LmdbWriter(str(tmp_path / "db"), batch_size=7, map_size=64 << 10) as writer:
+    with _lmdb_writer.LmdbWriter(str(tmp_path / "db"), batch_size=7, map_size=64 << 10) as writer:
         for i, v in enumerate(values):
             writer.add((f"k{i:03d}".encode(), v))
     assert writer.map_size >= 1 << 20  # 1 MB of values in a 64 KiB map: it doubled

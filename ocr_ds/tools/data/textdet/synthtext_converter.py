@@ -85,7 +85,7 @@ def load_gt(path: str) -> dict[str, Any]:
 
 
 def convert(root: str, out_dir: str) -> str:
-    from ocr_ds.tools.lmdb_writer import LmdbWriter
+    from ocr_ds.tools._lmdb_writer import LmdbWriter
 
     gt = load_gt(os.path.join(root, "gt.mat"))
     num = len(gt["imnames"][0])
