@@ -1,6 +1,6 @@
 """Every benchmark in one run, then one table of the ratios against their goals.
 
-    python benchmarks/run_all.py [--quick] [--only engine_overhead zero_memory scaling data_throughput startup peer_step]
+    python benchmarks/run_all.py [--quick] [--only engine_overhead zero_memory scaling data_throughput startup peer_step onnx_inference]
     python -m benchmarks [--quick]          (the same)
 
 Each benchmark runs as its own process (``python benchmarks/<name>.py [--quick] --json FILE``),
@@ -25,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:   # run as a script: benchmarks.* must import
     sys.path.insert(0, ROOT)
-ORDER = ("engine_overhead", "zero_memory", "scaling", "data_throughput", "startup", "peer_step")
+ORDER = ("engine_overhead", "zero_memory", "scaling", "data_throughput", "startup", "peer_step",
+         "onnx_inference")
 
 
 def _engine_overhead(res: dict) -> list[tuple]:
@@ -91,9 +92,15 @@ def _peer_step(rows: list[dict]) -> list[tuple]:
     return out
 
 
+def _onnx_inference(rows: list[dict]) -> list[tuple]:
+    return [("onnx_inference", f"{r['case']}: ONNX Runtime / PyTorch test time", r["ratio"],
+             "<= 1.0", r["ratio"] <= 1.0) for r in rows]
+
+
 SUMMARIES: dict[str, Callable] = {"engine_overhead": _engine_overhead, "zero_memory": _zero_memory,
                                   "scaling": _scaling, "data_throughput": _data_throughput,
-                                  "startup": _startup, "peer_step": _peer_step}
+                                  "startup": _startup, "peer_step": _peer_step,
+                                  "onnx_inference": _onnx_inference}
 
 
 def run_one(name: str, quick: bool) -> tuple[int, object]:

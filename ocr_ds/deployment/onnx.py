@@ -173,9 +173,10 @@ def _quiet_output(quiet: bool):
 
 
 class OnnxRuntimeOutputs:
-    """``test_outputs`` of a model, computed by an ONNX Runtime session of ``onnx_file``."""
+    """``test_outputs`` of a model, computed by an ONNX Runtime session of ``onnx_file``
+    (``threads``: its intra- and inter-op threads)."""
 
-    def __init__(self, onnx_file: str, device: torch.device):
+    def __init__(self, onnx_file: str, device: torch.device, threads: int | None = None):
         import onnx
         import onnxruntime as ort
 
@@ -190,7 +191,10 @@ class OnnxRuntimeOutputs:
         providers = ["CPUExecutionProvider"]
         if device.type == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, ("CUDAExecutionProvider", {"device_id": device.index or 0}))
-        self.session = ort.InferenceSession(onnx_file, providers=providers)
+        options = ort.SessionOptions()
+        if threads is not None:        # (default: ONNX Runtime's, every core)
+            options.intra_op_num_threads = options.inter_op_num_threads = threads
+        self.session = ort.InferenceSession(onnx_file, sess_options=options, providers=providers)
         self.input_name = self.session.get_inputs()[0].name
         self.kind = meta.get(META_KIND)
         self.spec = pytree.treespec_loads(meta[META_OUTPUTS]) if META_OUTPUTS in meta else None
