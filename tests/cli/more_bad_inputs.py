@@ -2,8 +2,9 @@
 flags and outputs, values only torch or DeepSpeed used to refuse (optimizer values, model
 argument types), evaluation metrics and ``save_best``, output paths that cannot be made,
 relative key paths made full, annotation encodings, impossible lmdb counts, files that are not
-checkpoints, ``--load-from``/``--resume-from`` checkpoints of another model or layout, a config
-checked before ``--gpus N`` starts ranks, and every tool's own argument errors.
+checkpoints, ``--load-from``/``--resume-from`` checkpoints of another model or layout, and a
+config checked before ``--gpus N`` starts ranks (every tool's own argument errors:
+tool_bad_inputs.py).
 
 :func:`more_cases` takes the input builders' module (bad_input_builders.py) and returns the rows.
 """
@@ -51,21 +52,25 @@ def _fake_run(d: Path, *, stage: int, world: int, hidden: int = 32,
     return str(d / "run")
 
 
+def toy_recog_with_val(m: ModuleType, d: Path, **extra: str) -> str:
+    """The toy config training and validating an OCRDataset (so metrics can be checked)."""
+    d.mkdir(parents=True, exist_ok=True)
+    m._png(d / "imgs" / "a.png")
+    ann = m._write(d / "ann.txt", "a.png hello\n")
+    ds = m.recog(ann, str(d / "imgs"))
+    with open(m.TOY) as f:
+        text = f.read()
+    lines = "".join(f"{k} = {v}\n" for k, v in extra.items())
+    return m._write(d / "cfg.py", text + f"\ndata = dict(samples_per_gpu=1, workers_per_gpu=0,"
+                                         f" train={ds}, val={ds}, test={ds})\n{lines}")
+
+
 def more_cases(m: ModuleType) -> list[tuple]:
     """The rows (case id, category, entry point, argv builder, expected message fragment)."""
     TOY, plain, opts, cfg_file, _write, _png = m.TOY, m.plain, m.opts, m.cfg_file, m._write, m._png
 
     def recog_with_val(d: Path, **extra: str) -> str:
-        """The toy config training and validating an OCRDataset (so metrics can be checked)."""
-        d.mkdir(parents=True, exist_ok=True)
-        _png(d / "imgs" / "a.png")
-        ann = _write(d / "ann.txt", "a.png hello\n")
-        ds = m.recog(ann, str(d / "imgs"))
-        with open(TOY) as f:
-            text = f.read()
-        lines = "".join(f"{k} = {v}\n" for k, v in extra.items())
-        return _write(d / "cfg.py", text + f"\ndata = dict(samples_per_gpu=1, workers_per_gpu=0,"
-                                             f" train={ds}, val={ds}, test={ds})\n{lines}")
+        return toy_recog_with_val(m, d, **extra)
 
     def val_opts(*tokens: str):
         return lambda d: [recog_with_val(d), "--cfg-options", *tokens]
@@ -279,161 +284,6 @@ def more_cases(m: ModuleType) -> list[tuple]:
         # --gpus N: the config is checked before any rank starts (one line, not N)
         ("gpus-config-checked-first", "flag", "train",
          plain(TOY, "--gpus", "2", "--cfg-options", "model.type=Nope"), "model.type: unknown 'Nope'"),
-        # every tool's own arguments: one line, exit 2, no usage block
-        ("export-no-args", "tool", "export", plain(),
-         "the following arguments are required: checkpoint, out (see --help)"),
-        ("infer-det-missing-image", "tool", "infer_det",
-         lambda d: [_toy_ckpt(d), f"{d}/gone.png", "--out-dir", f"{d}/../out", "--config", TOY],
-         "gone.png: no such image file"),
-        ("infer-recog-undecodable", "tool", "infer_recog",
-         lambda d: [_toy_ckpt(d), a_file("x.png", b"not a png")(d), "--config", TOY],
-         "x.png: not a readable image"),
-        ("lr-curve-no-iters", "tool", "lr_curve", plain(TOY),
-         "the following arguments are required: --iters-per-epoch"),
-        ("gen-recog-data-bad-int", "tool", "gen_recog_data", plain("gen", "--num-train", "x"),
-         "argument --num-train: invalid int value: 'x'"),
-        ("gen-det-data-no-args", "tool", "gen_det_data", plain(),
-         "the following arguments are required: out_dir"),
-        ("to-lmdb-no-kind", "tool", "to_lmdb", plain(), "the following arguments are required"),
-        ("icdar-to-coco-no-args", "tool", "icdar_to_coco", plain(),
-         "the following arguments are required: img_dir, gt_dir, out_json"),
-        ("analyze-logs-not-a-json-log", "tool", "analyze_logs",
-         lambda d: ["cal_train_time", a_file("20261130.log", "x\n")(d)],
-         "json_logs: expected the training's <timestamp>.log.json (got "),
-        ("icdar-converter-no-dataset", "tool", "data.textdet.icdar_converter",
-         plain("root", "--split-list", "training"),
-         "the following arguments are required: -d/--dataset"),
-        ("ctw1500-converter-no-split-dir", "tool", "data.textdet.ctw1500_converter",
-         plain(".", "--split-list", "training"),
-         "imgs/training: image directory of split 'training' not found"),
-        ("totaltext-converter-no-root", "tool", "data.textdet.totaltext_converter", plain(),
-         "the following arguments are required: root_path"),
-        ("synthtext-converter-no-gt", "tool", "data.textdet.synthtext_converter", plain("."),
-         "gt.mat: SynthText's gt.mat not found"),
-        ("coco-to-line-dict-no-in-path", "tool", "data.textdet.coco_to_line_dict",
-         plain("--out-path", "x.txt"), "the following arguments are required: --in-path"),
-        ("synthtext-recog-converter-no-gt", "tool", "data.textrecog.synthtext_converter",
-         plain("gone/gt.mat", "imgs", "out"), "gt.mat: SynthText's gt.mat not found"),
-        ("totaltext-recog-converter-no-split-dir", "tool", "data.textrecog.totaltext_converter",
-         plain("."), "imgs/training: image directory of split 'training' not found"),
-        ("ic13-converter-no-split-dir", "tool", "data.textdet.ic13_converter", plain("."),
-         "imgs/training: image directory of split 'training' not found"),
-        ("ic11-converter-no-root", "tool", "data.textdet.ic11_converter", plain(),
-         "the following arguments are required: root_path"),
-        ("funsd-converter-no-annotations", "tool", "data.textdet.funsd_converter", plain("."),
-         "annotations/training: annotation directory not found"),
-        ("ic13-recog-converter-bad-format", "tool", "data.textrecog.ic13_converter",
-         plain(".", "--format", "csv"), "argument --format: invalid choice: 'csv'"),
-        ("ic11-recog-converter-no-labels", "tool", "data.textrecog.ic11_converter", plain("."),
-         "Challenge1_Train_Task3_GT.txt: label file not found"),
-        ("svt-converter-bad-height", "tool", "data.textrecog.svt_converter",
-         plain(".", "--height", "x"), "argument --height: invalid int value: 'x'"),
-        ("funsd-recog-converter-no-annotations", "tool", "data.textrecog.funsd_converter",
-         plain("."), "annotations/training: annotation directory not found"),
-        ("sroie-converter-no-split-dir", "tool", "data.textdet.sroie_converter", plain("."),
-         "imgs/training: image directory of split 'training' not found"),
-        ("sroie-recog-converter-bad-format", "tool", "data.textrecog.sroie_converter",
-         plain(".", "--format", "xml"), "argument --format: invalid choice: 'xml'"),
-        ("naf-converter-no-split-file", "tool", "data.textdet.naf_converter", plain("."),
-         "train_valid_test_split.json: NAF split file not found"),
-        ("naf-recog-converter-no-split-file", "tool", "data.textrecog.naf_converter",
-         plain("."), "train_valid_test_split.json: NAF split file not found"),
-        ("vintext-converter-no-split-dir", "tool", "data.textdet.vintext_converter", plain("."),
-         "imgs/training: image directory of split 'training' not found"),
-        ("vintext-recog-converter-no-split-dir", "tool", "data.textrecog.vintext_converter",
-         plain("."), "imgs/training: image directory of split 'training' not found"),
-        ("bid-converter-no-imgs", "tool", "data.textdet.bid_converter", plain("."),
-         "imgs: image directory not found"),
-        ("bid-recog-converter-bad-ratio", "tool", "data.textrecog.bid_converter",
-         plain(".", "--val-ratio", "-1"), "--val-ratio: expected a number in [0, 1] (got -1.0)"),
-        ("detext-converter-no-split-dir", "tool", "data.textdet.detext_converter", plain("."),
-         "imgs/training: image directory of split 'training' not found"),
-        ("detext-recog-converter-no-split-dir", "tool", "data.textrecog.detext_converter",
-         plain("."), "imgs/training: image directory of split 'training' not found"),
-        ("ilst-converter-no-imgs", "tool", "data.textdet.ilst_converter", plain("."),
-         "imgs: image directory not found"),
-        ("ilst-recog-converter-bad-ratio", "tool", "data.textrecog.ilst_converter",
-         plain(".", "--val-ratio", "x"), "argument --val-ratio: invalid float value: 'x'"),
-        ("imgur-converter-no-annotations", "tool", "data.textdet.imgur_converter", plain("."),
-         "imgur5k_annotations_train.json not exists"),
-        ("imgur-recog-converter-no-annotations", "tool", "data.textrecog.imgur_converter",
-         plain("."), "imgur5k_annotations_train.json not exists"),
-        ("kaist-converter-ratio-one", "tool", "data.textdet.kaist_converter",
-         plain(".", "--val-ratio", "1"), "--val-ratio: expected a number in [0, 1) (got 1.0)"),
-        ("kaist-recog-converter-no-imgs", "tool", "data.textrecog.kaist_converter", plain("."),
-         "imgs: image directory not found"),
-        ("extract-kaist-no-zips", "tool", "data.common.extract_kaist", plain("."),
-         "KAIST/English/Digital_Camera: folder of KAIST's zips not found"),
-        ("lv-converter-no-split-dir", "tool", "data.textdet.lv_converter", plain("."),
-         "imgs/train: image directory of split 'train' not found"),
-        ("lv-recog-converter-no-labels", "tool", "data.textrecog.lv_converter", plain("."),
-         "train_label.txt: label file not found"),
-        ("closeset-to-openset-no-file", "tool", "data.kie.closeset_to_openset",
-         plain("gone.txt", "out.txt"), "gone.txt: label file not found"),
-        ("seg-synthtext-converter-no-out", "tool", "data.textrecog.seg_synthtext_converter",
-         plain("--data-root", ".", "--in-path", "m.txt"),
-         "the following arguments are required: --out-path"),
-        ("curvedsyntext-converter-no-json", "tool", "data.common.curvedsyntext_converter",
-         plain("."), "train2.json: CurvedSynText150k annotation file not found"),
-        ("openvino-converter-bad-nproc", "tool", "data.textrecog.openvino_converter",
-         plain(".", "two"), "argument n_proc: invalid int value: 'two'"),
-        ("labelme-converter-bad-task", "tool", "data.common.labelme_converter",
-         plain("j", "i", "o", "--tasks", "kie"), "argument --tasks: invalid choice: 'kie'"),
-        ("print-config-missing", "tool", "print_config", plain("gone.py"), "gone.py"),
-        ("publish-model-missing", "tool", "publish_model", plain("gone.pth", "out.pth"),
-         "gone.pth"),
-        ("benchmark-processing-no-config", "tool", "benchmark_processing", plain(),
-         "the following arguments are required: config"),
-        ("ocr-missing-image", "tool", "ocr", plain("gone.jpg", "--det", "DB_r18"), "gone.jpg"),
-        ("hostfile-no-args", "tool", "hostfile", plain(), "the following arguments are required: hostfile"),
-        ("eval-results-count", "tool", "eval_results",
-         lambda d: [recog_with_val(d), a_file("p.json", "[]")(d), "--eval", "acc"],
-         "p.json: expected a list of 1 predictions, one per image of data.test (got 0 predictions)"),
-        ("build-dict-no-out", "tool", "build_dict", lambda d: [a_file("l.txt", "a.png hi\n")(d)],
-         "the following arguments are required: -o/--out (see --help)"),
-        ("build-dict-out-uncreatable", "output", "build_dict",
-         lambda d: [a_file("l.txt", "a.png hi\n")(d), "-o", "/proc/nope/dict.txt"],
-         "--out: cannot create '/proc/nope'"),
-        ("build-dict-latin1-labels", "tool", "build_dict",
-         lambda d: [a_file("l.txt", "a.png caf\xe9\n".encode("latin-1"))(d), "-o",
-                    f"{d}/../out/dict.txt"], "l.txt: not UTF-8"),
-        ("eval-results-not-json", "tool", "eval_results",
-         lambda d: [recog_with_val(d), a_file("p.json", "[{")(d), "--eval", "acc"],
-         "p.json: not valid JSON"),
-        # the converters of the large real-world sets (TextOCR, COCO-Text, ArT, LSVT)
-        ("textocr-converter-no-json", "tool", "data.textdet.textocr_converter", plain("."),
-         "TextOCR_0.1_train.json: TextOCR annotation file not found"),
-        ("cocotext-converter-no-json", "tool", "data.textdet.cocotext_converter", plain("."),
-         "cocotext.v2.json: COCO-Text annotation file not found"),
-        ("art-converter-bad-ratio", "tool", "data.textdet.art_converter",
-         plain(".", "--val-ratio", "2"), "--val-ratio: expected a number from 0 up to"),
-        ("lsvt-converter-no-json", "tool", "data.textdet.lsvt_converter", plain("."),
-         "train_full_labels.json: LSVT label file not found"),
-        ("textocr-recog-converter-no-nproc", "tool", "data.textrecog.textocr_converter",
-         plain("."), "the following arguments are required: n_proc"),
-        ("cocotext-recog-converter-bad-format", "tool", "data.textrecog.cocotext_converter",
-         plain(".", "--format", "csv"), "argument --format: invalid choice: 'csv'"),
-        ("art-recog-converter-no-json", "tool", "data.textrecog.art_converter", plain("."),
-         "train_task2_labels.json: ArT task 2 label file not found"),
-        ("lsvt-recog-converter-bad-ratio", "tool", "data.textrecog.lsvt_converter",
-         plain(".", "--val-ratio", "-0.5"), "--val-ratio: expected a number from 0 up to"),
-        # RCTW, HierText, ReCTS, MTWI
-        ("rctw-converter-no-annotations", "tool", "data.textdet.rctw_converter", plain("."),
-         "annotations: RCTW annotation folder not found"),
-        ("rctw-recog-converter-bad-format", "tool", "data.textrecog.rctw_converter",
-         plain(".", "--format", "csv"), "argument --format: invalid choice: 'csv'"),
-        ("hiertext-converter-bad-level", "tool", "data.textdet.hiertext_converter",
-         plain(".", "--level", "char"), "argument --level: invalid choice: 'char'"),
-        ("hiertext-recog-converter-no-json", "tool", "data.textrecog.hiertext_converter",
-         plain("."), "train.jsonl: HierText annotation file not found"),
-        ("rects-converter-bad-ratio", "tool", "data.textdet.rects_converter",
-         plain(".", "--val-ratio", "1.5"), "--val-ratio: expected a number from 0 up to"),
-        ("rects-recog-converter-no-annotations", "tool", "data.textrecog.rects_converter",
-         plain("."), "annotations: ReCTS annotation folder not found"),
-        ("mtwi-converter-no-annotations", "tool", "data.textdet.mtwi_converter", plain("."),
-         "annotations: MTWI annotation folder not found"),
-        ("mtwi-recog-converter-bad-ratio", "tool", "data.textrecog.mtwi_converter",
-         plain(".", "--val-ratio", "-1"), "--val-ratio: expected a number from 0 up to"),
     ]
 
 

@@ -178,24 +178,11 @@ CASES = [
 from more_bad_inputs import more_cases  # noqa: E402
 
 CASES += more_cases(bad_input_builders)
-# MMOCR's tools/deployment
-CASES += [
-    ("pytorch2onnx-missing-checkpoint", "tool", "deployment.pytorch2onnx",
-     plain(DBNET_ICDAR, "gone.pth", "det", "a.png"), "model_ckpt: 'gone.pth' does not exist"),
-    ("pytorch2onnx-bad-opset", "tool", "deployment.pytorch2onnx",
-     plain(DBNET_ICDAR, DBNET_ICDAR, "det", "a.png", "--opset-version", "3"),
-     "--opset-version: expected 7 to 20 (got 3)"),
-    ("deploy-test-tensorrt", "tool", "deployment.deploy_test",
-     plain(DBNET_ICDAR, "x.trt", "det", "TensorRT"), "backend TensorRT: not in ocr_ds"),
-    ("deploy-test-missing-file", "tool", "deployment.deploy_test",
-     plain(DBNET_ICDAR, "gone.onnx", "det", "ONNXRuntime"), "gone.onnx"),
-    ("onnx2tensorrt-shapes", "tool", "deployment.onnx2tensorrt",
-     plain(DBNET_ICDAR, "det", "a.png", "x.onnx", "--min-shape", "1", "3", "800", "600"),
-     "--min-shape: expected at most --max-shape in every dimension"),
-    ("onnx2tensorrt", "tool", "deployment.onnx2tensorrt",
-     plain(DBNET_ICDAR, "det", "a.png", "x.onnx", "--fp16"),
-     "trtexec --onnx=x.onnx --saveEngine=tmp.trt --minShapes=input:1x3x400x600"),
-]
+# every tool's own arguments
+from tool_bad_inputs import tool_cases  # noqa: E402
+
+CASES += tool_cases(bad_input_builders)
+
 
 def _data_commands() -> list[str]:
     """Every command of ocr_ds/tools/data (MMOCR's tools/data: converters), as
