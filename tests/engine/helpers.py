@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Callable
 
 import torch
 
@@ -64,3 +65,17 @@ def weights(path: str) -> dict[str, torch.Tensor]:
     from ocr_ds.checkpoint_io import load_checkpoint_any
 
     return load_checkpoint_any(path)[0]
+
+
+def train_with_probe(install: Callable[[], None], dump: Callable[[str], None]) -> None:
+    """The ``__main__`` of a probe script (started by ``deepspeed`` in train.py's place, with
+    its arguments): ``install`` the probe's patches, ``dump(work_dir)`` at exit, run train.py."""
+    import atexit
+
+    work_dir = sys.argv[sys.argv.index("--work-dir") + 1]
+    install()
+    atexit.register(dump, work_dir)
+    from ocr_ds import train
+
+    sys.argv[0] = train.__file__
+    train.run_cli(train._main_with_faults)

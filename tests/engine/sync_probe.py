@@ -15,7 +15,6 @@ kernels, so the count on the CPU is what a GPU run would pay.
 """
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import sys
@@ -92,10 +91,6 @@ def dump(work_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    work_dir = sys.argv[sys.argv.index("--work-dir") + 1]
-    install()
-    atexit.register(dump, work_dir)
-    from ocr_ds import train
+    import helpers
 
-    sys.argv[0] = train.__file__
-    train.run_cli(train._main_with_faults)
+    helpers.train_with_probe(install, dump)

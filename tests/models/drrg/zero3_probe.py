@@ -10,7 +10,6 @@ components: its heights are far under a pixel.) Training is left as it is. Each 
 """
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import sys
@@ -59,10 +58,7 @@ def dump(work_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    work_dir = sys.argv[sys.argv.index("--work-dir") + 1]
-    install()
-    atexit.register(dump, work_dir)
-    from ocr_ds import train
+    sys.path.insert(0, os.path.join(ROOT, "tests", "engine"))
+    import helpers
 
-    sys.argv[0] = train.__file__
-    train.run_cli(train._main_with_faults)
+    helpers.train_with_probe(install, dump)
