@@ -177,24 +177,23 @@ class OnnxRuntimeOutputs:
     (``threads``: its intra- and inter-op threads)."""
 
     def __init__(self, onnx_file: str, device: torch.device, threads: int | None = None):
-        import onnx
         import onnxruntime as ort
 
         if not os.path.isfile(onnx_file):
             raise UserError(f"model_file: no such ONNX file (got {onnx_file!r})")
-        try:
-            meta = {p.key: p.value for p in onnx.load(onnx_file, load_external_data=False)
-                    .metadata_props}
-        except Exception as exc:  # noqa: BLE001 (onnx raises protobuf's own errors)
-            raise UserError(f"model_file: not an ONNX model ({onnx_file}: "
-                            f"{type(exc).__name__})") from None
         providers = ["CPUExecutionProvider"]
         if device.type == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, ("CUDAExecutionProvider", {"device_id": device.index or 0}))
         options = ort.SessionOptions()
         if threads is not None:        # (default: ONNX Runtime's, every core)
             options.intra_op_num_threads = options.inter_op_num_threads = threads
-        self.session = ort.InferenceSession(onnx_file, sess_options=options, providers=providers)
+        try:
+            self.session = ort.InferenceSession(onnx_file, sess_options=options,
+                                                providers=providers)
+        except Exception as exc:  # noqa: BLE001 (onnxruntime's own error types)
+            raise UserError(f"model_file: not an ONNX model ({onnx_file}: "
+                            f"{type(exc).__name__})") from None
+        meta = self.session.get_modelmeta().custom_metadata_map   # the file's metadata_props
         self.input_name = self.session.get_inputs()[0].name
         self.kind = meta.get(META_KIND)
         self.spec = pytree.treespec_loads(meta[META_OUTPUTS]) if META_OUTPUTS in meta else None
@@ -231,14 +230,15 @@ def ONNXRuntimeDetector(onnx_file: str, cfg: Mapping[str, Any], device_id: int =
                         show_score: bool = False) -> torch.nn.Module:
     """MMOCR's name: :func:`onnxruntime_model` of a detector on GPU ``device_id`` (the CPU
     without one)."""
-    return onnxruntime_model(onnx_file, cfg, "det", _device(device_id))
+    return onnxruntime_model(onnx_file, cfg, "det", gpu_or_cpu(device_id))
 
 
 def ONNXRuntimeRecognizer(onnx_file: str, cfg: Mapping[str, Any], device_id: int = 0,  # noqa: N802
                           show_score: bool = False) -> torch.nn.Module:
     """MMOCR's name: :func:`onnxruntime_model` of a recogniser."""
-    return onnxruntime_model(onnx_file, cfg, "recog", _device(device_id))
+    return onnxruntime_model(onnx_file, cfg, "recog", gpu_or_cpu(device_id))
 
 
-def _device(device_id: int) -> torch.device:
+def gpu_or_cpu(device_id: int = 0) -> torch.device:
+    """GPU ``device_id`` where torch sees a GPU, else the CPU (the deployment tools' default)."""
     return torch.device("cuda", device_id) if torch.cuda.is_available() else torch.device("cpu")

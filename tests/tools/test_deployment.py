@@ -24,7 +24,6 @@ from test_ocr_tool import setup  # noqa: F401  (configs, weights, images)
 
 REF = ref_file(__file__, "mmocr_deployment.py")
 pytestmark = pytest.mark.usefixtures("one_thread")
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # the words test_ocr_tool's images show: (x1, y1, x2, y2), text
 WORDS_BY_IMAGE = {"a": [((10, 10, 70, 30), "ocr"), ((80, 12, 140, 32), "7ab"),
                         ((20, 60, 110, 80), "deep")],
@@ -103,10 +102,6 @@ def _io(path):
     return [v.name for v in list(graph.input) + list(graph.output)], dims
 
 
-def _batch(model, image):
-    return pytorch2onnx.prepare(model, image)
-
-
 def test_export_matches_mmocr(files, mmocr_ref, capsys):
     """MMOCR's exporter and ours on the same weights and image: the same graph inputs and
     outputs (names, static shapes, dynamic axes), the same numbers in ONNX Runtime, and both
@@ -124,7 +119,7 @@ def test_export_matches_mmocr(files, mmocr_ref, capsys):
         assert "The outputs are same between PyTorch and ONNX" in printed, printed
         assert _io(files["onnx"][name]) == _io(theirs_file), name
         model = init_detector(*files[kind], device="cpu")
-        img, _ = _batch(model, image)
+        img, _ = pytorch2onnx.prepare(model, image)
         ours = onnxruntime_model(files["onnx"][name], model.cfg, kind).test_outputs(img, [{}])
         theirs = mmocr_ref.call(REF, "ort_raw", onnx_file=theirs_file, array=img.numpy())
         assert_close(ours, theirs[0], rtol=1e-4, atol=1e-4)   # (CRNN logits to 8.7)
@@ -146,7 +141,7 @@ def test_onnxruntime_models_decode_as_mmocr(files, mmocr_ref):
     for name, kind, image in (("det", "det", files["image"]),
                               ("recog_dyn", "recog", files["crop"])):
         model = init_detector(*files[kind], device="cpu")
-        img, metas = _batch(model, image)
+        img, metas = pytorch2onnx.prepare(model, image)
         batch = {"img": img, "img_metas": metas}
         with torch.no_grad():
             want = model(dict(batch), return_loss=False)

@@ -48,13 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ocr_ds.apis import disable_text_recog_aug_test
     from ocr_ds.config import Config
     from ocr_ds.config.check import check_config, raise_problems
-    from ocr_ds.deployment.onnx import onnxruntime_model
+    from ocr_ds.deployment.onnx import gpu_or_cpu, onnxruntime_model
     from ocr_ds.tools._infer_common import torch_device
 
     if not os.path.isfile(args.model_config):
         raise UserError(f"model_config: {args.model_config!r} does not exist")
-    device = torch_device(args.device) if args.device else \
-        torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
+    device = torch_device(args.device) if args.device else gpu_or_cpu()
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"--device: {args.device} asked for, but torch sees no GPU here "
                         "(--device cpu)")

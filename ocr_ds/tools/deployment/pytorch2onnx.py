@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     require_onnx()
     from ocr_ds.apis import init_detector
-    from ocr_ds.deployment.onnx import check_kind, export_onnx
+    from ocr_ds.deployment.onnx import check_kind, export_onnx, gpu_or_cpu
     from ocr_ds.outputs import check_file_creatable
 
     for path, what in ((args.model_config, "model_config"), (args.model_ckpt, "model_ckpt")):
@@ -169,9 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 7 <= args.opset_version <= 20:
         raise UserError(f"--opset-version: expected 7 to 20 (got {args.opset_version})")
     check_file_creatable(args.output_file, "--output-file")
-    device = torch.device("cuda", args.device_id) if torch.cuda.is_available() else \
-        torch.device("cpu")
-    model = init_detector(args.model_config, args.model_ckpt, device=device,
+    model = init_detector(args.model_config, args.model_ckpt, device=gpu_or_cpu(args.device_id),
                           allow_unsafe_pickle=args.allow_unsafe_pickle)
     kind = check_kind(model, args.model_type)
     img, metas = prepare(model, args.image_path)
