@@ -39,13 +39,17 @@ from ocr_ds.config import Config
 from ocr_ds.errors import UserError
 
 
-def _kind(model_cfg: Mapping[str, Any]) -> str:
+def model_family(model_cfg: Mapping[str, Any]) -> str:
     """'textdet', 'textrecog', 'kie' or 'ner': the family of the model a config builds."""
     from ocr_ds import registry
 
-    path = registry.MODELS.get((model_cfg or {}).get("type", ""), "")
-    return next((k for k in ("textdet", "textrecog", "kie", "ner")
-                 if f"ocr_ds.models.{k}." in str(path)), "")
+    name = (model_cfg or {}).get("type", "")
+    if not isinstance(name, str) or name not in registry.MODELS:
+        return ""
+    # by where the class and its bases live: a user's model (custom_imports) subclasses ours
+    modules = [c.__module__ for c in registry.resolve(registry.MODELS, name, "model.type").__mro__]
+    return next((k for m in modules for k in ("textdet", "textrecog", "kie", "ner")
+                 if m.startswith(f"ocr_ds.models.{k}.")), "")
 
 
 def init_detector(config: str | os.PathLike | Config, checkpoint: str | None = None,
@@ -117,7 +121,8 @@ def model_test_pipeline(model: torch.nn.Module, arrays: bool, batch_mode: bool) 
     from ocr_ds.tools.infer_recog import DEFAULT_TEST_PIPELINE as RECOG_PIPELINE
 
     cfg = model.cfg
-    default = dict(textdet=DET_PIPELINE, textrecog=RECOG_PIPELINE).get(_kind(cfg["model"]), [])
+    default = dict(textdet=DET_PIPELINE, textrecog=RECOG_PIPELINE).get(
+        model_family(cfg["model"]), [])
     steps = inference_pipeline(cfg, default, batch_mode, from_files=not arrays)
     if not steps:
         raise UserError("model.cfg: data.test.pipeline: expected the test pipeline (got none)")

@@ -5,17 +5,19 @@ config can name is exactly what is listed here. Entries are ``"module:attribute"
 imported only when a config names them, so asking for a recogniser never imports the
 detection code (or its optional libraries).
 
-An unknown name is a :class:`~ocr_ds.errors.UserError` that lists the known ones.
+An unknown name is a :class:`~ocr_ds.errors.UserError` that lists the known ones. Users add
+their own classes with mmcv's ``@TABLE.register_module()`` and the config's ``custom_imports``
+(:mod:`ocr_ds.extend`); MMOCR's registry names are aliases at the end of this file.
 """
 from __future__ import annotations
 
 import copy
-import importlib
 from typing import Any, Mapping
 
 from ocr_ds.errors import UserError, UserErrors, unknown_name
+from ocr_ds.extend import NameTable, load_entry, share
 
-MODELS: dict[str, str] = {
+MODELS = NameTable("model", {
     # text recognition
     "CRNNNet": "ocr_ds.models.textrecog.crnn.crnn:CRNNNet",
     # text detection
@@ -50,11 +52,11 @@ MODELS: dict[str, str] = {
     "NerClassifier": "ocr_ds.models.ner.ner_classifier:NerClassifier",
     # tiny model for engine tests and benchmarks
     "ToyRegressor": "ocr_ds.models.toy:ToyRegressor",
-}
+})
 
 # Parts named inside a model dict (backbone, neck, head, loss, postprocessor): one table, as
 # MMOCR keeps them in one registry. ``mmdet.X`` spellings are those of MMOCR's configs.
-COMPONENTS: dict[str, str] = {
+COMPONENTS = NameTable("component", {
     # text recognition
     "CTCLoss": "ocr_ds.models.textrecog.losses.ctc:CTCLoss",
     "CTCConvertor": "ocr_ds.models.textrecog.convertors.ctc:CTCConvertor",
@@ -163,9 +165,9 @@ COMPONENTS: dict[str, str] = {
     "MaskedCrossEntropyLoss": "ocr_ds.models.ner.losses:MaskedCrossEntropyLoss",
     "MaskedFocalLoss": "ocr_ds.models.ner.losses:MaskedFocalLoss",
     "NerConvertor": "ocr_ds.models.ner.convertor:NerConvertor",
-}
+})
 
-DATASETS: dict[str, str] = {
+DATASETS = NameTable("dataset", {
     "OCRDataset": "ocr_ds.datasets.textrecog.ocr_dataset:OCRDataset",
     "IcdarDataset": "ocr_ds.datasets.textdet.icdar_dataset:IcdarDataset",
     "ConcatDataset": "ocr_ds.datasets.concat:ConcatDataset",
@@ -179,21 +181,21 @@ DATASETS: dict[str, str] = {
     "OpensetKIEDataset": "ocr_ds.datasets.kie.openset_kie_dataset:OpensetKIEDataset",
     # -- named entity recognition (BERT NER)
     "NerDataset": "ocr_ds.datasets.ner.ner_dataset:NerDataset",
-}
+})
 
 # ``OCRDataset(loader=dict(type=..., parser=dict(type=...)))``: MMOCR's LOADERS and PARSERS
-LOADERS: dict[str, str] = {
+LOADERS = NameTable("loader", {
     "AnnFileLoader": "ocr_ds.datasets.textrecog.loader:AnnFileLoader",
     "HardDiskLoader": "ocr_ds.datasets.textrecog.loader:HardDiskLoader",
     "LmdbLoader": "ocr_ds.datasets.textrecog.loader:LmdbLoader",
-}
-PARSERS: dict[str, str] = {
+})
+PARSERS = NameTable("parser", {
     "LineStrParser": "ocr_ds.datasets.textrecog.parser:LineStrParser",
     "LineJsonParser": "ocr_ds.datasets.textrecog.parser:LineJsonParser",
-}
+})
 
 # Pipeline steps (``data.*.pipeline`` entries). Shared steps first, then per task.
-PIPELINES: dict[str, str] = {
+PIPELINES = NameTable("pipeline", {
     # shared: loading, normalising, formatting
     "LoadImageFromFile": "ocr_ds.datasets.pipelines.loading:LoadImageFromFile",
     "LoadImageFromLMDB": "ocr_ds.datasets.pipelines.loading:LoadImageFromLMDB",
@@ -262,23 +264,23 @@ PIPELINES: dict[str, str] = {
     # -- named entity recognition (BERT NER)
     "NerTransform": "ocr_ds.datasets.pipelines.ner_transforms:NerTransform",
     "ToTensorNER": "ocr_ds.datasets.pipelines.ner_transforms:ToTensorNER",
-}
+})
 
 # ``custom_hooks=[dict(type=..., priority=...)]``
-HOOKS: dict[str, str] = {
+HOOKS = NameTable("hook", {
     "EmptyCacheHook": "ocr_ds.engine.hooks.misc:EmptyCacheHook",
     "CheckInvalidLossHook": "ocr_ds.engine.hooks.misc:CheckInvalidLossHook",
-}
+})
 
 # ``log_config.hooks``: writers flushed by the one logging hook
-LOGGERS: dict[str, str] = {
+LOGGERS = NameTable("logger", {
     "TextLoggerHook": "ocr_ds.engine.hooks.writers:TextLoggerHook",
     "TensorboardLoggerHook": "ocr_ds.engine.hooks.writers:TensorboardLoggerHook",
-}
+})
 
 # Layers named inside components (``conv_cfg``, ``norm_cfg``, ``act_cfg``, ``plugins``), with
 # mmcv's names: what ``ocr_ds.models.common`` builds ConvModules and backbones from.
-CONV_LAYERS: dict[str, str] = {
+CONV_LAYERS = NameTable("conv layer", {
     "Conv": "torch.nn:Conv2d",
     "Conv1d": "torch.nn:Conv1d",
     "Conv2d": "torch.nn:Conv2d",
@@ -286,8 +288,8 @@ CONV_LAYERS: dict[str, str] = {
     # -- deformable convolution (issue 15)
     "DCNv2": "ocr_ds.models.common.dcn:ModulatedDeformConv2dPack",
     "DCN": "ocr_ds.models.common.dcn:DeformConv2dPack",
-}
-NORM_LAYERS: dict[str, str] = {
+})
+NORM_LAYERS = NameTable("norm layer", {
     "BN": "torch.nn:BatchNorm2d",
     "BN1d": "torch.nn:BatchNorm1d",
     "BN2d": "torch.nn:BatchNorm2d",
@@ -300,8 +302,8 @@ NORM_LAYERS: dict[str, str] = {
     "IN1d": "torch.nn:InstanceNorm1d",
     "IN2d": "torch.nn:InstanceNorm2d",
     "IN3d": "torch.nn:InstanceNorm3d",
-}
-ACTIVATIONS: dict[str, str] = {
+})
+ACTIVATIONS = NameTable("activation", {
     "ReLU": "torch.nn:ReLU",
     "LeakyReLU": "torch.nn:LeakyReLU",
     "PReLU": "torch.nn:PReLU",
@@ -317,26 +319,26 @@ ACTIVATIONS: dict[str, str] = {
     **{f"mmcv.{name}": f"torch.nn:{name}" for name in (
         "ReLU", "LeakyReLU", "PReLU", "RReLU", "ReLU6", "ELU", "Sigmoid", "Tanh", "SiLU",
         "GELU")},
-}
+})
 # ``upsample_cfg`` of UNet's decoder blocks (MMOCR's UPSAMPLE_LAYERS)
-UPSAMPLE_LAYERS: dict[str, str] = {
+UPSAMPLE_LAYERS = NameTable("upsample layer", {
     "InterpConv": "ocr_ds.models.common.unet:InterpConv",
     "DeconvModule": "ocr_ds.models.common.unet:DeconvModule",
-}
+})
 # ``attn_cfgs`` / ``ffn_cfgs`` / ``dropout_layer`` of mmcv's BaseTransformerLayer (MASTER, ABINet)
-TRANSFORMER_PARTS: dict[str, str] = {
+TRANSFORMER_PARTS = NameTable("transformer part", {
     "MultiheadAttention": "ocr_ds.models.common.mmcv_transformer:MultiheadAttention",
     "FFN": "ocr_ds.models.common.mmcv_transformer:FFN",
     "Dropout": "ocr_ds.models.common.mmcv_transformer:Dropout",
     "DropPath": "ocr_ds.models.common.mmcv_transformer:DropPath",
-}
+})
 # ``plugins=[dict(cfg=dict(type=...), stages=..., position=...)]`` of ResNet-like backbones
-PLUGIN_LAYERS: dict[str, str] = {
+PLUGIN_LAYERS = NameTable("plugin layer", {
     "ConvModule": "ocr_ds.models.common.conv_module:ConvModule",
     # -- MASTER's GCAModule (issue 16)
     "GCAModule": "ocr_ds.models.textrecog.master.plugins:GCAModule",
     "Maxpool2d": "ocr_ds.models.textrecog.master.plugins:Maxpool2d",
-}
+})
 
 TABLES: dict[str, dict[str, str]] = {
     "model": MODELS,
@@ -356,12 +358,24 @@ TABLES: dict[str, dict[str, str]] = {
 }
 
 
+# MMOCR keeps models and their parts in one registry: a class registered through either table
+# can be named as both
+share(MODELS, COMPONENTS)
+
+# MMOCR's registry names (mmocr.models.builder, mmocr.datasets.builder, mmcv.cnn), so
+# ``from mmocr.models.builder import NECKS`` becomes ``from ocr_ds.registry import NECKS``
+DETECTORS = RECOGNIZERS = CLASSIFIERS = MODELS
+BACKBONES = NECKS = HEADS = LOSSES = ROI_EXTRACTORS = FUSERS = CONVERTORS = ENCODERS = \
+    DECODERS = PREPROCESSOR = POSTPROCESSOR = COMPONENTS
+ACTIVATION_LAYERS = ACTIVATIONS
+TRANSFORMER_LAYERS = ATTENTION = FEEDFORWARD_NETWORK = DROPOUT_LAYERS = TRANSFORMER_PARTS
+
+
 def resolve(table: Mapping[str, str], name: Any, key: str) -> Any:
     """Return the class named ``name`` in ``table``; ``key`` is the config path for errors."""
     if not isinstance(name, str) or name not in table:
         raise unknown_name(key, name, table)
-    module, _, attr = table[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return load_entry(table[name])
 
 
 def build(table: Mapping[str, str], cfg: Mapping[str, Any], key: str, **extra: Any) -> Any:

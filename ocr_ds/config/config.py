@@ -35,6 +35,8 @@ from ocr_ds.config.merge import (
 )
 from ocr_ds.config.options import options_to_tree, parse_cfg_options
 from ocr_ds.errors import UserError
+from ocr_ds.extend import KEY as CUSTOM_IMPORTS
+from ocr_ds.extend import import_custom_modules
 
 BASE_KEY = "_base_"
 # Config's own attributes, refused as top-level keys (mmcv refuses these and `text`)
@@ -152,6 +154,7 @@ class Config(ConfigDict):
             if not isinstance(cfg_options, Mapping):
                 cfg_options = parse_cfg_options(cfg_options)
             cfg.merge_from_dict(cfg_options)
+        import_custom_modules(cfg)  # mmcv's fromfile(import_custom_modules=True)
         return cfg
 
     def merge_from_dict(self, options: Mapping[str, Any], allow_list_keys: bool = True) -> None:
@@ -163,6 +166,8 @@ class Config(ConfigDict):
         _check_reserved(merged, None)
         dict.clear(self)
         self.update(merged)
+        if CUSTOM_IMPORTS in tree:
+            import_custom_modules(self)
 
     @property
     def pretty_text(self) -> str:

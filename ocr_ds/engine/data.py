@@ -114,8 +114,13 @@ MP_START_METHODS = ("fork", "spawn", "forkserver")
 
 
 def process_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """The checked MMOCR runtime keys ``mp_start_method`` (default 'fork', as mmcv) and
-    ``opencv_num_threads`` (default 0)."""
+    """The checked MMOCR runtime keys ``mp_start_method`` (default 'fork', as mmcv),
+    ``opencv_num_threads`` (default 0), ``cudnn_benchmark`` (default False) and
+    ``find_unused_parameters`` (DDP's; accepted: DeepSpeed reduces every parameter's gradient,
+    a zero one for a parameter the step did not use)."""
+    for key in ("cudnn_benchmark", "find_unused_parameters"):
+        if not isinstance(cfg.get(key, False), bool):
+            raise bad_value(key, cfg.get(key), "True or False")
     method = cfg.get("mp_start_method", "fork")
     if method not in MP_START_METHODS:
         raise bad_value("mp_start_method", method, "'fork', 'spawn' or 'forkserver'")
@@ -125,7 +130,8 @@ def process_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
     threads = cfg.get("opencv_num_threads", 0)
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 0:
         raise bad_value("opencv_num_threads", threads, "an integer >= 0 (0: no OpenCV threads)")
-    return {"mp_start_method": method, "opencv_num_threads": threads}
+    return {"mp_start_method": method, "opencv_num_threads": threads,
+            "cudnn_benchmark": cfg.get("cudnn_benchmark", False)}
 
 
 def setup_multi_processes(settings: Mapping[str, Any], workers_per_gpu: int,
@@ -140,6 +146,8 @@ def setup_multi_processes(settings: Mapping[str, Any], workers_per_gpu: int,
                        "it is set to %r (mp_start_method in the config)", method, current, method)
     mp.set_start_method(method, force=True)
     cv2.setNumThreads(settings["opencv_num_threads"])
+    if settings["cudnn_benchmark"]:  # MMOCR's train.py/test.py
+        torch.backends.cudnn.benchmark = True
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         if var not in os.environ and workers_per_gpu > 1:
             os.environ[var] = "1"

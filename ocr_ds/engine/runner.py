@@ -128,6 +128,7 @@ class Runner:
         self.timestamp = timestamp
         self.cfg = cfg
         self.evaluate = evaluate
+        self.rank, self.world_size = dist.get_rank(), dist.get_world_size()  # as mmcv's runner
         self.epoch = 0
         self.iter = 0
         self.inner_iter = 0

@@ -31,8 +31,10 @@ def strip_pretrained(model_cfg: Mapping[str, Any]) -> dict[str, Any]:
     cfg = copy.deepcopy(dict(model_cfg))
     cfg.pop("pretrained", None)
     if isinstance(cfg.get("backbone"), Mapping):
-        cfg["backbone"] = dict(cfg["backbone"], init_cfg=None)
+        cfg["backbone"] = dict(cfg["backbone"])
         cfg["backbone"].pop("pretrained", None)
+        if "init_cfg" in cfg["backbone"]:  # a user's backbone may take no init_cfg at all
+            cfg["backbone"]["init_cfg"] = None
     return cfg
 
 

@@ -9,7 +9,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from ocr_ds.apis import model_family
 from ocr_ds.errors import UserError
+from ocr_ds.extend import import_custom_modules
 from ocr_ds.tools._infer_common import build_with_weights, load_weights, strip_pretrained
 from ocr_ds.tools.infer_det import DEFAULT_TEST_PIPELINE as DET_PIPELINE
 from ocr_ds.tools.infer_recog import DEFAULT_TEST_PIPELINE as RECOG_PIPELINE
@@ -20,7 +22,6 @@ class Runner:
 
     def __init__(self, task: str, name: str | None, config: str, ckpt: str, config_dir: str,
                  device: torch.device, allow_unsafe_pickle: bool = False):
-        from ocr_ds import registry
         from ocr_ds.models.common.init import cached_url
 
         table, sub, default, what = dict(
@@ -46,14 +47,14 @@ class Runner:
         elif isinstance(meta.get("config"), Mapping):
             key = f"--{sub}-ckpt {ckpt} (its config)"
             cfg = copy.deepcopy(dict(meta["config"]))
+            import_custom_modules(cfg)
         elif name:
             key = f"--config-dir ({name})"
             cfg = self._config(os.path.join(config_dir, task, table[name]["config"]), key)
         else:
             raise UserError(f"--{sub}-ckpt: {ckpt} holds no config; give --{sub}-config")
         model_cfg = cfg.get("model")
-        kind = registry.MODELS.get((model_cfg or {}).get("type", ""), "")
-        if f"ocr_ds.models.{task}." not in kind:
+        if model_family(model_cfg) != task:
             raise UserError(f"{key}: model.type: expected {what} (got "
                             f"{(model_cfg or {}).get('type')!r})")
         self.task, self.cfg, self.device, self.default = task, cfg, device, default

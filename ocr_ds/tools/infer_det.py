@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ocr_ds.errors import CliParser, UserError, add_unsafe_pickle_flag, run_cli
+from ocr_ds.extend import import_custom_modules
 from ocr_ds.tools._infer_common import (build_with_weights, load_weights, read_images,
                                         strip_pretrained, test_pipeline, torch_device)
 
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             dict(Config.fromfile(args.config))
     elif isinstance(meta.get("config"), Mapping):
         cfg = dict(meta["config"])
+        import_custom_modules(cfg)
     else:
         raise UserError(f"{args.checkpoint}: holds no config; give --config")
     from ocr_ds.datasets.pipelines.compose import Compose

@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from ocr_ds.errors import CliParser, UserError, add_unsafe_pickle_flag, run_cli
+from ocr_ds.extend import import_custom_modules
 from ocr_ds.tools._infer_common import (build_with_weights, load_weights, read_images,
                                         test_pipeline, torch_device)
 
@@ -71,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg: Mapping[str, Any] = Config.fromfile(args.config)
     elif isinstance(meta.get("config"), Mapping):
         cfg = meta["config"]
+        import_custom_modules(cfg)
     else:
         raise UserError(f"{args.checkpoint}: holds no config; pass --config")
     device = torch_device(args.device)

@@ -122,9 +122,14 @@ def test_persistent_workers_without_workers_is_ignored():
 
 
 def test_process_settings_defaults_and_errors():
-    assert process_settings({}) == {"mp_start_method": "fork", "opencv_num_threads": 0}
-    assert process_settings(dict(mp_start_method="spawn", opencv_num_threads=2)) == {
-        "mp_start_method": "spawn", "opencv_num_threads": 2}
+    assert process_settings({}) == {"mp_start_method": "fork", "opencv_num_threads": 0,
+                                    "cudnn_benchmark": False}
+    assert process_settings(dict(mp_start_method="spawn", opencv_num_threads=2,
+                                 cudnn_benchmark=True, find_unused_parameters=True)) == {
+        "mp_start_method": "spawn", "opencv_num_threads": 2, "cudnn_benchmark": True}
+    with pytest.raises(UserError, match=r"^find_unused_parameters: expected True or False "
+                                        r"\(got 1\)$"):
+        process_settings(dict(find_unused_parameters=1))
     with pytest.raises(UserError, match=r"^mp_start_method: expected 'fork', 'spawn' or "
                                         r"'forkserver' \(got 'thread'\)$"):
         process_settings(dict(mp_start_method="thread"))
