@@ -170,6 +170,26 @@ def worker_init_fn(worker_id: int, num_workers: int, rank: int, seed: int,
     cv2.setNumThreads(0)  # workers must not fight over the cores with OpenCV threads
 
 
+@functools.cache
+def _kill_workers_at_exit() -> None:
+    """At exit, kill the data-loader workers still alive (a rank leaving on an exception, whose
+    traceback keeps the loader's iterator alive). multiprocessing's own exit handler terminates
+    daemonic children with SIGTERM and waits for them, but these workers ignore the rank's stop
+    signals (SIGTERM among them): the rank would wait forever. Registered after
+    multiprocessing's handler, so it runs first."""
+    import atexit
+
+    def kill() -> None:
+        # torch's SIGCHLD handler would raise "DataLoader worker ... is killed" at each one
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for child in mp.active_children():
+            if child.daemon:
+                child.kill()
+                child.join(timeout=10)
+
+    atexit.register(kill)
+
+
 def build_loader(dataset, settings: Mapping[str, Any], *, rank: int, world_size: int, seed: int,
                  pad: bool = True, device: torch.device | None = None,
                  mp_start_method: str | None = None, ignore_signals: Sequence[int] = (),
@@ -194,6 +214,8 @@ def build_loader(dataset, settings: Mapping[str, Any], *, rank: int, world_size:
             ignore_signals=tuple(ignore_signals))
         if mp_start_method is not None:
             extra["multiprocessing_context"] = mp_start_method
+        if ignore_signals:
+            _kill_workers_at_exit()
         if "prefetch_factor" in settings:
             extra["prefetch_factor"] = settings["prefetch_factor"]
     if device is None:

@@ -110,3 +110,41 @@ def test_full_disk_is_a_clear_error_and_latest_stays_valid(small_disk):
     tag = _latest(wd)
     assert tag.startswith("epoch_") and os.path.exists(os.path.join(wd, tag, "ocr_ds_meta.json"))
     assert helpers.weights(os.path.join(wd, tag))
+
+
+RAISING_HOOK = '''
+from ocr_ds.engine.hooks.base import Hook
+from ocr_ds.registry import HOOKS
+
+
+@HOOKS.register_module()
+class RaiseAt(Hook):
+    def __init__(self, at):
+        self.at = at
+
+    def after_train_iter(self, runner):
+        if runner.iter + 1 == self.at:
+            raise RuntimeError(f'user hook bug at iteration {self.at}')
+'''
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_an_exception_with_loader_workers_exits_instead_of_hanging(start, tmp_path):
+    """A bug raising in the middle of training (here a user's hook) ends the run with its
+    traceback and exit 1. The loader's workers ignore the rank's stop signals, so
+    multiprocessing's exit handler (SIGTERM, then wait) used to wait for them forever."""
+    (tmp_path / "raising_hook_ext.py").write_text(RAISING_HOOK)
+    cfg = tmp_path / "cfg.py"
+    cfg.write_text(f"_base_ = [{helpers.TOY!r}]\ncustom_imports = dict(imports=['raising_hook_ext'])"
+                   f"\ncustom_hooks = [dict(type='RaiseAt', at=3)]\n")
+    env = dict(helpers.env(), PYTHONPATH=str(tmp_path), PYTHONDONTWRITEBYTECODE="1")
+    args = ["--work-dir", str(tmp_path / "wd"), "--cfg-options", "data.workers_per_gpu=1",
+            "data.persistent_workers=True", f"mp_start_method={start}"]
+    try:
+        proc = subprocess.run(helpers.command(args, config=str(cfg)), cwd=helpers.ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the run hung after the exception:\n{(exc.stderr or b'')[-2000:]!r}")
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "RuntimeError: user hook bug at iteration 3" in proc.stderr
+    assert "is killed by signal" not in proc.stderr
