@@ -1,4 +1,4 @@
-"""mmcv 1.x's iteration-only lr policies, ``cyclic`` and ``OneCycle``, as pure functions.
+"""mmcv 1.x's iteration-only policies, ``cyclic`` and ``OneCycle``, as pure functions.
 
 Same shape as :mod:`ocr_ds.schedules.policies`: a frozen dataclass built from ``lr_config``,
 called as ``policy(base_lr, global_iter) -> lr``, with mmcv's arithmetic kept expression by
@@ -13,11 +13,24 @@ from typing import Callable, ClassVar
 from ocr_ds.errors import bad_value
 
 from ._args import ArgReader, is_number
-from .policies import ANNEAL, Span
+from .policies import ANNEAL, LR, Quantity, Span
 
 
 def _anneal(args: ArgReader) -> str:
     return args.choice("anneal_strategy", "cos", ANNEAL)
+
+
+def _pct_start(args: ArgReader, total_steps: int, name: str = "total_steps") -> float:
+    """OneCycle's ``pct_start``, in [0, 1] and not making the rising phase empty."""
+    pct_start = args.number("pct_start", 0.3)
+    if not 0 <= pct_start <= 1:
+        raise bad_value(args.path("pct_start"), pct_start, "a number in [0, 1]")
+    if float(pct_start * total_steps) - 1 == 0:
+        # the first phase would span zero iterations: mmcv divides by zero at iteration 0
+        raise bad_value(args.path("pct_start"), pct_start,
+                        f"a value with pct_start * {name} != 1 ({name}="
+                        f"{total_steps}; the rising phase would be empty)")
+    return pct_start
 
 
 @dataclass(frozen=True)
@@ -62,9 +75,9 @@ class Cyclic:
         return base_lr
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "Cyclic":
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "Cyclic":
         path = args.path("target_ratio")
-        ratio = args.raw("target_ratio", (10, 1e-4))
+        ratio = args.raw("target_ratio", q.cyclic_target_ratio)
         # mmcv takes a float or a tuple; configs in JSON/YAML can only write lists
         if is_number(ratio):
             ratio = (ratio, ratio / 1e5)
@@ -133,7 +146,7 @@ class OneCycle:
         return base_lr
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "OneCycle":
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "OneCycle":
         max_lr = args.raw("max_lr")
         if not is_number(max_lr):
             raise bad_value(args.path("max_lr"), max_lr,
@@ -143,14 +156,7 @@ class OneCycle:
         if total_steps < span.max_iters:
             raise bad_value(args.path("total_steps"), total_steps,
                             f"at least max_iters ({span.max_iters})")
-        pct_start = args.number("pct_start", 0.3)
-        if not 0 <= pct_start <= 1:
-            raise bad_value(args.path("pct_start"), pct_start, "a number in [0, 1]")
-        if float(pct_start * total_steps) - 1 == 0:
-            # the first phase would span zero iterations: mmcv divides by zero at iteration 0
-            raise bad_value(args.path("pct_start"), pct_start,
-                            f"a value with pct_start * total_steps != 1 (total_steps="
-                            f"{total_steps}; the rising phase would be empty)")
+        pct_start = _pct_start(args, total_steps)
         div_factor = args.number("div_factor", 25)
         final_div_factor = args.number("final_div_factor", 1e4)
         for name, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
@@ -160,3 +166,4 @@ class OneCycle:
                    anneal_strategy=_anneal(args), div_factor=div_factor,
                    final_div_factor=final_div_factor,
                    three_phase=args.boolean("three_phase", False))
+
