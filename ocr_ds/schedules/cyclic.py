@@ -4,6 +4,8 @@ Same shape as :mod:`ocr_ds.schedules.policies`: a frozen dataclass built from ``
 called as ``policy(base_lr, global_iter) -> lr``, with mmcv's arithmetic kept expression by
 expression. Where mmcv would fail in the middle of a run (more cycles than iterations; OneCycle
 dividing by zero when ``pct_start*total_steps == 1``) ``build`` refuses the config up front.
+:class:`Cyclic` also serves ``momentum_config`` (other default ``target_ratio``); mmcv's OneCycle
+momentum has phases of its own, :class:`OneCycleMomentum`.
 """
 from __future__ import annotations
 
@@ -167,3 +169,59 @@ class OneCycle:
                    final_div_factor=final_div_factor,
                    three_phase=args.boolean("three_phase", False))
 
+
+@dataclass(frozen=True)
+class OneCycleMomentum:
+    """mmcv's ``OneCycle`` momentum (iterations only), cycled inversely to OneCycle's lr: from
+    ``max_momentum`` down to ``base_momentum`` at iteration ``pct_start*T - 1`` and back up to
+    ``max_momentum`` at ``T - 1`` (``T = max_iters``: mmcv's momentum hook has no
+    ``total_steps``); with ``three_phase`` it is back at ``max_momentum`` at
+    ``2*pct_start*T - 2`` and stays there.
+
+    The optimizer's own momentum is ignored (``base`` passed to ``__call__`` too), as mmcv
+    ignores it. Only single float ``base_momentum`` / ``max_momentum`` are supported (mmcv also
+    takes one per param group or optimizer)."""
+
+    max_iters: int
+    base_momentum: float = 0.85
+    max_momentum: float = 0.95
+    pct_start: float = 0.3
+    anneal_strategy: str = "cos"
+    three_phase: bool = False
+    iteration_only: ClassVar[bool] = True
+
+    def _phases(self) -> list[tuple[float, float, float]]:
+        # (end_iter, start momentum, end momentum), as mmcv builds them in before_run
+        t, pct = self.max_iters, self.pct_start
+        low, high = self.base_momentum, self.max_momentum
+        if self.three_phase:
+            return [(float(pct * t) - 1, high, low), (float(2 * pct * t) - 2, low, high),
+                    (t - 1, high, high)]
+        return [(float(pct * t) - 1, high, low), (t - 1, low, high)]
+
+    def __call__(self, base: float, progress: int) -> float:
+        anneal: Callable[[float, float, float], float] = ANNEAL[self.anneal_strategy]
+        phases = self._phases()
+        start_iter: float = 0
+        momentum = 0.0
+        for i, (end_iter, start, end) in enumerate(phases):
+            # mmcv: the last phase takes whatever is left
+            if progress <= end_iter or i == len(phases) - 1:
+                momentum = anneal(start, end, (progress - start_iter) / (end_iter - start_iter))
+                break
+            start_iter = end_iter
+        return momentum
+
+    @classmethod
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "OneCycleMomentum":
+        values = {}
+        for name, default in (("base_momentum", 0.85), ("max_momentum", 0.95)):
+            value = args.raw(name, default)
+            if not is_number(value):
+                raise bad_value(args.path(name), value,
+                                f"a number (one {name} for all param groups; per-group lists "
+                                f"and per-optimizer dicts are not supported)")
+            values[name] = value
+        return cls(max_iters=span.max_iters, **values,
+                   pct_start=_pct_start(args, span.max_iters, "max_iters"),
+                   anneal_strategy=_anneal(args), three_phase=args.boolean("three_phase", False))

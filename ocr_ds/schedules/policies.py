@@ -18,7 +18,7 @@ names and defaults (``min_momentum``, Step's ``gamma`` 0.5, cyclic's ``target_ra
 ``step``, ``CosineAnnealing``, ``LinearAnnealing`` and ``cyclic`` serve both: ``build`` reads
 the argument names and defaults of the :class:`Quantity` it is given (:data:`LR` or
 :data:`MOMENTUM`), and the fields ``min_lr`` / ``min_lr_ratio`` then hold ``min_momentum`` /
-``min_momentum_ratio``.
+``min_momentum_ratio``. The momentum schedule is in :mod:`ocr_ds.schedules.momentum`.
 """
 from __future__ import annotations
 
