@@ -6,7 +6,8 @@ is opened, so a config with four problems shows four lines in one run instead of
 
 What is checked, section by section (each one is checked even when an earlier one failed):
 
-- run length (``runner`` / ``total_epochs``) and ``lr_config`` (every policy argument);
+- run length (``runner`` / ``total_epochs``), ``lr_config`` and ``momentum_config`` (every
+  policy argument; the optimizer must have a momentum or betas for ``momentum_config``);
 - the DeepSpeed translation (``optimizer``, ``optimizer_config``, ``fp16``/``bf16``/``autocast``,
   ``deepspeed``, ``data.samples_per_gpu``) and the optimizer's values, built once by torch on a
   dummy parameter;
@@ -26,8 +27,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from ocr_ds.config.check_objects import (check_dataset, check_optimizer_values, check_typed,
-                                         dataset_class, dataset_members, metric_keys)
+from ocr_ds.config.check_objects import (check_dataset, check_momentum_optimizer,
+                                         check_optimizer_values, check_typed, dataset_class,
+                                         dataset_members, metric_keys)
 from ocr_ds.errors import UserError, UserErrors
 
 
@@ -74,6 +76,8 @@ def check_config(cfg: Mapping[str, Any], *, mode: str = "train", world_size: int
                                 ds_overrides_name)
         if ds is not None:
             problems.add(*check_optimizer_values(ds.get("optimizer")))
+            if cfg.get("momentum_config") is not None:
+                problems.add(*check_momentum_optimizer(ds.get("optimizer")))
         _check_model(cfg, problems, build)
         _check_data(cfg, problems, "train", build)
         if validate and (cfg.get("data") or {}).get("val") is not None:
@@ -113,13 +117,15 @@ def _creatable(path: Any, key: str) -> None:
 
 
 def _check_schedule(cfg: Mapping, problems: _Problems) -> tuple[int | None, int | None]:
-    from ocr_ds.schedules import LrSchedule
+    from ocr_ds.schedules import LrSchedule, MomentumSchedule
     from ocr_ds.schedules.run import run_length
 
     max_epochs, max_iters = problems.run(lambda: run_length(cfg), (1, None))
     problems.run(lambda: LrSchedule.from_config(
         cfg.get("lr_config"), max_epochs=max_epochs, max_iters=max_iters or max_epochs,
         iters_per_epoch=1))
+    problems.run(lambda: MomentumSchedule.from_config(
+        cfg.get("momentum_config"), max_epochs=max_epochs, max_iters=max_iters or max_epochs))
     return max_epochs, max_iters
 
 
