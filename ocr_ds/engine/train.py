@@ -143,6 +143,8 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
            ds_overrides: Mapping[str, Any] | None, ds_overrides_name: str = "ds_config",
            allow_unsafe_pickle: bool = False, signals: tuple = (),
            startup: StartupTimes | None = None) -> None:
+    from ocr_ds.config.check import raise_problems
+    from ocr_ds.config.check_objects import scheduled_beta_problems
     from ocr_ds.schedules import LrSchedule, MomentumSchedule
     from ocr_ds.translate import translate
 
@@ -205,6 +207,8 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
         if isinstance(hook, MomentumUpdaterHook):
             hook.schedule = MomentumSchedule.from_config(cfg.get("momentum_config"),
                                                          max_epochs=max_epochs, max_iters=max_iters)
+            raise_problems(scheduled_beta_problems(hook.schedule, tr.ds_config.get("optimizer"),
+                                                   max_iters, iters_per_epoch))
     startup.mark("model and data")
     if auto_resume:  # as mmdet: the newest checkpoint of this work dir wins over resume_from
         resume_from = ckpt.find_resume(_checkpoint_root(cfg, work_dir)) or resume_from

@@ -138,3 +138,21 @@ class MomentumSchedule:
             return regular
         return regular / warmup_factor(self.warmup, global_iter, self.warmup_iters,
                                        self.warmup_ratio)
+
+    def peak(self, base: float, max_iters: int, iters_per_epoch: int) -> tuple[float, int]:
+        """``(the largest momentum of the run, the first iteration it is in effect)``, from
+        every iteration where it can change: each one when the schedule follows iterations,
+        else the warmup's and the first of each epoch."""
+        if self.by_epoch:
+            warm = range(min(self.warmup_iters if self.warmup else 0, max_iters))
+            iters = sorted({*warm, *range(0, max_iters, iters_per_epoch),
+                            *([self.warmup_iters] if self.warmup_iters < max_iters else [])})
+        else:
+            iters = range(max_iters)
+        best, first = float("-inf"), 0
+        for it in iters:
+            value = self.momentum(base, it // iters_per_epoch, it)
+            if value > best:
+                best, first = value, it
+        return best, first
+

@@ -84,6 +84,11 @@ CASES = [
      cfg_file(f"_base_ = [{TOY!r}]\noptimizer = dict(_delete_=True, type='Adadelta', lr=0.5)\n"
               "momentum_config = dict(policy='step', step=2)\n"),
      "momentum_config: optimizer 'Adadelta' has neither momentum nor betas for a momentum schedule to set"),
+    # known once the data gives the epoch's length (train.py, before the work dir is made)
+    ("momentum-adam-beta-one", "config", "train",
+     cfg_file(f"_base_ = [{TOY!r}]\noptimizer = dict(_delete_=True, type='Adam', lr=0.01)\n"
+              "momentum_config = dict(policy='step', step=2, warmup='linear', warmup_iters=5)\n"),
+     "momentum_config: the schedule sets betas[0] of optimizer 'adam' to 1.0 at iteration 0"),
     ("epochs-zero", "config", "train", opts("total_epochs=0"), "total_epochs: expected a positive integer (got 0)"),
     ("runner-type", "config", "train", opts("runner.type=Looper", "runner.max_epochs=2"), "runner.type"),
     ("epochs-disagree", "config", "train", opts("runner.type=EpochBasedRunner", "runner.max_epochs=4"), "total_epochs"),

@@ -8,7 +8,7 @@ import torch
 
 from ocr_ds.config import Config
 from ocr_ds.config.check import check_config
-from ocr_ds.config.check_objects import check_momentum_optimizer
+from ocr_ds.config.check_objects import check_momentum_optimizer, scheduled_beta_problems
 from ocr_ds.engine.hooks.build import build_hooks
 from ocr_ds.engine.hooks.momentum import MomentumUpdaterHook
 from ocr_ds.errors import UserError
@@ -135,3 +135,36 @@ def test_the_hook_comes_right_after_the_lr_hook_and_only_with_momentum_config():
                      "CheckpointHook", "IterTimerHook", "LoggerHook"]
     assert "MomentumUpdaterHook" not in [type(h).__name__ for h in build_hooks(
         {}, schedule=None, runner_by_epoch=True, validate=False)]
+
+
+def beta_problems(config, name, params=None, max_epochs=3, ipe=10):
+    schedule = MomentumSchedule.from_config(config, max_epochs=max_epochs,
+                                            max_iters=max_epochs * ipe)
+    return scheduled_beta_problems(schedule, {"type": name, "params": params or {}},
+                                   max_epochs * ipe, ipe)
+
+
+def test_betas0_reaching_1_is_refused_before_the_run():
+    """Adam's bias correction divides by 1 - betas[0]**step: mmcv's default warmup (ratio 0.9)
+    takes Adam's 0.9 to 1.0 at iteration 0 and torch's Adam raises ZeroDivisionError there."""
+    warm = dict(policy="step", step=2, warmup="linear", warmup_iters=5)
+    assert beta_problems(warm, "adam") == [
+        "momentum_config: the schedule sets betas[0] of optimizer 'adam' to 1.0 at iteration 0 "
+        "(from 0.9); the warmup divides it by warmup_ratio (0.9) at first; expected below 1 "
+        "(the optimizer's bias correction divides by 1 - betas[0]**step)"]
+    assert beta_problems(warm, "RAdam")[0].startswith(
+        "momentum_config: the schedule sets betas[0] of optimizer 'RAdam' to 1.0 at iteration 0")
+    assert beta_problems(dict(policy="OneCycle", max_momentum=1.0), "AdamW") == [
+        "momentum_config: the schedule sets betas[0] of optimizer 'AdamW' to 1.0 at iteration 0; "
+        "expected below 1 (the optimizer's bias correction divides by 1 - betas[0]**step)"]
+    # late peaks: a growing step by epoch, a cycle above the base
+    assert "at iteration 20 (from 0.6)" in beta_problems(
+        dict(policy="step", step=1, gamma=1.3), "adamw", {"betas": [0.6, 0.9]})[0]
+    assert "to 1.0 at iteration 12 (from 0.8)" in beta_problems(
+        dict(policy="cyclic", target_ratio=(1.25, 1)), "Adam", {"betas": (0.8, 0.9)})[0]
+    # below 1, or no bias correction to break
+    assert beta_problems(warm, "adam", {"betas": [0.85, 0.999]}) == []
+    assert beta_problems(dict(warm, warmup_ratio=0.95), "Adamax", {"betas": (0.9, 0.99)}) == []
+    assert beta_problems(warm, "SGD", {"momentum": 0.9}) == []
+    assert beta_problems(warm, "lion") == []
+    assert beta_problems(dict(policy="OneCycle"), "adam") == []
