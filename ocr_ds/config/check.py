@@ -122,11 +122,11 @@ def _check_schedule(cfg: Mapping, problems: _Problems) -> tuple[int | None, int 
     from ocr_ds.schedules.run import run_length
 
     max_epochs, max_iters = problems.run(lambda: run_length(cfg), (1, None))
+    # an epoch-based run's iteration count is known once its data is (train.py checks it then)
     problems.run(lambda: LrSchedule.from_config(
-        cfg.get("lr_config"), max_epochs=max_epochs, max_iters=max_iters or max_epochs,
-        iters_per_epoch=1))
+        cfg.get("lr_config"), max_epochs=max_epochs, max_iters=max_iters, iters_per_epoch=1))
     problems.run(lambda: MomentumSchedule.from_config(
-        cfg.get("momentum_config"), max_epochs=max_epochs, max_iters=max_iters or max_epochs))
+        cfg.get("momentum_config"), max_epochs=max_epochs, max_iters=max_iters))
     return max_epochs, max_iters
 
 

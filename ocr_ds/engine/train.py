@@ -160,10 +160,11 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     accelerator = "cuda" if torch.cuda.is_available() else "cpu"
     tr = translate(cfg, world_size=world, accelerator=accelerator, ds_overrides=ds_overrides,
                    ds_overrides_name=ds_overrides_name)
-    LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,
-                           max_iters=max_iters_cfg or max_epochs, iters_per_epoch=1)
+    # an epoch-based run's iteration count waits for the train loader (below)
+    LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs, max_iters=max_iters_cfg,
+                           iters_per_epoch=1)
     MomentumSchedule.from_config(cfg.get("momentum_config"), max_epochs=max_epochs,
-                                 max_iters=max_iters_cfg or max_epochs)
+                                 max_iters=max_iters_cfg)
     seed = init_random_seed(seed)
     set_random_seed(seed, deterministic)
     model = builder.build_model(cfg)
@@ -204,6 +205,10 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
                         f"{train_loader.batch_size} per rank at world size {world}")
     max_iters = max_iters_cfg or max_epochs * iters_per_epoch
     for hook in hooks:  # with the run's real length, still before anything is written
+        if isinstance(hook, LrUpdaterHook):
+            hook.schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,
+                                                   max_iters=max_iters,
+                                                   iters_per_epoch=iters_per_epoch)
         if isinstance(hook, MomentumUpdaterHook):
             hook.schedule = MomentumSchedule.from_config(cfg.get("momentum_config"),
                                                          max_epochs=max_epochs, max_iters=max_iters)
@@ -241,9 +246,6 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     logger.info("DeepSpeed config:\n%s", json.dumps(tr.ds_config, indent=1))
     engine = builder.build_engine(model, tr.ds_config, tr.speed)
 
-    lr_hook = next(h for h in hooks if isinstance(h, LrUpdaterHook))
-    lr_hook.schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,
-                                          max_iters=max_iters, iters_per_epoch=iters_per_epoch)
     evaluate = None
     if val_set is not None:
         val_loader = build_loader(val_set, val_settings, **loader_args)

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 from ocr_ds.errors import UserError, bad_value, unknown_name
 
 from ._args import ArgReader, is_int
+from .policies import Span
 
 WARMUPS = (None, "constant", "linear", "exp")
 
@@ -96,8 +97,21 @@ def check_position(epoch: int, global_iter: int) -> None:
 
 
 def check_run(max_epochs: Any, max_iters: Any) -> None:
-    """The run length the engine passes in (a caller bug when wrong)."""
-    if not (is_int(max_iters) and max_iters > 0):
-        raise ValueError(f"max_iters must be a positive integer (got {max_iters!r})")
+    """The run length the engine passes in (a caller bug when wrong): ``max_iters`` may be None
+    (not known yet) only for an epoch-based run."""
+    if not (is_int(max_iters) and max_iters > 0) and not (max_iters is None and max_epochs):
+        raise ValueError(f"max_iters must be a positive integer, or None with max_epochs "
+                         f"(got {max_iters!r})")
     if max_epochs is not None and not (is_int(max_epochs) and max_epochs > 0):
         raise ValueError(f"max_epochs must be None or a positive integer (got {max_epochs!r})")
+
+
+def span(by_epoch: bool, max_epochs: int | None, max_iters: int | None) -> Span:
+    """The :class:`Span` of a run; ``max_iters`` None (an epoch-based run checked before its
+    data gives the epoch's length): one iteration per epoch stands in, and the policies skip
+    what depends on the real count (checked again, with it, before the run writes anything)."""
+    known = max_iters is not None
+    iters: int = max_iters if known else max_epochs  # type: ignore[assignment]
+    return Span(by_epoch=by_epoch,
+                max_progress=max_epochs if by_epoch else iters,  # type: ignore[arg-type]
+                max_iters=iters, known=known)

@@ -22,12 +22,14 @@ def _anneal(args: ArgReader) -> str:
     return args.choice("anneal_strategy", "cos", ANNEAL)
 
 
-def _pct_start(args: ArgReader, total_steps: int, name: str = "total_steps") -> float:
-    """OneCycle's ``pct_start``, in [0, 1] and not making the rising phase empty."""
+def _pct_start(args: ArgReader, total_steps: int, name: str = "total_steps",
+               known: bool = True) -> float:
+    """OneCycle's ``pct_start``, in [0, 1] and (when ``total_steps`` is ``known``) not making
+    the rising phase empty."""
     pct_start = args.number("pct_start", 0.3)
     if not 0 <= pct_start <= 1:
         raise bad_value(args.path("pct_start"), pct_start, "a number in [0, 1]")
-    if float(pct_start * total_steps) - 1 == 0:
+    if known and float(pct_start * total_steps) - 1 == 0:
         # the first phase would span zero iterations: mmcv divides by zero at iteration 0
         raise bad_value(args.path("pct_start"), pct_start,
                         f"a value with pct_start * {name} != 1 ({name}="
@@ -89,7 +91,7 @@ class Cyclic:
         else:
             raise bad_value(path, ratio, "a number or a list/tuple of one or two numbers")
         cyclic_times = args.integer("cyclic_times", 1, minimum=1)
-        if cyclic_times > span.max_iters:
+        if span.known and cyclic_times > span.max_iters:
             raise bad_value(args.path("cyclic_times"), cyclic_times,
                             f"at most max_iters ({span.max_iters}) cycles")
         step_ratio_up = args.number("step_ratio_up", 0.4)
@@ -155,10 +157,10 @@ class OneCycle:
                             "a number (one max_lr for all param groups; per-group lists and "
                             "per-optimizer dicts are not supported)")
         total_steps = args.integer("total_steps", span.max_iters, minimum=1)
-        if total_steps < span.max_iters:
+        if span.known and total_steps < span.max_iters:
             raise bad_value(args.path("total_steps"), total_steps,
                             f"at least max_iters ({span.max_iters})")
-        pct_start = _pct_start(args, total_steps)
+        pct_start = _pct_start(args, total_steps, known=span.known or args.given("total_steps"))
         div_factor = args.number("div_factor", 25)
         final_div_factor = args.number("final_div_factor", 1e4)
         for name, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
@@ -223,5 +225,5 @@ class OneCycleMomentum:
                                 f"and per-optimizer dicts are not supported)")
             values[name] = value
         return cls(max_iters=span.max_iters, **values,
-                   pct_start=_pct_start(args, span.max_iters, "max_iters"),
+                   pct_start=_pct_start(args, span.max_iters, "max_iters", span.known),
                    anneal_strategy=_anneal(args), three_phase=args.boolean("three_phase", False))

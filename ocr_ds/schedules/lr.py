@@ -41,9 +41,10 @@ from ocr_ds.errors import bad_value
 from . import policies as p
 from ._common import (WARMUPS, canonical_name, check_position, check_run, read_by_epoch,
                       read_policy, read_warmup, refuse_by_epoch_in_iteration_run, warmup_factor)
+from ._common import span as run_span
 from ._args import is_int
 from .cyclic import Cyclic, OneCycle
-from .policies import Fixed, Span
+from .policies import Fixed
 
 Policy = p.Fixed | p.Step | p.Exp | p.Poly | p.Inv | p.CosineAnnealing | p.FlatCosineAnnealing \
     | p.CosineRestart | p.LinearAnnealing | Cyclic | OneCycle
@@ -89,7 +90,7 @@ class LrSchedule:
 
     @classmethod
     def from_config(cls, lr_config: Mapping[str, Any] | None, *, max_epochs: int | None,
-                    max_iters: int, iters_per_epoch: int,
+                    max_iters: int | None, iters_per_epoch: int,
                     key: str = "lr_config") -> "LrSchedule":
         """Build the schedule of ``lr_config`` (mmcv's keys) for a run of the given length.
 
@@ -99,7 +100,9 @@ class LrSchedule:
                 (mmcv then registers no lr hook).
             max_epochs: epochs of an epoch-based run; None for an iteration-based run.
             max_iters: training iterations in the whole run (``max_epochs * iters_per_epoch``
-                for an epoch-based run, as mmcv's EpochBasedRunner sets it).
+                for an epoch-based run, as mmcv's EpochBasedRunner sets it); None for an
+                epoch-based run checked before its data gives the epoch's length: what depends
+                on the count (cyclic's cycles, OneCycle's phases) is then left unchecked.
             iters_per_epoch: iterations in one epoch (``len(train_loader)``).
             key: the key path of ``lr_config`` in the config, for error messages.
                 Defaults to "lr_config".
@@ -122,10 +125,7 @@ class LrSchedule:
         if by_epoch and max_epochs is None and not (policy_cls is Fixed and warmup is None):
             refuse_by_epoch_in_iteration_run(args, "lr")
 
-        span = Span(by_epoch=by_epoch,
-                    max_progress=max_epochs if by_epoch else max_iters,  # type: ignore[arg-type]
-                    max_iters=max_iters)
-        policy = policy_cls.build(args, span)
+        policy = policy_cls.build(args, run_span(by_epoch, max_epochs, max_iters))
         args.finish()
         return cls(policy=policy, by_epoch=by_epoch, warmup=warmup,
                    warmup_iters=warmup_iters * iters_per_epoch if warmup_by_epoch

@@ -42,8 +42,9 @@ from ocr_ds.errors import bad_value
 from . import policies as p
 from ._common import (check_position, check_run, read_by_epoch, read_policy, read_warmup,
                       refuse_by_epoch_in_iteration_run, warmup_factor)
+from ._common import span as run_span
 from .cyclic import Cyclic, OneCycleMomentum
-from .policies import MOMENTUM, Span
+from .policies import MOMENTUM
 
 MomentumPolicy = p.Step | p.CosineAnnealing | p.LinearAnnealing | Cyclic | OneCycleMomentum
 
@@ -78,7 +79,7 @@ class MomentumSchedule:
 
     @classmethod
     def from_config(cls, momentum_config: Mapping[str, Any] | None, *, max_epochs: int | None,
-                    max_iters: int, key: str = "momentum_config") -> "MomentumSchedule | None":
+                    max_iters: int | None, key: str = "momentum_config") -> "MomentumSchedule | None":
         """The schedule of ``momentum_config`` (mmcv's keys) for a run of the given length, or
         None when it is None (mmcv then registers no momentum hook: the momentum stays as the
         optimizer has it).
@@ -87,7 +88,8 @@ class MomentumSchedule:
             momentum_config: ``dict(policy=..., by_epoch=..., warmup=..., warmup_iters=...,
                 warmup_ratio=..., **policy_args)``.
             max_epochs: epochs of an epoch-based run; None for an iteration-based run.
-            max_iters: training iterations in the whole run.
+            max_iters: training iterations in the whole run; None for an epoch-based run checked
+                before its data gives the epoch's length (as for :class:`LrSchedule`).
             key: the key path of ``momentum_config`` in the config, for error messages.
 
         Raises:
@@ -104,10 +106,7 @@ class MomentumSchedule:
         warmup, warmup_iters, warmup_ratio = read_warmup(args, 0.9)
         if by_epoch and max_epochs is None:
             refuse_by_epoch_in_iteration_run(args, "momentum")
-        span = Span(by_epoch=by_epoch,
-                    max_progress=max_epochs if by_epoch else max_iters,  # type: ignore[arg-type]
-                    max_iters=max_iters)
-        policy = policy_cls.build(args, span, MOMENTUM)
+        policy = policy_cls.build(args, run_span(by_epoch, max_epochs, max_iters), MOMENTUM)
         args.finish()
         return cls(policy=policy, by_epoch=by_epoch, warmup=warmup, warmup_iters=warmup_iters,
                    warmup_ratio=warmup_ratio)

@@ -89,6 +89,12 @@ CASES = [
      cfg_file(f"_base_ = [{TOY!r}]\noptimizer = dict(_delete_=True, type='Adam', lr=0.01)\n"
               "momentum_config = dict(policy='step', step=2, warmup='linear', warmup_iters=5)\n"),
      "momentum_config: the schedule sets betas[0] of optimizer 'adam' to 1.0 at iteration 0"),
+    ("cycles-over-iterations", "config", "train",  # 3 epochs of 12 iterations
+     cfg_file(f"_base_ = [{TOY!r}]\nlr_config = dict(_delete_=True, policy='cyclic', by_epoch=False, cyclic_times=37)\n"),
+     "lr_config.cyclic_times: expected at most max_iters (36) cycles (got 37)"),
+    ("momentum-cycles-over-iterations", "config", "train",
+     opts("momentum_config.policy=cyclic", "momentum_config.cyclic_times=37"),
+     "momentum_config.cyclic_times: expected at most max_iters (36) cycles (got 37)"),
     ("epochs-zero", "config", "train", opts("total_epochs=0"), "total_epochs: expected a positive integer (got 0)"),
     ("runner-type", "config", "train", opts("runner.type=Looper", "runner.max_epochs=2"), "runner.type"),
     ("epochs-disagree", "config", "train", opts("runner.type=EpochBasedRunner", "runner.max_epochs=4"), "total_epochs"),

@@ -168,3 +168,31 @@ def test_betas0_reaching_1_is_refused_before_the_run():
     assert beta_problems(warm, "SGD", {"momentum": 0.9}) == []
     assert beta_problems(warm, "lion") == []
     assert beta_problems(dict(policy="OneCycle"), "adam") == []
+
+
+@pytest.mark.parametrize("key, config", [
+    ("lr_config", dict(policy="cyclic", by_epoch=False, cyclic_times=5)),
+    ("lr_config", dict(policy="OneCycle", max_lr=0.1, pct_start=0.5)),
+    ("momentum_config", dict(policy="cyclic", cyclic_times=5)),
+    ("momentum_config", dict(policy="OneCycle", pct_start=0.5)),
+])
+def test_an_epoch_run_is_not_refused_on_a_guessed_iteration_count(key, config):
+    """Before the data gives the epoch's length, an epoch-based run's iteration count is
+    unknown (max_iters=None): 5 cycles or pct_start 0.5 in 2 epochs are fine for 2 epochs of 12
+    iterations; with the real count the same checks still refuse what is wrong."""
+    from ocr_ds.schedules import LrSchedule
+
+    def build(max_iters):
+        if key == "lr_config":
+            return LrSchedule.from_config(config, max_epochs=2, max_iters=max_iters,
+                                          iters_per_epoch=1 if max_iters is None else 12)
+        return MomentumSchedule.from_config(config, max_epochs=2, max_iters=max_iters)
+
+    build(None)
+    build(24)
+    with pytest.raises(UserError, match=rf"^{key}\.(cyclic_times|pct_start): expected "):
+        build(2)  # what a guess of one iteration per epoch refused before
+    cfg = Config.fromfile(TOY)
+    cfg[key] = config
+    cfg.total_epochs = 2
+    assert check_config(cfg, build=False) == []
