@@ -260,9 +260,9 @@ def scheduled_beta_problems(schedule: Any, optimizer: Mapping[str, Any] | None, 
                             iters_per_epoch: int) -> list[str]:
     """A momentum schedule must keep an Adam-like optimizer's ``betas[0]`` below 1: its bias
     correction divides by ``1 - betas[0]**step`` (torch's Adam raises ZeroDivisionError, seen
-    here under DeepSpeed; a GPU's FusedAdam divides by that zero too), and a warmup divides the momentum by
-    ``warmup_ratio`` (0.9 by default: Adam's 0.9 becomes 1.0 at iteration 0), as mmcv does.
-    One line, or none."""
+    here under DeepSpeed; a GPU's FusedAdam divides by that zero too), and a warmup divides the
+    momentum by ``warmup_ratio`` (0.9 by default: Adam's 0.9 becomes 1.0 at iteration 0), as
+    mmcv does. One line, or none."""
     import torch
 
     if schedule is None or not isinstance(optimizer, Mapping):

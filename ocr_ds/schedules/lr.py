@@ -39,8 +39,9 @@ from typing import Any, Mapping
 from ocr_ds.errors import bad_value
 
 from . import policies as p
-from ._common import (WARMUPS, canonical_name, check_position, check_run, read_by_epoch,
-                      read_policy, read_warmup, refuse_by_epoch_in_iteration_run, warmup_factor)
+from ._common import WARMUPS  # noqa: F401  (re-exported: ocr_ds.schedules.lr.WARMUPS)
+from ._common import (canonical_name, check_position, check_run, read_by_epoch, read_policy,
+                      read_warmup, refuse_by_epoch_in_iteration_run, warmup_factor)
 from ._common import span as run_span
 from ._args import is_int
 from .cyclic import Cyclic, OneCycle

@@ -79,7 +79,8 @@ class MomentumSchedule:
 
     @classmethod
     def from_config(cls, momentum_config: Mapping[str, Any] | None, *, max_epochs: int | None,
-                    max_iters: int | None, key: str = "momentum_config") -> "MomentumSchedule | None":
+                    max_iters: int | None,
+                    key: str = "momentum_config") -> "MomentumSchedule | None":
         """The schedule of ``momentum_config`` (mmcv's keys) for a run of the given length, or
         None when it is None (mmcv then registers no momentum hook: the momentum stays as the
         optimizer has it).
