@@ -6,7 +6,9 @@ is opened, so a config with four problems shows four lines in one run instead of
 
 What is checked, section by section (each one is checked even when an earlier one failed):
 
-- run length (``runner`` / ``total_epochs``) and ``lr_config`` (every policy argument);
+- run length (``runner`` / ``total_epochs``), ``lr_config`` and ``momentum_config`` (every
+  policy argument; the optimizer must have a momentum or betas for ``momentum_config``, and an
+  iteration-based run's scheduled ``betas[0]`` stay below 1);
 - the DeepSpeed translation (``optimizer``, ``optimizer_config``, ``fp16``/``bf16``/``autocast``,
   ``deepspeed``, ``data.samples_per_gpu``) and the optimizer's values, built once by torch on a
   dummy parameter;
@@ -26,8 +28,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from ocr_ds.config.check_objects import (check_dataset, check_optimizer_values, check_typed,
-                                         dataset_class, dataset_members, metric_keys)
+from ocr_ds.config.check_objects import (check_dataset, check_momentum_optimizer,
+                                         check_optimizer_values, check_typed, dataset_class,
+                                         dataset_members, metric_keys, scheduled_beta_problems)
 from ocr_ds.errors import UserError, UserErrors
 
 
@@ -74,6 +77,8 @@ def check_config(cfg: Mapping[str, Any], *, mode: str = "train", world_size: int
                                 ds_overrides_name)
         if ds is not None:
             problems.add(*check_optimizer_values(ds.get("optimizer")))
+            if cfg.get("momentum_config") is not None:
+                _check_momentum(cfg, ds.get("optimizer"), problems, max_iters)
         _check_model(cfg, problems, build)
         _check_data(cfg, problems, "train", build)
         if validate and (cfg.get("data") or {}).get("val") is not None:
@@ -113,14 +118,32 @@ def _creatable(path: Any, key: str) -> None:
 
 
 def _check_schedule(cfg: Mapping, problems: _Problems) -> tuple[int | None, int | None]:
-    from ocr_ds.schedules import LrSchedule
+    from ocr_ds.schedules import LrSchedule, MomentumSchedule
     from ocr_ds.schedules.run import run_length
 
     max_epochs, max_iters = problems.run(lambda: run_length(cfg), (1, None))
+    # an epoch-based run's iteration count is known once its data is (train.py checks it then)
     problems.run(lambda: LrSchedule.from_config(
-        cfg.get("lr_config"), max_epochs=max_epochs, max_iters=max_iters or max_epochs,
-        iters_per_epoch=1))
+        cfg.get("lr_config"), max_epochs=max_epochs, max_iters=max_iters, iters_per_epoch=1))
+    problems.run(lambda: MomentumSchedule.from_config(
+        cfg.get("momentum_config"), max_epochs=max_epochs, max_iters=max_iters))
     return max_epochs, max_iters
+
+
+def _check_momentum(cfg: Mapping, optimizer: Any, problems: _Problems,
+                    max_iters: int | None) -> None:
+    """The optimizer has a momentum or betas to schedule; an iteration-based run's betas[0]
+    stays below 1 (an epoch-based run's length is known, and checked, once the data is)."""
+    from ocr_ds.schedules import MomentumSchedule
+
+    found = check_momentum_optimizer(optimizer)
+    problems.add(*found)
+    if max_iters is None or found:
+        return
+    schedule = problems.run(lambda: MomentumSchedule.from_config(
+        cfg["momentum_config"], max_epochs=None, max_iters=max_iters))
+    if schedule is not None:
+        problems.add(*scheduled_beta_problems(schedule, optimizer, max_iters, 1))
 
 
 def _check_translation(cfg: Mapping, problems: _Problems, world_size: int, accelerator: str,

@@ -16,6 +16,8 @@
 - :func:`check_optimizer_values`: the translated optimizer's arguments bound to the torch.optim
   class (types from its annotations), then the optimizer built once on a dummy parameter, so a
   value torch refuses (a negative lr, betas of strings) is found now.
+- :func:`check_momentum_optimizer`: with a ``momentum_config``, the optimizer has a momentum or
+  betas for it to set.
 """
 from __future__ import annotations
 
@@ -222,3 +224,68 @@ def check_optimizer_values(optimizer: Mapping[str, Any] | None) -> list[str]:
         got = f" (got {params[named[0]]!r})" if named else ""
         problems.append(f"{where}: torch.optim.{cls.__name__} refuses it: {text}{got}")
     return problems
+
+
+#: DeepSpeed's own optimizers -> the param-group key a momentum schedule sets (None: neither)
+_DS_MOMENTUM_KEY = {"adam": "betas", "adamw": "betas", "lamb": "betas", "lion": "betas",
+                    "muadam": "betas", "muadamw": "betas", "musgd": "momentum",
+                    "muon": "momentum", "adagrad": None}
+
+
+def check_momentum_optimizer(optimizer: Mapping[str, Any] | None) -> list[str]:
+    """``momentum_config`` needs an optimizer whose param groups have ``momentum`` (SGD,
+    RMSprop) or ``betas`` (Adam, ...): on any other mmcv's momentum hooks fail (KeyError
+    'betas' at the start of the run; OneCycle's ValueError). Problems as one line each."""
+    import torch
+
+    if not isinstance(optimizer, Mapping):
+        return []
+    name = optimizer.get("type")
+    if name in _DS_MOMENTUM_KEY:
+        has = _DS_MOMENTUM_KEY[name] is not None
+    else:
+        cls = getattr(torch.optim, str(name), None)
+        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+            return []  # not a name we know: the momentum hook checks the param groups
+        params = inspect.signature(cls).parameters
+        has = "momentum" in params or "betas" in params
+    if has:
+        return []
+    return [f"momentum_config: optimizer {name!r} has neither momentum nor betas for a momentum "
+            f"schedule to set (mmcv's momentum hooks fail on it); remove momentum_config or use "
+            f"an optimizer with momentum (SGD, RMSprop) or betas (Adam, AdamW, ...)"]
+
+
+def scheduled_beta_problems(schedule: Any, optimizer: Mapping[str, Any] | None, max_iters: int,
+                            iters_per_epoch: int) -> list[str]:
+    """A momentum schedule must keep an Adam-like optimizer's ``betas[0]`` below 1: its bias
+    correction divides by ``1 - betas[0]**step`` (torch's Adam raises ZeroDivisionError, seen
+    here under DeepSpeed; a GPU's FusedAdam divides by that zero too), and a warmup divides the
+    momentum by ``warmup_ratio`` (0.9 by default: Adam's 0.9 becomes 1.0 at iteration 0), as
+    mmcv does. One line, or none."""
+    import torch
+
+    if schedule is None or not isinstance(optimizer, Mapping):
+        return []
+    name, params = optimizer.get("type"), dict(optimizer.get("params") or {})
+    if name in _DS_MOMENTUM_KEY:
+        if _DS_MOMENTUM_KEY[name] != "betas" or name == "lion":  # Lion has no bias correction
+            return []
+    else:
+        cls = getattr(torch.optim, str(name), None)
+        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+            return []
+        signature = inspect.signature(cls).parameters
+        if "betas" not in signature:
+            return []
+        params.setdefault("betas", signature["betas"].default)
+    base = float(params.get("betas", (0.9, 0.999))[0])
+    peak, at = schedule.peak(schedule.initial_momentum(base), max_iters, iters_per_epoch)
+    if peak < 1:
+        return []
+    hint = (f"; the warmup divides it by warmup_ratio ({schedule.warmup_ratio}) at first"
+            if schedule.warmup and at < schedule.warmup_iters else "")
+    source = "" if schedule.one_cycle else f" (from {base!r})"
+    return [f"momentum_config: the schedule sets betas[0] of optimizer {name!r} to {peak!r} at "
+            f"iteration {at}{source}{hint}; expected below 1 (the optimizer's bias correction "
+            f"divides by 1 - betas[0]**step)"]

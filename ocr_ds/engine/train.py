@@ -30,6 +30,7 @@ from ocr_ds.engine.data import (build_loader, loader_settings, process_settings,
 from ocr_ds.engine.evaluate import plain_metrics
 from ocr_ds.engine.hooks.build import build_hooks
 from ocr_ds.engine.hooks.lr import LrUpdaterHook
+from ocr_ds.engine.hooks.momentum import MomentumUpdaterHook
 from ocr_ds.engine.hooks.startup import StartupTimes
 from ocr_ds.engine.preflight import check_datasets
 from ocr_ds.engine.runner import Runner, to_device
@@ -142,7 +143,9 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
            ds_overrides: Mapping[str, Any] | None, ds_overrides_name: str = "ds_config",
            allow_unsafe_pickle: bool = False, signals: tuple = (),
            startup: StartupTimes | None = None) -> None:
-    from ocr_ds.schedules import LrSchedule
+    from ocr_ds.config.check import raise_problems
+    from ocr_ds.config.check_objects import scheduled_beta_problems
+    from ocr_ds.schedules import LrSchedule, MomentumSchedule
     from ocr_ds.translate import translate
 
     startup = startup or StartupTimes()
@@ -157,8 +160,11 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     accelerator = "cuda" if torch.cuda.is_available() else "cpu"
     tr = translate(cfg, world_size=world, accelerator=accelerator, ds_overrides=ds_overrides,
                    ds_overrides_name=ds_overrides_name)
-    LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,
-                           max_iters=max_iters_cfg or max_epochs, iters_per_epoch=1)
+    # an epoch-based run's iteration count waits for the train loader (below)
+    LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs, max_iters=max_iters_cfg,
+                           iters_per_epoch=1)
+    MomentumSchedule.from_config(cfg.get("momentum_config"), max_epochs=max_epochs,
+                                 max_iters=max_iters_cfg)
     seed = init_random_seed(seed)
     set_random_seed(seed, deterministic)
     model = builder.build_model(cfg)
@@ -197,6 +203,17 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     if iters_per_epoch == 0:
         raise UserError(f"data.train: {len(train_set)} samples give no full batch of "
                         f"{train_loader.batch_size} per rank at world size {world}")
+    max_iters = max_iters_cfg or max_epochs * iters_per_epoch
+    for hook in hooks:  # with the run's real length, still before anything is written
+        if isinstance(hook, LrUpdaterHook):
+            hook.schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,
+                                                   max_iters=max_iters,
+                                                   iters_per_epoch=iters_per_epoch)
+        if isinstance(hook, MomentumUpdaterHook):
+            hook.schedule = MomentumSchedule.from_config(cfg.get("momentum_config"),
+                                                         max_epochs=max_epochs, max_iters=max_iters)
+            raise_problems(scheduled_beta_problems(hook.schedule, tr.ds_config.get("optimizer"),
+                                                   max_iters, iters_per_epoch))
     startup.mark("model and data")
     if auto_resume:  # as mmdet: the newest checkpoint of this work dir wins over resume_from
         resume_from = ckpt.find_resume(_checkpoint_root(cfg, work_dir)) or resume_from
@@ -229,10 +246,6 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     logger.info("DeepSpeed config:\n%s", json.dumps(tr.ds_config, indent=1))
     engine = builder.build_engine(model, tr.ds_config, tr.speed)
 
-    max_iters = max_iters_cfg or max_epochs * iters_per_epoch
-    lr_hook = next(h for h in hooks if isinstance(h, LrUpdaterHook))
-    lr_hook.schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,
-                                          max_iters=max_iters, iters_per_epoch=iters_per_epoch)
     evaluate = None
     if val_set is not None:
         val_loader = build_loader(val_set, val_settings, **loader_args)

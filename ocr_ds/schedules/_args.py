@@ -1,4 +1,5 @@
-"""Reading one ``lr_config`` dict: typed look-ups that name the key path, and leftovers as errors.
+"""Reading one ``lr_config`` (or ``momentum_config``) dict: typed look-ups that name the key
+path, and leftovers as errors.
 
 mmcv passes ``lr_config`` as keyword arguments to a hook class, so a misspelt key is a
 ``TypeError`` deep in a traceback and a wrong type fails mid-run. Here every key is read through
@@ -100,12 +101,13 @@ class ArgReader:
                             f"expected keys: {known}")
 
 
-def min_lr_target(args: ArgReader, owner: str) -> tuple[float | None, float | None]:
-    """Read mmcv's exclusive pair ``min_lr`` / ``min_lr_ratio``: exactly one must be given."""
-    min_lr = args.number("min_lr", None)
-    min_lr_ratio = args.number("min_lr_ratio", None)
-    if (min_lr is None) == (min_lr_ratio is None):
-        got = "both" if min_lr is not None else "neither"
-        raise UserError(f"{args.path('min_lr')}: {owner} needs exactly one of min_lr and "
-                        f"min_lr_ratio (got {got})")
-    return min_lr, min_lr_ratio
+def min_target(args: ArgReader, owner: str, name: str = "lr") -> tuple[float | None, float | None]:
+    """Read mmcv's exclusive pair ``min_<name>`` / ``min_<name>_ratio`` (``name``: ``lr`` for
+    ``lr_config``, ``momentum`` for ``momentum_config``): exactly one must be given."""
+    floor = args.number(f"min_{name}", None)
+    ratio = args.number(f"min_{name}_ratio", None)
+    if (floor is None) == (ratio is None):
+        got = "both" if floor is not None else "neither"
+        raise UserError(f"{args.path(f'min_{name}')}: {owner} needs exactly one of min_{name} "
+                        f"and min_{name}_ratio (got {got})")
+    return floor, ratio

@@ -36,14 +36,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ocr_ds.errors import UserError, bad_value, unknown_name
+from ocr_ds.errors import bad_value
 
 from . import policies as p
-from ._args import ArgReader, is_int
+from ._common import WARMUPS  # noqa: F401  (re-exported: ocr_ds.schedules.lr.WARMUPS)
+from ._common import (canonical_name, check_position, check_run, read_by_epoch, read_policy,
+                      read_warmup, refuse_by_epoch_in_iteration_run, warmup_factor)
+from ._common import span as run_span
+from ._args import is_int
 from .cyclic import Cyclic, OneCycle
-from .policies import Fixed, Span
-
-WARMUPS = (None, "constant", "linear", "exp")
+from .policies import Fixed
 
 Policy = p.Fixed | p.Step | p.Exp | p.Poly | p.Inv | p.CosineAnnealing | p.FlatCosineAnnealing \
     | p.CosineRestart | p.LinearAnnealing | Cyclic | OneCycle
@@ -66,8 +68,7 @@ POLICY_NAMES: tuple[str, ...] = (
 def canonical_policy(name: str) -> str | None:
     """mmcv's lookup: a policy written all in lower case is title-cased (``poly`` -> ``Poly``),
     anything else is taken as written. Returns the POLICIES key, or None when unknown."""
-    stem = name.title() if name == name.lower() else name
-    return stem if stem in POLICIES else None
+    return canonical_name(name, POLICIES)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class LrSchedule:
 
     @classmethod
     def from_config(cls, lr_config: Mapping[str, Any] | None, *, max_epochs: int | None,
-                    max_iters: int, iters_per_epoch: int,
+                    max_iters: int | None, iters_per_epoch: int,
                     key: str = "lr_config") -> "LrSchedule":
         """Build the schedule of ``lr_config`` (mmcv's keys) for a run of the given length.
 
@@ -100,7 +101,9 @@ class LrSchedule:
                 (mmcv then registers no lr hook).
             max_epochs: epochs of an epoch-based run; None for an iteration-based run.
             max_iters: training iterations in the whole run (``max_epochs * iters_per_epoch``
-                for an epoch-based run, as mmcv's EpochBasedRunner sets it).
+                for an epoch-based run, as mmcv's EpochBasedRunner sets it); None for an
+                epoch-based run checked before its data gives the epoch's length: what depends
+                on the count (cyclic's cycles, OneCycle's phases) is then left unchecked.
             iters_per_epoch: iterations in one epoch (``len(train_loader)``).
             key: the key path of ``lr_config`` in the config, for error messages.
                 Defaults to "lr_config".
@@ -108,57 +111,22 @@ class LrSchedule:
         Raises:
             UserError: anything wrong in ``lr_config``, named by its key path.
         """
-        if not (is_int(max_iters) and max_iters > 0):
-            raise ValueError(f"max_iters must be a positive integer (got {max_iters!r})")
+        check_run(max_epochs, max_iters)
         if not (is_int(iters_per_epoch) and iters_per_epoch > 0):
             raise ValueError(f"iters_per_epoch must be a positive integer (got {iters_per_epoch!r})")
-        if max_epochs is not None and not (is_int(max_epochs) and max_epochs > 0):
-            raise ValueError(f"max_epochs must be None or a positive integer (got {max_epochs!r})")
         if lr_config is None:
             return cls()
         if not isinstance(lr_config, Mapping):
             raise bad_value(key, lr_config, "a dict (or None for a fixed lr)")
 
-        name = lr_config.get("policy")
-        if name is None:
-            raise UserError(f"{key}.policy: required (one of: {', '.join(POLICY_NAMES)})")
-        stem = canonical_policy(name) if isinstance(name, str) else None
-        if stem is None:
-            raise unknown_name(f"{key}.policy", name, POLICY_NAMES)
-        policy_cls = POLICIES[stem]
-        args = ArgReader({k: v for k, v in lr_config.items() if k != "policy"}, key,
-                         f"policy {name!r}")
-
-        by_epoch = args.boolean("by_epoch", not policy_cls.iteration_only)
-        if by_epoch and policy_cls.iteration_only:
-            raise bad_value(args.path("by_epoch"), by_epoch,
-                            f"False: policy {name!r} is iteration-based only")
-
-        warmup = args.raw("warmup", None)
-        if warmup not in WARMUPS:
-            raise bad_value(args.path("warmup"), warmup,
-                            "one of " + ", ".join(map(repr, WARMUPS)))
-        warmup_iters = args.integer("warmup_iters", 0, minimum=0)
-        warmup_ratio = args.number("warmup_ratio", 0.1)
+        name, policy_cls, args = read_policy(lr_config, key, POLICIES, POLICY_NAMES)
+        by_epoch = read_by_epoch(args, name, policy_cls)
+        warmup, warmup_iters, warmup_ratio = read_warmup(args, 0.1)
         warmup_by_epoch = args.boolean("warmup_by_epoch", False)
-        if warmup is not None:
-            if warmup_iters == 0:
-                raise bad_value(args.path("warmup_iters"), warmup_iters,
-                                f"a positive integer when warmup is {warmup!r}")
-            if not 0 < warmup_ratio <= 1:
-                raise bad_value(args.path("warmup_ratio"), warmup_ratio, "a number in (0, 1]")
-
         if by_epoch and max_epochs is None and not (policy_cls is Fixed and warmup is None):
-            # mmcv's IterBasedRunner never calls before_train_epoch: the lr would stay at base
-            got = "True" if args.given("by_epoch") else "True, the default"
-            raise UserError(f"{args.path('by_epoch')}: expected False for an iteration-based run "
-                            f"(IterBasedRunner), where mmcv never updates a by_epoch lr "
-                            f"(got {got})")
+            refuse_by_epoch_in_iteration_run(args, "lr")
 
-        span = Span(by_epoch=by_epoch,
-                    max_progress=max_epochs if by_epoch else max_iters,  # type: ignore[arg-type]
-                    max_iters=max_iters)
-        policy = policy_cls.build(args, span)
+        policy = policy_cls.build(args, run_span(by_epoch, max_epochs, max_iters))
         args.finish()
         return cls(policy=policy, by_epoch=by_epoch, warmup=warmup,
                    warmup_iters=warmup_iters * iters_per_epoch if warmup_by_epoch
@@ -181,7 +149,7 @@ class LrSchedule:
 
         ``OneCycle`` ignores ``base_lr`` and uses ``max_lr / div_factor``.
         """
-        _check_position(epoch, global_iter)
+        check_position(epoch, global_iter)
         return self.policy(base_lr, epoch if self.by_epoch else global_iter)
 
     def lr(self, base_lr: float, epoch: int, global_iter: int) -> float:
@@ -200,20 +168,7 @@ class LrSchedule:
 
     def warmup_lr(self, regular_lr: float, global_iter: int) -> float:
         """The warmed-up lr at ``global_iter`` (< :attr:`warmup_iters`) for ``regular_lr``."""
-        if self.warmup == "constant":
-            return regular_lr * self.warmup_ratio
-        if self.warmup == "linear":
-            k = (1 - global_iter / self.warmup_iters) * (1 - self.warmup_ratio)
-            return regular_lr * (1 - k)
-        if self.warmup == "exp":
-            k = self.warmup_ratio ** (1 - global_iter / self.warmup_iters)
-            return regular_lr * k
-        return regular_lr
-
-
-def _check_position(epoch: int, global_iter: int) -> None:
-    # a negative position is a caller bug, not a user mistake
-    if not (is_int(epoch) and epoch >= 0 and is_int(global_iter) and global_iter >= 0):
-        raise ValueError(f"epoch and global_iter must be non-negative integers "
-                         f"(got epoch={epoch!r}, global_iter={global_iter!r})")
-
+        if self.warmup is None:
+            return regular_lr
+        return regular_lr * warmup_factor(self.warmup, global_iter, self.warmup_iters,
+                                          self.warmup_ratio)

@@ -12,6 +12,13 @@ This module holds the policies that work by epoch or by iteration; the iteration
 (``cyclic``, ``OneCycle``) are in :mod:`ocr_ds.schedules.cyclic`, and the name table in
 :mod:`ocr_ds.schedules.lr`. Where mmcv would fail in the middle of a run (CosineRestart past the
 end of its periods) ``build`` refuses the config up front instead.
+
+mmcv's momentum hooks (``momentum_config``) are its lr hooks' arithmetic with other argument
+names and defaults (``min_momentum``, Step's ``gamma`` 0.5, cyclic's ``target_ratio``), so
+``step``, ``CosineAnnealing``, ``LinearAnnealing`` and ``cyclic`` serve both: ``build`` reads
+the argument names and defaults of the :class:`Quantity` it is given (:data:`LR` or
+:data:`MOMENTUM`), and the fields ``min_lr`` / ``min_lr_ratio`` then hold ``min_momentum`` /
+``min_momentum_ratio``. The momentum schedule is in :mod:`ocr_ds.schedules.momentum`.
 """
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ from typing import ClassVar
 
 from ocr_ds.errors import UserError, bad_value
 
-from ._args import ArgReader, is_number, min_lr_target
+from ._args import ArgReader, is_number, min_target
 
 
 def annealing_cos(start: float, end: float, factor: float, weight: float = 1.0) -> float:
@@ -39,6 +46,24 @@ ANNEAL = {"cos": annealing_cos, "linear": annealing_linear}
 
 
 @dataclass(frozen=True)
+class Quantity:
+    """What a schedule drives, as mmcv's hook family for it names and defaults the arguments."""
+
+    name: str
+    """``lr`` or ``momentum``: the floor is ``min_<name>`` / ``min_<name>_ratio``."""
+    step_gamma: float
+    """Step's default ``gamma``."""
+    cyclic_target_ratio: tuple[float, float]
+    """cyclic's default ``target_ratio``."""
+
+
+#: mmcv's ``*LrUpdaterHook`` arguments.
+LR = Quantity("lr", 0.1, (10, 1e-4))
+#: mmcv's ``*MomentumUpdaterHook`` arguments.
+MOMENTUM = Quantity("momentum", 0.5, (0.85 / 0.95, 1.0))
+
+
+@dataclass(frozen=True)
 class Span:
     """What a policy may need to know about the run, fixed before training starts."""
 
@@ -48,6 +73,9 @@ class Span:
     """``max_epochs`` when ``by_epoch``, else ``max_iters``."""
     max_iters: int
     """Training iterations in the whole run (``max_epochs * iters_per_epoch`` for epoch runs)."""
+    known: bool = True
+    """False: ``max_iters`` is a stand-in (an epoch-based run checked before its data gives the
+    epoch's length); checks that need the real count are left to the build that has it."""
 
 
 def _target(base_lr: float, min_lr: float | None, min_lr_ratio: float | None) -> float:
@@ -65,7 +93,7 @@ class Fixed:
         return base_lr
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "Fixed":
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "Fixed":
         return cls()
 
 
@@ -94,7 +122,7 @@ class Step:
         return lr
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "Step":
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "Step":
         step = args.raw("step")
         path = args.path("step")
         if isinstance(step, (list, tuple)):
@@ -106,7 +134,8 @@ class Step:
             step = tuple(step)
         elif not (isinstance(step, int) and not isinstance(step, bool) and step > 0):
             raise bad_value(path, step, "a positive integer or a list of positive integers")
-        return cls(step=step, gamma=args.number("gamma", 0.1), min_lr=args.number("min_lr", None))
+        return cls(step=step, gamma=args.number("gamma", q.step_gamma),
+                   min_lr=args.number(f"min_{q.name}", None))
 
 
 @dataclass(frozen=True)
@@ -120,7 +149,7 @@ class Exp:
         return base_lr * self.gamma**progress
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "Exp":
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "Exp":
         return cls(gamma=args.number("gamma"))
 
 
@@ -138,7 +167,7 @@ class Poly:
         return (base_lr - self.min_lr) * coeff + self.min_lr
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "Poly":
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "Poly":
         return cls(max_progress=span.max_progress, power=args.number("power", 1.0),
                    min_lr=args.number("min_lr", 0.0))
 
@@ -155,7 +184,7 @@ class Inv:
         return base_lr * (1 + self.gamma * progress) ** (-self.power)
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "Inv":
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "Inv":
         return cls(gamma=args.number("gamma"), power=args.number("power", 1.0))
 
 
@@ -173,8 +202,8 @@ class CosineAnnealing:
         return annealing_cos(base_lr, target_lr, progress / self.max_progress)
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "CosineAnnealing":
-        min_lr, ratio = min_lr_target(args, "policy 'CosineAnnealing'")
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "CosineAnnealing":
+        min_lr, ratio = min_target(args, "policy 'CosineAnnealing'", q.name)
         return cls(max_progress=span.max_progress, min_lr=min_lr, min_lr_ratio=ratio)
 
 
@@ -199,11 +228,11 @@ class FlatCosineAnnealing:
         return annealing_cos(base_lr, target_lr, progress / max_progress)
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "FlatCosineAnnealing":
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "FlatCosineAnnealing":
         start_percent = args.number("start_percent", 0.75)
         if not 0 <= start_percent <= 1:
             raise bad_value(args.path("start_percent"), start_percent, "a number in [0, 1]")
-        min_lr, ratio = min_lr_target(args, "policy 'FlatCosineAnnealing'")
+        min_lr, ratio = min_target(args, "policy 'FlatCosineAnnealing'", q.name)
         return cls(max_progress=span.max_progress, start_percent=start_percent, min_lr=min_lr,
                    min_lr_ratio=ratio)
 
@@ -233,7 +262,7 @@ class CosineRestart:
         return annealing_cos(base_lr, target_lr, alpha, self.restart_weights[idx])
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "CosineRestart":
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "CosineRestart":
         periods = args.raw("periods")
         if not (isinstance(periods, (list, tuple)) and periods
                 and all(isinstance(p, int) and not isinstance(p, bool) and p > 0
@@ -247,11 +276,11 @@ class CosineRestart:
                             f"({len(periods)}) (got {len(weights)}: {list(weights)!r})")
         # mmcv raises in the middle of training once progress reaches sum(periods)
         unit = "epochs" if span.by_epoch else "iterations"
-        if sum(periods) < span.max_progress:
+        if (span.by_epoch or span.known) and sum(periods) < span.max_progress:
             raise UserError(f"{args.path('periods')}: the periods must cover the whole run "
                             f"({span.max_progress} {unit}) (got {list(periods)}, "
                             f"sum {sum(periods)})")
-        min_lr, ratio = min_lr_target(args, "policy 'CosineRestart'")
+        min_lr, ratio = min_target(args, "policy 'CosineRestart'", q.name)
         # cumulative sums are recomputed per call: periods are few, and the sum is exact in ints
         return cls(periods=tuple(periods), restart_weights=tuple(weights), min_lr=min_lr,
                    min_lr_ratio=ratio)
@@ -271,6 +300,6 @@ class LinearAnnealing:
         return annealing_linear(base_lr, target_lr, progress / self.max_progress)
 
     @classmethod
-    def build(cls, args: ArgReader, span: Span) -> "LinearAnnealing":
-        min_lr, ratio = min_lr_target(args, "policy 'LinearAnnealing'")
+    def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "LinearAnnealing":
+        min_lr, ratio = min_target(args, "policy 'LinearAnnealing'", q.name)
         return cls(max_progress=span.max_progress, min_lr=min_lr, min_lr_ratio=ratio)

@@ -17,6 +17,12 @@ JSON list of the lr values only. Examples::
     python -m ocr_ds.tools.lr_curve CONFIG --iters-per-epoch 63 --plot lr.png \\
         --cfg-options lr_config.warmup=linear lr_config.warmup_iters=500
 
+``--momentum`` prints the momentum ``momentum_config`` schedules instead (SGD's ``momentum``,
+Adam's ``betas[0]``, from ``optimizer.momentum`` / ``optimizer.betas``; Adam-like optimizers
+default to 0.9)::
+
+    python -m ocr_ds.tools.lr_curve CONFIG --iters-per-epoch 63 --momentum
+
 ``--plot`` needs matplotlib, which ocr_ds does not depend on (``pip install matplotlib``).
 Mistakes in the config or the flags print one ``error:`` line and exit with code 2.
 """
@@ -29,7 +35,7 @@ import sys
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ocr_ds.errors import CliParser, UserError, bad_value, run_cli
-from ocr_ds.schedules import LrSchedule
+from ocr_ds.schedules import LrSchedule, MomentumSchedule
 from ocr_ds.schedules.run import _positive_int, run_length
 
 
@@ -42,6 +48,50 @@ def base_lr(cfg: Mapping[str, Any]) -> float:
     if not (isinstance(lr, (int, float)) and not isinstance(lr, bool)):
         raise bad_value("optimizer.lr", lr, "a number")
     return float(lr)
+
+
+#: optimizers whose betas[0] a momentum schedule sets when the config gives no betas (0.9 default)
+_BETAS_DEFAULT = ("adam", "adamw", "adamax", "nadam", "radam", "lamb", "lion")
+
+
+def base_momentum(cfg: Mapping[str, Any]) -> float:
+    """``optimizer.momentum``, else ``optimizer.betas[0]``, else 0.9 for Adam-like optimizers."""
+    optimizer = cfg.get("optimizer")
+    if not isinstance(optimizer, Mapping):
+        raise bad_value("optimizer", optimizer, "a dict with a momentum or betas")
+    momentum, betas = optimizer.get("momentum"), optimizer.get("betas")
+    if momentum is not None:
+        if not (isinstance(momentum, (int, float)) and not isinstance(momentum, bool)):
+            raise bad_value("optimizer.momentum", momentum, "a number")
+        return float(momentum)
+    if betas is not None:
+        if not (isinstance(betas, (list, tuple)) and len(betas) == 2 and all(
+                isinstance(b, (int, float)) and not isinstance(b, bool) for b in betas)):
+            raise bad_value("optimizer.betas", betas, "two numbers")
+        return float(betas[0])
+    if str(optimizer.get("type", "")).lower() in _BETAS_DEFAULT:
+        return 0.9
+    raise UserError(f"optimizer: --momentum needs optimizer.momentum or optimizer.betas "
+                    f"(got neither for type {optimizer.get('type')!r})")
+
+
+def momentum_curve(cfg: Mapping[str, Any],
+                   iters_per_epoch: int) -> list[tuple[int, int, float]]:
+    """``(epoch, global_iter, momentum)`` for every training iteration, from
+    ``momentum_config`` (as :func:`lr_curve` for the lr)."""
+    if not _positive_int(iters_per_epoch):
+        raise bad_value("--iters-per-epoch", iters_per_epoch, "a positive integer")
+    max_epochs, max_iters = run_length(cfg)
+    if max_iters is None:
+        max_iters = max_epochs * iters_per_epoch  # type: ignore[operator]
+    schedule = MomentumSchedule.from_config(cfg.get("momentum_config"), max_epochs=max_epochs,
+                                            max_iters=max_iters)
+    if schedule is None:
+        raise UserError("momentum_config: --momentum needs a momentum_config (got none: the "
+                        "momentum stays as the optimizer sets it)")
+    base = schedule.initial_momentum(base_momentum(cfg))
+    return [(it // iters_per_epoch, it, schedule.momentum(base, it // iters_per_epoch, it))
+            for it in range(max_iters)]
 
 
 def lr_curve(cfg: Mapping[str, Any], iters_per_epoch: int) -> list[tuple[int, int, float]]:
@@ -62,17 +112,19 @@ def lr_curve(cfg: Mapping[str, Any], iters_per_epoch: int) -> list[tuple[int, in
             for it in range(max_iters)]
 
 
-def text_lines(curve: Sequence[tuple[int, int, float]]) -> Iterator[str]:
-    """One aligned ``epoch iter lr`` line per iteration, after a ``#`` header."""
+def text_lines(curve: Sequence[tuple[int, int, float]], name: str = "lr") -> Iterator[str]:
+    """One aligned ``epoch iter <name>`` line per iteration, after a ``#`` header."""
     last_epoch, last_iter = (curve[-1][0], curve[-1][1]) if curve else (0, 0)
     we, wi = max(len(str(last_epoch)), len("# epoch")), max(len(str(last_iter)), len("iter"))
-    yield f"{'# epoch':<{we}} {'iter':>{wi}} lr"
+    yield f"{'# epoch':<{we}} {'iter':>{wi}} {name}"
     for epoch, it, lr in curve:
         yield f"{epoch:>{we}} {it:>{wi}} {lr:.6e}"
 
 
-def plot(curve: Sequence[tuple[int, int, float]], path: str, title: str) -> None:
-    """Draw lr against the global iteration into ``path`` (any format matplotlib knows)."""
+def plot(curve: Sequence[tuple[int, int, float]], path: str, title: str,
+         name: str = "lr") -> None:
+    """Draw lr (or ``name``) against the global iteration into ``path`` (any format matplotlib
+    knows)."""
     try:
         import matplotlib
     except ImportError:
@@ -84,7 +136,7 @@ def plot(curve: Sequence[tuple[int, int, float]], path: str, title: str) -> None
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.plot([it for _, it, _ in curve], [lr for _, _, lr in curve])
     ax.set_xlabel("iteration")
-    ax.set_ylabel("lr")
+    ax.set_ylabel(name)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
@@ -105,6 +157,8 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
                         help="training iterations per epoch (len(train_loader))")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON list of the lr values only")
+    parser.add_argument("--momentum", action="store_true",
+                        help="the momentum (momentum_config) instead of the lr")
     parser.add_argument("--plot", metavar="FILE", help="also draw the curve into FILE "
                         "(needs matplotlib)")
     parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE",
@@ -121,16 +175,17 @@ def main(argv: Iterable[str] | None = None) -> int:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(parse_cfg_options(args.cfg_options))
-    curve = lr_curve(cfg, args.iters_per_epoch)
+    name = "momentum" if args.momentum else "lr"
+    curve = (momentum_curve if args.momentum else lr_curve)(cfg, args.iters_per_epoch)
     if args.plot:
-        plot(curve, args.plot, title=args.config)
+        plot(curve, args.plot, title=args.config, name=name)
     out = sys.stdout
     try:
         if args.json:
             json.dump([lr for _, _, lr in curve], out)
             out.write("\n")
         else:
-            out.writelines(line + "\n" for line in text_lines(curve))
+            out.writelines(line + "\n" for line in text_lines(curve, name))
         out.flush()
     except BrokenPipeError:  # `| head`: the reader has all it wanted
         sys.stdout = open(os.devnull, "w")

@@ -81,6 +81,8 @@ TRANSLATION_TABLE: list[tuple[str, str, str]] = [
     ("deepspeed.scheduler", "(refused)",
      "the lr is driven from lr_config by ocr_ds; a DeepSpeed scheduler would fight it"),
     ("lr_config", "(none)", "not a DeepSpeed setting: ocr_ds writes each param group's lr"),
+    ("momentum_config", "(none)", "not a DeepSpeed setting: ocr_ds writes each param group's "
+     "momentum (or betas[0])"),
     ("(none)", "steps_per_print",
      "`2**31 - 1` (silences DeepSpeed's own progress lines) unless set"),
     ("(none)", "wall_clock_breakdown", "false unless set"),

@@ -68,6 +68,33 @@ CASES = [
     ("ds-scheduler", "config", "train", opts("deepspeed.scheduler.type=WarmupLR"), "scheduler"),
     ("unknown-policy", "config", "train", opts("lr_config.policy=Wobbly"), "lr_config.policy"),
     ("warmup-type", "config", "train", opts("lr_config.warmup=cos"), "lr_config.warmup: expected one of None, 'constant', 'linear', 'exp' (got 'cos')"),
+    # momentum_config (mmcv's momentum hooks)
+    ("momentum-unknown-policy", "config", "train", opts("momentum_config.policy=poly"),
+     "momentum_config.policy: unknown 'poly'; expected one of: CosineAnnealing, LinearAnnealing, OneCycle, cyclic, step"),
+    ("momentum-lr-argument", "config", "train", opts("momentum_config.policy=step", "momentum_config.step=2", "momentum_config.min_lr=0.5"),
+     "momentum_config: unknown key(s) 'min_lr' for policy 'step'; expected keys: by_epoch, gamma, min_momentum, step, warmup, warmup_iters, warmup_ratio"),
+    ("momentum-arg-type", "config", "train", opts("momentum_config.policy=CosineAnnealing", "momentum_config.min_momentum=low"),
+     "momentum_config.min_momentum: expected a number (got 'low')"),
+    ("momentum-onecycle-per-group", "config", "train", opts("momentum_config.policy=OneCycle", "momentum_config.max_momentum=[0.9,0.95]"),
+     "momentum_config.max_momentum: expected a number (one max_momentum for all param groups"),
+    ("momentum-by-epoch-iter-run", "config", "train",
+     opts("runner.type=IterBasedRunner", "runner.max_iters=20", "total_epochs=None", "momentum_config.policy=step", "momentum_config.step=5"),
+     "momentum_config.by_epoch: expected False for an iteration-based run (IterBasedRunner), where mmcv never updates a by_epoch momentum (got True, the default)"),
+    ("momentum-no-momentum-optimizer", "config", "train",
+     cfg_file(f"_base_ = [{TOY!r}]\noptimizer = dict(_delete_=True, type='Adadelta', lr=0.5)\n"
+              "momentum_config = dict(policy='step', step=2)\n"),
+     "momentum_config: optimizer 'Adadelta' has neither momentum nor betas for a momentum schedule to set"),
+    # known once the data gives the epoch's length (train.py, before the work dir is made)
+    ("momentum-adam-beta-one", "config", "train",
+     cfg_file(f"_base_ = [{TOY!r}]\noptimizer = dict(_delete_=True, type='Adam', lr=0.01)\n"
+              "momentum_config = dict(policy='step', step=2, warmup='linear', warmup_iters=5)\n"),
+     "momentum_config: the schedule sets betas[0] of optimizer 'adam' to 1.0 at iteration 0"),
+    ("cycles-over-iterations", "config", "train",  # 3 epochs of 12 iterations
+     cfg_file(f"_base_ = [{TOY!r}]\nlr_config = dict(_delete_=True, policy='cyclic', by_epoch=False, cyclic_times=37)\n"),
+     "lr_config.cyclic_times: expected at most max_iters (36) cycles (got 37)"),
+    ("momentum-cycles-over-iterations", "config", "train",
+     opts("momentum_config.policy=cyclic", "momentum_config.cyclic_times=37"),
+     "momentum_config.cyclic_times: expected at most max_iters (36) cycles (got 37)"),
     ("epochs-zero", "config", "train", opts("total_epochs=0"), "total_epochs: expected a positive integer (got 0)"),
     ("runner-type", "config", "train", opts("runner.type=Looper", "runner.max_epochs=2"), "runner.type"),
     ("epochs-disagree", "config", "train", opts("runner.type=EpochBasedRunner", "runner.max_epochs=4"), "total_epochs"),

@@ -31,6 +31,10 @@ def tool_cases(m: ModuleType) -> list[tuple]:
          "x.png: not a readable image"),
         ("lr-curve-no-iters", "tool", "lr_curve", plain(TOY),
          "the following arguments are required: --iters-per-epoch"),
+        ("lr-curve-momentum-without-config", "tool", "lr_curve",
+         plain(TOY, "--iters-per-epoch", "4", "--momentum"),
+         "momentum_config: --momentum needs a momentum_config (got none: the momentum stays as "
+         "the optimizer sets it)"),
         ("gen-recog-data-bad-int", "tool", "gen_recog_data", plain("gen", "--num-train", "x"),
          "argument --num-train: invalid int value: 'x'"),
         ("gen-det-data-no-args", "tool", "gen_det_data", plain(),

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ocr_ds.errors import UserError, run_cli
-from ocr_ds.tools.lr_curve import lr_curve, main, run_length
+from ocr_ds.schedules import MomentumSchedule
+from ocr_ds.tools.lr_curve import lr_curve, main, momentum_curve, run_length
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,6 +93,20 @@ def test_optimizer_lr_required(cfg, message):
     with pytest.raises(UserError) as info:
         lr_curve(cfg, 2)
     assert str(info.value) == message
+
+
+def test_momentum_curve_is_the_schedule_from_the_optimizers_momentum_or_betas():
+    config = dict(policy="step", step=1, warmup="linear", warmup_iters=3)
+    schedule = MomentumSchedule.from_config(config, max_epochs=2, max_iters=8)
+    for optimizer, base in ((dict(type="SGD", momentum=0.8), 0.8),
+                            (dict(type="Adam", betas=(0.7, 0.99)), 0.7), (dict(type="AdamW"), 0.9)):
+        curve = momentum_curve(dict(optimizer=optimizer, total_epochs=2, momentum_config=config), 4)
+        assert curve == [(it // 4, it, schedule.momentum(base, it // 4, it)) for it in range(8)]
+    assert curve[0][2] == 1.0 and curve[4][2] == 0.45  # warmup 0.9 / 0.9, then 0.9 * 0.5
+    with pytest.raises(UserError, match=r"^optimizer: --momentum needs optimizer.momentum or "
+                                        r"optimizer.betas \(got neither for type 'Adadelta'\)"):
+        momentum_curve(dict(optimizer=dict(type="Adadelta"), total_epochs=2,
+                            momentum_config=config), 4)
 
 
 # --- the command line -------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 The order, and why:
 
 1. ``LrUpdaterHook`` — first: every later hook (and the log line) sees the lr this iteration
-   trains with.
+   trains with; then ``MomentumUpdaterHook`` when the config has a ``momentum_config`` (mmcv's
+   priorities VERY_HIGH and HIGH).
 2. ``CheckpointHook`` — before evaluation, so a failed or hanging evaluation still leaves the
    checkpoint of the epoch to debug or resume from.
 3. ``IterTimerHook`` — after the checkpoint (as mmcv), so a save's time shows in that iteration's
@@ -24,6 +25,7 @@ from ocr_ds.engine.hooks.checkpoint import CheckpointHook
 from ocr_ds.engine.hooks.evaluation import EvalHook
 from ocr_ds.engine.hooks.logger import LoggerHook
 from ocr_ds.engine.hooks.lr import LrUpdaterHook
+from ocr_ds.engine.hooks.momentum import MomentumUpdaterHook
 from ocr_ds.engine.hooks.timer import IterTimerHook
 from ocr_ds.errors import UserError, bad_value
 
@@ -43,9 +45,13 @@ def _dict(cfg: Mapping, key: str) -> dict:
     return dict(value)
 
 
-def build_hooks(cfg: Mapping, *, schedule: Any, runner_by_epoch: bool, validate: bool) -> list[Hook]:
-    """The ordered hook list for this run (see the module docstring for the order)."""
+def build_hooks(cfg: Mapping, *, schedule: Any, runner_by_epoch: bool, validate: bool,
+                momentum_schedule: Any = None) -> list[Hook]:
+    """The ordered hook list for this run (see the module docstring for the order). The
+    schedules may be set on the lr / momentum hooks later (the loader's length decides them)."""
     hooks: list[Hook] = [LrUpdaterHook(schedule)]
+    if cfg.get("momentum_config") is not None:
+        hooks.append(MomentumUpdaterHook(momentum_schedule))
 
     ck = _dict(cfg, "checkpoint_config")
     ck.setdefault("by_epoch", runner_by_epoch)
