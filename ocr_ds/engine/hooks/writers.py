@@ -68,9 +68,18 @@ class TextLoggerHook:
     def close(self) -> None: ...
 
 
+def current_momentum(optimizer: Any) -> float:
+    """mmcv's ``runner.current_momentum()`` of the first param group: ``momentum``, else
+    ``betas[0]``, else 0."""
+    group = optimizer.param_groups[0]
+    if "momentum" in group:
+        return float(group["momentum"])
+    return float(group["betas"][0]) if "betas" in group else 0.0
+
+
 class TensorboardLoggerHook:
-    """``work_dir/tf_logs`` (or ``log_dir``): ``train/<key>``, ``val/<metric>``, ``learning_rate``;
-    step = global iteration + 1, as mmcv."""
+    """``work_dir/tf_logs`` (or ``log_dir``): ``train/<key>``, ``val/<metric>``, and as mmcv
+    ``learning_rate`` and ``momentum`` (first param group); step = global iteration + 1."""
 
     def __init__(self, log_dir: str | None = None, interval: int | None = None, **kwargs: Any):
         self.log_dir = log_dir
@@ -90,6 +99,7 @@ class TensorboardLoggerHook:
             self.writer.add_scalar(f"{mode}/{name}", val, step)
         if mode == "train":
             self.writer.add_scalar("learning_rate", record["lr"], step)
+            self.writer.add_scalar("momentum", current_momentum(runner.optimizer), step)
         self.writer.flush()
 
     def close(self) -> None:
