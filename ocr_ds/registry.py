@@ -276,6 +276,7 @@ HOOKS = NameTable("hook", {
 LOGGERS = NameTable("logger", {
     "TextLoggerHook": "ocr_ds.engine.hooks.writers:TextLoggerHook",
     "TensorboardLoggerHook": "ocr_ds.engine.hooks.writers:TensorboardLoggerHook",
+    "WandbLoggerHook": "ocr_ds.engine.hooks.wandb_logger:WandbLoggerHook",
 })
 
 # Layers named inside components (``conv_cfg``, ``norm_cfg``, ``act_cfg``, ``plugins``), with

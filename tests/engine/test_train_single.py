@@ -79,8 +79,8 @@ def test_logs_text_json_and_tensorboard(tmp_path):
     tags = ea.Tags()["scalars"]
     assert {"train/loss", "train/loss_mse", "learning_rate", "momentum",
             "val/neg_mse_acc"} <= set(tags)
-    momenta = ea.Scalars("momentum")  # mmcv's tag: the SGD group's momentum, every logging iter
-    assert len(momenta) == 3 * 6 and {round(e.value, 6) for e in momenta} == {0.9}
+    momenta = ea.Scalars("momentum")  # mmcv: with every record (training lines, evaluations)
+    assert len(momenta) == 3 * 6 + 3 and {round(e.value, 6) for e in momenta} == {0.9}
     assert [e.step for e in ea.Scalars("val/neg_mse_acc")] == [13, 25, 37]  # mmcv: runner.iter + 1 after the epoch
 
 

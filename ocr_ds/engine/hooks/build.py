@@ -91,11 +91,11 @@ def build_hooks(cfg: Mapping, *, schedule: Any, runner_by_epoch: bool, validate:
     for i, spec in enumerate(log.get("hooks") or [dict(type="TextLoggerHook")]):
         if not isinstance(spec, Mapping):
             raise bad_value(f"log_config.hooks.{i}", spec, "a dict(type=...)")
-        writer_cls = registry.resolve(registry.LOGGERS, dict(spec).get("type"),
-                                      f"log_config.hooks.{i}.type")
+        # built on every rank (a bad argument or a missing library stops them all alike);
+        # only rank 0 writes
+        writer = registry.build(registry.LOGGERS, spec, f"log_config.hooks.{i}")
         if dist.is_main():
-            args = {k: v for k, v in dict(spec).items() if k != "type"}
-            writers.append(writer_cls(**args))
+            writers.append(writer)
     hooks.append(LoggerHook(writers, interval=interval, by_epoch=runner_by_epoch,
                             ignore_last=log.get("ignore_last", True)))
     # stable sort: built-ins keep their documented order, custom hooks slot in by priority

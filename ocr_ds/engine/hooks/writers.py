@@ -77,9 +77,29 @@ def current_momentum(optimizer: Any) -> float:
     return float(group["betas"][0]) if "betas" in group else 0.0
 
 
+# not logged values of a record (mmcv's log buffer has no memory, eta, epoch or iteration; its
+# loggers skip time and data_time)
+_NOT_TAGS = {"mode", "epoch", "iter", "lr", "eta", "memory", "time", "data_time"}
+
+
+def loggable_tags(runner: Any, record: Mapping[str, Any],
+                  allow_text: bool = False) -> dict[str, Any]:
+    """mmcv's ``LoggerHook.get_loggable_tags``: ``<mode>/<key>`` for each logged value (numbers;
+    strings with ``allow_text``), then ``learning_rate`` and ``momentum`` of the first group."""
+    tags: dict[str, Any] = {}
+    for name, val in record.items():
+        if name in _NOT_TAGS or isinstance(val, bool):
+            continue
+        if isinstance(val, (int, float)) or (allow_text and isinstance(val, str)):
+            tags[f"{record['mode']}/{name}"] = val
+    tags["learning_rate"] = runner.current_lr()
+    tags["momentum"] = current_momentum(runner.optimizer)
+    return tags
+
+
 class TensorboardLoggerHook:
-    """``work_dir/tf_logs`` (or ``log_dir``): ``train/<key>``, ``val/<metric>``, and as mmcv
-    ``learning_rate`` and ``momentum`` (first param group); step = global iteration + 1."""
+    """``work_dir/tf_logs`` (or ``log_dir``): mmcv's tags (:func:`loggable_tags`: ``train/<key>``,
+    ``val/<metric>``, ``learning_rate``, ``momentum``); step = global iteration + 1."""
 
     def __init__(self, log_dir: str | None = None, interval: int | None = None, **kwargs: Any):
         self.log_dir = log_dir
@@ -92,14 +112,11 @@ class TensorboardLoggerHook:
 
     def write(self, runner: Any, record: Mapping[str, Any]) -> None:
         step = runner.iter + 1
-        mode = record["mode"]
-        for name, val in record.items():
-            if name in ("mode", "epoch", "iter", "eta", "lr") or not isinstance(val, (int, float)):
-                continue
-            self.writer.add_scalar(f"{mode}/{name}", val, step)
-        if mode == "train":
-            self.writer.add_scalar("learning_rate", record["lr"], step)
-            self.writer.add_scalar("momentum", current_momentum(runner.optimizer), step)
+        for tag, val in loggable_tags(runner, record, allow_text=True).items():
+            if isinstance(val, str):
+                self.writer.add_text(tag, val, step)
+            else:
+                self.writer.add_scalar(tag, val, step)
         self.writer.flush()
 
     def close(self) -> None:
