@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg["work_dir"] = work_dir
     import torch
 
-    from ocr_ds.config.check import check_config, raise_problems
+    from ocr_ds.config.check import check_config, config_notes, raise_problems
 
     accelerator = "cuda" if torch.cuda.is_available() else "cpu"
     # every problem the config shows without data, all at once, before any rank starts; a dry
@@ -186,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 validate=not args.no_validate, ds_overrides=ds_overrides,
                                 ds_overrides_name=ds_name, work_dir=work_dir,
                                 build=args.dry_run))
+    if os.environ.get("RANK", "0") == "0":  # once, not from every rank
+        for note in config_notes(cfg):
+            print(f"note: {note}", file=sys.stderr)
     if check_only():
         return 0
     if args.dry_run:

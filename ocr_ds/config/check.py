@@ -52,6 +52,32 @@ class _Problems(list):
         return default
 
 
+# the top-level keys ocr_ds reads (README "Keys ocr_ds reads")
+READ_KEYS = (
+    "model", "data", "optimizer", "optimizer_config", "fp16", "bf16", "autocast", "deepspeed",
+    "lr_config", "momentum_config", "total_epochs", "runner", "checkpoint_config", "evaluation",
+    "log_config", "custom_hooks", "custom_imports", "dist_params", "work_dir", "load_from",
+    "resume_from", "seed", "opencv_num_threads", "mp_start_method", "cudnn_benchmark",
+    "find_unused_parameters", "workflow", "log_level", "channels_last", "fused_optimizer",
+    "compile", "cpu_malloc", "stop_check_interval", "stop_signal", "synth_data")
+
+
+def config_notes(cfg: Mapping[str, Any]) -> list[str]:
+    """Notes on top-level keys nothing reads that are one typo from a key ocr_ds reads
+    (``lr_confg``): mmcv ignores them silently, a config may hold any variable of its own."""
+    import difflib
+
+    notes = []
+    for key in cfg:
+        if key in READ_KEYS or not isinstance(key, str) or key.startswith("_"):
+            continue
+        close = difflib.get_close_matches(key, READ_KEYS, n=1, cutoff=0.85)
+        if close:
+            notes.append(f"{key}: not a key ocr_ds reads (it is ignored); did you mean "
+                         f"{close[0]!r}?")
+    return notes
+
+
 def check_config(cfg: Mapping[str, Any], *, mode: str = "train", world_size: int = 1,
                  accelerator: str = "cpu", validate: bool = True,
                  ds_overrides: Mapping[str, Any] | None = None,

@@ -212,9 +212,34 @@ SHIPPED = sorted(p for p in glob.glob(str(ROOT / "configs" / "**" / "*.py"), rec
 def test_shipped_configs_pass_the_check(config):
     """No false alarm on the configs we ship (MMOCR's own, and the demos)."""
     from ocr_ds.config import Config
-    from ocr_ds.config.check import check_config
+    from ocr_ds.config.check import check_config, config_notes
 
     cfg = Config.fromfile(config)
     assert check_config(cfg, build=False) == []
+    assert config_notes(cfg) == []  # no "did you mean" on their own variables either
     assert check_config(cfg, mode="test", build=False,
                         eval_metrics=[(cfg.get("evaluation") or {}).get("metric", "acc")]) == []
+
+
+def test_a_misspelt_top_level_key_is_noted_once(tmp_path, monkeypatch, capfd):
+    """mmcv ignores any top-level key it does not read; one a typo away from a key ocr_ds
+    reads gets a note (from rank 0 only), a config's own variables none."""
+    from ocr_ds.train import main
+
+    monkeypatch.chdir(tmp_path)
+    cfg = tmp_path / "typo.py"
+    cfg.write_text(f"_base_ = [{str(ROOT / 'tests/fixtures/engine/toy.py')!r}]\n"
+                   "lr_confg = dict(policy='step', step=[2])\ncheckpoint_confg = dict()\n"
+                   "train_pipeline = []\ndata_root = 'x'\nimg_norm_cfg = dict()\n")
+    with pytest.raises(SystemExit) as exc:
+        run_cli(lambda: main([str(cfg), "--dry-run"]))
+    assert exc.value.code == 0
+    notes = [line for line in capfd.readouterr().err.splitlines() if "did you mean" in line]
+    assert notes == [
+        "note: lr_confg: not a key ocr_ds reads (it is ignored); did you mean 'lr_config'?",
+        "note: checkpoint_confg: not a key ocr_ds reads (it is ignored); did you mean "
+        "'checkpoint_config'?"]
+    monkeypatch.setenv("RANK", "1")
+    with pytest.raises(SystemExit):
+        run_cli(lambda: main([str(cfg), "--dry-run"]))
+    assert "did you mean" not in capfd.readouterr().err
