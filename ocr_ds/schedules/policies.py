@@ -229,9 +229,9 @@ class FlatCosineAnnealing:
 
     @classmethod
     def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "FlatCosineAnnealing":
-        start_percent = args.number("start_percent", 0.75)
-        if not 0 <= start_percent <= 1:
-            raise bad_value(args.path("start_percent"), start_percent, "a number in [0, 1]")
+        start_percent = args.raw("start_percent", 0.75)
+        if not (isinstance(start_percent, float) and 0 <= start_percent <= 1):  # mmcv: not an int
+            raise bad_value(args.path("start_percent"), start_percent, "a float in [0, 1]")
         min_lr, ratio = min_target(args, "policy 'FlatCosineAnnealing'", q.name)
         return cls(max_progress=span.max_progress, start_percent=start_percent, min_lr=min_lr,
                    min_lr_ratio=ratio)
