@@ -3,8 +3,8 @@
 DeepSpeed has no poly/step/epoch schedules, so the engine writes ``param_group['lr']`` itself
 before each iteration from :meth:`LrSchedule.lr`. That is a pure function of
 ``(base_lr, epoch, global_iter)``, equal to what mmcv's stateful ``LrUpdaterHook`` leaves in the
-param group for that iteration (checked against a replay of the hook over whole runs in
-``tests/schedules/test_lr_mmcv_equivalence.py``)::
+param group for that iteration (checked against mmcv 1.7.2's own hooks over whole runs, resumed
+ones too, in ``tests/schedules/test_lr_parity.py``)::
 
     schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=1200,
                                       max_iters=1200 * len(loader), iters_per_epoch=len(loader))

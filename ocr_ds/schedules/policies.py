@@ -5,8 +5,7 @@ called as ``policy(base_lr, progress) -> lr``. ``progress`` is the 0-based epoch
 schedule is ``by_epoch``, else the global iteration; whatever a policy needs about the run's
 length (``max_epochs`` or ``max_iters``) it takes at build time from :class:`Span`. The
 arithmetic follows mmcv's ``get_lr`` expression by expression, so the floats are bit-identical
-(``tests/schedules/test_lr_mmcv_equivalence.py`` checks whole runs against a replay of the
-stateful hook).
+(``tests/schedules/test_lr_parity.py`` checks whole runs against mmcv 1.7.2's own hooks).
 
 This module holds the policies that work by epoch or by iteration; the iteration-only ones
 (``cyclic``, ``OneCycle``) are in :mod:`ocr_ds.schedules.cyclic`, and the name table in
