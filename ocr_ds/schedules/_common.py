@@ -37,10 +37,11 @@ def read_policy(config: Mapping[str, Any], key: str, table: Mapping[str, type],
     return name, table[stem], args
 
 
-def read_by_epoch(args: ArgReader, name: str, policy_cls: Any) -> bool:
-    """``by_epoch``: mmcv's default True, False for the iteration-only policies (True is an
-    error there, as mmcv asserts)."""
-    by_epoch = args.boolean("by_epoch", not policy_cls.iteration_only)
+def read_by_epoch(args: ArgReader, name: str, policy_cls: Any, default: bool = True) -> bool:
+    """``by_epoch``: ``default`` (mmcv's hooks: True; ``lr_config`` in an IterBasedRunner, whose
+    ``register_training_hooks`` sets it: False), False for the iteration-only policies (True is
+    an error there, as mmcv asserts)."""
+    by_epoch = args.boolean("by_epoch", default and not policy_cls.iteration_only)
     if by_epoch and policy_cls.iteration_only:
         raise bad_value(args.path("by_epoch"), by_epoch,
                         f"False: policy {name!r} is iteration-based only")

@@ -26,9 +26,9 @@ def _pct_start(args: ArgReader, total_steps: int, name: str = "total_steps",
                known: bool = True) -> float:
     """OneCycle's ``pct_start``, in [0, 1] and (when ``total_steps`` is ``known``) not making
     the rising phase empty."""
-    pct_start = args.number("pct_start", 0.3)
-    if not 0 <= pct_start <= 1:
-        raise bad_value(args.path("pct_start"), pct_start, "a number in [0, 1]")
+    pct_start = args.raw("pct_start", 0.3)
+    if not (isinstance(pct_start, float) and 0 <= pct_start <= 1):  # mmcv: an int is an error
+        raise bad_value(args.path("pct_start"), pct_start, "a float in [0, 1]")
     if known and float(pct_start * total_steps) - 1 == 0:
         # the first phase would span zero iterations: mmcv divides by zero at iteration 0
         raise bad_value(args.path("pct_start"), pct_start,
@@ -82,14 +82,14 @@ class Cyclic:
     def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "Cyclic":
         path = args.path("target_ratio")
         ratio = args.raw("target_ratio", q.cyclic_target_ratio)
-        # mmcv takes a float or a tuple; configs in JSON/YAML can only write lists
-        if is_number(ratio):
+        # mmcv takes a float (not an int) or a tuple; configs in JSON/YAML can only write lists
+        if isinstance(ratio, float):
             ratio = (ratio, ratio / 1e5)
         elif isinstance(ratio, (list, tuple)) and len(ratio) in (1, 2) \
                 and all(map(is_number, ratio)):
             ratio = (ratio[0], ratio[0] / 1e5) if len(ratio) == 1 else tuple(ratio)
         else:
-            raise bad_value(path, ratio, "a number or a list/tuple of one or two numbers")
+            raise bad_value(path, ratio, "a float or a list/tuple of one or two numbers")
         cyclic_times = args.integer("cyclic_times", 1, minimum=1)
         if span.known and cyclic_times > span.max_iters:
             raise bad_value(args.path("cyclic_times"), cyclic_times,

@@ -3,8 +3,8 @@
 DeepSpeed has no poly/step/epoch schedules, so the engine writes ``param_group['lr']`` itself
 before each iteration from :meth:`LrSchedule.lr`. That is a pure function of
 ``(base_lr, epoch, global_iter)``, equal to what mmcv's stateful ``LrUpdaterHook`` leaves in the
-param group for that iteration (checked against a replay of the hook over whole runs in
-``tests/schedules/test_lr_mmcv_equivalence.py``)::
+param group for that iteration (checked against mmcv 1.7.2's own hooks over whole runs, resumed
+ones too, in ``tests/schedules/test_lr_parity.py``)::
 
     schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=1200,
                                       max_iters=1200 * len(loader), iters_per_epoch=len(loader))
@@ -24,11 +24,13 @@ How mmcv's hook behaves, and so this module:
 - ``cyclic`` and ``OneCycle`` are iteration-based (their ``by_epoch`` defaults to False; True is
   an error, as in mmcv). ``OneCycle`` ignores ``base_lr`` (see :meth:`LrSchedule.initial_lr`).
 
-Iteration-based runs (``IterBasedRunner``, ``max_epochs=None``): mmcv's IterBasedRunner never
-calls ``before_train_epoch``, so there a ``by_epoch=True`` schedule (mmcv's default!) silently
-keeps the lr at its base for the whole run and its warmup does nothing. That is never what a
-config means, so it is a :class:`~ocr_ds.errors.UserError` here, except for ``policy='fixed'``
-without warmup, whose lr is the base anyway. ``warmup_by_epoch=True`` (which crashes mmcv's
+Iteration-based runs (``IterBasedRunner``, ``max_epochs=None``): there ``by_epoch`` defaults to
+False (mmcv's ``IterBasedRunner.register_training_hooks`` does
+``lr_config.setdefault('by_epoch', False)``). mmcv's IterBasedRunner never calls
+``before_train_epoch``, so there an explicit ``by_epoch=True`` silently keeps the lr at its base
+for the whole run and its warmup does nothing. That is never what a config means, so it is a
+:class:`~ocr_ds.errors.UserError` here, except for ``policy='fixed'`` without warmup, whose lr
+is the base anyway. ``warmup_by_epoch=True`` (which crashes mmcv's
 IterBasedRunner) counts warmup in passes over the loader: ``W = warmup_iters * iters_per_epoch``.
 """
 from __future__ import annotations
@@ -120,7 +122,8 @@ class LrSchedule:
             raise bad_value(key, lr_config, "a dict (or None for a fixed lr)")
 
         name, policy_cls, args = read_policy(lr_config, key, POLICIES, POLICY_NAMES)
-        by_epoch = read_by_epoch(args, name, policy_cls)
+        # mmcv's IterBasedRunner.register_training_hooks: lr_config.setdefault('by_epoch', False)
+        by_epoch = read_by_epoch(args, name, policy_cls, default=max_epochs is not None)
         warmup, warmup_iters, warmup_ratio = read_warmup(args, 0.1)
         warmup_by_epoch = args.boolean("warmup_by_epoch", False)
         if by_epoch and max_epochs is None and not (policy_cls is Fixed and warmup is None):

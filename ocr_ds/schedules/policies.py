@@ -5,8 +5,7 @@ called as ``policy(base_lr, progress) -> lr``. ``progress`` is the 0-based epoch
 schedule is ``by_epoch``, else the global iteration; whatever a policy needs about the run's
 length (``max_epochs`` or ``max_iters``) it takes at build time from :class:`Span`. The
 arithmetic follows mmcv's ``get_lr`` expression by expression, so the floats are bit-identical
-(``tests/schedules/test_lr_mmcv_equivalence.py`` checks whole runs against a replay of the
-stateful hook).
+(``tests/schedules/test_lr_parity.py`` checks whole runs against mmcv 1.7.2's own hooks).
 
 This module holds the policies that work by epoch or by iteration; the iteration-only ones
 (``cyclic``, ``OneCycle``) are in :mod:`ocr_ds.schedules.cyclic`, and the name table in
@@ -229,9 +228,9 @@ class FlatCosineAnnealing:
 
     @classmethod
     def build(cls, args: ArgReader, span: Span, q: Quantity = LR) -> "FlatCosineAnnealing":
-        start_percent = args.number("start_percent", 0.75)
-        if not 0 <= start_percent <= 1:
-            raise bad_value(args.path("start_percent"), start_percent, "a number in [0, 1]")
+        start_percent = args.raw("start_percent", 0.75)
+        if not (isinstance(start_percent, float) and 0 <= start_percent <= 1):  # mmcv: not an int
+            raise bad_value(args.path("start_percent"), start_percent, "a float in [0, 1]")
         min_lr, ratio = min_target(args, "policy 'FlatCosineAnnealing'", q.name)
         return cls(max_progress=span.max_progress, start_percent=start_percent, min_lr=min_lr,
                    min_lr_ratio=ratio)

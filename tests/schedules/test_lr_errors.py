@@ -89,13 +89,14 @@ def test_iteration_only_policies_refuse_by_epoch(policy, extra):
 
 
 def test_by_epoch_in_iteration_run():
-    assert error(dict(policy="poly"), max_epochs=None) == (
+    assert error(dict(policy="poly", by_epoch=True), max_epochs=None) == (
         "lr_config.by_epoch: expected False for an iteration-based run (IterBasedRunner), "
-        "where mmcv never updates a by_epoch lr (got True, the default)")
-    assert error(dict(policy="step", step=2, by_epoch=True), max_epochs=None).endswith(
-        "(got True)")
+        "where mmcv never updates a by_epoch lr (got True)")
+    # without by_epoch: False there, as mmcv's IterBasedRunner.register_training_hooks sets it
+    assert not build(dict(policy="poly"), max_epochs=None).by_epoch
     # fixed is harmless without warmup, not with it (mmcv would skip the warmup)
-    assert error(dict(policy="fixed", warmup="linear", warmup_iters=5), max_epochs=None)
+    assert error(dict(policy="fixed", by_epoch=True, warmup="linear", warmup_iters=5),
+                 max_epochs=None)
 
 
 def test_unknown_key_names_the_policy_and_its_keys():
@@ -115,8 +116,15 @@ def test_unknown_key_names_the_policy_and_its_keys():
      "lr_config.step: expected a positive integer or a list of positive integers (got [4, True])"),
     (dict(policy="poly", power="2"), "lr_config.power: expected a number (got '2')"),
     (dict(policy="poly", by_epoch="yes"), "lr_config.by_epoch: expected True or False (got 'yes')"),
-    (dict(policy="FlatCosineAnnealing", min_lr=0, start_percent=2),
-     "lr_config.start_percent: expected a number in [0, 1] (got 2)"),
+    (dict(policy="FlatCosineAnnealing", min_lr=0, start_percent=2.0),
+     "lr_config.start_percent: expected a float in [0, 1] (got 2.0)"),
+    # mmcv refuses an int for these floats (ValueError), even 1 or 0
+    (dict(policy="FlatCosineAnnealing", min_lr=0, start_percent=1),
+     "lr_config.start_percent: expected a float in [0, 1] (got 1)"),
+    (dict(policy="OneCycle", max_lr=0.1, pct_start=0),
+     "lr_config.pct_start: expected a float in [0, 1] (got 0)"),
+    (dict(policy="cyclic", target_ratio=10),
+     "lr_config.target_ratio: expected a float or a list/tuple of one or two numbers (got 10)"),
     (dict(policy="CosineRestart", periods=[5], min_lr=0),
      "lr_config.periods: the periods must cover the whole run (10 epochs) (got [5], sum 5)"),
     (dict(policy="CosineRestart", periods=[5, 5], min_lr=0),
@@ -131,7 +139,7 @@ def test_unknown_key_names_the_policy_and_its_keys():
      "lr_config.step_ratio_up: expected a number in [0, 1) (got 1.0)"),
     (dict(policy="cyclic", gamma=0), "lr_config.gamma: expected a number in (0, 1] (got 0)"),
     (dict(policy="cyclic", target_ratio=[1, 2, 3]),
-     "lr_config.target_ratio: expected a number or a list/tuple of one or two numbers "
+     "lr_config.target_ratio: expected a float or a list/tuple of one or two numbers "
      "(got [1, 2, 3])"),
     (dict(policy="cyclic", anneal_strategy="cosine"),
      "lr_config.anneal_strategy: expected one of 'cos', 'linear' (got 'cosine')"),
@@ -141,7 +149,7 @@ def test_unknown_key_names_the_policy_and_its_keys():
     (dict(policy="OneCycle", max_lr=0.1, total_steps=50),
      "lr_config.total_steps: expected at least max_iters (100) (got 50)"),
     (dict(policy="OneCycle", max_lr=0.1, pct_start=1.2),
-     "lr_config.pct_start: expected a number in [0, 1] (got 1.2)"),
+     "lr_config.pct_start: expected a float in [0, 1] (got 1.2)"),
     (dict(policy="OneCycle", max_lr=0.1, div_factor=0),
      "lr_config.div_factor: expected a non-zero number (got 0)"),
 ])

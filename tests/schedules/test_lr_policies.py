@@ -68,11 +68,19 @@ def test_none_is_fixed_and_iteration_based():
     assert s.warmup is None
 
 
-def test_fixed_by_epoch_default_allowed_in_iteration_run():
-    # mmcv's default by_epoch=True is harmless for 'fixed' without warmup
-    s = LrSchedule.from_config(dict(policy="fixed"), max_epochs=None, max_iters=50,
-                               iters_per_epoch=7)
+def test_fixed_by_epoch_allowed_in_iteration_run():
+    # by_epoch=True is harmless for 'fixed' without warmup
+    s = LrSchedule.from_config(dict(policy="fixed", by_epoch=True), max_epochs=None,
+                               max_iters=50, iters_per_epoch=7)
     assert s.lr(0.3, 0, 0) == s.lr(0.3, 7, 49) == 0.3
+
+
+def test_by_epoch_defaults_to_false_in_iteration_run():
+    # mmcv's IterBasedRunner.register_training_hooks: lr_config.setdefault('by_epoch', False)
+    s = LrSchedule.from_config(dict(policy="poly"), max_epochs=None, max_iters=50,
+                               iters_per_epoch=7)
+    assert s.by_epoch is False
+    assert s.lr(0.3, 0, 10) == 0.3 * (1 - 10 / 50)
 
 
 # --- step -------------------------------------------------------------------------------------
