@@ -84,8 +84,8 @@ def test_hook_order_and_custom_priorities():
     with pytest.raises(UserError, match=r"custom_hooks.0.type: unknown 'Nope'"):
         build_hooks(dict(custom_hooks=[dict(type="Nope")]), schedule=None, runner_by_epoch=True,
                     validate=False)
-    with pytest.raises(UserError, match=r"log_config.hooks.0.type: unknown 'WandbLoggerHook'"):
-        build_hooks(dict(log_config=dict(hooks=[dict(type="WandbLoggerHook")])), schedule=None,
+    with pytest.raises(UserError, match=r"log_config.hooks.0.type: unknown 'NeptuneLoggerHook'"):
+        build_hooks(dict(log_config=dict(hooks=[dict(type="NeptuneLoggerHook")])), schedule=None,
                     runner_by_epoch=True, validate=False)
 
 
