@@ -119,6 +119,10 @@ def check_config(cfg: Mapping[str, Any], *, mode: str = "train", world_size: int
             if isinstance(cfg.get("checkpoint_config"), Mapping) else None
         if out_dir is not None:
             problems.run(lambda: _creatable(out_dir, "checkpoint_config.out_dir"))
+        ev_dir = (cfg.get("evaluation") or {}).get("out_dir") \
+            if isinstance(cfg.get("evaluation"), Mapping) else None
+        if isinstance(ev_dir, str):
+            problems.run(lambda: _creatable(ev_dir, "evaluation.out_dir"))
     else:
         _check_model(cfg, problems, build)
         _check_data(cfg, problems, "test", build)
@@ -285,7 +289,12 @@ def _check_evaluation(ev: Mapping, val: Any, problems: _Problems) -> None:
                      f"{', '.join(keys)} (got {save_best!r})")
         return
     if rule is None:
-        problems.run(lambda: infer_rule(keys[0] if save_best == "auto" else save_best))
+        from ocr_ds.engine.hooks.evaluation import GREATER_KEYS, LESS_KEYS, _keys
+
+        problems.run(lambda: infer_rule(
+            keys[0] if save_best == "auto" else save_best,
+            _keys(ev.get("greater_keys"), "greater_keys", GREATER_KEYS),
+            _keys(ev.get("less_keys"), "less_keys", LESS_KEYS)))
 
 
 def _check_process(cfg: Mapping, problems: _Problems) -> None:

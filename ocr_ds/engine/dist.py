@@ -70,6 +70,25 @@ def collective_device() -> torch.device:
     return torch.device("cpu")
 
 
+def broadcast_bn_buffers(model: torch.nn.Module) -> int:
+    """mmcv's ``DistEvalHook`` before evaluating: every rank takes rank 0's BatchNorm running
+    mean and variance (each rank's drift with its own batches; rank 0's are the checkpoint's).
+    Returns how many modules were synchronised."""
+    if not is_dist():
+        return 0
+    n = 0
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm) and \
+                module.track_running_stats:
+            for buf in (module.running_var, module.running_mean):
+                # NCCL broadcasts CUDA tensors, gloo host ones: buffers live with the model
+                tmp = buf.detach().to(collective_device())
+                tdist.broadcast(tmp, 0)
+                buf.data.copy_(tmp)
+            n += 1
+    return n
+
+
 def all_reduce_mean(values: dict[str, float]) -> dict[str, float]:
     """Average a dict of floats over ranks (same keys in the same order on every rank)."""
     if not is_dist() or not values:

@@ -92,3 +92,22 @@ def test_zero_stages_agree_on_the_result(zero_runs):
         got = helpers.weights(os.path.join(zero_runs[stage], "epoch_3"))
         for k in ref:
             assert torch.allclose(ref[k].float(), got[k].float(), atol=1e-5), (stage, k)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_logged_evaluation_is_the_checkpoints(zero_runs, stage):
+    """The metric logged at the last evaluation is what the checkpoint saved just before it
+    gives: every rank evaluates its share with rank 0's BatchNorm statistics (mmcv's
+    DistEvalHook broadcast_bn_buffer=True), the ones the checkpoint holds; each rank's own
+    drift apart with its own batches."""
+    from ocr_ds.datasets.toy import ToyDataset
+    from ocr_ds.models.toy import ToyRegressor
+
+    wd = zero_runs[stage]
+    logged = [r for r in helpers.json_log(wd)[1:] if r["mode"] == "val"][-1]["mse_loss"]
+    model = ToyRegressor(in_channels=1, size=8, hidden=32, out_features=4)
+    model.load_state_dict(helpers.weights(os.path.join(wd, "epoch_3")))
+    data = ToyDataset(num_samples=13, seed=1)
+    with torch.no_grad():
+        preds = model.eval()({"img": data.imgs}, return_loss=False)
+    assert data.evaluate(preds)["mse_loss"] == pytest.approx(logged, abs=2e-5)

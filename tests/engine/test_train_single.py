@@ -178,3 +178,14 @@ def test_gradient_accumulation_runs_through_deepspeed(tmp_path):
     with open(os.path.join(wd, "epoch_3", "ocr_ds_meta.json")) as f:
         import json
         assert json.load(f)["iter"] == 36
+
+
+def test_evaluation_out_dir_holds_the_best_checkpoint(tmp_path):
+    """mmcv's EvalHook(out_dir=...): the best checkpoint goes to out_dir/<work dir's name>."""
+    wd, out = str(tmp_path / "run1"), str(tmp_path / "best")
+    helpers.train(["--work-dir", wd, "--seed", "0", "--cfg-options", "total_epochs=2",
+                   f"evaluation.out_dir={out}"])
+    assert [d for d in os.listdir(wd) if d.startswith("best_")] == []
+    (best,) = os.listdir(os.path.join(out, "run1"))
+    assert best.startswith("best_neg_mse_acc_epoch_")
+    assert helpers.weights(os.path.join(out, "run1", best))

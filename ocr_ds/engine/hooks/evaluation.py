@@ -16,21 +16,40 @@ from ocr_ds.engine.hooks.base import PRIORITIES, Hook
 from ocr_ds.engine.hooks.checkpoint import progress_meta
 from ocr_ds.errors import UserError
 
-# mmcv's rule inference (plus MMOCR's hmean/recall and our 1-N.E.D)
+# mmcv's rule inference keys (plus MMOCR's hmean/recall and 1-N.E.D, f1: mmcv's own list
+# cannot infer MMOCR's metrics); `greater_keys` / `less_keys` replace them, as in mmcv
 GREATER_KEYS = ("acc", "top", "AR@", "auc", "precision", "recall", "hmean", "mAP", "mDice",
                 "mIoU", "mAcc", "aAcc", "N.E.D", "f1")
 LESS_KEYS = ("loss",)
+# arguments of mmcv's (Dist)EvalHook that are not the dataset's evaluate() arguments; the
+# results are gathered through torch.distributed here, so gpu_collect and tmpdir change nothing
 HOOK_ONLY_KEYS = ("interval", "by_epoch", "start", "save_best", "rule", "gpu_collect", "tmpdir",
-                  "broadcast_bn_buffer", "out_dir", "less_keys", "greater_keys", "test_fn")
+                  "broadcast_bn_buffer", "out_dir", "less_keys", "greater_keys", "test_fn",
+                  "file_client_args")
 
 
-def infer_rule(key: str) -> str:
-    if any(k in key for k in LESS_KEYS):
-        return "less"
-    if any(k.lower() in key.lower() for k in GREATER_KEYS):
-        return "greater"
+def infer_rule(key: str, greater_keys: Any = GREATER_KEYS, less_keys: Any = LESS_KEYS) -> str:
+    """mmcv's ``EvalHook._init_rule``: an exact (case-insensitive) match of the greater keys,
+    then of the less keys, then a greater key within ``key``, then a less key."""
+    low, greater, less = key.lower(), [k.lower() for k in greater_keys], \
+        [k.lower() for k in less_keys]
+    for found, rule in ((low in greater, "greater"), (low in less, "less"),
+                        (any(k in low for k in greater), "greater"),
+                        (any(k in low for k in less), "less")):
+        if found:
+            return rule
     raise UserError(f"evaluation.rule: cannot infer whether {key!r} is better greater or less; "
                     "set evaluation.rule='greater' or 'less'")
+
+
+def _keys(value: Any, name: str, default: tuple) -> tuple:
+    if value is None:
+        return default
+    keys = (value,) if isinstance(value, str) else value
+    if not (isinstance(keys, (list, tuple)) and keys and all(isinstance(k, str) for k in keys)):
+        raise UserError(f"evaluation.{name}: expected None, a metric key or a list of them "
+                        f"(got {value!r})")
+    return tuple(keys)
 
 
 def metric_value(metrics: dict[str, Any], key: str) -> float:
@@ -62,11 +81,27 @@ class EvalHook(Hook):
             raise UserError(f"evaluation.save_best: expected None, 'auto' or a metric name (got {save_best!r})")
         self.interval, self.by_epoch, self.start = interval, by_epoch, start
         self.save_best, self.rule = save_best, rule
+        self.greater_keys = _keys(metric_args.get("greater_keys"), "greater_keys", GREATER_KEYS)
+        self.less_keys = _keys(metric_args.get("less_keys"), "less_keys", LESS_KEYS)
+        self.broadcast_bn_buffer = metric_args.get("broadcast_bn_buffer", True)
+        if not isinstance(self.broadcast_bn_buffer, bool):
+            raise UserError(f"evaluation.broadcast_bn_buffer: expected True or False (got "
+                            f"{self.broadcast_bn_buffer!r})")
+        self.out_dir = metric_args.get("out_dir")
+        if self.out_dir is not None and not isinstance(self.out_dir, str):
+            raise UserError(f"evaluation.out_dir: expected None or a directory (got "
+                            f"{self.out_dir!r})")
+        self.root: str | None = None
         self.metric_args = {k: v for k, v in metric_args.items() if k not in HOOK_ONLY_KEYS}
         self.key: str | None = None if save_best in (None, "auto") else save_best
         self.best_score: float | None = None
         self.best_ckpt: str | None = None
         self.initial_flag = True
+
+    def before_run(self, runner: Any) -> None:
+        # mmcv: the best checkpoint goes to out_dir/<basename of work_dir>, else the work dir
+        self.root = (os.path.join(self.out_dir, os.path.basename(os.path.normpath(
+            runner.work_dir))) if self.out_dir else runner.work_dir)
 
     # mmcv: with `start` given, evaluate once before training when already past it
     def before_train_epoch(self, runner: Any) -> None:
@@ -96,6 +131,8 @@ class EvalHook(Hook):
 
     def _evaluate(self, runner: Any, current: str, after_epoch: bool = True) -> None:
         runner.check_finite()  # neither evaluate nor keep as best the weights of a NaN loss
+        if self.broadcast_bn_buffer:  # mmcv's DistEvalHook: evaluate with rank 0's BN stats
+            dist.broadcast_bn_buffers(runner.model)
         metrics = runner.evaluate(self.metric_args)
         runner.val_metrics = metrics
         if self.save_best is None or not metrics:
@@ -103,12 +140,12 @@ class EvalHook(Hook):
         if self.key is None:  # 'auto': the first metric
             self.key = next(iter(metrics))
         score = metric_value(metrics, self.key)
-        rule = self.rule or infer_rule(self.key)
+        rule = self.rule or infer_rule(self.key, self.greater_keys, self.less_keys)
         better = (self.best_score is None or (score > self.best_score if rule == "greater"
                                               else score < self.best_score))
         if not better or math.isnan(score):
             return
-        root = runner.work_dir
+        root = self.root or runner.work_dir
         tag = f"best_{self.key}_{current}"
         previous = self.best_ckpt
         self.best_score, self.best_ckpt = score, tag
