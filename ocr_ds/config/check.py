@@ -119,10 +119,8 @@ def check_config(cfg: Mapping[str, Any], *, mode: str = "train", world_size: int
             if isinstance(cfg.get("checkpoint_config"), Mapping) else None
         if out_dir is not None:
             problems.run(lambda: _creatable(out_dir, "checkpoint_config.out_dir"))
-        ev_dir = (cfg.get("evaluation") or {}).get("out_dir") \
-            if isinstance(cfg.get("evaluation"), Mapping) else None
-        if isinstance(ev_dir, str):
-            problems.run(lambda: _creatable(ev_dir, "evaluation.out_dir"))
+        for key, out in _out_dirs(cfg):
+            problems.run(lambda: _creatable(out, key))
     else:
         _check_model(cfg, problems, build)
         _check_data(cfg, problems, "test", build)
@@ -139,6 +137,20 @@ def raise_problems(problems: Sequence[str]) -> None:
     """A :class:`UserErrors` carrying ``problems`` (nothing when empty)."""
     if problems:
         raise UserErrors(problems)
+
+
+def _out_dirs(cfg: Mapping) -> list[tuple[str, str]]:
+    """``(key, directory)`` of the evaluation's and the log writers' ``out_dir``."""
+    found = []
+    ev = cfg.get("evaluation")
+    if isinstance(ev, Mapping) and isinstance(ev.get("out_dir"), str):
+        found.append(("evaluation.out_dir", ev["out_dir"]))
+    log = cfg.get("log_config")
+    hooks = log.get("hooks") if isinstance(log, Mapping) else None
+    for i, spec in enumerate(hooks if isinstance(hooks, (list, tuple)) else []):
+        if isinstance(spec, Mapping) and isinstance(spec.get("out_dir"), str):
+            found.append((f"log_config.hooks.{i}.out_dir", spec["out_dir"]))
+    return found
 
 
 def _creatable(path: Any, key: str) -> None:

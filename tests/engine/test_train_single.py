@@ -189,3 +189,28 @@ def test_evaluation_out_dir_holds_the_best_checkpoint(tmp_path):
     (best,) = os.listdir(os.path.join(out, "run1"))
     assert best.startswith("best_neg_mse_acc_epoch_")
     assert helpers.weights(os.path.join(out, "run1", best))
+
+
+def test_text_logger_exp_name_and_out_dir(tmp_path):
+    """mmcv's TextLoggerHook: 'Exp name: <config>' before a record every interval_exp_name
+    iterations and at each epoch's end; out_dir gets the work dir's logs and config at the end
+    (out_dir/<work dir name>), removed locally with keep_local=False."""
+    wd, out = str(tmp_path / "run1"), str(tmp_path / "logs")
+    helpers.train(["--work-dir", wd, "--seed", "0", "--cfg-options",
+                   f"log_config.hooks.0.out_dir={out}", "log_config.hooks.0.keep_local=False",
+                   "log_config.hooks.0.interval_exp_name=5"])
+    copied = sorted(os.listdir(os.path.join(out, "run1")))
+    (log,) = [n for n in copied if n.endswith(".log")]
+    assert copied == sorted([log, log + ".json", "toy.py"])
+    assert not [n for n in os.listdir(wd) if n.endswith((".log", ".log.json", ".py"))]
+    lines = [line.split(" - ocr_ds - INFO - ", 1)[-1]
+             for line in open(os.path.join(out, "run1", log)).read().splitlines()]
+    heads = [line.split("\t")[0] for line in lines
+             if line.startswith(("Exp name", "Epoch [", "Epoch(val)"))]
+    exp = [i for i, h in enumerate(heads) if h == "Exp name: toy.py"]
+    # before the lines at iterations 10, 20, 30 (every 5, logged every 2) and before each
+    # epoch's last training line and its evaluation
+    after = [heads[i + 1] for i in exp]
+    assert after == ["Epoch [1][10/12]", "Epoch [1][12/12]", "Epoch(val) [1][12]",
+                     "Epoch [2][8/12]", "Epoch [2][12/12]", "Epoch(val) [2][12]",
+                     "Epoch [3][6/12]", "Epoch [3][12/12]", "Epoch(val) [3][12]"]

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Mapping
+import shutil
+from typing import Any, Mapping, Sequence
+
+from ocr_ds.engine.hooks.base import Hook
+from ocr_ds.errors import UserError
 
 _NOT_ITEMS = {"mode", "epoch", "iter", "lr", "time", "data_time", "memory", "eta"}
 
@@ -46,26 +50,70 @@ def _round(x: Any) -> Any:
 
 
 class TextLoggerHook:
-    """``work_dir/<timestamp>.log`` (through the logger) and ``<timestamp>.log.json``."""
+    """``work_dir/<timestamp>.log`` (through the logger) and ``<timestamp>.log.json``, with
+    mmcv's ``Exp name: <config file>`` line every ``interval_exp_name`` iterations and at each
+    epoch's end; with ``out_dir`` the work dir's ``out_suffix`` files are copied to
+    ``out_dir/<work dir name>`` when the run ends (removed locally with ``keep_local=False``)."""
 
-    def __init__(self, interval: int | None = None, by_epoch: bool = True, **kwargs: Any):
-        self.by_epoch = by_epoch
+    def __init__(self, interval: int | None = None, by_epoch: bool = True,
+                 ignore_last: bool = True, reset_flag: bool = False,
+                 interval_exp_name: int = 1000, out_dir: str | None = None,
+                 out_suffix: str | Sequence[str] = (".log.json", ".log", ".py"),
+                 keep_local: bool = True, file_client_args: Mapping[str, Any] | None = None):
+        if out_dir is None and file_client_args is not None:
+            raise UserError("file_client_args: expected None without out_dir (mmcv's rule) "
+                            f"(got {dict(file_client_args)!r})")
+        if file_client_args is not None and file_client_args.get("backend", "disk") != "disk":
+            raise UserError(f"file_client_args: expected None or dict(backend='disk'): logs "
+                            f"are copied to a local or mounted out_dir here (got "
+                            f"{dict(file_client_args)!r})")
+        self.by_epoch, self.interval_exp_name = by_epoch, interval_exp_name
+        self.out_dir, self.keep_local = out_dir, keep_local
+        self.out_suffix = (out_suffix,) if isinstance(out_suffix, str) else tuple(out_suffix)
         self.json_path: str | None = None
+        self.runner: Any = None
 
     def open(self, runner: Any) -> None:
+        self.runner = runner
         self.json_path = os.path.join(runner.work_dir, f"{runner.timestamp}.log.json")
         if runner.meta is not None and not os.path.exists(self.json_path):
             with open(self.json_path, "a") as f:
                 f.write(json.dumps(runner.meta, default=str) + "\n")
+        if self.out_dir is not None:
+            self.out_dir = os.path.join(self.out_dir, os.path.basename(
+                os.path.normpath(runner.work_dir)))
+            runner.logger.info("Text logs will be saved to %s by disk after the training "
+                               "process.", self.out_dir)
 
     def write(self, runner: Any, record: Mapping[str, Any]) -> None:
+        by_epoch = self.by_epoch and runner.by_epoch
+        if (runner.meta or {}).get("exp_name") is not None and (
+                Hook.every_n_iters(runner, self.interval_exp_name)
+                or (by_epoch and Hook.end_of_epoch(runner))):
+            runner.logger.info("Exp name: %s", runner.meta["exp_name"])
         runner.logger.info(format_record(record, runner.iters_per_epoch, runner.max_iters,
-                                         self.by_epoch and runner.by_epoch))
+                                         by_epoch))
         out = {k: _round(v) for k, v in record.items() if k != "eta"}
         with open(self.json_path, "a") as f:
             f.write(json.dumps(out) + "\n")
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        if self.out_dir is None or self.runner is None:
+            return
+        work_dir = self.runner.work_dir
+        for root, _, files in sorted(os.walk(work_dir)):
+            for name in sorted(files):
+                if not name.endswith(self.out_suffix):
+                    continue
+                local = os.path.join(root, name)
+                target = os.path.join(self.out_dir, os.path.relpath(local, work_dir))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copyfile(local, target)
+                self.runner.logger.info("The file %s has been uploaded to %s.", local, target)
+                if not self.keep_local:
+                    os.remove(local)
+                    self.runner.logger.info("%s was removed due to the `self.keep_local=False`",
+                                            local)
 
 
 def current_momentum(optimizer: Any) -> float:
