@@ -6,7 +6,8 @@ is opened, so a config with four problems shows four lines in one run instead of
 
 What is checked, section by section (each one is checked even when an earlier one failed):
 
-- run length (``runner`` / ``total_epochs``), ``lr_config`` and ``momentum_config`` (every
+- run length (``runner`` / ``total_epochs``), ``workflow`` (with a ``'val'`` phase: ``data.val``
+  and the training pipeline it runs through), ``lr_config`` and ``momentum_config`` (every
   policy argument; the optimizer must have a momentum or betas for ``momentum_config``, and an
   iteration-based run's scheduled ``betas[0]`` stay below 1);
 - the DeepSpeed translation (``optimizer``, ``optimizer_config``, ``fp16``/``bf16``/``autocast``,
@@ -107,8 +108,11 @@ def check_config(cfg: Mapping[str, Any], *, mode: str = "train", world_size: int
                 _check_momentum(cfg, ds.get("optimizer"), problems, max_iters)
         _check_model(cfg, problems, build)
         _check_data(cfg, problems, "train", build)
-        if validate and (cfg.get("data") or {}).get("val") is not None:
+        has_val = (cfg.get("data") or {}).get("val") is not None
+        if validate and has_val:
             _check_data(cfg, problems, "val", build)
+        if _check_workflow(cfg, problems) and has_val and not validate:
+            _check_data(cfg, problems, "val", build)  # built for the val phase all the same
         _check_hooks(cfg, problems, by_epoch=max_epochs is not None or max_iters is None,
                      validate=validate)
         from ocr_ds.engine import stop
@@ -186,6 +190,17 @@ def _check_momentum(cfg: Mapping, optimizer: Any, problems: _Problems,
         cfg["momentum_config"], max_epochs=None, max_iters=max_iters))
     if schedule is not None:
         problems.add(*scheduled_beta_problems(schedule, optimizer, max_iters, 1))
+
+
+def _check_workflow(cfg: Mapping, problems: _Problems) -> bool:
+    """``workflow``, and what its val phase needs; whether it has a val phase."""
+    from ocr_ds.engine.workflow import parse_workflow, val_loss_spec
+
+    workflow = problems.run(lambda: parse_workflow(cfg))
+    if workflow is None or not workflow.has_val:
+        return False
+    problems.run(lambda: val_loss_spec(cfg))
+    return True
 
 
 def _check_translation(cfg: Mapping, problems: _Problems, world_size: int, accelerator: str,

@@ -76,8 +76,13 @@ def probe_first_samples(dataset: Any) -> None:
                     counter.counts = Counter()
 
 
-def check_datasets(train_set: Any, val_set: Any | None) -> None:
+def check_datasets(train_set: Any, val_set: Any | None, val_loss_set: Any | None = None) -> None:
+    """``val_loss_set``: the workflow's val phase data (``data.val`` through the training
+    pipeline), probed as training data."""
     check_image_dirs(train_set, "data.train")
     if val_set is not None:
         check_image_dirs(val_set, "data.val")
     probe_first_samples(train_set)
+    if val_loss_set is not None:
+        check_image_dirs(val_loss_set, "data.val")
+        probe_first_samples(val_loss_set)

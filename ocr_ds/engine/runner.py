@@ -10,6 +10,9 @@ hook in one ordered list. State the hooks read lives on the :class:`Runner` as p
 * ``iters_per_epoch``, ``max_epochs`` (None for iteration-based runs), ``max_iters``;
 * ``log_buffer``: named scalars of the current logging interval (losses, time, ...);
 * ``val_metrics``: metrics of an evaluation that just ran, for the writers; cleared afterwards;
+* ``mode``: ``'train'``, or ``'val'`` during a val phase of the ``workflow``
+  (:mod:`ocr_ds.engine.workflow`), whose values ``put`` sends to ``val_buffer`` and whose losses
+  add up in ``val_losses``;
 * ``stop_reason``: why the ranks agreed to stop (a signal, a launcher gone: see
   :mod:`ocr_ds.engine.stop`); the loop then ends after the running iteration (or, at the last
   iteration of an epoch, after that epoch's hooks), the hooks' ``on_stop`` save a checkpoint, and
@@ -39,11 +42,11 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 
-from ocr_ds.engine import dist, stop
+from ocr_ds.engine import dist, stop, workflow as wf
 from ocr_ds.engine.hooks.base import Hook
 from ocr_ds.errors import TrainingFault
 
@@ -109,7 +112,8 @@ class Runner:
                  logger: logging.Logger, meta: dict[str, Any], input_dtype: torch.dtype | None,
                  device: torch.device, timestamp: str, cfg: Any,
                  evaluate: Callable[[], dict[str, float]] | None = None,
-                 channels_last: bool = False, stop_check_interval: int | str = "auto"):
+                 channels_last: bool = False, stop_check_interval: int | str = "auto",
+                 workflow: wf.Workflow | None = None, val_loader: Any = None):
         self.engine = engine
         self.model = engine.module
         self.train_loader = train_loader
@@ -128,11 +132,18 @@ class Runner:
         self.timestamp = timestamp
         self.cfg = cfg
         self.evaluate = evaluate
+        self.workflow = workflow or wf.Workflow()
+        self.val_loader = val_loader  # the workflow's val phase (data.val, training pipeline)
+        self.val_stream: Any = None  # an iteration-based run's val batches, round and round
+        self.val_phases_done = 0  # before this run (resumed): where val_stream starts
+        self.mode = "train"
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()  # as mmcv's runner
         self.epoch = 0
         self.iter = 0
         self.inner_iter = 0
         self.log_buffer: dict[str, list[float]] = {}
+        self.val_buffer: dict[str, list[float]] = {}
+        self.val_losses: dict[str, tuple[Any, int]] = {}
         self.val_metrics: dict[str, float] | None = None
         self.skipped_steps = 0
         self.stop_reason: str | None = None
@@ -153,8 +164,10 @@ class Runner:
         return float(self.optimizer.param_groups[0]["lr"])
 
     def put(self, name: str, value: float | torch.Tensor) -> None:
-        """Add one value to this interval's buffer (averaged by the logger)."""
-        self.log_buffer.setdefault(name, []).append(value)
+        """Add one value to this interval's buffer (averaged by the logger); in a val phase
+        to that phase's."""
+        (self.val_buffer if self.mode == "val" else self.log_buffer).setdefault(
+            name, []).append(value)
 
     def done(self) -> bool:
         if self.by_epoch:
@@ -192,43 +205,62 @@ class Runner:
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self, skip_samples: int = 0) -> None:
-        """Train until ``max_epochs``/``max_iters``; ``skip_samples`` resumes inside an epoch."""
+        """Train until ``max_epochs``/``max_iters``, with the workflow's val phases;
+        ``skip_samples`` resumes inside an epoch."""
         self.call("before_run")
         try:
-            while not self.done():
-                self.train_epoch(skip_samples)
-                skip_samples = 0
+            steps = self._train_steps(skip_samples)
+            progress = (lambda: self.epoch) if self.by_epoch else (lambda: self.iter)
+            limit = self.max_epochs if self.by_epoch else self.max_iters
+            inside = self.by_epoch and skip_samples > 0  # resumed inside an epoch
+            self.val_phases_done = wf.val_phases_done(self.workflow, progress(), inside)
+            for mode, count in wf.phases(self.workflow, progress, limit, inside):
+                if mode == "val":
+                    wf.run_val(self, count)
+                elif self.by_epoch:
+                    for epoch_ended in steps:  # one epoch
+                        if epoch_ended:
+                            break
+                else:
+                    next(steps)  # one iteration
             self.check_finite()  # the last iterations' losses, had no hook checked them
         finally:
             self.call("after_run")
 
-    def train_epoch(self, skip_samples: int = 0) -> None:
-        loader = self.train_loader
-        loader.sampler.set_epoch(self.epoch, skip_samples)
-        self.model.train()
-        first = skip_samples // loader.batch_size
-        self.inner_iter = first
-        self.call("before_train_epoch")
-        last = first + len(loader) - 1
-        for i, batch in enumerate(loader, start=first):
-            self.inner_iter = i  # as mmcv: the index of the running iteration, kept after the loop
-            self.call("before_train_iter")
-            self.train_step(batch)
-            self.call("after_train_iter")
-            if self._sync_point():
-                self.check_finite()  # a sync point: NaN/inf anywhere, a stop asked anywhere
-            finished = not self.by_epoch and self.iter + 1 >= self.max_iters
-            if self.stop_reason and i < last and not finished:
-                self.stop(after_epoch=False)
-            self.iter += 1
-            if finished:
-                break
-        self.call("after_train_epoch")
-        if self.stop_reason and not (self.epoch + 1 >= self.max_epochs if self.by_epoch
-                                     else self.iter >= self.max_iters):
-            # asked at the last iteration of an epoch: its evaluation and checkpoint ran first
-            self.stop(after_epoch=True)
-        self.epoch += 1
+    def _train_steps(self, skip_samples: int = 0) -> Iterator[bool]:
+        """Training, one iteration per ``next()``, epoch after epoch (the epoch hooks around);
+        yields whether the iteration ended an epoch (then after that epoch's hooks)."""
+        while True:
+            loader = self.train_loader
+            loader.sampler.set_epoch(self.epoch, skip_samples)
+            self.model.train()
+            first = skip_samples // loader.batch_size
+            skip_samples = 0
+            self.inner_iter = first
+            self.call("before_train_epoch")
+            last = first + len(loader) - 1
+            for i, batch in enumerate(loader, start=first):
+                self.inner_iter = i  # as mmcv: the running iteration's index, kept after the loop
+                self.call("before_train_iter")
+                self.train_step(batch)
+                self.call("after_train_iter")
+                if self._sync_point():
+                    self.check_finite()  # a sync point: NaN/inf anywhere, a stop asked anywhere
+                finished = not self.by_epoch and self.iter + 1 >= self.max_iters
+                if self.stop_reason and i < last and not finished:
+                    self.stop(after_epoch=False)
+                self.iter += 1
+                if finished:
+                    break
+                if i < last:
+                    yield False
+            self.call("after_train_epoch")
+            if self.stop_reason and not (self.epoch + 1 >= self.max_epochs if self.by_epoch
+                                         else self.iter >= self.max_iters):
+                # asked at the last iteration of an epoch: its evaluation and checkpoint ran first
+                self.stop(after_epoch=True)
+            self.epoch += 1
+            yield True
 
     def _sync_point(self) -> bool:
         """Whether the iteration that just ran ends at a stop_check_interval sync point."""

@@ -24,6 +24,7 @@ import torch
 
 from ocr_ds import registry
 from ocr_ds.engine import allocator, builder, dist, stop, universal
+from ocr_ds.engine import workflow as wf
 from ocr_ds.engine import checkpoint as ckpt
 from ocr_ds.engine.data import (build_loader, loader_settings, process_settings,
                                  setup_multi_processes)
@@ -157,6 +158,7 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     # config leaves nothing behind: limits, DeepSpeed JSON, schedule, hooks, model, datasets,
     # the images they read, the train loader's length and the checkpoint to resume from.
     max_epochs, max_iters_cfg = run_length(cfg)
+    workflow = wf.parse_workflow(cfg)
     accelerator = "cuda" if torch.cuda.is_available() else "cpu"
     tr = translate(cfg, world_size=world, accelerator=accelerator, ds_overrides=ds_overrides,
                    ds_overrides_name=ds_overrides_name)
@@ -183,6 +185,8 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
         set_random_seed(seed + rank, deterministic)
     ensure_synth_data(cfg.get("synth_data"), logger)
     train_set, val_set = build_datasets(cfg, validate)
+    # the workflow's val phase: data.val with the training pipeline (also with --no-validate)
+    val_loss_set = wf.build_val_loss_dataset(cfg) if workflow.has_val else None
     data_cfg = cfg["data"]
     train_settings = loader_settings(data_cfg, "train")
     # an explicit DeepSpeed micro batch wins over data.samples_per_gpu (the translator notes it)
@@ -191,7 +195,7 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     proc_settings = process_settings(cfg)
     hooks = build_hooks(cfg, schedule=None, runner_by_epoch=max_epochs is not None,
                         validate=val_set is not None)
-    check_datasets(train_set, val_set)
+    check_datasets(train_set, val_set, val_loss_set)
     device = builder.device()
     # --diff-seed: MMOCR's workers seed from the rank's seed (num_workers * R + worker + seed +
     # R), its sampler from rank 0's (mmdet syncs it)
@@ -203,6 +207,13 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
     if iters_per_epoch == 0:
         raise UserError(f"data.train: {len(train_set)} samples give no full batch of "
                         f"{train_loader.batch_size} per rank at world size {world}")
+    val_loss_loader = None
+    if val_loss_set is not None:  # MMOCR: every workflow loader takes the training settings
+        val_loss_loader = build_loader(val_loss_set, train_settings, **loader_args)
+        if len(val_loss_loader) == 0:
+            raise UserError(f"data.val: {len(val_loss_set)} samples give no full batch of "
+                            f"{val_loss_loader.batch_size} per rank at world size {world} (the "
+                            "workflow's 'val' phase takes the training loader's settings)")
     max_iters = max_iters_cfg or max_epochs * iters_per_epoch
     for hook in hooks:  # with the run's real length, still before anything is written
         if isinstance(hook, LrUpdaterHook):
@@ -257,12 +268,15 @@ def _train(cfg: Any, *, work_dir: str, config_path: str, seed: int | None, deter
                     logger=logger, meta=meta, input_dtype=builder.input_dtype(tr.ds_config),
                     device=device, timestamp=timestamp, cfg=cfg, evaluate=evaluate,
                     channels_last=tr.speed.channels_last,
-                    stop_check_interval=stop.check_interval(cfg))
+                    stop_check_interval=stop.check_interval(cfg),
+                    workflow=workflow, val_loader=val_loss_loader)
 
     skip = 0
     if resume_from:
         skip = resume(runner, resume_from, world, universal_from)
     startup.mark("DeepSpeed engine")
+    logger.info("workflow: %s, max: %s", workflow, f"{max_epochs} epochs" if max_epochs
+                else f"{max_iters} iters")
     stop.install(signals)  # from here on these signals stop cleanly (before: at once)
     try:
         runner.run(skip_samples=skip)

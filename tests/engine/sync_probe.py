@@ -4,7 +4,8 @@ Run as the training script (``deepspeed --num_gpus 2 tests/engine/sync_probe.py 
 Before training it wraps the calls that make the host wait for the device (``Tensor.item``,
 ``tolist``, ``cpu``, ``numpy``, ``float()``/``int()``/``bool()``/``__index__`` of a tensor)
 and every ``torch.distributed`` collective, and files each call under the training iteration it
-happened in (``Runner.call('before_train_iter')`` opens one) and its caller: the first frame
+happened in (``Runner.call('before_train_iter')`` opens one; a ``workflow`` val phase's batch
+``i`` after ``E`` training epochs is filed under ``-(1000 E + i + 1)``) and its caller: the first frame
 outside torch and this file, ``deepspeed`` when that frame is DeepSpeed's, else ``ours``
 (ocr_ds, the model). Each rank writes ``{iteration: {"ours": [...], "deepspeed": [...]}}``
 (entries ``"<what> <file>:<line>"``) and what the rank's CPU malloc set-up was
@@ -76,6 +77,8 @@ def install() -> None:
     def call(self, stage: str) -> None:
         if stage == "before_train_iter":
             state["iter"] = self.iter + 1
+        elif stage == "before_val_iter":  # a workflow val phase: -(1000 x epochs + val batch)
+            state["iter"] = -(1000 * self.epoch + self.inner_iter + 1)
         original_call(self, stage)
 
     Runner.call = call

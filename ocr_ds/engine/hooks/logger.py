@@ -1,6 +1,9 @@
 """The one logging hook: every ``log_config.interval`` iterations it averages the buffered
 values over the interval and over ranks, and hands the result to the writers (text/JSON log,
 TensorBoard). Evaluation results are handed over right after the evaluation that made them.
+A val phase of the workflow (:mod:`ocr_ds.engine.workflow`) ends with one ``val`` record of its
+losses (mmcv's ``after_val_epoch``: each averaged over the whole phase, sample-weighted, then
+over ranks), ``time``/``data_time`` averaged as in training.
 
 All ranks take part in the averaging (an all-reduce, and the check for non-finite losses:
 :meth:`~ocr_ds.engine.runner.Runner.check_finite`); only rank 0 has writers.
@@ -17,6 +20,7 @@ import torch
 from ocr_ds.engine import dist
 from ocr_ds.engine.hooks.base import PRIORITIES, Hook
 from ocr_ds.engine.runner import interval_means
+from ocr_ds.engine.workflow import val_loss_means
 
 
 def memory_meaning() -> str:
@@ -73,6 +77,25 @@ class LoggerHook(Hook):
 
     def after_train_epoch(self, runner: Any) -> None:
         self._log_val(runner)
+
+    def after_val_epoch(self, runner: Any) -> None:
+        losses = val_loss_means(runner)
+        times = dist.all_reduce_mean(interval_means(runner.val_buffer))
+        runner.val_buffer.clear()
+        # mmcv: the epoch is the training epochs done, the iteration the val batches; an
+        # iteration-based run's record names the training iterations done
+        record: "OrderedDict[str, Any]" = OrderedDict(
+            mode="val", epoch=runner.epoch if runner.by_epoch else runner.epoch + 1,
+            iter=runner.inner_iter + 1 if runner.by_epoch else runner.iter)
+        record["lr"] = runner.current_lr()
+        record["memory"] = peak_memory_mb()
+        if "data_time" in times:
+            record["data_time"] = times["data_time"]
+        record.update(losses)
+        if "time" in times:
+            record["time"] = times["time"]
+        for w in self.writers:
+            w.write(runner, record)
 
     def _log_train(self, runner: Any) -> None:
         runner.check_finite()  # the ranks meet here anyway: stop on a NaN/inf loss first

@@ -32,6 +32,11 @@ class EmptyCacheHook(Hook):
         if self._after_iter:
             self._empty()
 
+    # mmcv's hook acts on val epochs and iterations (the workflow's val phases) too
+    before_val_epoch = before_train_epoch
+    after_val_epoch = after_train_epoch
+    after_val_iter = after_train_iter
+
 
 class CheckInvalidLossHook(Hook):
     """MMDetection's hook: check every ``interval`` iterations that the logged loss is finite.

@@ -20,3 +20,8 @@ class IterTimerHook(Hook):
         now = time.perf_counter()
         runner.put("time", now - self.t)
         self.t = now
+
+    # the workflow's val phases, as mmcv's hook times them (into the phase's own buffer)
+    before_val_epoch = before_train_epoch
+    before_val_iter = before_train_iter
+    after_val_iter = after_train_iter
