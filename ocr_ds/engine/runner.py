@@ -169,11 +169,6 @@ class Runner:
         (self.val_buffer if self.mode == "val" else self.log_buffer).setdefault(
             name, []).append(value)
 
-    def done(self) -> bool:
-        if self.by_epoch:
-            return self.epoch >= self.max_epochs
-        return self.iter >= self.max_iters
-
     def call(self, stage: str) -> None:
         for hook in self.hooks:
             getattr(hook, stage)(self)

@@ -214,3 +214,19 @@ def test_text_logger_exp_name_and_out_dir(tmp_path):
     assert after == ["Epoch [1][10/12]", "Epoch [1][12/12]", "Epoch(val) [1][12]",
                      "Epoch [2][8/12]", "Epoch [2][12/12]", "Epoch(val) [2][12]",
                      "Epoch [3][6/12]", "Epoch [3][12/12]", "Epoch(val) [3][12]"]
+
+
+def test_an_epochs_unlogged_tail_is_not_carried_over(tmp_path):
+    """mmcv clears the log buffer at each epoch's start: with 12 iterations an epoch, logging
+    every 5 and ignore_last, iterations 11-12 are never logged and epoch 2's first line is the
+    mean of its own iterations 1-5 (checked against a run logging every iteration)."""
+    runs = {}
+    for interval in (1, 5):
+        wd = str(tmp_path / f"every{interval}")
+        helpers.train(["--work-dir", wd, "--seed", "0", "--deterministic", "--cfg-options",
+                       "total_epochs=2", f"log_config.interval={interval}"])
+        runs[interval] = [r for r in helpers.json_log(wd)[1:] if r["mode"] == "train"]
+    every = {(r["epoch"], r["iter"]): r["loss_mse"] for r in runs[1]}
+    assert [(r["epoch"], r["iter"]) for r in runs[5]] == [(1, 5), (1, 10), (2, 5), (2, 10)]
+    first_of_2 = runs[5][2]["loss_mse"]
+    assert first_of_2 == pytest.approx(sum(every[(2, i)] for i in range(1, 6)) / 5, abs=2e-5)

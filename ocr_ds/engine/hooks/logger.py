@@ -75,6 +75,11 @@ class LoggerHook(Hook):
             self._log_train(runner)
         self._log_val(runner)
 
+    def before_train_epoch(self, runner: Any) -> None:
+        # mmcv's before_epoch: what an epoch left unlogged (ignore_last) is not carried into
+        # the next epoch's first line
+        runner.log_buffer.clear()
+
     def after_train_epoch(self, runner: Any) -> None:
         self._log_val(runner)
 
