@@ -270,6 +270,7 @@ PIPELINES = NameTable("pipeline", {
 HOOKS = NameTable("hook", {
     "EmptyCacheHook": "ocr_ds.engine.hooks.misc:EmptyCacheHook",
     "CheckInvalidLossHook": "ocr_ds.engine.hooks.misc:CheckInvalidLossHook",
+    "SyncBuffersHook": "ocr_ds.engine.hooks.misc:SyncBuffersHook",
 })
 
 # ``log_config.hooks``: writers flushed by the one logging hook

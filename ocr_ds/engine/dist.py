@@ -89,6 +89,23 @@ def broadcast_bn_buffers(model: torch.nn.Module) -> int:
     return n
 
 
+def all_reduce_buffers_mean(model: torch.nn.Module) -> int:
+    """Every floating-point buffer of ``model`` becomes its mean over the ranks (mmcv's
+    ``allreduce_params(model.buffers())``). Returns how many were averaged."""
+    buffers = [b for b in model.buffers() if b.is_floating_point()]
+    if not is_dist() or not buffers:
+        return 0
+    device = collective_device()
+    flat = torch.cat([b.detach().reshape(-1).to(device, torch.float64) for b in buffers])
+    tdist.all_reduce(flat)
+    flat /= get_world_size()
+    offset = 0
+    for b in buffers:
+        b.data.copy_(flat[offset:offset + b.numel()].view_as(b))
+        offset += b.numel()
+    return len(buffers)
+
+
 def all_reduce_mean(values: dict[str, float]) -> dict[str, float]:
     """Average a dict of floats over ranks (same keys in the same order on every rank)."""
     if not is_dist() or not values:

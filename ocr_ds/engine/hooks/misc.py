@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 
+from ocr_ds.engine import dist
 from ocr_ds.engine.hooks.base import Hook
 
 
@@ -52,3 +53,19 @@ class CheckInvalidLossHook(Hook):
         if self.every_n_iters(runner, self.interval):
             losses = runner.log_buffer.get("loss") or [0.0]
             assert math.isfinite(float(losses[-1])), "loss became infinite or NaN!"
+
+
+class SyncBuffersHook(Hook):
+    """mmcv's SyncBuffersHook: after each epoch every rank's buffers (BatchNorm running
+    statistics, ...) become their mean over the ranks. Floating-point buffers only: counters
+    such as ``num_batches_tracked`` are the same on every rank (mmcv's all-reduce divides
+    them too, which current torch refuses for integer tensors)."""
+
+    def __init__(self, distributed: bool = True):
+        self.distributed = distributed
+
+    def after_train_epoch(self, runner: Any) -> None:
+        if self.distributed:
+            dist.all_reduce_buffers_mean(runner.model)
+
+    after_val_epoch = after_train_epoch
