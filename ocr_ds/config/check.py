@@ -76,6 +76,11 @@ def config_notes(cfg: Mapping[str, Any]) -> list[str]:
         if close:
             notes.append(f"{key}: not a key ocr_ds reads (it is ignored); did you mean "
                          f"{close[0]!r}?")
+    ev, runner = cfg.get("evaluation"), cfg.get("runner")
+    if isinstance(ev, Mapping) and ev.get("by_epoch") is True and isinstance(runner, Mapping) \
+            and runner.get("type") == "IterBasedRunner":
+        notes.append("evaluation.by_epoch: True is replaced by False: as in MMOCR, an "
+                     "IterBasedRunner's evaluation interval counts iterations")
     return notes
 
 

@@ -243,3 +243,27 @@ def test_a_misspelt_top_level_key_is_noted_once(tmp_path, monkeypatch, capfd):
     with pytest.raises(SystemExit):
         run_cli(lambda: main([str(cfg), "--dry-run"]))
     assert "did you mean" not in capfd.readouterr().err
+
+
+def test_evaluation_by_epoch_in_an_iteration_run_is_false_as_in_mmocr():
+    """MMOCR's train_detector sets evaluation.by_epoch from the runner type: an IterBasedRunner
+    has no epochs to count, so True is replaced (and noted); an epoch-based run keeps a
+    config's False (evaluate every N iterations; MMOCR would override it)."""
+    from ocr_ds.config.check import config_notes
+    from ocr_ds.engine.hooks.build import build_hooks
+    from ocr_ds.engine.hooks.evaluation import EvalHook
+
+    iters = dict(runner=dict(type="IterBasedRunner", max_iters=20),
+                 evaluation=dict(interval=10, by_epoch=True), data=dict(val=dict(type="X")))
+    (hook,) = [h for h in build_hooks(iters, schedule=None, runner_by_epoch=False, validate=True)
+               if isinstance(h, EvalHook)]
+    assert hook.by_epoch is False
+    assert config_notes(iters) == [
+        "evaluation.by_epoch: True is replaced by False: as in MMOCR, an IterBasedRunner's "
+        "evaluation interval counts iterations"]
+    epochs = dict(total_epochs=2, evaluation=dict(interval=100, by_epoch=False),
+                  data=dict(val=dict(type="X")))
+    assert config_notes(epochs) == []
+    (hook,) = [h for h in build_hooks(epochs, schedule=None, runner_by_epoch=True, validate=True)
+               if isinstance(h, EvalHook)]
+    assert hook.by_epoch is False

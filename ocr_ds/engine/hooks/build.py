@@ -67,7 +67,10 @@ def build_hooks(cfg: Mapping, *, schedule: Any, runner_by_epoch: bool, validate:
 
     ev = _dict(cfg, "evaluation")
     if validate and cfg.get("data", {}).get("val") is not None:
-        ev.setdefault("by_epoch", runner_by_epoch)
+        # MMOCR's train_detector sets by_epoch from the runner; an epoch-based run keeps a
+        # config's by_epoch=False here (evaluate every N iterations: the CPU demos do), an
+        # iteration-based run has no epochs to count (the config check notes the replacement)
+        ev["by_epoch"] = ev.get("by_epoch", runner_by_epoch) and runner_by_epoch
         hooks.append(EvalHook(**ev))
 
     custom = cfg.get("custom_hooks") or []
