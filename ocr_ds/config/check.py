@@ -124,10 +124,6 @@ def check_config(cfg: Mapping[str, Any], *, mode: str = "train", world_size: int
 
         problems.run(lambda: stop.stop_signals(None, cfg))
         problems.run(lambda: stop.check_interval(cfg))
-        out_dir = (cfg.get("checkpoint_config") or {}).get("out_dir") \
-            if isinstance(cfg.get("checkpoint_config"), Mapping) else None
-        if out_dir is not None:
-            problems.run(lambda: _creatable(out_dir, "checkpoint_config.out_dir"))
         for key, out in _out_dirs(cfg):
             problems.run(lambda: _creatable(out, key))
     else:
@@ -148,9 +144,14 @@ def raise_problems(problems: Sequence[str]) -> None:
         raise UserErrors(problems)
 
 
-def _out_dirs(cfg: Mapping) -> list[tuple[str, str]]:
-    """``(key, directory)`` of the evaluation's and the log writers' ``out_dir``."""
+def _out_dirs(cfg: Mapping) -> list[tuple[str, Any]]:
+    """``(key, directory)`` of the checkpoints', the evaluation's and the log writers'
+    ``out_dir`` (the checkpoints' when given at all: a non-string one is refused as not
+    creatable; the others' types are their hooks' to check)."""
     found = []
+    ck = cfg.get("checkpoint_config")
+    if isinstance(ck, Mapping) and ck.get("out_dir") is not None:
+        found.append(("checkpoint_config.out_dir", ck["out_dir"]))
     ev = cfg.get("evaluation")
     if isinstance(ev, Mapping) and isinstance(ev.get("out_dir"), str):
         found.append(("evaluation.out_dir", ev["out_dir"]))
@@ -321,12 +322,10 @@ def _check_evaluation(ev: Mapping, val: Any, problems: _Problems) -> None:
                      f"{', '.join(keys)} (got {save_best!r})")
         return
     if rule is None:
-        from ocr_ds.engine.hooks.evaluation import GREATER_KEYS, LESS_KEYS, _keys
+        from ocr_ds.engine.hooks.evaluation import inference_keys
 
-        problems.run(lambda: infer_rule(
-            keys[0] if save_best == "auto" else save_best,
-            _keys(ev.get("greater_keys"), "greater_keys", GREATER_KEYS),
-            _keys(ev.get("less_keys"), "less_keys", LESS_KEYS)))
+        problems.run(lambda: infer_rule(keys[0] if save_best == "auto" else save_best,
+                                        *inference_keys(ev)))
 
 
 def _check_process(cfg: Mapping, problems: _Problems) -> None:

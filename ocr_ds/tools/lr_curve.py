@@ -75,15 +75,22 @@ def base_momentum(cfg: Mapping[str, Any]) -> float:
                     f"(got neither for type {optimizer.get('type')!r})")
 
 
-def momentum_curve(cfg: Mapping[str, Any],
-                   iters_per_epoch: int) -> list[tuple[int, int, float]]:
-    """``(epoch, global_iter, momentum)`` for every training iteration, from
-    ``momentum_config`` (as :func:`lr_curve` for the lr)."""
+def _run(cfg: Mapping[str, Any], iters_per_epoch: int) -> tuple[int | None, int]:
+    """``(max_epochs, max_iters)`` of the run, an epoch-based one's iterations counted from
+    ``iters_per_epoch``."""
     if not _positive_int(iters_per_epoch):
         raise bad_value("--iters-per-epoch", iters_per_epoch, "a positive integer")
     max_epochs, max_iters = run_length(cfg)
     if max_iters is None:
         max_iters = max_epochs * iters_per_epoch  # type: ignore[operator]
+    return max_epochs, max_iters
+
+
+def momentum_curve(cfg: Mapping[str, Any],
+                   iters_per_epoch: int) -> list[tuple[int, int, float]]:
+    """``(epoch, global_iter, momentum)`` for every training iteration, from
+    ``momentum_config`` (as :func:`lr_curve` for the lr)."""
+    max_epochs, max_iters = _run(cfg, iters_per_epoch)
     schedule = MomentumSchedule.from_config(cfg.get("momentum_config"), max_epochs=max_epochs,
                                             max_iters=max_iters)
     if schedule is None:
@@ -100,11 +107,7 @@ def lr_curve(cfg: Mapping[str, Any], iters_per_epoch: int) -> list[tuple[int, in
     For an iteration-based run the epoch is ``global_iter // iters_per_epoch`` (passes over the
     loader, what mmcv's IterBasedRunner reports).
     """
-    if not _positive_int(iters_per_epoch):
-        raise bad_value("--iters-per-epoch", iters_per_epoch, "a positive integer")
-    max_epochs, max_iters = run_length(cfg)
-    if max_iters is None:
-        max_iters = max_epochs * iters_per_epoch  # type: ignore[operator]
+    max_epochs, max_iters = _run(cfg, iters_per_epoch)
     schedule = LrSchedule.from_config(cfg.get("lr_config"), max_epochs=max_epochs,
                                       max_iters=max_iters, iters_per_epoch=iters_per_epoch)
     base = schedule.initial_lr(base_lr(cfg))

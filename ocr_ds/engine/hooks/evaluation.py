@@ -42,6 +42,13 @@ def infer_rule(key: str, greater_keys: Any = GREATER_KEYS, less_keys: Any = LESS
                     "set evaluation.rule='greater' or 'less'")
 
 
+def inference_keys(ev: Any) -> tuple[tuple, tuple]:
+    """``(greater_keys, less_keys)`` of an ``evaluation`` dict: given ones replace the defaults
+    (mmcv's EvalHook)."""
+    return (_keys(ev.get("greater_keys"), "greater_keys", GREATER_KEYS),
+            _keys(ev.get("less_keys"), "less_keys", LESS_KEYS))
+
+
 def _keys(value: Any, name: str, default: tuple) -> tuple:
     if value is None:
         return default
@@ -81,8 +88,7 @@ class EvalHook(Hook):
             raise UserError(f"evaluation.save_best: expected None, 'auto' or a metric name (got {save_best!r})")
         self.interval, self.by_epoch, self.start = interval, by_epoch, start
         self.save_best, self.rule = save_best, rule
-        self.greater_keys = _keys(metric_args.get("greater_keys"), "greater_keys", GREATER_KEYS)
-        self.less_keys = _keys(metric_args.get("less_keys"), "less_keys", LESS_KEYS)
+        self.greater_keys, self.less_keys = inference_keys(metric_args)
         self.broadcast_bn_buffer = metric_args.get("broadcast_bn_buffer", True)
         if not isinstance(self.broadcast_bn_buffer, bool):
             raise UserError(f"evaluation.broadcast_bn_buffer: expected True or False (got "

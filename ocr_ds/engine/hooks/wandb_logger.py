@@ -15,10 +15,9 @@ wandb then drops anything logged again at that step: an iteration-based run's ev
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Mapping, Sequence
 
-from ocr_ds.engine.hooks.writers import loggable_tags
+from ocr_ds.engine.hooks.writers import loggable_tags, work_dir_files
 from ocr_ds.errors import UserError
 
 SUMMARIES = ("min", "max", "mean", "best", "last", "none")
@@ -65,10 +64,7 @@ class WandbLoggerHook:
     def close(self) -> None:
         if self.log_artifact and self.work_dir is not None:
             artifact = self.wandb.Artifact(name="artifacts", type="model")
-            for root, _, files in sorted(os.walk(self.work_dir)):
-                for name in sorted(files):
-                    if name.endswith(self.out_suffix):
-                        path = os.path.join(root, name)
-                        artifact.add_file(path, name=os.path.relpath(path, self.work_dir))
+            for path, relative in work_dir_files(self.work_dir, self.out_suffix):
+                artifact.add_file(path, name=relative)
             self.wandb.log_artifact(artifact)
         self.wandb.finish()

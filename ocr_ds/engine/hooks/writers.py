@@ -49,6 +49,18 @@ def _round(x: Any) -> Any:
     return round(x, 5) if isinstance(x, float) else x
 
 
+def work_dir_files(work_dir: str, suffixes: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(path, path relative to work_dir)`` of the files under ``work_dir`` whose names end
+    in one of ``suffixes`` (mmcv's ``scandir(work_dir, suffixes, recursive=True)``), sorted."""
+    found = []
+    for root, _, files in sorted(os.walk(work_dir)):
+        for name in sorted(files):
+            if name.endswith(suffixes):
+                path = os.path.join(root, name)
+                found.append((path, os.path.relpath(path, work_dir)))
+    return found
+
+
 class TextLoggerHook:
     """``work_dir/<timestamp>.log`` (through the logger) and ``<timestamp>.log.json``, with
     mmcv's ``Exp name: <config file>`` line every ``interval_exp_name`` iterations and at each
@@ -100,20 +112,15 @@ class TextLoggerHook:
     def close(self) -> None:
         if self.out_dir is None or self.runner is None:
             return
-        work_dir = self.runner.work_dir
-        for root, _, files in sorted(os.walk(work_dir)):
-            for name in sorted(files):
-                if not name.endswith(self.out_suffix):
-                    continue
-                local = os.path.join(root, name)
-                target = os.path.join(self.out_dir, os.path.relpath(local, work_dir))
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copyfile(local, target)
-                self.runner.logger.info("The file %s has been uploaded to %s.", local, target)
-                if not self.keep_local:
-                    os.remove(local)
-                    self.runner.logger.info("%s was removed due to the `self.keep_local=False`",
-                                            local)
+        for local, relative in work_dir_files(self.runner.work_dir, self.out_suffix):
+            target = os.path.join(self.out_dir, relative)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(local, target)
+            self.runner.logger.info("The file %s has been uploaded to %s.", local, target)
+            if not self.keep_local:
+                os.remove(local)
+                self.runner.logger.info("%s was removed due to the `self.keep_local=False`",
+                                        local)
 
 
 def current_momentum(optimizer: Any) -> float:
