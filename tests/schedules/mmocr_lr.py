@@ -14,9 +14,14 @@ iteration; never ``before_train_epoch``. A resume (mmcv's ``runner.resume``) loa
 optimizer's state (param groups included, so ``initial_lr``) into a fresh optimizer and sets
 ``epoch`` / ``iter`` before ``run``, which calls ``before_run`` on a freshly built hook.
 """
-import torch
+import os
+import sys
+
 from mmcv.runner import EpochBasedRunner, IterBasedRunner
 from mmcv.runner.hooks import LrUpdaterHook
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from schedule_replay import current_lrs, lr_groups, lr_optimizer  # noqa: E402 (shared, torch only)
 
 
 class _State:
@@ -52,20 +57,6 @@ def runner(case, opt):
     return made
 
 
-def optimizer(kind, lrs):
-    """One param group per lr (momentum / betas differ per group too)."""
-    params = [torch.nn.Parameter(torch.zeros(1)) for _ in lrs]
-    if kind == "SGD":
-        return torch.optim.SGD([dict(params=[p], lr=lr, momentum=0.9 - 0.1 * i)
-                                for i, (p, lr) in enumerate(zip(params, lrs))], lr=1.0)
-    return torch.optim.Adam([dict(params=[p], lr=lr, betas=(0.9, 0.999 - 0.001 * i))
-                             for i, (p, lr) in enumerate(zip(params, lrs))], lr=1.0)
-
-
-def groups(opt):
-    return [{k: g[k] for k in ("lr", "initial_lr") if k in g} for g in opt.param_groups]
-
-
 def drive(run, stop):
     """Run from ``run.epoch`` / ``run.iter`` up to global iteration ``stop`` (exclusive); the
     param groups' lr before each iteration."""
@@ -76,14 +67,14 @@ def drive(run, stop):
         while run.iter < stop:
             run._epoch = run.iter // ipe  # the IterLoader's count; no iteration-based lr reads it
             run.call("before_train_iter")
-            out.append([g["lr"] for g in run.optimizer.param_groups])
+            out.append(current_lrs(run.optimizer))
             run._iter += 1
         return out
     while run.iter < stop:
         run.call("before_train_epoch")
         for _ in range(ipe):
             run.call("before_train_iter")
-            out.append([g["lr"] for g in run.optimizer.param_groups])
+            out.append(current_lrs(run.optimizer))
             run._iter += 1
         run._epoch += 1
     return out
@@ -92,18 +83,18 @@ def drive(run, stop):
 def run_case(case):
     """``{'curve': [...], 'groups': [...]}``; with ``case['resume_at']`` the run stops there and
     a fresh runner, hook and optimizer resume it."""
-    opt = optimizer(case["optimizer"], case["lrs"])
+    opt = lr_optimizer(case["optimizer"], case["lrs"])
     first = runner(case, opt)
     stop = case.get("resume_at") or first.max_iters
     curve = drive(first, stop)
     if stop < first.max_iters:
         state = opt.state_dict()
-        opt = optimizer(case["optimizer"], case["lrs"])
+        opt = lr_optimizer(case["optimizer"], case["lrs"])
         opt.load_state_dict(state)
         resumed = runner(case, opt)
         resumed._epoch, resumed._iter = first.epoch, first.iter
         curve += drive(resumed, resumed.max_iters)
-    return dict(curve=curve, groups=groups(opt))
+    return dict(curve=curve, groups=lr_groups(opt))
 
 
 def run_cases(cases):
@@ -115,7 +106,7 @@ def refused(cases):
     ``(stage, exception class name)``, stage 'build' (registering the hook) or 'run'."""
     out = []
     for case in cases:
-        opt = optimizer("SGD", [0.1])
+        opt = lr_optimizer("SGD", [0.1])
         try:
             made = runner(case, opt)
         except Exception as exc:  # noqa: BLE001 -- which one is the answer

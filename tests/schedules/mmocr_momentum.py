@@ -9,8 +9,14 @@ calls ``before_train_epoch``. A resume (mmcv's ``runner.resume``) loads the opti
 (param groups included, so ``initial_momentum``) into a fresh optimizer and sets ``epoch`` /
 ``iter`` before ``run``, which calls ``before_run`` on a freshly built hook.
 """
-import torch
+import os
+import sys
+
 from mmcv.runner import BaseRunner
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from schedule_replay import (current_momenta, momentum_groups,  # noqa: E402 (shared, torch only)
+                             momentum_optimizer)
 
 
 class Runner:
@@ -35,29 +41,6 @@ class Runner:
             getattr(hook, stage)(self)
 
 
-def optimizer(kind, momenta):
-    """One param group per momentum: SGD's ``momentum``, or Adam's ``betas`` (beta2 differs per
-    group, to see it kept)."""
-    params = [torch.nn.Parameter(torch.zeros(1)) for _ in momenta]
-    if kind == "SGD":
-        return torch.optim.SGD([dict(params=[p], momentum=m) for p, m in zip(params, momenta)],
-                               lr=0.1)
-    return torch.optim.Adam([dict(params=[p], betas=(m, 0.999 - 0.001 * i))
-                             for i, (p, m) in enumerate(zip(params, momenta))], lr=0.1)
-
-
-GROUP_KEYS = ("momentum", "betas", "initial_momentum", "base_momentum", "max_momentum")
-
-
-def groups(opt):
-    return [{k: list(g[k]) if k == "betas" else g[k] for k in GROUP_KEYS if k in g}
-            for g in opt.param_groups]
-
-
-def current(opt):
-    return [g["momentum"] if "momentum" in g else list(g["betas"]) for g in opt.param_groups]
-
-
 def drive(runner, ipe, stop):
     """Run from ``runner.epoch`` / ``runner.iter`` up to global iteration ``stop`` (exclusive);
     the param groups' momentum before each iteration."""
@@ -67,14 +50,14 @@ def drive(runner, ipe, stop):
         while runner.iter < stop:
             runner.epoch = runner.iter // ipe
             runner.call("before_train_iter")
-            out.append(current(runner.optimizer))
+            out.append(current_momenta(runner.optimizer))
             runner.iter += 1
         return out
     while runner.iter < stop:
         runner.call("before_train_epoch")
         for _ in range(ipe):
             runner.call("before_train_iter")
-            out.append(current(runner.optimizer))
+            out.append(current_momenta(runner.optimizer))
             runner.iter += 1
         runner.epoch += 1
     return out
@@ -86,19 +69,19 @@ def run_case(case):
     max_epochs, ipe = case["max_epochs"], case["ipe"]
     max_iters = case["max_iters"] if max_epochs is None else max_epochs * ipe
     stop = case.get("resume_at") or max_iters
-    opt = optimizer(case["optimizer"], case["momenta"])
+    opt = momentum_optimizer(case["optimizer"], case["momenta"])
     runner = Runner(opt, max_epochs, max_iters)
     runner.register_momentum_hook(dict(case["config"]))
     curve = drive(runner, ipe, stop)
     if stop < max_iters:
         state = opt.state_dict()
-        opt = optimizer(case["optimizer"], case["momenta"])
+        opt = momentum_optimizer(case["optimizer"], case["momenta"])
         opt.load_state_dict(state)
         resumed = Runner(opt, max_epochs, max_iters)
         resumed.epoch, resumed.iter = runner.epoch, runner.iter
         resumed.register_momentum_hook(dict(case["config"]))
         curve += drive(resumed, ipe, max_iters)
-    return dict(curve=curve, groups=groups(opt))
+    return dict(curve=curve, groups=momentum_groups(opt))
 
 
 def run_cases(cases):

@@ -16,15 +16,14 @@ refuses up front, and builds what ocr_ds takes, but for what ocr_ds does differe
 from __future__ import annotations
 
 import itertools
-from types import SimpleNamespace
 
 import pytest
-import torch
 
 from ocr_ds.engine.hooks.lr import LrUpdaterHook
 from ocr_ds.errors import UserError
 from ocr_ds.schedules import LrSchedule
 from parity import ref_file
+from schedule_replay import current_lrs, lr_groups, lr_optimizer, replay
 
 REF = ref_file(__file__, "mmocr_lr.py")
 
@@ -83,57 +82,14 @@ def cases():
     return out
 
 
-def optimizer(kind, lrs):
-    """As the ref side: one param group per lr."""
-    params = [torch.nn.Parameter(torch.zeros(1)) for _ in lrs]
-    if kind == "SGD":
-        return torch.optim.SGD([dict(params=[p], lr=lr, momentum=0.9 - 0.1 * i)
-                                for i, (p, lr) in enumerate(zip(params, lrs))], lr=1.0)
-    return torch.optim.Adam([dict(params=[p], lr=lr, betas=(0.9, 0.999 - 0.001 * i))
-                             for i, (p, lr) in enumerate(zip(params, lrs))], lr=1.0)
-
-
-def groups(opt):
-    return [{k: g[k] for k in ("lr", "initial_lr") if k in g} for g in opt.param_groups]
-
-
-def drive(hook, runner, ipe, stop):
-    """Our runner's order: before_run, then per epoch (a pass over the loader, also in
-    iteration-based runs) before_train_epoch and per iteration before_train_iter."""
-    out = []
-    hook.before_run(runner)
-    while runner.iter < stop:
-        runner.epoch = runner.iter // ipe
-        hook.before_train_epoch(runner)
-        for _ in range(ipe):
-            if runner.iter >= stop:
-                break
-            hook.before_train_iter(runner)
-            out.append([g["lr"] for g in runner.optimizer.param_groups])
-            runner.iter += 1
-    return out
-
-
 def run_case(case, hook_state=True):
     max_epochs, ipe = case["max_epochs"], case["ipe"]
     max_iters = case["max_iters"] if max_epochs is None else max_epochs * ipe
-    stop = case["resume_at"] or max_iters
     schedule = LrSchedule.from_config(case["config"], max_epochs=max_epochs,
                                       max_iters=max_iters, iters_per_epoch=ipe)
-    opt = optimizer(case["optimizer"], case["lrs"])
-    runner = SimpleNamespace(optimizer=opt, epoch=0, iter=0)
-    hook = LrUpdaterHook(schedule)
-    curve = drive(hook, runner, ipe, stop)
-    if stop < max_iters:  # what a checkpoint keeps: the optimizer's state and the hook's
-        state, saved = opt.state_dict(), hook.state_dict()
-        opt = optimizer(case["optimizer"], case["lrs"])
-        opt.load_state_dict(state)
-        hook = LrUpdaterHook(schedule)
-        if hook_state:
-            hook.load_state_dict(saved)
-        runner = SimpleNamespace(optimizer=opt, epoch=stop // ipe, iter=stop)
-        curve += drive(hook, runner, ipe, max_iters)
-    return dict(curve=curve, groups=groups(opt))
+    return replay(case, max_iters, lambda: LrUpdaterHook(schedule),
+                  lambda: lr_optimizer(case["optimizer"], case["lrs"]), current_lrs, lr_groups,
+                  hook_state)
 
 
 def test_every_policy_and_warmup_equals_mmcv(mmocr_ref):

@@ -9,15 +9,14 @@ bookkeeping keys (``initial_momentum``; OneCycle's ``base_momentum`` / ``max_mom
 from __future__ import annotations
 
 import itertools
-from types import SimpleNamespace
 
 import pytest
-import torch
 
 from ocr_ds.engine.hooks.momentum import MomentumUpdaterHook
 from ocr_ds.errors import UserError
 from ocr_ds.schedules import MomentumSchedule
 from parity import ref_file
+from schedule_replay import current_momenta, momentum_groups, momentum_optimizer, replay
 
 REF = ref_file(__file__, "mmocr_momentum.py")
 
@@ -61,65 +60,14 @@ def cases():
     return out
 
 
-def optimizer(kind, momenta):
-    """As the ref side: one param group per momentum."""
-    params = [torch.nn.Parameter(torch.zeros(1)) for _ in momenta]
-    if kind == "SGD":
-        return torch.optim.SGD([dict(params=[p], momentum=m) for p, m in zip(params, momenta)],
-                               lr=0.1)
-    return torch.optim.Adam([dict(params=[p], betas=(m, 0.999 - 0.001 * i))
-                             for i, (p, m) in enumerate(zip(params, momenta))], lr=0.1)
-
-
-def groups(opt):
-    keys = ("momentum", "betas", "initial_momentum", "base_momentum", "max_momentum")
-    return [{k: list(g[k]) if k == "betas" else g[k] for k in keys if k in g}
-            for g in opt.param_groups]
-
-
-def current(opt):
-    return [g["momentum"] if "momentum" in g else list(g["betas"]) for g in opt.param_groups]
-
-
-def drive(hook, runner, ipe, stop):
-    """Our runner's order: before_run, then per epoch (a pass over the loader, also in
-    iteration-based runs) before_train_epoch and per iteration before_train_iter."""
-    out = []
-    hook.before_run(runner)
-    while runner.iter < stop:
-        runner.epoch = runner.iter // ipe
-        hook.before_train_epoch(runner)
-        for _ in range(ipe):
-            if runner.iter >= stop:
-                break
-            hook.before_train_iter(runner)
-            out.append(current(runner.optimizer))
-            runner.iter += 1
-    return out
-
-
 def run_case(case, hook_state=True):
     max_epochs, ipe = case["max_epochs"], case["ipe"]
     max_iters = case["max_iters"] if max_epochs is None else max_epochs * ipe
-    stop = case["resume_at"] or max_iters
     schedule = MomentumSchedule.from_config(case["config"], max_epochs=max_epochs,
                                             max_iters=max_iters)
-    opt = optimizer(case["optimizer"], case["momenta"])
-    runner = SimpleNamespace(optimizer=opt, epoch=0, iter=0, max_epochs=max_epochs,
-                             max_iters=max_iters)
-    hook = MomentumUpdaterHook(schedule)
-    curve = drive(hook, runner, ipe, stop)
-    if stop < max_iters:  # what a checkpoint keeps: the optimizer's state and the hook's
-        state, saved = opt.state_dict(), hook.state_dict()
-        opt = optimizer(case["optimizer"], case["momenta"])
-        opt.load_state_dict(state)
-        hook = MomentumUpdaterHook(schedule)
-        if hook_state:
-            hook.load_state_dict(saved)
-        runner = SimpleNamespace(optimizer=opt, epoch=stop // ipe, iter=stop,
-                                 max_epochs=max_epochs, max_iters=max_iters)
-        curve += drive(hook, runner, ipe, max_iters)
-    return dict(curve=curve, groups=groups(opt))
+    return replay(case, max_iters, lambda: MomentumUpdaterHook(schedule),
+                  lambda: momentum_optimizer(case["optimizer"], case["momenta"]),
+                  current_momenta, momentum_groups, hook_state)
 
 
 def test_every_policy_and_warmup_equals_mmcv(mmocr_ref):
