@@ -70,23 +70,30 @@ def collective_device() -> torch.device:
     return torch.device("cpu")
 
 
+def _flat_collective(tensors: list[torch.Tensor], collective: Any) -> None:
+    """Run ``collective`` on all ``tensors`` at once, as one flat float64 copy on the
+    collective device (NCCL takes CUDA tensors, gloo host ones; float64 holds every float
+    buffer's values exactly), then write the result back into each."""
+    flat = torch.cat([t.detach().reshape(-1).to(collective_device(), torch.float64)
+                      for t in tensors])
+    collective(flat)
+    offset = 0
+    for t in tensors:
+        t.data.copy_(flat[offset:offset + t.numel()].view_as(t))
+        offset += t.numel()
+
+
 def broadcast_bn_buffers(model: torch.nn.Module) -> int:
     """mmcv's ``DistEvalHook`` before evaluating: every rank takes rank 0's BatchNorm running
     mean and variance (each rank's drift with its own batches; rank 0's are the checkpoint's).
     Returns how many modules were synchronised."""
-    if not is_dist():
+    norms = [m for m in model.modules()
+             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    if not is_dist() or not norms:
         return 0
-    n = 0
-    for module in model.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm) and \
-                module.track_running_stats:
-            for buf in (module.running_var, module.running_mean):
-                # NCCL broadcasts CUDA tensors, gloo host ones: buffers live with the model
-                tmp = buf.detach().to(collective_device())
-                tdist.broadcast(tmp, 0)
-                buf.data.copy_(tmp)
-            n += 1
-    return n
+    _flat_collective([b for m in norms for b in (m.running_var, m.running_mean)],
+                     lambda flat: tdist.broadcast(flat, 0))
+    return len(norms)
 
 
 def all_reduce_buffers_mean(model: torch.nn.Module) -> int:
@@ -95,14 +102,12 @@ def all_reduce_buffers_mean(model: torch.nn.Module) -> int:
     buffers = [b for b in model.buffers() if b.is_floating_point()]
     if not is_dist() or not buffers:
         return 0
-    device = collective_device()
-    flat = torch.cat([b.detach().reshape(-1).to(device, torch.float64) for b in buffers])
-    tdist.all_reduce(flat)
-    flat /= get_world_size()
-    offset = 0
-    for b in buffers:
-        b.data.copy_(flat[offset:offset + b.numel()].view_as(b))
-        offset += b.numel()
+
+    def mean(flat: torch.Tensor) -> None:
+        tdist.all_reduce(flat)
+        flat /= get_world_size()
+
+    _flat_collective(buffers, mean)
     return len(buffers)
 
 
