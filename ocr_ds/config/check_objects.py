@@ -232,24 +232,34 @@ _DS_MOMENTUM_KEY = {"adam": "betas", "adamw": "betas", "lamb": "betas", "lion": 
                     "muon": "momentum", "adagrad": None}
 
 
+def _momentum_key(name: Any) -> tuple[str | None, Any]:
+    """``(key, default betas)`` of the optimizer ``name``: the param-group key a momentum
+    schedule sets (``'momentum'``, ``'betas'``, ``'neither'``, or None for a name we do not
+    know) and, for a torch.optim class, its default ``betas`` (else None)."""
+    import torch
+
+    if name in _DS_MOMENTUM_KEY:
+        return _DS_MOMENTUM_KEY[name] or "neither", None
+    cls = getattr(torch.optim, str(name), None)
+    if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+        return None, None
+    params = inspect.signature(cls).parameters
+    if "momentum" in params:
+        return "momentum", None
+    if "betas" in params:
+        return "betas", params["betas"].default
+    return "neither", None
+
+
 def check_momentum_optimizer(optimizer: Mapping[str, Any] | None) -> list[str]:
     """``momentum_config`` needs an optimizer whose param groups have ``momentum`` (SGD,
     RMSprop) or ``betas`` (Adam, ...): on any other mmcv's momentum hooks fail (KeyError
     'betas' at the start of the run; OneCycle's ValueError). Problems as one line each."""
-    import torch
-
     if not isinstance(optimizer, Mapping):
         return []
     name = optimizer.get("type")
-    if name in _DS_MOMENTUM_KEY:
-        has = _DS_MOMENTUM_KEY[name] is not None
-    else:
-        cls = getattr(torch.optim, str(name), None)
-        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-            return []  # not a name we know: the momentum hook checks the param groups
-        params = inspect.signature(cls).parameters
-        has = "momentum" in params or "betas" in params
-    if has:
+    key, _ = _momentum_key(name)
+    if key != "neither":  # (None, a name we do not know: the hook checks the param groups)
         return []
     return [f"momentum_config: optimizer {name!r} has neither momentum nor betas for a momentum "
             f"schedule to set (mmcv's momentum hooks fail on it); remove momentum_config or use "
@@ -263,22 +273,14 @@ def scheduled_beta_problems(schedule: Any, optimizer: Mapping[str, Any] | None, 
     here under DeepSpeed; a GPU's FusedAdam divides by that zero too), and a warmup divides the
     momentum by ``warmup_ratio`` (0.9 by default: Adam's 0.9 becomes 1.0 at iteration 0), as
     mmcv does. One line, or none."""
-    import torch
-
     if schedule is None or not isinstance(optimizer, Mapping):
         return []
     name, params = optimizer.get("type"), dict(optimizer.get("params") or {})
-    if name in _DS_MOMENTUM_KEY:
-        if _DS_MOMENTUM_KEY[name] != "betas" or name == "lion":  # Lion has no bias correction
-            return []
-    else:
-        cls = getattr(torch.optim, str(name), None)
-        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-            return []
-        signature = inspect.signature(cls).parameters
-        if "betas" not in signature:
-            return []
-        params.setdefault("betas", signature["betas"].default)
+    key, default_betas = _momentum_key(name)
+    if key != "betas" or name == "lion":  # Lion has no bias correction
+        return []
+    if default_betas is not None:
+        params.setdefault("betas", default_betas)
     base = float(params.get("betas", (0.9, 0.999))[0])
     peak, at = schedule.peak(schedule.initial_momentum(base), max_iters, iters_per_epoch)
     if peak < 1:
