@@ -252,6 +252,7 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
                "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict", "analyze_logs",
                "print_config", "publish_model", "benchmark_processing", "ocr",
                "deployment.pytorch2onnx", "deployment.deploy_test", "deployment.onnx2tensorrt",
+               "deployment.mmocr2torchserve", "deployment.test_torchserve",
                *_data_commands())}}
 
 

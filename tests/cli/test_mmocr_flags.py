@@ -2,7 +2,7 @@
 ``tools/train.py``, ``tools/test.py``, ``mmocr/utils/ocr.py``, the tools and every converter of
 ``tools/data``) is a flag of its ocr_ds counterpart: a command line written for MMOCR is not
 refused as ``unrecognized arguments``. (``det_test_imgs``/``recog_test_imgs`` have their own
-flags here; ``tools/deployment``'s TorchServe scripts are not ported: README, Tools.)"""
+flags here.)"""
 import argparse
 import ast
 import glob
@@ -23,6 +23,8 @@ SCRIPTS = {
     "deployment/pytorch2onnx.py": "ocr_ds.tools.deployment.pytorch2onnx",
     "deployment/deploy_test.py": "ocr_ds.tools.deployment.deploy_test",
     "deployment/onnx2tensorrt.py": "ocr_ds.tools.deployment.onnx2tensorrt",
+    "deployment/mmocr2torchserve.py": "ocr_ds.tools.deployment.mmocr2torchserve",
+    "deployment/test_torchserve.py": "ocr_ds.tools.deployment.test_torchserve",
 }
 
 

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Install what the cluster tests (tests/cluster/, marker `cluster`) need: a SLURM controller and
 # node daemon with munge, an sshd + pdsh for DeepSpeed's multi-node launcher, OpenMPI for
-# `mpirun`, iproute2 for the network namespaces; and memcached for the image-cache tests
-# (tests/fileio/). Debian/Ubuntu, as root. Idempotent: when every tool is present it does
-# nothing (no apt-get update).
+# `mpirun`, iproute2 for the network namespaces; memcached for the image-cache tests
+# (tests/fileio/) and a Java runtime for TorchServe (tests/tools/test_torchserve.py).
+# Debian/Ubuntu, as root. Idempotent: when every tool is present it does nothing (no apt-get
+# update).
 #
 #   tests/cluster/install.sh          # then: .venv/bin/python -m pytest -m cluster tests/cluster
 set -euo pipefail
 
 PKGS=(slurmctld slurmd slurm-client munge openssh-server openssh-client pdsh openmpi-bin
-      iproute2 util-linux procps memcached)
+      iproute2 util-linux procps memcached default-jre-headless)
 # one command per package above that proves it is installed
 TOOLS=(slurmctld slurmd srun sbatch scontrol munged munge sshd ssh pdsh mpirun ip nsenter ps
-       memcached)
+       memcached java)
 
 missing=()
 for t in "${TOOLS[@]}"; do

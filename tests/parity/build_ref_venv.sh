@@ -18,6 +18,8 @@ pip=("$dest/bin/python" -m pip install -q --disable-pip-version-check --timeout 
     matplotlib==3.11.2 six terminaltables addict packaging pillow pyyaml yapf==0.40.1
 # MMOCR's deployment tools' runtime (tools/deployment, mmocr.core.deployment), numpy held at 1.x
 "${pip[@]}" numpy==1.26.4 onnx==1.23.2 onnxruntime==1.32.0
+# MMOCR's TorchServe tools (mmocr2torchserve.py, mmocr_handler.py): the releases of its day
+"${pip[@]}" torch-model-archiver==0.6.1 torchserve==0.6.1
 # mmcv-lite: pure Python, no compiled ops (setup.py imports pkg_resources: setuptools<81 above)
 MMCV_WITH_OPS=0 "${pip[@]}" --no-deps --no-build-isolation mmcv==1.7.2
 # --no-deps: mmocr asks for opencv-python; torchvision for a matching CUDA torch.
