@@ -6,6 +6,7 @@ call them unconditionally.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import threading
 from typing import Any
@@ -169,12 +170,39 @@ _HANDED_OUT: set[int] = set()   # every port free_port returned in this process
 _HANDED_OUT_LOCK = threading.Lock()
 
 
+EPHEMERAL_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
+_PICK = random.Random()     # its own generator: a seeded run's random stream is left alone
+os.register_at_fork(after_in_child=_PICK.seed)   # forked children do not pick their parent's
+
+
+def _unassigned_ports() -> range | None:
+    """Ports the kernel never hands out by itself (outside its ephemeral range, above 10000),
+    where that range is known (Linux) and leaves at least 1000 of them; else None."""
+    try:
+        with open(EPHEMERAL_RANGE_FILE) as f:
+            low, high = (int(v) for v in f.read().split())
+    except (OSError, ValueError):
+        return None
+    below, above = range(10000, low), range(high + 1, 65536)
+    best = max(below, above, key=len)
+    return best if len(best) >= 1000 else None
+
+
 def free_port() -> int:
-    """A TCP port that was free a moment ago on this machine (the OS picks it), never one this
-    process was handed before: two jobs started together from one process (threads) get two
-    ports even when neither has bound its own yet."""
+    """A TCP port that was free a moment ago on this machine, never one this process was handed
+    before: two jobs started together from one process (threads) get two ports even when neither
+    has bound its own yet. Picked at random outside the kernel's ephemeral range where that is
+    known (as torchrun's and DeepSpeed's default 29500 lies outside it): the OS hands ephemeral
+    ports to every ``bind(0)`` and outgoing connection (any other job's gloo pair sockets, HTTP
+    clients), and one of those could take ours in the seconds before the master binds it."""
+    pool = _unassigned_ports()
     with _HANDED_OUT_LOCK:
-        while True:
+        for _ in range(200 if pool else 0):
+            port = _PICK.choice(pool)
+            if port not in _HANDED_OUT and not port_in_use(port, ""):
+                _HANDED_OUT.add(port)
+                return port
+        while True:     # no such range here (or it is all taken): the OS picks
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]

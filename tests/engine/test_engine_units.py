@@ -99,6 +99,22 @@ def test_free_port_never_hands_one_process_the_same_port_twice():
     assert len(set(ports)) == 200 and all(1024 <= p < 65536 for p in ports)
 
 
+def test_free_port_lies_outside_the_ephemeral_range(monkeypatch, tmp_path):
+    """Ports the kernel hands to others' bind(0) and connections are not picked (one of them
+    took a 2-rank test's master port between the pick and the bind: EADDRINUSE); without a
+    known range the OS picks."""
+    from ocr_ds.engine import dist
+
+    (tmp_path / "range").write_text("32768\t60999\n")
+    monkeypatch.setattr(dist, "EPHEMERAL_RANGE_FILE", str(tmp_path / "range"))
+    ports = [dist.free_port() for _ in range(50)]
+    assert all(10000 <= p < 32768 for p in ports) and len(set(ports)) == 50
+    (tmp_path / "range").write_text("1024 65000\n")     # too few left outside: the OS picks
+    assert dist._unassigned_ports() is None and dist.free_port() >= 1024
+    monkeypatch.setattr(dist, "EPHEMERAL_RANGE_FILE", str(tmp_path / "absent"))
+    assert dist._unassigned_ports() is None and dist.free_port() >= 1024
+
+
 def test_collectives_put_their_tensors_where_the_backend_reduces(monkeypatch):
     """NCCL (GPU ranks) all-reduces CUDA tensors only: the logger's average and the loop's
     checks must not hand it host tensors (on a GPU every train.py run failed at its first
