@@ -89,6 +89,7 @@ def mmocr2torchserve(config_file: str, checkpoint_file: str, output_folder: str,
     from model_archiver.model_packaging_utils import ModelExportUtils
 
     from ocr_ds.config import Config
+    from ocr_ds.outputs import check_dir_creatable
 
     if not os.path.isfile(config_file):
         raise UserError(f"config: file not found (got {config_file!r})")
@@ -98,15 +99,13 @@ def mmocr2torchserve(config_file: str, checkpoint_file: str, output_folder: str,
         what = "--model-name" if model_name else "the checkpoint's name (give --model-name)"
         raise UserError(f"{what}: expected letters, digits, '_', '-' or '.', starting with a "
                         f"letter or digit (TorchServe's rule for model names); got {name!r}")
+    check_dir_creatable(output_folder, "--output-folder")
     final = os.path.join(output_folder, f"{name}.mar")
     if os.path.exists(final) and not force:
         raise UserError(f"{final} already exists: -f/--force overwrites it")
     config = Config.fromfile(config_file)
     weights = _weights(config, checkpoint_file, allow_unsafe_pickle)
-    try:
-        os.makedirs(output_folder, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"--output-folder: cannot create {output_folder!r} ({exc})") from None
+    os.makedirs(output_folder, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output_folder, prefix=f".{name}.") as tmp:
         config.dump(f"{tmp}/config.py")
         torch.save(weights, f"{tmp}/{stem}.pth")
