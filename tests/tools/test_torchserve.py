@@ -8,6 +8,7 @@ the archiver is one line and writes nothing.
 The server needs Java (``tests/cluster/install.sh`` installs it): without it the served tests
 skip, except under CI (env ``CI``), where they fail.
 """
+import base64
 import json
 import os
 import shutil
@@ -39,14 +40,9 @@ NO_JAVA = "TorchServe needs Java (java not found): run tests/cluster/install.sh 
 
 
 def _archive(setup, out, kind, *extra):  # noqa: F811
-    rc = _main([setup[f"{kind}_config"], setup[f"{kind}_ckpt"], "--output-folder", str(out),
-                *extra])
-    assert rc == 0
+    assert mmocr2torchserve.main([setup[f"{kind}_config"], setup[f"{kind}_ckpt"],
+                                  "--output-folder", str(out), *extra]) == 0
     return os.path.join(out, f"{os.path.basename(setup[f'{kind}_ckpt'])[:-4]}.mar")
-
-
-def _main(argv):
-    return mmocr2torchserve.main(argv)
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +59,21 @@ def crops(setup, tmp_path_factory):  # noqa: F811
 
 @pytest.fixture(scope="module")
 def stores(setup, tmp_path_factory):  # noqa: F811
-    """Our archives (``ours/``) and MMOCR's (``mmocr/``) of the fixture's detector and
-    recogniser."""
+    """Our archives (``ours/``) and MMOCR's (``theirs``, written by its own tool in the
+    reference venv) of the fixture's detector and recogniser."""
     d = tmp_path_factory.mktemp("stores")
     ours = {k: _archive(setup, d / "ours", k) for k in ("det", "recog")}
     _archive(setup, d / "ours", "recog", "--model-name", "recog_b2")   # served with batches of 2
     return {"ours": ours, "dir": d}
+
+
+@pytest.fixture(scope="module")
+def theirs(setup, mmocr_ref, tmp_path_factory):  # noqa: F811
+    """MMOCR's archives of the same configs and weights, by its own mmocr2torchserve."""
+    d = tmp_path_factory.mktemp("theirs")
+    return {k: mmocr_ref.call(REF, "archive", config=setup[f"{k}_config"],
+                              checkpoint=setup[f"{k}_ckpt"], out_dir=str(d))
+            for k in ("det", "recog")}
 
 
 class Server:
@@ -171,11 +176,9 @@ def _contents(mar):
 
 
 @pytest.mark.parametrize("kind", ["det", "recog"])
-def test_archive_holds_what_mmocrs_holds(kind, setup, stores, mmocr_ref, tmp_path):  # noqa: F811
-    theirs = mmocr_ref.call(REF, "archive", config=setup[f"{kind}_config"],
-                            checkpoint=setup[f"{kind}_ckpt"], out_dir=str(tmp_path))
+def test_archive_holds_what_mmocrs_holds(kind, stores, theirs):
     names, manifest, config, weights = _contents(stores["ours"][kind])
-    t_names, t_manifest, t_config, t_weights = _contents(theirs)
+    t_names, t_manifest, t_config, t_weights = _contents(theirs[kind])
     assert names == t_names == sorted(["MAR-INF/MANIFEST.json", "config.py", "mmocr_handler.py",
                                        f"{kind}.pth"])
     assert manifest["model"] == t_manifest["model"] and manifest["runtime"] == "python"
@@ -185,7 +188,7 @@ def test_archive_holds_what_mmocrs_holds(kind, setup, stores, mmocr_ref, tmp_pat
         assert torch.equal(weights["state_dict"][k], v), k
 
 
-def test_served_as_mmocrs_handler(setup, crops, stores, server, mmocr_ref, tmp_path):  # noqa: F811
+def test_served_as_mmocrs_handler(setup, crops, stores, theirs, server, mmocr_ref):  # noqa: F811
     """Every request answered as MMOCR's handler answers on MMOCR's archive, and MMOCR's handler
     on our archive too (raw bytes and base64 bodies)."""
     requests = {"det": setup["images"], "recog": crops}
@@ -197,17 +200,14 @@ def test_served_as_mmocrs_handler(setup, crops, stores, server, mmocr_ref, tmp_p
             assert status == 200, answer
             served.append(answer)
         with open(paths[0], "rb") as f:     # a base64 body (MMOCR's handler decodes it)
-            import base64
             status, answer = server.post(kind, base64.b64encode(f.read()), "text/plain")
         assert status == 200 and answer == served[0]
         if kind == "det":
             assert sum(len(a["boundary_result"]) for a in served) > 2    # something to compare
         else:
             assert len({a["text"] for a in served}) == len(served)       # crop-dependent texts
-        theirs = mmocr_ref.call(REF, "archive", config=setup[f"{kind}_config"],
-                                checkpoint=setup[f"{kind}_ckpt"], out_dir=str(tmp_path))
         batches = [[p] for p in paths] + [[("b64", paths[0])]]
-        for mar in (theirs, stores["ours"][kind]):
+        for mar in (theirs[kind], stores["ours"][kind]):
             answers = [b[0] for b in mmocr_ref.call(REF, "serve", mar=mar, batches=batches)]
             # ours adds a recogniser's char_scores (README)
             assert_close([{k: v for k, v in a.items() if k != "char_scores"}
@@ -289,23 +289,27 @@ def test_unreachable_server_is_one_line(setup):  # noqa: F811
 
 def test_archiver_bad_input_writes_nothing(setup, tmp_path, monkeypatch):  # noqa: F811
     out = tmp_path / "store"
+
+    def archive(ckpt, *extra):
+        return mmocr2torchserve.main([setup["det_config"], ckpt, "--output-folder", str(out),
+                                      *extra])
+
     # another model's weights: refused before anything is written
     with pytest.raises(UserError, match=r"checkpoint .*recog\.pth: \d+ model tensors missing or "
                                         r"of another shape"):
-        _main([setup["det_config"], setup["recog_ckpt"], "--output-folder", str(out)])
+        archive(setup["recog_ckpt"])
     assert not out.exists()
     mar = _archive(setup, out, "det", "--model-name", "det")
     first = open(mar, "rb").read()
     with pytest.raises(UserError, match=r"det\.mar already exists: -f/--force overwrites it"):
-        _main([setup["det_config"], setup["det_ckpt"], "--output-folder", str(out)])
-    assert _main([setup["det_config"], setup["det_ckpt"], "--output-folder", str(out),
-                  "--model-version", "2.0", "-f"]) == 0
+        archive(setup["det_ckpt"])
+    assert archive(setup["det_ckpt"], "--model-version", "2.0", "-f") == 0
     assert open(mar, "rb").read() != first and sorted(os.listdir(out)) == ["det.mar"]
     assert _contents(mar)[1]["model"]["modelVersion"] == "2.0"
     monkeypatch.setitem(sys.modules, "model_archiver", None)
     with pytest.raises(UserError, match=r"^torch-model-archiver is not installed: pip install "
                                         r"'ocr_ds\[serve\]'"):
-        _main([setup["det_config"], setup["det_ckpt"], "--output-folder", str(out)])
+        archive(setup["det_ckpt"])
 
 
 def test_first_difference():
