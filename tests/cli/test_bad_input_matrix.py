@@ -250,7 +250,7 @@ ENTRIES = {"train": "ocr_ds.train", "test": "ocr_ds.test", "hostfile": "ocr_ds.e
            **{tool: f"ocr_ds.tools.{tool}" for tool in (
                "export", "infer_recog", "infer_det", "eval_results", "lr_curve", "to_lmdb",
                "gen_recog_data", "gen_det_data", "icdar_to_coco", "build_dict", "analyze_logs",
-               "print_config", "publish_model", "benchmark_processing", "ocr",
+               "print_config", "publish_model", "benchmark_processing", "ocr", "ner_demo",
                "deployment.pytorch2onnx", "deployment.deploy_test", "deployment.onnx2tensorrt",
                "deployment.mmocr2torchserve", "deployment.test_torchserve",
                *_data_commands())}}

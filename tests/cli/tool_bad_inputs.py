@@ -206,6 +206,9 @@ def tool_cases(m: ModuleType) -> list[tuple]:
         ("mmocr2torchserve-output-is-a-file", "tool", "deployment.mmocr2torchserve",
          lambda d: [m.DBNET_ICDAR, "gone.pth", "--output-folder", a_file("store", b"x")(d)],
          "--output-folder: cannot create"),
+        ("ner-demo-not-ner", "tool", "ner_demo", plain(m.DBNET_ICDAR, "x.pth"),
+         "model.type: ner_demo reads a named entity recognition model (e.g. NerClassifier); "
+         "got 'DBNet'"),
         ("test-torchserve-missing-image", "tool", "deployment.test_torchserve",
          plain("gone.png", m.DBNET_ICDAR, "x.pth", "det"), "gone.png: no such image file"),
         ("onnx2tensorrt", "tool", "deployment.onnx2tensorrt",

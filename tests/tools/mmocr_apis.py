@@ -74,3 +74,14 @@ def config_utils(cfgs, tensor):
                     disable_text_recog_aug_test(cfg, set_types).to_dict()["data"]])
     images = tensor2grayimgs(tensor)
     return out, [torch.from_numpy(img) for img in images]
+
+
+def ner_entities(config, checkpoint, sentences):
+    """MMOCR's ``text_model_inference`` on each sentence (what its demo/ner_demo.py prints)."""
+    import mmocr.datasets  # noqa: F401  (registers the pipeline steps, as the demo's import)
+    from mmocr.apis import init_detector
+    from mmocr.apis.inference import text_model_inference
+
+    warnings.simplefilter("ignore")
+    model = init_detector(config, checkpoint, device="cpu")
+    return [text_model_inference(model, s) for s in sentences]

@@ -223,3 +223,35 @@ def test_config_utilities_match_mmocr(mmocr_ref):
     assert theirs[0][0]["test"]["pipeline"][2] == {"type": "DefaultFormatBundle"}
     ours = apis.tensor2grayimgs(tensor)
     assert len(ours) == 3 and all(np.array_equal(a, b.numpy()) for a, b in zip(ours, images))
+
+
+def test_ner_demo_prints_mmocrs_entities(inputs, mmocr_ref, monkeypatch):
+    """``python -m ocr_ds.tools.ner_demo`` (MMOCR's demo/ner_demo.py): the prompt, then one
+    ``category: text`` line per entity MMOCR's text_model_inference finds on the same weights;
+    bad input in one line."""
+    import subprocess
+
+    config, ckpt = inputs["ner"]
+    theirs = mmocr_ref.call(REF, "ner_entities", config=config, checkpoint=ckpt,
+                            sentences=SENTENCES)
+
+    def demo(stdin):
+        return subprocess.run([sys.executable, "-m", "ocr_ds.tools.ner_demo", config, ckpt,
+                               "--device", "cuda:0"], input=stdin, capture_output=True,
+                              text=True, timeout=300)
+
+    for sentence, entities in zip(SENTENCES, theirs):
+        out = demo(sentence + "\n")
+        lines = [f"{c}: {sentence[s:e + 1]}" for (found,) in [entities] for c, s, e in found]
+        assert out.returncode == 0 and lines, out.stderr
+        assert out.stdout == "Please enter a sentence you want to test: " + "".join(
+            f"{line}\n" for line in lines)
+    import io
+
+    from ocr_ds.tools import ner_demo
+
+    for stdin, message in (("", "standard input: expected a sentence, got none"),
+                           ("  \n", "standard input: expected a sentence, got an empty line")):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        with pytest.raises(UserError, match=f"^{message}$"):
+            ner_demo.main([config, ckpt, "--device", "cpu"])
