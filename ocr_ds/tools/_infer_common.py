@@ -79,3 +79,10 @@ def torch_device(name: str) -> torch.device:
         return torch.device(name)
     except RuntimeError as exc:
         raise UserError(f"--device: {exc}") from None
+
+
+def device_or_cpu(name: str) -> torch.device:
+    """``--device`` as :func:`torch_device`, but the CPU where it names CUDA and torch sees no GPU
+    (MMOCR's scripts default to ``cuda:0``; ours run those defaults on a CPU-only machine)."""
+    device = torch_device(name)
+    return device if device.type != "cuda" or torch.cuda.is_available() else torch.device("cpu")

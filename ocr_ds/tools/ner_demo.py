@@ -26,17 +26,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--device", default="cuda:0", help="Device used for inference.")
     add_unsafe_pickle_flag(p)
     args = p.parse_args(argv)
-    import torch
-
     from ocr_ds.apis import init_detector, model_family, text_model_inference
     from ocr_ds.config import Config
+    from ocr_ds.tools._infer_common import device_or_cpu
 
     cfg = Config.fromfile(args.config)
     if model_family(cfg["model"]) != "ner":
         raise UserError(f"model.type: ner_demo reads a named entity recognition model (e.g. "
                         f"NerClassifier); got {cfg['model'].get('type')!r}")
-    device = args.device if torch.cuda.is_available() or not args.device.startswith("cuda") \
-        else "cpu"
+    device = device_or_cpu(args.device)
     model = init_detector(cfg, args.checkpoint, device=device,
                           allow_unsafe_pickle=args.allow_unsafe_pickle)
     try:

@@ -87,15 +87,12 @@ def post(url: str, data: bytes) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import torch
-
     from ocr_ds.apis import init_detector, model_inference
     from ocr_ds.engine.show import display_available
-    from ocr_ds.tools._infer_common import read_images
+    from ocr_ds.tools._infer_common import device_or_cpu, read_images
 
     read_images([args.img])         # a missing or unreadable image is one line, now
-    device = args.device if torch.cuda.is_available() or not args.device.startswith("cuda") \
-        else "cpu"
+    device = device_or_cpu(args.device)
     model = init_detector(args.config, args.checkpoint, device=device,
                           allow_unsafe_pickle=args.allow_unsafe_pickle)
     ours = model_inference(model, args.img)
